@@ -1,0 +1,1 @@
+"""Sightline's brain: ingest, the store, metrics, alerts, notes, sharing, reports. No Streamlit here."""

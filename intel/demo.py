@@ -1,0 +1,370 @@
+"""The demo data: a deterministic generator of CRM and market exports, loaded like an upload.
+
+Everything derives from one seed and one anchor date, so two runs write the same bytes.
+The signals planted for the pages to find are listed in data/demo/README.md; the
+constants below are where they come from.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import math
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from intel import config
+
+SEED = 20261116
+END = dt.date(2026, 11, 16)          # the latest snapshot (a Monday)
+START = dt.date(2024, 9, 1)          # first created date: 26 months of history
+SNAPSHOT_WEEKS = 27                  # weekly snapshots, the last 6 months
+CLOSED_WINDOW_DAYS = 91              # weekly exports carry deals closed in the last quarter
+DEMO_DIR = config.ROOT / "data" / "demo"
+
+REGIONS = {
+    "North America": ["Avery Brooks", "Priya Natarajan", "Marcus Lee", "Hannah Cole", "Diego Alvarez",
+                      "Olivia Grant", "Ethan Park", "Chloe Bennett"],
+    "EMEA": ["Lukas Weber", "Sophie Martin", "Giulia Rossi", "Oliver Hughes", "Ana Costa",
+             "Jonas Nilsson", "Amira Haddad", "Pieter de Vries"],
+    "APAC": ["Kenji Sato", "Mei Chen", "Arjun Mehta", "Grace Tan", "Liam O'Connor", "Yuna Kim",
+             "Ravi Iyer", "Zoe Wright"],
+    "LATAM": ["Camila Torres", "Mateo Silva", "Valentina Ruiz", "Gabriel Souza", "Lucia Fernandez",
+              "Andres Castro", "Isabela Lima", "Tomas Herrera"],
+}
+SEGMENTS = {  # name: (share of deals, median amount, median cycle days, base win rate)
+    "Enterprise": (0.18, 120_000, 120, 0.30),
+    "Mid-Market": (0.27, 45_000, 75, 0.34),
+    "SMB": (0.30, 12_000, 35, 0.36),
+    "Public Sector": (0.10, 80_000, 140, 0.28),
+    "Commercial": (0.15, 28_000, 60, 0.33),
+}
+PRODUCTS = ["Core Platform", "Analytics", "Cloud Connect", "Services", "Mobile"]
+COMPETITORS = ["Fabrikam", "Contoso", "Northwind", "Tailspin", "Litware"]
+LOSS_REASONS = ["Price", "No decision", "Lost to competitor", "Timing", "Missing features", "Budget"]
+LEAD_SOURCES = ["Web", "Partner", "Outbound", "Event", "Referral"]
+DEAL_TYPES = ["New Business", "Existing Business - Upgrade", "Renewal"]
+OPEN_STAGES = [("Prospecting", 10), ("Qualification", 20), ("Needs Analysis", 40),
+               ("Proposal/Price Quote", 60), ("Negotiation/Review", 80)]
+
+# Planted signals (data/demo/README.md)
+FALLING_SEGMENT = "SMB"                                   # win rate under 20% three months running
+FALLING_MONTHS = [(2026, 8), (2026, 9), (2026, 10)]
+FALLING_WIN_RATE = 0.13
+RISING_COMPETITOR = "Fabrikam"                            # rising share of losses
+OVER_FORECAST_REGION = "EMEA"                             # commits ~25% above actual
+OVER_FORECAST_BIAS = 1.25
+SANDBAGGER = "Priya Natarajan"                            # commits ~30% below actual
+SANDBAG_BIAS = 0.70
+SLIP_SHARE, REPEAT_SLIP_SHARE = 0.12, 0.04                # deals pushed once / three times or more
+
+
+@dataclass
+class Deal:
+    id: str
+    name: str
+    account: str
+    owner: str
+    team: str
+    region: str
+    segment: str
+    industry: str
+    product: str
+    amount: float
+    created: dt.date
+    close: dt.date                  # final close date (or expected, when still open)
+    won: bool
+    competitor: str
+    loss_reason: str
+    lead_source: str
+    deal_type: str
+    discount: float
+    pushes: list[dt.date] = field(default_factory=list)   # when the close date was pushed 30 days
+    early_amount: float | None = None                     # amount before mid-life, if it changed
+
+    def close_at(self, day: dt.date) -> dt.date:
+        return self.close - dt.timedelta(days=30 * sum(1 for p in self.pushes if p > day))
+
+    def amount_at(self, day: dt.date) -> float:
+        midpoint = self.created + (self.close - self.created) / 2
+        return self.early_amount if self.early_amount and day < midpoint else self.amount
+
+    def stage_at(self, day: dt.date) -> tuple[str, int]:
+        if self.close <= day and self.close <= END:
+            return ("Closed Won", 100) if self.won else ("Closed Lost", 0)
+        span = max((self.close - self.created).days, 1)
+        index = min(int(4.999 * max((day - self.created).days, 0) / span), 4)
+        return OPEN_STAGES[index]
+
+
+def _month_index(day: dt.date) -> int:
+    return (day.year - START.year) * 12 + day.month - START.month
+
+
+def generate_deals(rng: random.Random) -> list[Deal]:
+    short = {"North America": "NA", "EMEA": "EMEA", "APAC": "APAC", "LATAM": "LATAM"}
+    owners = [(region, owner, f"{short[region]} {'Team 1' if i < 4 else 'Team 2'}")
+              for region, names in REGIONS.items() for i, owner in enumerate(names)]
+    industries = ["Manufacturing", "Financial Services", "Healthcare", "Retail", "Technology",
+                  "Energy", "Government"]
+    accounts = [f"{a} {b}" for a in ["Apex", "Blue", "Cedar", "Delta", "Echo", "Fjord", "Granite",
+                                      "Harbor", "Iron", "Juniper", "Keystone", "Lumen", "Maple",
+                                      "Nova", "Orion", "Pioneer", "Quartz", "Ridge", "Summit", "Terra"]
+                for b in ["Systems", "Holdings", "Group", "Labs", "Industries", "Partners", "Logistics",
+                          "Health", "Foods", "Energy", "Bank", "Retail"]]
+    seg_names = list(SEGMENTS)
+    seg_weights = [SEGMENTS[s][0] for s in seg_names]
+    deals: list[Deal] = []
+    days = (END - START).days + 60
+    n = 24_000
+    for i in range(n):
+        created = START + dt.timedelta(days=rng.randrange(days))
+        region, owner, team = owners[rng.randrange(len(owners))]
+        segment = rng.choices(seg_names, seg_weights)[0]
+        share, median_amount, median_cycle, base_win = SEGMENTS[segment]
+        amount = round(median_amount * math.exp(rng.gauss(0, 0.55)), -2)
+        cycle = max(7, int(median_cycle * math.exp(rng.gauss(0, 0.35))))
+        close = created + dt.timedelta(days=cycle)
+        # Fabrikam's share of competitive deals climbs from about 10% to about 45%.
+        progress = min(max(_month_index(created) / 25, 0), 1)
+        competitor = ""
+        if rng.random() < 0.7:
+            if rng.random() < 0.10 + 0.35 * progress ** 2:
+                competitor = RISING_COMPETITOR
+            else:
+                competitor = rng.choice(COMPETITORS[1:])
+        win = base_win
+        if competitor == RISING_COMPETITOR:
+            win *= 0.55
+        if segment == FALLING_SEGMENT and (close.year, close.month) in FALLING_MONTHS:
+            win = FALLING_WIN_RATE
+        won = rng.random() < win
+        loss_reason = ""
+        if not won:
+            if competitor and rng.random() < 0.5:
+                loss_reason = "Lost to competitor"
+            else:
+                loss_reason = rng.choices(LOSS_REASONS, [25, 22, 0, 18, 15, 20])[0]
+        deal = Deal(
+            id=f"006{i:07d}DEMO", name="", account=accounts[rng.randrange(len(accounts))], owner=owner,
+            team=team, region=region, segment=segment, industry=rng.choice(industries),
+            product=rng.choices(PRODUCTS, [30, 22, 20, 15, 13])[0], amount=amount, created=created,
+            close=close, won=won, competitor=competitor, loss_reason=loss_reason,
+            lead_source=rng.choices(LEAD_SOURCES, [30, 20, 25, 15, 10])[0],
+            deal_type=rng.choices(DEAL_TYPES, [55, 25, 20])[0],
+            discount=round(rng.choice([0, 0, 0, 5, 10, 15, 20]) / 100, 2))
+        deal.name = f"{deal.account} - {deal.product}"
+        r = rng.random()
+        pushes = 3 + rng.randrange(2) if r < REPEAT_SLIP_SHARE else (1 if r < SLIP_SHARE else 0)
+        if pushes:
+            deal.close = close + dt.timedelta(days=30 * pushes)
+            # each push happens a few days before the close date then in force
+            deal.pushes = [close + dt.timedelta(days=30 * k - rng.randrange(1, 6)) for k in range(pushes)]
+        if rng.random() < 0.10:
+            deal.early_amount = round(amount * rng.choice([0.8, 1.25]), -2)
+        deals.append(deal)
+    return deals
+
+
+def _closed(deal: Deal, day: dt.date) -> bool:
+    return deal.close <= day and deal.close <= END
+
+
+SF_HEADER = ["Opportunity ID", "Opportunity Name", "Account Name", "Opportunity Owner", "Owner Role",
+             "Region", "Segment", "Industry", "Product", "Stage", "Amount", "Amount Currency",
+             "Probability (%)", "Forecast Category", "Created Date", "Close Date",
+             "Primary Competitor", "Loss Reason", "Lead Source", "Type", "Discount (%)"]
+
+
+def _forecast_category(stage: str, prob: int) -> str:
+    if stage == "Closed Won":
+        return "Closed"
+    if stage == "Closed Lost":
+        return "Omitted"
+    return "Commit" if prob >= 80 else ("Best Case" if prob >= 60 else "Pipeline")
+
+
+def _snapshot_rows(deals: list[Deal], day: dt.date, full: bool):
+    for d in deals:
+        if d.created > day:
+            continue
+        closed = _closed(d, day)
+        if not full and closed and (day - d.close).days > CLOSED_WINDOW_DAYS:
+            continue
+        stage, prob = d.stage_at(day)
+        close = d.close if closed else d.close_at(day)
+        amount = d.amount if closed else d.amount_at(day)
+        yield [d.id, d.name, d.account, d.owner, d.team, d.region, d.segment, d.industry, d.product,
+               stage, f"USD {amount:,.2f}", "USD", f"{prob}%", _forecast_category(stage, prob),
+               d.created.strftime("%m/%d/%Y"), close.strftime("%m/%d/%Y"), d.competitor,
+               d.loss_reason if stage == "Closed Lost" else "", d.lead_source, d.deal_type,
+               f"{d.discount * 100:.0f}%"]
+
+
+SF_FOOTER = ['', '""', '"Copyright (c) 2000-2026 salesforce.com, inc. All rights reserved."',
+             '"Confidential Information - Do Not Distribute"',
+             '"Generated By:  Demo Analyst  {day}"', '"Sightline Demo Inc."']
+
+
+def _write_csv(path: Path, header: list[str], rows, footer: list[str] | None = None) -> int:
+    count = 0
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+        writer.writerow(header)
+        for row in rows:
+            writer.writerow(row)
+            count += 1
+        for line in footer or []:
+            fh.write(line + "\r\n")
+    return count
+
+
+def _bookings(deals: list[Deal]) -> dict[tuple, float]:
+    out: dict[tuple, float] = {}
+    for d in deals:
+        if d.won and d.close <= END:
+            key = (d.close.year, d.close.month, d.region, d.segment, d.owner)
+            out[key] = out.get(key, 0.0) + d.amount
+    return out
+
+
+def _months(first: dt.date, last: dt.date):
+    y, m = first.year, first.month
+    while (y, m) <= (last.year, last.month):
+        yield y, m
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+
+
+def _targets_and_calls(deals: list[Deal], rng: random.Random):
+    """Monthly targets, and weekly commit / best-case calls per region x segment x owner."""
+    bookings = _bookings(deals)
+    owners = [(r, o) for r, names in REGIONS.items() for o in names]
+    targets, calls = [], []
+    for y, m in _months(dt.date(2024, 11, 1), dt.date(2026, 12, 1)):
+        first = dt.date(y, m, 1)
+        nxt = dt.date(y + (m == 12), m % 12 + 1, 1)
+        mondays = [first + dt.timedelta(days=k) for k in range((nxt - first).days)
+                   if (first + dt.timedelta(days=k)).weekday() == 0]
+        for region, owner in owners:
+            for segment in SEGMENTS:
+                actual = bookings.get((y, m, region, segment, owner), 0.0)
+                typical = SEGMENTS[segment][1] * SEGMENTS[segment][3] * 0.9
+                target = round(max(typical, 0.5 * actual + 0.5 * typical) * 1.1, -3)
+                targets.append([f"{y}-{m:02d}", region, segment, owner, f"{target:.0f}"])
+                bias = OVER_FORECAST_BIAS if region == OVER_FORECAST_REGION else 1.0
+                if owner == SANDBAGGER:
+                    bias = SANDBAG_BIAS
+                for week, monday in enumerate(mondays):
+                    if monday > END:
+                        break
+                    noise = rng.gauss(0, 0.12 * (len(mondays) - week) / len(mondays))
+                    expected = actual if actual else typical * 0.3
+                    commit = max(0.0, expected * bias * (1 + noise))
+                    best = commit * (1.15 + rng.random() * 0.15)
+                    calls.append([f"{y}-{m:02d}", region, segment, owner, f"{commit:.2f}",
+                                  f"{best:.2f}", monday.isoformat()])
+    return targets, calls
+
+
+def _market_rows(deals: list[Deal], rng: random.Random):
+    growth = {"North America": 0.004, "EMEA": 0.003, "APAC": 0.016, "LATAM": 0.008}
+    size0 = {"North America": 900.0, "EMEA": 700.0, "APAC": 500.0, "LATAM": 200.0}
+    fx = {"North America": ("USD", 1.0), "EMEA": ("EUR", 1.08), "APAC": ("JPY", 0.0068),
+          "LATAM": ("BRL", 0.19)}
+    rows = []
+    for k, (y, m) in enumerate(_months(dt.date(2024, 9, 1), dt.date(2026, 10, 1))):
+        period = f"{y}-{m:02d}"
+        for region in REGIONS:
+            size = size0[region] * (1 + growth[region]) ** k
+            rows.append([period, region, "Market size", f"{size:.1f}", "USD m", "Demo industry survey"])
+            gdp = {"North America": 2.1, "EMEA": 1.2, "APAC": 4.0, "LATAM": 1.8}[region] + rng.gauss(0, 0.2)
+            rows.append([period, region, "GDP growth", f"{gdp:.2f}", "% y/y", "Demo statistics office"])
+            inflation = {"North America": 2.8, "EMEA": 2.4, "APAC": 1.9, "LATAM": 5.5}[region]
+            if region == "LATAM" and (y, m) >= (2026, 6):
+                inflation += 4.0 + 0.5 * (m - 6)  # an inflation spike (PESTEL: economic)
+            rows.append([period, region, "Inflation", f"{inflation + rng.gauss(0, 0.15):.2f}", "% y/y",
+                         "Demo statistics office"])
+            code, rate = fx[region]
+            drift = 1 - 0.02 * max(0, k - 18) if region == "LATAM" else 1 + rng.gauss(0, 0.01)
+            rows.append([period, region, f"FX {code}/USD", f"{rate * drift:.4f}", "USD per unit",
+                         "Demo central bank"])
+    return rows
+
+
+def write_demo(directory: Path = DEMO_DIR) -> list[Path]:
+    """Write the demo exports (deterministic) and return their paths in import order."""
+    rng = random.Random(SEED)
+    directory.mkdir(parents=True, exist_ok=True)
+    for old in directory.glob("*.csv"):
+        old.unlink()
+    deals = generate_deals(rng)
+    paths = []
+    for w in range(SNAPSHOT_WEEKS):
+        day = END - dt.timedelta(weeks=SNAPSHOT_WEEKS - 1 - w)
+        full = day == END
+        path = directory / f"salesforce-opportunities-{day.isoformat()}.csv"
+        footer = [line.format(day=day.strftime("%m/%d/%Y") + " 9:00 AM") for line in SF_FOOTER]
+        _write_csv(path, SF_HEADER, _snapshot_rows(deals, day, full), footer)
+        paths.append(path)
+    targets, calls = _targets_and_calls(deals, rng)
+    path = directory / "targets-monthly.csv"
+    _write_csv(path, ["Month", "Region", "Segment", "Owner", "Quota"], targets)
+    paths.append(path)
+    path = directory / "forecast-calls-weekly.csv"
+    _write_csv(path, ["Period", "Region", "Segment", "Owner", "Commit", "Best Case", "Submitted At"],
+               calls)
+    paths.append(path)
+    path = directory / "market-indicators.csv"
+    _write_csv(path, ["Period", "Region", "Indicator", "Value", "Unit", "Source"], _market_rows(deals, rng))
+    paths.append(path)
+    accounts = sorted({(d.account, d.industry, d.region, d.segment) for d in deals})
+    seen, account_rows = set(), []
+    for name, industry, region, segment in accounts:
+        if name in seen:
+            continue
+        seen.add(name)
+        account_rows.append([name, industry, region, segment,
+                             rng.choice(["1-50", "51-200", "201-1000", "1001-5000", "5000+"]),
+                             f"{rng.randrange(50, 5000) * 1000}"])
+    path = directory / "hubspot-companies.csv"
+    _write_csv(path, ["Company name", "Industry", "Region", "Segment", "Number of Employees",
+                      "Annual Revenue"], account_rows)
+    paths.append(path)
+    return paths
+
+
+def demo_paths(directory: Path = DEMO_DIR) -> list[Path]:
+    """The demo files in import order, writing them first when they are missing."""
+    snapshots = sorted(directory.glob("salesforce-opportunities-*.csv"))
+    others = [directory / n for n in ("targets-monthly.csv", "forecast-calls-weekly.csv",
+                                      "market-indicators.csv", "hubspot-companies.csv")]
+    if len(snapshots) != SNAPSHOT_WEEKS or not all(p.exists() for p in others):
+        return write_demo(directory)
+    return snapshots + others
+
+
+def load_demo(db=None, progress: Callable[[float, str], None] | None = None, replace: bool = True):
+    """Load the demo exports through the same import path an analyst uses.
+
+    With replace, every earlier import is undone first (the history keeps them).
+    Returns the ImportResults.
+    """
+    from intel.ingest import import_file, undo_import
+    from intel import store
+
+    report = progress or (lambda f, t: None)
+    if replace:
+        cur = store.cursor(db)
+        live = [i for (i,) in cur.execute(
+            "SELECT id FROM imports WHERE undone_at IS NULL ORDER BY id DESC").fetchall()]
+        cur.close()
+        for import_id in live:
+            undo_import(import_id, db=db)
+    paths = demo_paths()
+    results = []
+    for k, path in enumerate(paths):
+        report(k / len(paths), f"Loading {path.name}")
+        results.append(import_file(path, db=db, allow_duplicate=True, imported_by="demo"))
+    report(1.0, "Demo data loaded")
+    return results

@@ -1,0 +1,462 @@
+"""Import a file into the store: one transaction, rejects with reasons, undo.
+
+The file's rows are read as text into a temporary table, normalised by SQL built in
+`normalise`, checked row by row (a row that cannot be used gets a reason), and the good
+rows are inserted with the import's id. Anything that fails rolls the store back to
+exactly what it was.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+from intel import config, store
+from intel.ingest import mapping as mapping_mod
+from intel.ingest import normalise as norm
+from intel.ingest.read import ImportRefused, SourceFile, load_raw, open_source
+from intel.ingest.schema import HELPER_COLUMNS, KIND_LABELS, KINDS, columns_of
+from intel.ingest.stages import CLOSED_LOST, CLOSED_WON, order_stages
+
+Progress = Callable[[float, str], None]
+
+REQUIRED = {
+    "opportunities": [],  # stage or outcome, checked on its own
+    "stage_history": ["opportunity_id", "changed_at"],
+    "targets_forecasts": ["period"],
+    "accounts": ["account"],
+    "market": ["period", "indicator"],
+    "fx_rates": ["currency", "rate"],
+}
+TYPE_WORDS = {"amount": "a number", "number": "a number", "percent": "a percentage",
+              "date": "a date", "timestamp": "a date", "period": "a month or quarter",
+              "bool": "yes/no"}
+LABELS = {"opportunity_id": "opportunity id", "changed_at": "changed at", "close_date": "close date",
+          "created_date": "created date", "discount_pct": "discount", "is_won": "won",
+          "is_closed": "closed", "annual_value": "annual value", "submitted_at": "submitted at",
+          "forecast_commit": "commit", "forecast_best_case": "best case",
+          "forecast_pipeline": "pipeline", "as_of": "as of"}
+
+
+@dataclass
+class ImportResult:
+    file_name: str
+    status: str  # loaded | preview | duplicate | refused
+    message: str
+    kind: str | None = None
+    import_id: int | None = None
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    footer_lines: int = 0
+    headers: list[str] = field(default_factory=list)
+    mapping: dict[str, str] = field(default_factory=dict)
+    auto_mapping: dict[str, str] = field(default_factory=dict)
+    mapping_source: str = "automatic"  # automatic | remembered | chosen
+    warnings: list[str] = field(default_factory=list)
+    snapshot_date: dt.date | None = None
+    rejects: pd.DataFrame = field(default_factory=pd.DataFrame)
+    preview: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("loaded", "preview")
+
+    def summary(self) -> dict:
+        return {"file": self.file_name, "status": self.status, "kind": self.kind,
+                "import_id": self.import_id, "rows_loaded": self.rows_loaded,
+                "rows_rejected": self.rows_rejected, "mapping": self.mapping,
+                "snapshot_date": str(self.snapshot_date) if self.snapshot_date else None,
+                "warnings": self.warnings, "message": self.message}
+
+
+def snapshot_date_for(name: str, as_of: dt.date | str | None) -> dt.date:
+    """--as-of, else a date in the file name, else today."""
+    if as_of:
+        return as_of if isinstance(as_of, dt.date) else dt.date.fromisoformat(str(as_of))
+    m = re.search(r"(20\d\d)[-_]?(\d\d)[-_]?(\d\d)", name)
+    if m:
+        try:
+            return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        except ValueError:
+            pass
+    return dt.date.today()
+
+
+def import_file(source: str | Path | bytes, name: str | None = None, *, kind: str | None = None,
+                mapping: dict[str, str] | None = None, as_of: dt.date | str | None = None,
+                dry_run: bool = False, allow_duplicate: bool = False,
+                progress: Progress | None = None, db: str | Path | None = None,
+                imported_by: str | None = None, preview_rows: int = 20) -> ImportResult:
+    """Load one file; on dry_run, do everything but keep nothing (the Data page's preview).
+
+    Returns what happened in the user's words: rows loaded and rejected, the mapping used,
+    warnings about what the pages will not be able to show, and the rejected rows.
+    """
+    report = progress or (lambda fraction, text: None)
+    name = name or (Path(source).name if not isinstance(source, (bytes, bytearray)) else "upload.csv")
+    report(0.02, f"Reading {name}")
+    try:
+        src = open_source(source, name)
+    except ImportRefused as refusal:
+        return ImportResult(name, "refused", str(refusal))
+    try:
+        return _import(src, kind, mapping, as_of, dry_run, allow_duplicate, report, db,
+                       imported_by or _who(), preview_rows)
+    except ImportRefused as refusal:
+        return ImportResult(name, "refused", str(refusal), headers=src.headers)
+    finally:
+        src.close()
+
+
+def _who() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in some containers
+        return "local"
+
+
+def _import(src: SourceFile, kind, chosen, as_of, dry_run, allow_duplicate, report, db,
+            imported_by, preview_rows) -> ImportResult:
+    cur = store.cursor(db)
+    try:
+        result = ImportResult(src.name, "preview" if dry_run else "loaded", "", headers=src.headers)
+        previous = cur.execute(
+            "SELECT id, imported_at FROM imports WHERE sha256 = $s AND undone_at IS NULL "
+            "ORDER BY id LIMIT 1", {"s": src.sha256}).fetchone()
+        remembered = mapping_mod.remembered_mapping(cur, src.headers)
+        kind = kind or (remembered[0] if remembered else None) or mapping_mod.detect_kind(src.headers)
+        if kind is None:
+            raise ImportRefused(_no_kind_message(src))
+        if kind not in KINDS:
+            raise ImportRefused(f"Unknown kind {kind!r}: use one of {', '.join(KINDS)}.")
+        result.kind = kind
+        result.auto_mapping = mapping_mod.auto_mapping(src.headers, kind)
+        if chosen is not None:
+            result.mapping = {k: v for k, v in chosen.items() if v in src.headers}
+            result.mapping_source = "chosen"
+        elif remembered and remembered[0] == kind:
+            result.mapping, result.mapping_source = remembered[1], "remembered"
+        else:
+            result.mapping = dict(result.auto_mapping)
+        if previous and not allow_duplicate and not dry_run:
+            result.status = "duplicate"
+            result.message = (f"{src.name} was already imported (import #{previous[0]} on "
+                              f"{previous[1]:%Y-%m-%d %H:%M}); nothing was loaded again.")
+            return result
+        _check_usable(kind, result.mapping, src)
+        if kind == "opportunities":
+            result.snapshot_date = snapshot_date_for(src.name, as_of)
+
+        cur.execute("BEGIN TRANSACTION")
+        try:
+            _load(cur, src, result, report, preview_rows, imported_by)
+            if previous and dry_run:
+                result.warnings.insert(0, f"This file was already imported (import #{previous[0]}).")
+            if dry_run:
+                cur.execute("ROLLBACK")
+            else:
+                if result.mapping_source == "chosen" and result.mapping != result.auto_mapping:
+                    mapping_mod.remember_mapping(cur, src.headers, kind, result.mapping)
+                cur.execute("COMMIT")
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+        report(1.0, f"{src.name}: {result.rows_loaded:,} rows loaded")
+        return result
+    finally:
+        cur.close()
+
+
+def _no_kind_message(src: SourceFile) -> str:
+    return (f"{src.name}: no column could be read as the deal's stage or outcome (looked for "
+            f"Stage, Deal Stage, StageName, Status, IsWon…), and it is not a targets, stage history, "
+            f"accounts, market or FX file either. Its columns are: {', '.join(src.headers[:12])}"
+            f"{'…' if len(src.headers) > 12 else ''}.")
+
+
+def _check_usable(kind: str, mapping: dict[str, str], src: SourceFile) -> None:
+    if kind == "opportunities" and not mapping.keys() & {"stage", "status", "is_won"}:
+        raise ImportRefused(_no_kind_message(src))
+    missing = [c for c in REQUIRED[kind] if c not in mapping]
+    if missing:
+        raise ImportRefused(
+            f"{src.name} cannot be imported as {KIND_LABELS[kind].lower()}: no column for "
+            f"{', '.join(LABELS.get(c, c) for c in missing)}.")
+
+
+def _warnings(kind: str, mapping: dict[str, str]) -> list[str]:
+    out = []
+    if kind == "opportunities":
+        if "amount" not in mapping:
+            out.append("No amount column: bookings, pipeline value, deal size and velocity "
+                       "will not be available for this data.")
+        if "close_date" not in mapping:
+            out.append("No close date column: deals cannot be placed in a period, so win rate "
+                       "trends, forecast actuals and pipeline by period will not be available.")
+        if "created_date" not in mapping:
+            out.append("No created date column: sales cycle length and velocity will not be available.")
+        if "id" not in mapping:
+            out.append("No opportunity id column: deals are matched across snapshots by name "
+                       "and account, so a renamed deal looks like a new one.")
+        if "currency" not in mapping:
+            out.append(f"No currency column: amounts without a currency sign are taken as "
+                       f"{config.get('reporting_currency')} (the reporting currency).")
+    return out
+
+
+def _load(cur, src: SourceFile, result: ImportResult, report, preview_rows, imported_by) -> None:
+    kind, mapping = result.kind, result.mapping
+    result.warnings = _warnings(kind, mapping)
+    raw = load_raw(cur, src, "sightline_raw")
+    result.footer_lines = raw.footer_lines
+    if raw.rows == 0 and not raw.rejects:
+        raise ImportRefused(f"{src.name} has a header but no rows.")
+    report(0.4, f"{src.name}: {raw.rows:,} rows read, normalising")
+    index = {h: f"c{i}" for i, h in enumerate(src.headers)}
+    columns = {c.name: (index[mapping[c.name]], c.type) for c in columns_of(kind) if c.name in mapping}
+    profiles = norm.profile_columns(cur, "sightline_raw", columns)
+    for col_name, profile in profiles.items():
+        if columns[col_name][1] in ("date", "timestamp") and profile.date_family is None:
+            result.warnings.append(f"Column {mapping[col_name]!r} has no value readable as a date.")
+    import_id = cur.execute("SELECT nextval('import_id_seq')").fetchone()[0]
+    result.import_id = import_id
+    _stage(cur, kind, columns, profiles, raw.first_rowid)
+    report(0.7, f"{src.name}: checking rows")
+    if kind == "opportunities":
+        _order_stages(cur, result.snapshot_date)
+    table, select = _final_select(kind, import_id, result.snapshot_date, set(columns))
+    cur.execute(f"INSERT INTO {table} BY NAME SELECT * EXCLUDE (row_no) FROM ({select})",
+                {"currency": config.get("reporting_currency")} if kind == "opportunities" else {})
+    result.rows_loaded = cur.execute(
+        "SELECT count(*) FROM sightline_staged WHERE reject_reason IS NULL").fetchone()[0]
+    result.rejects = _rejects(cur, src, raw, _reason_sql(kind, columns))
+    result.rows_rejected = len(result.rejects)
+    result.preview = cur.execute(
+        f"SELECT * EXCLUDE (import_id, row_no) FROM ({select}) ORDER BY row_no LIMIT {int(preview_rows)}",
+        {"currency": config.get("reporting_currency")} if kind == "opportunities" else {}).df()
+    if kind == "opportunities" and result.rows_loaded == 0 and result.rows_rejected:
+        result.warnings.append("No row could be loaded: see the rejected rows for why.")
+    cur.execute(
+        """INSERT INTO imports (id, kind, file_name, sha256, rows_loaded, rows_rejected, mapping,
+               warnings, snapshot_date, imported_at, imported_by)
+           VALUES ($id, $kind, $file, $sha, $loaded, $rejected, $mapping, $warnings, $snap,
+                   now()::TIMESTAMP, $who)""",
+        {"id": import_id, "kind": kind, "file": src.name, "sha": src.sha256,
+         "loaded": result.rows_loaded, "rejected": result.rows_rejected,
+         "mapping": json.dumps(mapping), "warnings": json.dumps(result.warnings),
+         "snap": result.snapshot_date, "who": imported_by})
+    verb = "would load" if result.status == "preview" else "loaded"
+    result.message = (f"{src.name}: {KIND_LABELS[kind].lower()}, {result.rows_loaded:,} rows {verb}, "
+                      f"{result.rows_rejected:,} rejected.")
+
+
+def _parsed_expr(name: str, col: str, type_: str, profile: norm.ColumnProfile) -> str:
+    if type_ == "id":
+        return norm.id_sql(col)
+    if type_ == "amount":
+        return norm.amount_sql(col, profile.comma_decimal)
+    if type_ == "number":
+        return norm.number_sql(f"replace({col}, '%', '')", profile.comma_decimal)
+    if type_ == "percent":
+        return norm.percent_sql(col, profile.comma_decimal, profile.percent_scale)
+    if type_ == "date":
+        return norm.date_sql(col, profile.date_family, as_date=True)
+    if type_ == "timestamp":
+        return norm.date_sql(col, profile.date_family, as_date=False)
+    if type_ == "bool":
+        return norm.bool_sql(col)
+    if type_ == "currency":
+        return norm.currency_sql(col)
+    if type_ == "period":
+        return norm.period_sql(col)[0]
+    return norm.text_sql(col)  # text, stage, outcome
+
+
+def _stage(cur, kind, columns, profiles, first_rowid: int) -> None:
+    """sightline_staged: one row per data row, its parsed values, and a reject code.
+
+    The code names the check a row failed ('type:amount', 'no:period', ...); `_rejects`
+    turns it into a sentence with the row's original text. One CREATE over layered
+    SELECTs: UPDATEs and text copies over a million rows cost several times more.
+    """
+    parts = [f"rowid - {int(first_rowid)} + 1 AS row_no"]
+    checks = []
+    for name, (col, type_) in columns.items():
+        parts.append(f"{_parsed_expr(name, col, type_, profiles[name])} AS {name}")
+        parts.append(f"{norm.text_sql(col)} IS NULL AS {name}__empty")
+        if type_ == "amount":
+            parts.append(f"{norm.currency_in_value_sql(col)} AS {name}__currency")
+        if name in REQUIRED[kind]:
+            checks.append(f"WHEN {name}__empty THEN 'no:{name}'")
+        if type_ == "id":
+            checks.append(f"WHEN NOT {name}__empty AND {name} IS NULL THEN 'placeholder:{name}'")
+        if type_ in TYPE_WORDS:
+            checks.append(f"WHEN NOT {name}__empty AND {name} IS NULL THEN 'type:{name}'")
+        if type_ == "percent":
+            checks.append(f"WHEN {name} < 0 OR {name} > 1 THEN 'range:{name}'")
+    if "period" in columns:
+        parts.append(f"{norm.period_sql(columns['period'][0])[1]} AS period_grain")
+    blank = " AND ".join(f"{name}__empty" for name in columns) or "false"
+    outcome_layer = "SELECT * FROM parsed"
+    if kind == "opportunities":
+        outcome = [f"{n}__empty" for n in ("stage", "status", "is_won") if n in columns]
+        checks.insert(0, f"WHEN {' AND '.join(outcome)} THEN 'no:outcome'")
+        if "id" in columns:
+            checks.insert(0, "WHEN id__empty THEN 'no:id'")
+        outcome_layer = _outcome_layer(columns)
+    code = f"CASE WHEN {blank} THEN 'blank' {' '.join(checks)} END"
+    empties = ", ".join(f"{name}__empty" for name in columns)
+    cur.execute("DROP TABLE IF EXISTS sightline_staged")
+    cur.execute(f"""CREATE TEMP TABLE sightline_staged AS
+        WITH parsed AS (SELECT {', '.join(parts)} FROM sightline_raw),
+             outcome AS ({outcome_layer})
+        SELECT * EXCLUDE ({empties}), {code} AS reject_reason FROM outcome""")
+    if kind == "opportunities":
+        # The second and later rows of an id already loaded are rejected (few, if any).
+        cur.execute("""UPDATE sightline_staged s SET reject_reason = 'duplicate:' || d.first
+            FROM (SELECT row_no, min(row_no) OVER (PARTITION BY id_) AS first
+                  FROM sightline_staged
+                  WHERE reject_reason IS NULL AND id_ IN (
+                      SELECT id_ FROM sightline_staged WHERE reject_reason IS NULL
+                      GROUP BY id_ HAVING count(*) > 1)) d
+            WHERE s.row_no = d.row_no AND d.row_no > d.first""")
+
+
+def _reason_sql(kind: str, columns) -> str:
+    """SQL turning a reject code into a sentence, quoting the row's original value."""
+    whens = ["WHEN 'blank' THEN '(blank row)'",
+             "WHEN 'no:outcome' THEN 'no stage or outcome'",
+             "WHEN 'no:id' THEN 'no opportunity id'"]
+    for name, (col, type_) in columns.items():
+        label = LABELS.get(name, name.replace("_", " "))
+        quoted = f"'{label} ''' || trim(r.{col}) || ''''"
+        whens.append(f"WHEN 'no:{name}' THEN 'no {label}'")
+        whens.append(f"WHEN 'placeholder:{name}' THEN {quoted} || ' is a placeholder, not a real id'")
+        if type_ in TYPE_WORDS:
+            whens.append(f"WHEN 'type:{name}' THEN {quoted} || ' is not {TYPE_WORDS[type_]}'")
+        whens.append(f"WHEN 'range:{name}' THEN {quoted} || ' is not between 0 and 100%'")
+    duplicate = ("'opportunity id ' || s.id_ || ' appears more than once (first on row ' || "
+                 "substr(s.reject_reason, 11) || ')'" if kind == "opportunities" else "s.reject_reason")
+    return (f"CASE WHEN s.reject_reason LIKE 'duplicate:%' THEN {duplicate} "
+            f"ELSE CASE s.reject_reason {' '.join(whens)} ELSE s.reject_reason END END")
+
+
+def _outcome_layer(columns) -> str:
+    """is_won / is_closed / canonical stage from whatever the export says about the outcome."""
+    has = columns.keys()
+    stage_text = "stage" if "stage" in has else "CAST(NULL AS VARCHAR)"
+    status_text = "status" if "status" in has else "CAST(NULL AS VARCHAR)"
+
+    def said(words):
+        return f"({norm.is_word_sql(stage_text, words)} OR {norm.is_word_sql(status_text, words)})"
+
+    is_won = f"coalesce({'is_won' if 'is_won' in has else 'NULL'}, {said(norm.WON_WORDS)})"
+    is_closed = f"coalesce({'is_closed' if 'is_closed' in has else 'NULL'}, won_ OR {said(norm.LOST_WORDS)})"
+    loss = "loss_reason" if "loss_reason" in has else "CAST(NULL AS VARCHAR)"
+    id_expr = "id" if "id" in has else (
+        "'h' || left(md5(concat_ws('|', " + ", ".join(
+            n if n in has else "''" for n in ("name", "account", "owner")) + ")), 16)")
+    return f"""SELECT *,
+            CASE WHEN won_ THEN '{CLOSED_WON}' WHEN closed_ THEN '{CLOSED_LOST}'
+                 ELSE coalesce({stage_text}, 'Open') END AS stage_,
+            CASE WHEN closed_ AND NOT won_ AND {loss} IS NULL AND {said(norm.NO_DECISION_WORDS)}
+                 THEN 'No decision' ELSE {loss} END AS loss_reason_
+        FROM (SELECT *, {is_closed} AS closed_ FROM (
+              SELECT *, {is_won} AS won_, {id_expr} AS id_ FROM parsed))"""
+
+
+def _order_stages(cur, snapshot_date) -> None:
+    has = {r[0] for r in cur.execute("DESCRIBE sightline_staged").fetchall()}
+    prob = "median(probability)" if "probability" in has else "NULL"
+    age = ("median(date_diff('day', created_date, $snap))" if "created_date" in has else "NULL")
+    stats = cur.execute(
+        f"""SELECT stage_, {prob}, {age} FROM sightline_staged
+            WHERE reject_reason IS NULL AND NOT closed_ GROUP BY stage_""",
+        {"snap": snapshot_date} if "created_date" in has else {}).fetchall()
+    orders = order_stages([(s, p, a) for s, p, a in stats])
+    cur.execute("DROP TABLE IF EXISTS sightline_stage_order")
+    cur.execute("CREATE TEMP TABLE sightline_stage_order (stage VARCHAR, stage_order INTEGER)")
+    cur.execute("INSERT INTO sightline_stage_order SELECT unnest($s), unnest($o)",
+                {"s": list(orders), "o": list(orders.values())})
+
+
+def _final_select(kind: str, import_id: int, snapshot_date, present: set[str]) -> tuple[str, str]:
+    """(table, SELECT …) producing the store's columns (plus row_no) from the good staged rows."""
+    if kind == "opportunities":
+        def col(n, cast="VARCHAR"):
+            return f"s.{n}" if n in present else f"CAST(NULL AS {cast})"
+        currency = (f"coalesce({col('currency')}, "
+                    f"{'s.amount__currency' if 'amount' in present else 'NULL'}, $currency)")
+        select = f"""SELECT {import_id} AS import_id, DATE '{snapshot_date.isoformat()}' AS snapshot_date,
+            s.id_ AS id, {col('name')} AS name, {col('account')} AS account, {col('owner')} AS owner,
+            {col('team')} AS team, {col('region')} AS region, {col('segment')} AS segment,
+            {col('industry')} AS industry, {col('product')} AS product, s.stage_ AS stage,
+            o.stage_order, s.closed_ AS is_closed, s.won_ AS is_won,
+            {col('amount', 'DECIMAL(18,2)')} AS amount, {currency} AS currency,
+            {col('probability', 'DOUBLE')} AS probability,
+            {col('forecast_category')} AS forecast_category,
+            {col('created_date', 'DATE')} AS created_date, {col('close_date', 'DATE')} AS close_date,
+            {col('competitor')} AS competitor, s.loss_reason_ AS loss_reason,
+            {col('lead_source')} AS lead_source, {col('deal_type')} AS deal_type,
+            {col('discount_pct', 'DOUBLE')} AS discount_pct, s.row_no
+            FROM sightline_staged s LEFT JOIN sightline_stage_order o ON o.stage = s.stage_
+            WHERE s.reject_reason IS NULL"""
+        return "opportunities", select
+    exprs = []
+    for c in _TABLE_COLUMNS[kind]:
+        if c in present or c == "period_grain":
+            exprs.append(c)
+        else:
+            exprs.append(f"NULL AS {c}")
+    select = (f"SELECT {import_id} AS import_id, {', '.join(exprs)}, row_no FROM sightline_staged "
+              f"WHERE reject_reason IS NULL")
+    return kind, select
+
+
+_TABLE_COLUMNS = {
+    "stage_history": ["opportunity_id", "stage", "stage_order", "amount", "close_date", "changed_at"],
+    "targets_forecasts": ["period", "period_grain", "region", "segment", "owner", "product", "target",
+                          "forecast_commit", "forecast_best_case", "forecast_pipeline", "bookings",
+                          "currency", "submitted_at"],
+    "accounts": ["account", "industry", "region", "segment", "size", "annual_value"],
+    "market": ["period", "region", "segment", "indicator", "value", "unit", "source"],
+    "fx_rates": ["currency", "rate", "as_of"],
+}
+
+
+def _rejects(cur, src: SourceFile, raw, reason_sql: str) -> pd.DataFrame:
+    """Rejected rows with their row number, reason and original values (blank rows skipped)."""
+    n = len(src.headers)
+    values = ", ".join(f"r.c{i}" for i in range(n))
+    df = cur.execute(
+        f"""SELECT s.row_no AS "row", {reason_sql} AS reason, {values}
+            FROM sightline_staged s JOIN sightline_raw r ON r.rowid - {int(raw.first_rowid)} + 1 = s.row_no
+            WHERE s.reject_reason IS NOT NULL AND s.reject_reason <> 'blank'
+            ORDER BY s.row_no""").df()
+    df.columns = ["row", "reason"] + src.headers
+    if raw.rejects:
+        structural = pd.DataFrame({"row": [None] * len(raw.rejects),
+                                   "reason": [f"line {line}: {why}" for line, why in raw.rejects]})
+        df = pd.concat([df, structural], ignore_index=True) if len(df) else structural
+    return df
+
+
+def undo_import(import_id: int, db: str | Path | None = None) -> str:
+    """Remove an import's rows; the import stays in the history, marked undone."""
+    with store.transaction(db) as cur:
+        row = cur.execute("SELECT kind, file_name, undone_at FROM imports WHERE id = $i",
+                          {"i": import_id}).fetchone()
+        if row is None:
+            raise ValueError(f"There is no import #{import_id}.")
+        kind, file_name, undone = row
+        if undone is not None:
+            raise ValueError(f"Import #{import_id} ({file_name}) was already undone on {undone:%Y-%m-%d %H:%M}.")
+        cur.execute(f"DELETE FROM {kind} WHERE import_id = $i", {"i": import_id})  # kind is from our table
+        cur.execute("UPDATE imports SET undone_at = now()::TIMESTAMP WHERE id = $i", {"i": import_id})
+    return f"Import #{import_id} ({file_name}) undone: its rows were removed."

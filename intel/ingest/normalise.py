@@ -1,0 +1,229 @@
+"""Normalisation as SQL expressions over the raw text table, so 1M rows stay in DuckDB.
+
+Every builder takes a generated column identifier (c0, c1, ...) and returns SQL text that
+contains no user text: formats and word lists are this module's constants. Choices that
+depend on the data (a date column's format, an amount column's decimal mark, whether a
+percentage column is 0-1 or 0-100) are made from the whole column by `profile_columns`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DATE_FAMILIES = {
+    "ISO": ["%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S",
+            "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S.%fZ",
+            "%Y-%m-%d %H:%M:%S.%f", "%Y/%m/%d"],
+    "M/D/YYYY": ["%m/%d/%Y", "%m/%d/%Y %I:%M %p", "%m/%d/%Y %H:%M", "%m/%d/%Y %I:%M:%S %p",
+                 "%m/%d/%Y %H:%M:%S"],
+    "M/D/YY": ["%m/%d/%y", "%m/%d/%y %I:%M %p", "%m/%d/%y %H:%M", "%m/%d/%y %I:%M:%S %p"],
+    "D/M/YYYY": ["%d/%m/%Y", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S"],
+    "D.M.YYYY": ["%d.%m.%Y", "%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S", "%d.%m.%y"],
+    "D-M-YYYY": ["%d-%m-%Y", "%d-%m-%Y %H:%M", "%d-%m-%Y %H:%M:%S"],
+}
+# Ties (every day <= 12) go to the earlier family: US month-first for slashes, as
+# Salesforce and HubSpot US exports write them.
+FAMILY_ORDER = list(DATE_FAMILIES)
+
+WON_WORDS = ["closedwon", "won", "wonclosed", "dealwon", "closedwonbooked", "gewonnen", "gagne",
+             "ganado", "ganada", "vinto", "vinta", "ganho", "gewonnenabgeschlossen", "win", "1won"]
+LOST_WORDS = ["closedlost", "lost", "loss", "closedloss", "deallost", "verloren", "perdu", "perdue",
+              "perdido", "perdida", "perso", "persa", "perdeu", "nodecision", "closednodecision",
+              "closedlostnodecision", "disqualified", "closeddisqualified", "canceled", "cancelled",
+              "outsold", "lose"]
+NO_DECISION_WORDS = ["nodecision", "closednodecision", "closedlostnodecision"]
+OPEN_WORDS = ["open", "inprogress", "active", "0"]
+TRUE_WORDS = ["1", "true", "yes", "y", "t", "x", "wahr", "ja", "oui", "si", "won"]
+FALSE_WORDS = ["0", "false", "no", "n", "f", "falsch", "nein", "non", "lost"]
+
+CURRENCY_SYMBOLS = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR", "CHF": "CHF"}
+
+
+def _list(words: list[str]) -> str:
+    return "[" + ", ".join("'" + w.replace("'", "''") + "'" for w in words) + "]"
+
+
+def word_key(col: str) -> str:
+    """Lower-case letters and digits only: 'Closed - Won' -> 'closedwon', 'Gagné' -> 'gagne'."""
+    return f"regexp_replace(lower(strip_accents(coalesce({col}, ''))), '[^a-z0-9]', '', 'g')"
+
+
+def text_sql(col: str) -> str:
+    return f"nullif(trim(replace({col}, chr(0), '')), '')"
+
+
+def id_sql(col: str) -> str:
+    """Trimmed id; Salesforce's all-zero placeholder ids (000000000000000AAA) are no id."""
+    t = text_sql(col)
+    return f"CASE WHEN regexp_matches({t}, '^0+(AAA)?$') THEN NULL ELSE {t} END"
+
+
+def bool_sql(col: str) -> str:
+    k = word_key(col)
+    return (f"CASE WHEN list_contains({_list(TRUE_WORDS)}, {k}) THEN true "
+            f"WHEN list_contains({_list(FALSE_WORDS)}, {k}) THEN false END")
+
+
+def is_word_sql(col: str, words: list[str]) -> str:
+    return f"list_contains({_list(words)}, {word_key(col)})"
+
+
+def date_sql(col: str, family: str | None, as_date: bool = True) -> str:
+    if family is None:
+        return "CAST(NULL AS DATE)" if as_date else "CAST(NULL AS TIMESTAMP)"
+    expr = f"try_strptime({text_sql(col)}, {_list(DATE_FAMILIES[family])})"
+    return f"CAST({expr} AS DATE)" if as_date else expr
+
+
+def _number_text(col: str) -> str:
+    """The value without currency codes, symbols, spaces, apostrophes (Swiss thousands)."""
+    return (f"regexp_replace(regexp_replace({text_sql(col)}, '^\\(\\s*(.*)\\s*\\)$', '-\\1'), "
+            f"'[A-Z]{{3}}\\s*|\\s*[A-Z]{{3}}$|[$€£¥₹\\s''\\x{{00A0}}]', '', 'g')")
+
+
+def number_sql(col: str, comma_decimal: bool) -> str:
+    """Text -> DOUBLE, NULL when not a plain number ('$1.2k' is not)."""
+    n = _number_text(col)
+    # Where both marks appear, the last one is the decimal mark whatever the column says.
+    last_comma = f"(length({n}) - strpos(reverse({n}), ','))"
+    last_dot = f"(length({n}) - strpos(reverse({n}), '.'))"
+    both = f"(strpos({n}, ',') > 0 AND strpos({n}, '.') > 0)"
+    comma_is_decimal = (
+        f"CASE WHEN {both} THEN {last_comma} > {last_dot} "
+        f"WHEN strpos({n}, ',') > 0 THEN {str(comma_decimal).lower()} OR regexp_matches({n}, ',[0-9]{{1,2}}$') "
+        f"ELSE {str(comma_decimal).lower()} AND regexp_matches({n}, '^-?[0-9]{{1,3}}(\\.[0-9]{{3}})+$') END"
+    )
+    return (
+        f"CASE WHEN NOT regexp_matches({n}, '^-?[0-9][0-9.,]*$') THEN NULL "
+        f"WHEN {comma_is_decimal} THEN try_cast(replace(replace({n}, '.', ''), ',', '.') AS DOUBLE) "
+        f"ELSE try_cast(replace({n}, ',', '') AS DOUBLE) END"
+    )
+
+
+def amount_sql(col: str, comma_decimal: bool) -> str:
+    """Money rounded to cents (drops float artefacts such as 12500.000000001)."""
+    return f"CAST(round({number_sql(col, comma_decimal)}, 2) AS DECIMAL(18, 2))"
+
+
+def currency_in_value_sql(col: str) -> str:
+    """The currency written inside an amount: 'USD 12,500.00', '12.500,00 EUR', '$1,234.50'."""
+    t = text_sql(col)
+    cases = " ".join(f"WHEN strpos({t}, '{sym}') > 0 THEN '{code}'" for sym, code in
+                     CURRENCY_SYMBOLS.items() if len(sym) == 1)
+    return (f"CASE WHEN regexp_matches({t}, '^[A-Z]{{3}}\\s?[-0-9(]|[0-9]\\s?[A-Z]{{3}}$') "
+            f"THEN regexp_extract({t}, '([A-Z]{{3}})', 1) {cases} END")
+
+
+def currency_sql(col: str) -> str:
+    return f"upper(nullif(trim({col}), ''))"
+
+
+def percent_sql(col: str, comma_decimal: bool, scale: float) -> str:
+    """A 0..1 fraction; scale is 100 for columns written 0-100 or with a % sign."""
+    n = number_sql(f"replace({col}, '%', '')", comma_decimal)
+    return f"({n}) / {scale}"
+
+
+def period_sql(col: str) -> tuple[str, str]:
+    """(first day of the period, 'month' | 'quarter') from '2026-11', '2026-Q4', 'Q4 2026', 'Nov 2026'."""
+    t = f"upper(trim({col}))"
+    q1 = f"regexp_extract({t}, '^(\\d{{4}})\\s*[-/ ]?\\s*Q([1-4])$', ['y', 'q'])"
+    q2 = f"regexp_extract({t}, '^Q([1-4])\\s*[-/ ]?\\s*(?:FY)?(\\d{{4}})$', ['q', 'y'])"
+    is_q1 = f"regexp_matches({t}, '^(\\d{{4}})\\s*[-/ ]?\\s*Q([1-4])$')"
+    is_q2 = f"regexp_matches({t}, '^Q([1-4])\\s*[-/ ]?\\s*(?:FY)?(\\d{{4}})$')"
+    month = (f"try_strptime({t}, ['%Y-%m', '%Y/%m', '%m/%Y', '%Y-%m-%d', '%b %Y', '%B %Y', '%b-%Y', "
+             f"'%b-%y', '%m/%d/%Y', '%d.%m.%Y', '%Y%m'])")
+    start = (f"CASE WHEN {is_q1} THEN make_date(CAST({q1}.y AS INT), CAST({q1}.q AS INT) * 3 - 2, 1) "
+             f"WHEN {is_q2} THEN make_date(CAST({q2}.y AS INT), CAST({q2}.q AS INT) * 3 - 2, 1) "
+             f"ELSE CAST(date_trunc('month', {month}) AS DATE) END")
+    grain = f"CASE WHEN {is_q1} OR {is_q2} THEN 'quarter' ELSE 'month' END"
+    return start, grain
+
+
+@dataclass
+class ColumnProfile:
+    date_family: str | None = None
+    comma_decimal: bool = False
+    percent_scale: float = 1.0
+
+
+SAMPLE_ROWS = 50_000
+
+
+def _date_family_from_shape(shapes: list[tuple]) -> str | None:
+    """Pick the family from (sep, longest first part, largest first part, -, longest year, count)."""
+    votes: dict[str, int] = {}
+    for sep, first_len, max_a, max_b, year_len, n in shapes:
+        if not n:
+            continue
+        if first_len == 4:
+            fam = "ISO"
+        elif sep == "/":
+            fam = "D/M/YYYY" if (max_a or 0) > 12 else ("M/D/YY" if year_len == 2 else "M/D/YYYY")
+        elif sep == ".":
+            fam = "D.M.YYYY"
+        elif (year_len or 0) < 4:
+            continue  # '-' with a short last part is not a date
+        else:
+            fam = "D-M-YYYY"
+        votes[fam] = votes.get(fam, 0) + n
+    return max(votes, key=lambda f: (votes[f], -FAMILY_ORDER.index(f))) if votes else None
+
+
+def profile_columns(cur, table: str, columns: dict[str, tuple[str, str]]) -> dict[str, ColumnProfile]:
+    """Decide each column's format from all its values.
+
+    `columns` maps canonical name -> (raw column id, type). Returns canonical name -> profile.
+    Dates are told apart by their shape over the whole column (a first part above 12 makes
+    a slash date day-first), which is far cheaper than trying every format on every value.
+    """
+    profiles = {name: ColumnProfile() for name in columns}
+    selects, plan = [], []
+    for name, (col, type_) in columns.items():
+        t = text_sql(col)
+        if type_ in ("date", "timestamp"):
+            # Plain string functions, not regular expressions: this scans every value.
+            for sep in ("/", ".", "-"):
+                first = f"split_part({t}, '{sep}', 1)"
+                year = f"split_part(split_part({t}, ' ', 1), '{sep}', 3)"
+                has = f"strpos({t}, '{sep}') > 0 AND length({first}) BETWEEN 1 AND 4"
+                selects += [f"count(*) FILTER (WHERE {has})",
+                            f"max(length({first})) FILTER (WHERE {has})",
+                            f"max(try_cast({first} AS INT)) FILTER (WHERE {has} AND length({first}) <= 2)",
+                            f"max(length({year})) FILTER (WHERE {has})"]
+                plan += [(name, "n" + sep), (name, "len" + sep), (name, "max" + sep), (name, "year" + sep)]
+        elif type_ in ("amount", "number", "percent"):
+            n = _number_text(col)
+            selects.append(f"count(*) FILTER (WHERE regexp_matches({n}, ',[0-9]{{1,2}}$|\\.[0-9]{{3}},'))")
+            plan.append((name, "comma"))
+            selects.append(f"count(*) FILTER (WHERE regexp_matches({n}, '\\.[0-9]{{1,2}}$|,[0-9]{{3}}\\.'))")
+            plan.append((name, "dot"))
+            if type_ == "percent":
+                selects.append(f"bool_or(strpos({col}, '%') > 0)")
+                plan.append((name, "pct_sign"))
+                selects.append(f"max(try_cast(replace(replace({n}, '%', ''), ',', '.') AS DOUBLE))")
+                plan.append((name, "max"))
+    if not selects:
+        return profiles
+    # The shape of a column is read from its first rows; what tells day-first from
+    # month-first (a first part above 12) is then checked over the whole column.
+    counts = dict(zip(plan, cur.execute(
+        f"SELECT {', '.join(selects)} FROM (SELECT * FROM {table} LIMIT {SAMPLE_ROWS})").fetchone()))
+    whole = [(name, f"max(try_cast(split_part({text_sql(col)}, '/', 1) AS INT))")
+             for name, (col, type_) in columns.items()
+             if type_ in ("date", "timestamp") and counts[(name, "n/")]]
+    if whole:
+        maxima = cur.execute(f"SELECT {', '.join(e for _, e in whole)} FROM {table}").fetchone()
+        for (name, _), value in zip(whole, maxima):
+            counts[(name, "max/")] = value
+    for name, (_, type_) in columns.items():
+        if type_ in ("date", "timestamp"):
+            profiles[name].date_family = _date_family_from_shape([
+                (sep, counts[(name, "len" + sep)], counts[(name, "max" + sep)], None,
+                 counts[(name, "year" + sep)], counts[(name, "n" + sep)] or 0)
+                for sep in ("/", ".", "-")])
+        comma, dot = counts.get((name, "comma")) or 0, counts.get((name, "dot")) or 0
+        profiles[name].comma_decimal = comma > dot
+        if (name, "pct_sign") in counts:
+            sign, top = counts[(name, "pct_sign")], counts.get((name, "max"))
+            profiles[name].percent_scale = 100.0 if sign or (top is not None and top > 1) else 1.0
+    return profiles

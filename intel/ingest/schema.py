@@ -1,0 +1,143 @@
+"""What each kind of import holds: canonical columns, their types and the headers they go by.
+
+Synonyms are compared on a header's key: lower case, accents and punctuation removed, no
+spaces ("Probability (%)" -> "probability", "Deal - Owner" -> "dealowner"). A second pass
+drops a vendor prefix ("deal", "opportunity", "opp") so "Deal - Owner" also reads as "owner".
+Earlier synonyms win; each source column is used once.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # id, text, stage, outcome, bool, amount, percent, date, timestamp, period, number, currency
+    synonyms: tuple[str, ...]
+    help: str = ""
+
+
+def _c(name, type_, *synonyms, help=""):
+    return Column(name, type_, tuple(synonyms), help)
+
+
+OPPORTUNITY_COLUMNS = [
+    _c("id", "id", "opportunityid", "dealid", "recordid", "donotmodifyopportunity", "opportunity", "id",
+       help="the deal's id; without it deals are matched across snapshots by name and account"),
+    _c("name", "text", "opportunityname", "dealname", "dealtitle", "topic", "title", "name", "subject"),
+    _c("account", "text", "accountname", "account", "associatedcompany", "company", "companyname",
+       "organization", "organisation", "dealorganization", "potentialcustomer", "customer", "client",
+       "accountid"),
+    _c("owner", "text", "opportunityowner", "dealowner", "owner", "ownername", "salesagent", "salesrep",
+       "rep", "accountexecutive", "ae", "salesperson", "assignedto", "ownerid"),
+    _c("team", "text", "team", "salesteam", "ownerrole", "role", "manager", "salesmanager", "ownerteam"),
+    _c("region", "text", "region", "salesregion", "territory", "geo", "geography", "billingregion",
+       "market", "area"),
+    _c("segment", "text", "segment", "customersegment", "marketsegment", "accountsegment", "tier"),
+    _c("industry", "text", "industry", "vertical", "sector"),
+    _c("product", "text", "product", "productname", "productfamily", "products", "productline",
+       "series"),
+    _c("stage", "stage", "stage", "stagename", "dealstage", "salesstage", "pipelinestage", "pipelinephase",
+       "phase", "salesphase", help="the deal's stage; Closed Won / Closed Lost (any spelling) close it"),
+    _c("status", "outcome", "status", "dealstatus", "outcome", "result", "statecode", "state",
+       help="open / won / lost, where the export keeps the outcome apart from the stage"),
+    _c("is_won", "bool", "iswon", "won", "closedwon"),
+    _c("is_closed", "bool", "isclosed", "closed"),
+    _c("amount", "amount", "amount", "dealvalue", "value", "estrevenue", "estimatedrevenue", "closevalue",
+       "dealamount", "totalamount", "amountconverted", "revenue", "acv", "arr", "tcv",
+       help="the deal's value"),
+    _c("currency", "currency", "currency", "amountcurrency", "currencyisocode", "dealcurrency",
+       "currencycode", "transactioncurrency"),
+    _c("probability", "percent", "probability", "dealprobability", "winprobability", "probabilitypct"),
+    _c("forecast_category", "text", "forecastcategory", "forecastcategoryname", "hubspotforecastcategory",
+       "forecasttype", "forecast"),
+    _c("created_date", "date", "createddate", "createdate", "createdon", "dealcreated", "engagedate",
+       "created", "createdat", "opendate", "dateopened"),
+    _c("close_date", "date", "closedate", "expectedclosedate", "estclosedate", "estimatedclosedate",
+       "closingdate", "closedat", "actualclosedate", "wontime", "close",
+       help="when the deal closes or closed; places it in a period"),
+    _c("competitor", "text", "competitor", "primarycompetitor", "maincompetitor", "competitors",
+       "competitorname"),
+    _c("loss_reason", "text", "lossreason", "closedlostreason", "lostreason", "reasonlost",
+       "statusreason", "reason"),
+    _c("lead_source", "text", "leadsource", "source", "originalsource", "originalsourcetype",
+       "dealsource", "channel"),
+    _c("deal_type", "text", "type", "dealtype", "opportunitytype", "businesstype"),
+    _c("discount_pct", "percent", "discount", "discountpct", "discountpercent", "discountrate"),
+]
+
+STAGE_HISTORY_COLUMNS = [
+    _c("opportunity_id", "id", "opportunityid", "dealid", "recordid", "opportunity", "id"),
+    _c("stage", "stage", "tostage", "stagename", "stage", "newstage", "dealstage", "newvalue"),
+    _c("amount", "amount", "amount", "newamount", "value"),
+    _c("close_date", "date", "closedate", "newclosedate", "expectedclosedate"),
+    _c("changed_at", "timestamp", "changedat", "stagechangedate", "datechanged", "editdate",
+       "lastmodified", "lastmodifieddate", "createddate", "modifiedon", "changedate", "date"),
+]
+
+TARGET_COLUMNS = [
+    _c("period", "period", "period", "month", "quarter", "fiscalperiod", "periodstart", "date"),
+    _c("region", "text", "region", "territory", "geo"),
+    _c("segment", "text", "segment", "customersegment"),
+    _c("owner", "text", "owner", "rep", "salesrep", "opportunityowner", "dealowner"),
+    _c("product", "text", "product", "productfamily"),
+    _c("target", "amount", "target", "quota", "plan", "budget", "targetamount", "quotaamount"),
+    _c("forecast_commit", "amount", "commit", "forecastcommit", "commitforecast", "commitamount"),
+    _c("forecast_best_case", "amount", "bestcase", "forecastbestcase", "bestcaseforecast", "upside"),
+    _c("forecast_pipeline", "amount", "pipeline", "forecastpipeline", "pipelineforecast"),
+    _c("bookings", "amount", "bookings", "actual", "actuals", "closedwon"),
+    _c("currency", "currency", "currency", "currencyisocode"),
+    _c("submitted_at", "timestamp", "submittedat", "submitted", "callweek", "forecastdate", "asof",
+       "snapshotdate", "weekof"),
+]
+
+ACCOUNT_COLUMNS = [
+    _c("account", "text", "accountname", "account", "company", "companyname", "name"),
+    _c("industry", "text", "industry", "vertical"),
+    _c("region", "text", "region", "territory", "billingregion"),
+    _c("segment", "text", "segment", "customersegment"),
+    _c("size", "text", "size", "employees", "numberofemployees", "companysize", "employeerange"),
+    _c("annual_value", "amount", "annualvalue", "annualrevenue", "revenue", "arr", "acv"),
+]
+
+MARKET_COLUMNS = [
+    _c("period", "period", "period", "month", "quarter", "date"),
+    _c("region", "text", "region", "country", "geo"),
+    _c("segment", "text", "segment"),
+    _c("indicator", "text", "indicator", "metric", "measure", "series"),
+    _c("value", "number", "value", "amount"),
+    _c("unit", "text", "unit", "units"),
+    _c("source", "text", "source"),
+]
+
+FX_COLUMNS = [
+    _c("currency", "currency", "currency", "currencycode", "isocode", "currencyisocode"),
+    _c("rate", "number", "rate", "fxrate", "exchangerate", "conversionrate", "rateto"),
+    _c("as_of", "date", "asof", "date", "startdate"),
+]
+
+KINDS = {
+    "opportunities": OPPORTUNITY_COLUMNS,
+    "stage_history": STAGE_HISTORY_COLUMNS,
+    "targets_forecasts": TARGET_COLUMNS,
+    "accounts": ACCOUNT_COLUMNS,
+    "market": MARKET_COLUMNS,
+    "fx_rates": FX_COLUMNS,
+}
+
+KIND_LABELS = {
+    "opportunities": "Opportunities (pipeline snapshot)",
+    "stage_history": "Stage history",
+    "targets_forecasts": "Targets and forecast calls",
+    "accounts": "Accounts",
+    "market": "Market indicators",
+    "fx_rates": "Exchange rates",
+}
+
+# Canonical columns a user can map to but that the store keeps under another form.
+HELPER_COLUMNS = {"status", "is_won", "is_closed"}
+
+
+def columns_of(kind: str) -> list[Column]:
+    return KINDS[kind]

@@ -1,0 +1,110 @@
+"""The DuckDB store: one connection per process and file, a cursor per call, migrations.
+
+DuckDB allows one process per file, and a connection object must not be shared across
+threads ("connection is busy"), so callers get a fresh cursor from `cursor()` and wrap
+writes in `transaction()`.
+"""
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+import duckdb
+
+from intel import config
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+SQL = Path(__file__).parent / "sql"
+
+_connections: dict[str, duckdb.DuckDBPyConnection] = {}
+_lock = threading.Lock()
+
+
+def connect(path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
+    """The process's connection to the store at `path` (default: the SIGHTLINE_DB setting)."""
+    key = str(Path(path or config.db_path()).resolve())
+    with _lock:
+        con = _connections.get(key)
+        if con is None:
+            Path(key).parent.mkdir(parents=True, exist_ok=True)
+            con = duckdb.connect(key)
+            con.execute("SET memory_limit = $m", {"m": config.get("memory_limit")})
+            migrate(con)
+            _connections[key] = con
+        return con
+
+
+def close_all() -> None:
+    """Close every connection this process holds (tests, and the CLI on exit)."""
+    with _lock:
+        for con in _connections.values():
+            con.close()
+        _connections.clear()
+
+
+def cursor(path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
+    return connect(path).cursor()
+
+
+@contextmanager
+def transaction(path: str | Path | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A cursor inside BEGIN … COMMIT; any exception rolls everything back."""
+    cur = cursor(path)
+    cur.execute("BEGIN TRANSACTION")
+    try:
+        yield cur
+        cur.execute("COMMIT")
+    except BaseException:
+        cur.execute("ROLLBACK")
+        raise
+    finally:
+        cur.close()
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> int:
+    """Apply the numbered migrations not yet applied; return the schema version."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMP)"
+    )
+    done = {v for (v,) in con.execute("SELECT version FROM schema_version").fetchall()}
+    for path in sorted(MIGRATIONS.glob("*.sql")):
+        version = int(path.name.split("_", 1)[0])
+        if version in done:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(path.read_text())
+            con.execute("INSERT INTO schema_version VALUES ($v, now())", {"v": version})
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    return con.execute("SELECT max(version) FROM schema_version").fetchone()[0]
+
+
+def load_sql(name: str) -> str:
+    """The text of intel/sql/<name>.sql (the one place metric SQL is read from)."""
+    return (SQL / f"{name}.sql").read_text()
+
+
+def query(name: str, params: dict[str, Any] | None = None, path: str | Path | None = None):
+    """Run intel/sql/<name>.sql with bound parameters; return a pandas DataFrame."""
+    cur = cursor(path)
+    try:
+        return cur.execute(load_sql(name), params or {}).df()
+    finally:
+        cur.close()
+
+
+def data_version(path: str | Path | None = None) -> str:
+    """Changes whenever an import lands or is undone: the key for page caches."""
+    cur = cursor(path)
+    try:
+        row = cur.execute(
+            "SELECT count(*), coalesce(max(id), 0), count(undone_at) FROM imports"
+        ).fetchone()
+    finally:
+        cur.close()
+    return "-".join(str(v) for v in row)
