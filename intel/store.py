@@ -89,9 +89,9 @@ def load_sql(name: str) -> str:
     return (SQL / f"{name}.sql").read_text()
 
 
-def query(name: str, params: dict[str, Any] | None = None, path: str | Path | None = None):
+def query(name: str, params: dict[str, Any] | None = None, db: str | Path | None = None):
     """Run intel/sql/<name>.sql with bound parameters; return a pandas DataFrame."""
-    cur = cursor(path)
+    cur = cursor(db)
     try:
         return cur.execute(load_sql(name), params or {}).df()
     finally:

@@ -28,7 +28,7 @@ Progress = Callable[[float, str], None]
 
 REQUIRED = {
     "opportunities": [],  # stage or outcome, checked on its own
-    "stage_history": ["opportunity_id", "changed_at"],
+    "stage_history": ["opportunity_id", "stage", "changed_at"],
     "targets_forecasts": ["period"],
     "accounts": ["account"],
     "market": ["period", "indicator"],
@@ -410,10 +410,19 @@ def _final_select(kind: str, import_id: int, snapshot_date, present: set[str]) -
         return "opportunities", select
     exprs = []
     for c in _TABLE_COLUMNS[kind]:
+        if kind == "stage_history" and c in ("stage", "stage_order"):
+            continue
         if c in present or c == "period_grain":
             exprs.append(c)
         else:
             exprs.append(f"NULL AS {c}")
+    if kind == "stage_history":
+        # Closed stages in the canonical words; open stages take the order the deals' snapshots gave them.
+        stage = "sightline_staged.stage"
+        canonical = (f"CASE WHEN {norm.is_word_sql(stage, norm.WON_WORDS)} THEN '{CLOSED_WON}' "
+                     f"WHEN {norm.is_word_sql(stage, norm.LOST_WORDS)} THEN '{CLOSED_LOST}' ELSE {stage} END")
+        exprs.append(f"{canonical} AS stage")
+        exprs.append(f"(SELECT max(o.stage_order) FROM opportunities o WHERE o.stage = {canonical}) AS stage_order")
     select = (f"SELECT {import_id} AS import_id, {', '.join(exprs)}, row_no FROM sightline_staged "
               f"WHERE reject_reason IS NULL")
     return kind, select

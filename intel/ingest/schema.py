@@ -25,7 +25,8 @@ def _c(name, type_, *synonyms, help=""):
 OPPORTUNITY_COLUMNS = [
     _c("id", "id", "opportunityid", "dealid", "recordid", "donotmodifyopportunity", "opportunity", "id",
        help="the deal's id; without it deals are matched across snapshots by name and account"),
-    _c("name", "text", "opportunityname", "dealname", "dealtitle", "topic", "title", "name", "subject"),
+    _c("name", "text", "opportunityname", "dealname", "dealtitle", "topic", "title", "name", "subject",
+       "deal"),
     _c("account", "text", "accountname", "account", "associatedcompany", "company", "companyname",
        "organization", "organisation", "dealorganization", "potentialcustomer", "customer", "client",
        "accountid"),

@@ -1,0 +1,106 @@
+"""The command line: python -m intel <command> ... (see `python -m intel --help`)."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import pandas as pd
+
+from intel import config, store
+
+
+def _print_table(df, fmt: str) -> None:
+    if fmt == "json":
+        print(df.to_json(orient="records", date_format="iso", indent=2))
+    else:
+        df.to_csv(sys.stdout, index=False)
+
+
+def cmd_demo(args) -> int:
+    from intel.demo import load_demo
+    from intel.holdings import is_empty
+
+    if args.if_empty and not is_empty():
+        print(f"The store {config.db_path()} already holds data; demo not loaded.")
+        return 0
+    results = load_demo(progress=lambda f, t: print(f"[{f:4.0%}] {t}", file=sys.stderr))
+    for r in results:
+        print(r.message)
+    return 0 if all(r.ok for r in results) else 1
+
+
+def cmd_import(args) -> int:
+    from intel.ingest import import_file
+
+    failed = False
+    for path in args.paths:
+        result = import_file(path, kind=args.kind, as_of=args.as_of, allow_duplicate=args.again)
+        failed |= result.status == "refused"
+        if args.json:
+            print(json.dumps(result.summary(), default=str))
+            continue
+        print(result.message)
+        if result.ok:
+            print("  mapping: " + ", ".join(f"{k} <- {v!r}" for k, v in result.mapping.items()))
+            for warning in result.warnings:
+                print(f"  warning: {warning}")
+            for row, reason in result.rejects[["row", "reason"]].head(10).itertuples(index=False):
+                print(f"  rejected{'' if pd.isna(row) else f' row {int(row)}'}: {reason}")
+            if result.rows_rejected > 10:
+                print(f"  … and {result.rows_rejected - 10} more rejected rows")
+    return 1 if failed else 0
+
+
+def cmd_imports(args) -> int:
+    from intel.holdings import import_history
+
+    _print_table(import_history().drop(columns=["sha256"]), "json" if args.json else "csv")
+    return 0
+
+
+def cmd_undo(args) -> int:
+    from intel.ingest import undo_import
+
+    try:
+        print(undo_import(args.id))
+    except ValueError as err:
+        print(err, file=sys.stderr)
+        return 1
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m intel", description="Sightline's command line.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("demo", help="write the demo CSVs (when missing) and load them")
+    p.add_argument("--if-empty", action="store_true", help="only when the store holds no import")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("import", help="import CRM or market CSV files")
+    p.add_argument("paths", nargs="+")
+    p.add_argument("--kind", choices=["opportunities", "stage_history", "targets_forecasts",
+                                      "accounts", "market", "fx_rates"])
+    p.add_argument("--as-of", help="snapshot date of an opportunities export (YYYY-MM-DD)")
+    p.add_argument("--again", action="store_true", help="load a file even if it was imported before")
+    p.add_argument("--json", action="store_true", help="one JSON object per file")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("imports", help="list the import history")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_imports)
+
+    p = sub.add_parser("undo", help="undo an import (its rows are removed, the record stays)")
+    p.add_argument("id", type=int)
+    p.set_defaults(func=cmd_undo)
+
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    finally:
+        store.close_all()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,31 @@
+"""What the store holds: the import history and a per-kind summary for the landing page."""
+from __future__ import annotations
+
+import pandas as pd
+
+from intel import store
+from intel.ingest.schema import KIND_LABELS
+
+
+def import_history(db=None) -> pd.DataFrame:
+    """Every import, newest first, with rows loaded/rejected and whether it was undone."""
+    return store.query("import_history", db=db)
+
+
+def loaded_summary(db=None) -> pd.DataFrame:
+    """Per kind: rows held, first and last date covered, snapshots, and the latest import."""
+    summary = store.query("loaded_summary", db=db)
+    history = import_history(db)
+    live = history[history["undone_at"].isna()]
+    last = live.groupby("kind")["imported_at"].max()
+    summary["last_import"] = summary["kind"].map(last)
+    summary["label"] = summary["kind"].map(KIND_LABELS)
+    return summary
+
+
+def is_empty(db=None) -> bool:
+    cur = store.cursor(db)
+    try:
+        return cur.execute("SELECT count(*) FROM imports WHERE undone_at IS NULL").fetchone()[0] == 0
+    finally:
+        cur.close()

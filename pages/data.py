@@ -1,0 +1,146 @@
+"""Data page: upload exports (preview, mapping override, rejects), import history with undo, demo."""
+import json
+
+import pandas as pd
+import streamlit as st
+
+from intel.demo import load_demo
+from intel.holdings import import_history
+from intel.ingest import import_file, undo_import
+from intel.ingest.schema import KIND_LABELS, KINDS
+from pages._components import data_version, db_path, download_buttons, plain, say
+
+NONE = "— not in this file —"
+DB = db_path()
+
+st.title("Data")
+st.caption("Upload CRM exports as they come out of Salesforce, HubSpot, Pipedrive, Dynamics or a "
+           "spreadsheet: each opportunities file is a snapshot of the pipeline.")
+
+# ---- results of the last action survive the rerun that follows it ----
+for level, text in st.session_state.pop("data_flash", []):
+    say(level, text)
+
+st.header("Upload exports")
+upload_round = st.session_state.setdefault("data_upload_round", 0)
+files = st.file_uploader("CSV exports", type=["csv", "txt", "tsv"], accept_multiple_files=True,
+                         key=f"data_upload_{upload_round}",
+                         help="Several files at once. Opportunities, stage history, targets and "
+                              "forecast calls, accounts, market indicators or FX rates.")
+
+
+def _preview(file, kind, mapping):
+    """Dry-run import, cached per file, choice and data version (re-reading is not free)."""
+    cache = st.session_state.setdefault("data_previews", {})
+    key = (file.file_id, kind, json.dumps(mapping, sort_keys=True) if mapping else None, data_version())
+    if key not in cache:
+        cache[key] = import_file(file.getvalue(), file.name, kind=kind, mapping=mapping,
+                                 dry_run=True, db=DB)
+    return cache[key]
+
+
+choices = {}
+for n, file in enumerate(files or []):
+    kind_key, map_key = f"data_kind_{file.file_id}", f"data_map_{file.file_id}"
+    chosen_kind = st.session_state.get(kind_key)
+    chosen_mapping = st.session_state.get(map_key)
+    result = _preview(file, chosen_kind, chosen_mapping)
+    with st.expander(f"{plain(file.name)} — {KIND_LABELS.get(result.kind, 'not importable')}",
+                     expanded=True):
+        if result.status == "refused":
+            say("error", result.message)
+            continue
+        st.text(result.message)
+        kinds = list(KINDS)
+        picked = st.selectbox("Kind of data", kinds, index=kinds.index(result.kind),
+                              format_func=KIND_LABELS.get, key=f"data_kindpick_{file.file_id}")
+        if picked != result.kind:
+            st.session_state[kind_key] = picked
+            st.session_state.pop(map_key, None)
+            st.rerun()
+        source = {"automatic": "found from the header names",
+                  "remembered": "remembered from an earlier file with the same header",
+                  "chosen": "as you chose"}[result.mapping_source]
+        st.caption(f"Column mapping ({source}). Change any column below; the choice is remembered "
+                   "for the next file with the same header.")
+        options = [NONE] + result.headers
+        new_mapping = {}
+        grid = st.columns(3)
+        for i, column in enumerate(KINDS[result.kind]):
+            current = result.mapping.get(column.name)
+            value = grid[i % 3].selectbox(
+                column.name, options, index=options.index(current) if current in options else 0,
+                key=f"data_col_{file.file_id}_{result.kind}_{column.name}", help=column.help or None)
+            if value != NONE:
+                new_mapping[column.name] = value
+        if new_mapping != result.mapping:
+            st.session_state[map_key] = new_mapping
+            st.rerun()
+        for warning in result.warnings:
+            say("warning", warning)
+        st.markdown(f"**Preview** — first {len(result.preview)} rows as they will be stored")
+        st.dataframe(result.preview, hide_index=True, width="stretch")
+        if result.rows_rejected:
+            st.markdown(f"**Rejected rows** — {result.rows_rejected:,} rows cannot be used; the rest load.")
+            st.dataframe(result.rejects, hide_index=True, width="stretch")
+            download_buttons(result.rejects, f"rejected-{file.name}", key=f"data_rej_{n}")
+        choices[file.file_id] = (file, result.kind, st.session_state.get(map_key))
+
+if choices:
+    if st.button(f"Import {len(choices)} file{'s' if len(choices) > 1 else ''}", type="primary",
+                 key="data_import"):
+        bar = st.progress(0.0, text="Starting import")
+        flash = []
+        for k, (file, kind, mapping) in enumerate(choices.values()):
+            def report(fraction, text, k=k):
+                bar.progress(min((k + fraction) / len(choices), 1.0), text=text)
+
+            result = import_file(file.getvalue(), file.name, kind=kind, mapping=mapping,
+                                 progress=report, db=DB)
+            level = {"loaded": "success", "duplicate": "info"}.get(result.status, "error")
+            flash.append((level, result.message))
+            if result.status == "loaded" and result.rows_rejected:
+                flash.append(("warning", f"{file.name}: {result.rows_rejected:,} rejected rows were "
+                                         "not loaded; their reasons were shown in the preview."))
+        st.session_state["data_flash"] = flash
+        st.session_state["data_upload_round"] = upload_round + 1
+        st.session_state.pop("data_previews", None)
+        st.rerun()
+
+st.header("Import history")
+history = import_history(DB)
+if history.empty:
+    st.info("Nothing imported yet.")
+else:
+    shown = history.assign(status=history["undone_at"].map(lambda t: "in force" if pd.isna(t) else "undone"))
+    st.dataframe(shown[["id", "kind", "file_name", "rows_loaded", "rows_rejected", "snapshot_date",
+                        "imported_at", "imported_by", "status"]],
+                 hide_index=True, width="stretch",
+                 column_config={"id": "Import", "file_name": "File", "rows_loaded": "Rows loaded",
+                                "rows_rejected": "Rejected", "snapshot_date": "Snapshot as of",
+                                "imported_at": "Imported", "imported_by": "By", "status": "Status"})
+    download_buttons(shown.drop(columns=["sha256"]), "import-history", key="data_hist")
+    live = history[history["undone_at"].isna()]
+    if not live.empty:
+        left, right = st.columns([3, 1])
+        target = left.selectbox("Undo an import", live["id"].tolist(), key="data_undo_pick",
+                                format_func=lambda i: f"#{i} — {live.set_index('id').loc[i, 'file_name']}")
+        if right.button("Undo import", key="data_undo", width="stretch"):
+            try:
+                st.session_state["data_flash"] = [("success", undo_import(int(target), db=DB))]
+            except ValueError as err:
+                st.session_state["data_flash"] = [("error", str(err))]
+            st.rerun()
+
+st.header("Demo data")
+st.caption("Two years of generated Salesforce-shaped exports with weekly snapshots, targets, "
+           "forecast calls and market indicators. Reloading undoes every import in force first "
+           "(they stay in the history).")
+if st.button("Reload demo data", key="data_demo"):
+    bar = st.progress(0.0, text="Loading demo data")
+    results = load_demo(db=DB, progress=lambda f, t: bar.progress(f, text=t))
+    loaded = sum(r.rows_loaded for r in results)
+    st.session_state["data_flash"] = [("success", f"Demo data loaded: {len(results)} files, "
+                                                  f"{loaded:,} rows.")]
+    st.session_state.pop("data_previews", None)
+    st.rerun()
