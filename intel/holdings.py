@@ -18,7 +18,7 @@ def loaded_summary(db=None) -> pd.DataFrame:
     history = import_history(db)
     live = history[history["undone_at"].isna()]
     last = live.groupby("kind")["imported_at"].max()
-    summary["last_import"] = summary["kind"].map(last)
+    summary["last_import"] = summary["kind"].map(last.to_dict())
     summary["label"] = summary["kind"].map(KIND_LABELS)
     return summary
 

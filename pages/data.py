@@ -112,13 +112,17 @@ history = import_history(DB)
 if history.empty:
     st.info("Nothing imported yet.")
 else:
-    shown = history.assign(status=history["undone_at"].map(lambda t: "in force" if pd.isna(t) else "undone"))
+    shown = history.assign(status=history["undone_at"].map(lambda t: "in force" if pd.isna(t) else "undone"),
+                           kind=history["kind"].map(KIND_LABELS))
     st.dataframe(shown[["id", "kind", "file_name", "rows_loaded", "rows_rejected", "snapshot_date",
                         "imported_at", "imported_by", "status"]],
                  hide_index=True, width="stretch",
-                 column_config={"id": "Import", "file_name": "File", "rows_loaded": "Rows loaded",
-                                "rows_rejected": "Rejected", "snapshot_date": "Snapshot as of",
-                                "imported_at": "Imported", "imported_by": "By", "status": "Status"})
+                 column_config={"id": "Import", "kind": "Kind", "file_name": "File",
+                                "rows_loaded": "Rows loaded", "rows_rejected": "Rejected",
+                                "snapshot_date": st.column_config.DateColumn("Snapshot as of"),
+                                "imported_at": st.column_config.DatetimeColumn(
+                                    "Imported", format="YYYY-MM-DD HH:mm"),
+                                "imported_by": "By", "status": "Status"})
     download_buttons(shown.drop(columns=["sha256"]), "import-history", key="data_hist")
     live = history[history["undone_at"].isna()]
     if not live.empty:

@@ -19,7 +19,7 @@ opps = summary.set_index("kind").loc["opportunities"]
 cols = st.columns(3)
 cols[0].metric("Deals (latest snapshot of each)", f"{int(opps['rows']):,}")
 cols[1].metric("Pipeline snapshots", f"{int(opps['snapshots'] or 0):,}")
-cols[2].metric("Imports in force", f"{held['kind'].size} kinds")
+cols[2].metric("Latest import", f"{held['last_import'].max():%Y-%m-%d %H:%M}")
 
 table = held.assign(
     covers=[f"{a:%Y-%m-%d} to {b:%Y-%m-%d}" if a == a and a is not None else "—"

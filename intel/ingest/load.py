@@ -313,10 +313,13 @@ def _stage(cur, kind, columns, profiles, first_rowid: int) -> None:
     code = f"CASE WHEN {blank} THEN 'blank' {' '.join(checks)} END"
     empties = ", ".join(f"{name}__empty" for name in columns)
     cur.execute("DROP TABLE IF EXISTS sightline_staged")
+    # Rows carry their own row_no, so DuckDB may process them in any order (faster).
+    cur.execute("SET preserve_insertion_order = false")
     cur.execute(f"""CREATE TEMP TABLE sightline_staged AS
         WITH parsed AS (SELECT {', '.join(parts)} FROM sightline_raw),
              outcome AS ({outcome_layer})
         SELECT * EXCLUDE ({empties}), {code} AS reject_reason FROM outcome""")
+    cur.execute("SET preserve_insertion_order = true")
     if kind == "opportunities":
         # The second and later rows of an id already loaded are rejected (few, if any).
         cur.execute("""UPDATE sightline_staged s SET reject_reason = 'duplicate:' || d.first

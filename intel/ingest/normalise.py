@@ -48,7 +48,8 @@ def word_key(col: str) -> str:
 
 
 def text_sql(col: str) -> str:
-    return f"nullif(trim(replace({col}, chr(0), '')), '')"
+    # NUL bytes were already removed from the file (read.open_source).
+    return f"nullif(trim({col}), '')"
 
 
 def id_sql(col: str) -> str:

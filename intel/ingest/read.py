@@ -159,6 +159,7 @@ def load_raw(cur, src: SourceFile, table: str) -> RawTable:
     cur.execute(f"DROP TABLE IF EXISTS {table}")  # table names are generated, never user text
     cur.execute("DROP TABLE IF EXISTS reject_errors")
     cur.execute("DROP TABLE IF EXISTS reject_scans")
+    cur.execute("SET preserve_insertion_order = true")  # rowid must follow the file's order
     cur.execute(
         f"""CREATE TEMP TABLE {table} AS SELECT * FROM read_csv($path, delim = $delim, quote = '"',
             escape = '"', header = true, auto_detect = false,

@@ -1,0 +1,36 @@
+"""The real app in headless Chromium: what only a browser shows (upload, rendering, no exception)."""
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from tests.conftest import FIXTURES
+
+UPLOAD_NAME = "hubspot-crm-exports-all-deals-2026-11-15.csv"
+
+
+def no_exception(page: Page) -> None:
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
+def test_home_page_renders_what_is_loaded(page: Page, app_server, artifacts):
+    page.goto(app_server)
+    expect(page.get_by_text("What is loaded")).to_be_visible(timeout=30_000)
+    expect(page.get_by_test_id("stMetricValue").first).to_be_visible()
+    no_exception(page)
+    page.screenshot(path=artifacts / "home.png", full_page=True)
+
+
+def test_upload_a_csv_and_see_it_in_the_import_history(page: Page, app_server, artifacts):
+    page.goto(app_server + "/data")
+    expect(page.get_by_role("heading", name="Upload exports")).to_be_visible(timeout=30_000)
+    page.locator("input[type=file]").set_input_files(str(FIXTURES / UPLOAD_NAME))
+    expect(page.get_by_text(re.compile(r"3 rows would load, 0 rejected"))).to_be_visible(timeout=30_000)
+    page.screenshot(path=artifacts / "data-preview.png", full_page=True)
+    page.get_by_role("button", name="Import 1 file").click()
+    expect(page.get_by_text(re.compile(r"3 rows loaded, 0 rejected"))).to_be_visible(timeout=30_000)
+    history = page.get_by_test_id("stDataFrame").first
+    expect(history).to_contain_text(UPLOAD_NAME, timeout=10_000)
+    no_exception(page)
+    page.screenshot(path=artifacts / "data-imported.png", full_page=True)

@@ -1,0 +1,98 @@
+"""Every page through Streamlit's AppTest: no exception, and the numbers a user would check."""
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import FIXTURES, ROOT, rows
+
+TIMEOUT = 60
+
+
+def app(page: str | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def texts(at) -> str:
+    parts = [e.value for e in at.markdown] + [e.value for e in at.caption] + [e.value for e in at.text]
+    parts += [e.value for e in at.info] + [e.value for e in at.success] + [e.value for e in at.warning]
+    parts += [e.value for e in at.error]
+    return "\n".join(str(p) for p in parts)
+
+
+def test_home_on_an_empty_store_points_to_the_data_page(db):
+    at = app()
+    assert "No data is loaded yet" in at.info[0].value
+
+
+def test_home_shows_what_is_loaded(use_demo_db):
+    at = app()
+    deals = rows("SELECT count(*) FROM opportunities_current")[0][0]
+    snapshots = rows("SELECT count(DISTINCT snapshot_date) FROM opportunities")[0][0]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Deals (latest snapshot of each)"] == f"{deals:,}"
+    assert metrics["Pipeline snapshots"] == str(snapshots)
+    table = at.dataframe[0].value
+    assert table.set_index("Data").loc["Opportunities (pipeline snapshot)", "Rows"] == deals
+
+
+def test_data_page_previews_an_upload_then_imports_it(db):
+    at = app("pages/data.py")
+    data = (FIXTURES / "salesforce_report.csv").read_bytes()
+    at.file_uploader(key="data_upload_0").set_value(("pipeline.csv", data, "text/csv")).run()
+    assert not at.exception, at.exception
+    assert "4 rows would load, 2 rejected" in texts(at)
+    rejects = at.dataframe[1].value
+    assert rejects["reason"].tolist()[0] == "amount '$1.2k' is not a number"
+    at.button(key="data_import").click().run()
+    assert not at.exception, at.exception
+    assert "4 rows loaded, 2 rejected" in texts(at)
+    history = at.dataframe[0].value
+    assert history["file_name"].tolist() == ["pipeline.csv"]
+    assert rows("SELECT count(*) FROM opportunities")[0][0] == 4
+
+
+def test_data_page_mapping_override_changes_the_preview(db):
+    at = app("pages/data.py")
+    data = (FIXTURES / "dynamics_opportunities.csv").read_bytes()
+    uploader = at.file_uploader(key="data_upload_0")
+    uploader.set_value(("dyn.csv", data, "text/csv")).run()
+    region = next(s for s in at.selectbox if s.label == "region")
+    region.set_value("Owner").run()
+    assert not at.exception, at.exception
+    preview = at.dataframe[0].value
+    assert sorted(preview["region"].unique()) == ["Lee Chan", "Sam Hill"]
+    assert "as you chose" in texts(at)
+
+
+def test_data_page_refuses_a_web_page_with_a_sentence(db):
+    at = app("pages/data.py")
+    data = (FIXTURES / "web_page.csv").read_bytes()
+    at.file_uploader(key="data_upload_0").set_value(("login.csv", data, "text/csv")).run()
+    assert not at.exception
+    assert "is a web page, not a CSV export" in at.error[0].value
+
+
+def test_data_page_undo_marks_the_import_undone(db):
+    from intel.ingest import import_file
+
+    import_file(FIXTURES / "accounts.csv")
+    at = app("pages/data.py")
+    at.button(key="data_undo").click().run()
+    assert not at.exception, at.exception
+    assert "undone" in at.success[0].value
+    assert at.dataframe[0].value["status"].tolist() == ["undone"]
+    assert rows("SELECT count(*) FROM accounts")[0][0] == 0
+
+
+def test_file_names_are_shown_as_text_not_markdown(db):
+    at = app("pages/data.py")
+    data = (FIXTURES / "web_page.csv").read_bytes()
+    at.file_uploader(key="data_upload_0").set_value(("[x](javascript:alert(1)).csv", data, "text/csv")).run()
+    assert not at.exception
+    assert "\\[x\\]\\(javascript\\:alert\\(1\\)\\)" in at.error[0].value

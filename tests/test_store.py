@@ -1,0 +1,102 @@
+"""The store: migrations once, snapshots, one transaction per import, undo, threads."""
+from __future__ import annotations
+
+import threading
+from decimal import Decimal
+
+import pytest
+
+from intel import store
+from intel.ingest import import_file, undo_import
+from intel.ingest import load as load_module
+from tests.conftest import FIXTURES, rows
+
+SNAPSHOT_1 = b"""Opportunity ID,Opportunity Name,Stage,Amount,Close Date
+A,Alpha,Prospecting,100,2026-12-01
+B,Bravo,Qualification,200,2026-12-15
+"""
+SNAPSHOT_2 = b"""Opportunity ID,Opportunity Name,Stage,Amount,Close Date
+A,Alpha,Closed Won,150,2026-11-20
+C,Charlie,Prospecting,300,2027-01-10
+"""
+
+
+def test_migrations_are_applied_once_and_recorded(db):
+    con = store.connect()
+    assert rows("SELECT version FROM schema_version") == [(1,)]
+    assert store.migrate(con) == 1            # a second run applies nothing
+    assert rows("SELECT count(*) FROM schema_version") == [(1,)]
+    tables = {t for (t,) in rows("SELECT table_name FROM information_schema.tables")}
+    assert {"opportunities", "opportunities_current", "stage_history", "targets_forecasts",
+            "accounts", "market", "imports", "mapping_memory"} <= tables
+
+
+def test_current_view_holds_each_deal_as_of_its_latest_snapshot(db):
+    import_file(SNAPSHOT_1, "s1.csv", as_of="2026-11-01")
+    import_file(SNAPSHOT_2, "s2.csv", as_of="2026-11-08")
+    current = dict(rows("SELECT id, amount FROM opportunities_current"))
+    # A from the second snapshot, B only in the first, C only in the second.
+    assert current == {"A": Decimal("150.00"), "B": Decimal("200.00"), "C": Decimal("300.00")}
+    assert rows("SELECT count(*) FROM opportunities") == [(4,)]
+
+
+def test_an_import_that_fails_half_way_leaves_the_store_exactly_as_it_was(db, monkeypatch):
+    import_file(SNAPSHOT_1, "s1.csv", as_of="2026-11-01")
+    before = (rows("SELECT * FROM opportunities ORDER BY id"), rows("SELECT id FROM imports"))
+
+    def fail_after_insert(*args, **kwargs):  # rows are already inserted when this runs
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(load_module, "_rejects", fail_after_insert)
+    with pytest.raises(RuntimeError):
+        import_file(SNAPSHOT_2, "s2.csv", as_of="2026-11-08")
+    after = (rows("SELECT * FROM opportunities ORDER BY id"), rows("SELECT id FROM imports"))
+    assert after == before
+
+
+def test_undo_restores_the_earlier_state_and_keeps_the_record(db):
+    import_file(SNAPSHOT_1, "s1.csv", as_of="2026-11-01")
+    state_after_first = rows("SELECT * FROM opportunities_current ORDER BY id")
+    second = import_file(SNAPSHOT_2, "s2.csv", as_of="2026-11-08")
+    assert rows("SELECT * FROM opportunities_current ORDER BY id") != state_after_first
+    message = undo_import(second.import_id)
+    assert "undone" in message
+    assert rows("SELECT * FROM opportunities_current ORDER BY id") == state_after_first
+    assert rows("SELECT id, undone_at IS NOT NULL FROM imports ORDER BY id") == [
+        (1, False), (second.import_id, True)]
+    with pytest.raises(ValueError, match="already undone"):
+        undo_import(second.import_id)
+    # an undone file can be imported again
+    assert import_file(SNAPSHOT_2, "s2.csv", as_of="2026-11-08").status == "loaded"
+
+
+def test_undo_of_targets_removes_only_that_import(db):
+    first = import_file(FIXTURES / "targets_quarterly.csv")
+    import_file(FIXTURES / "market_indicators.csv")
+    undo_import(first.import_id)
+    assert rows("SELECT count(*) FROM targets_forecasts") == [(0,)]
+    assert rows("SELECT count(*) FROM market") == [(3,)]
+
+
+def test_threads_read_through_their_own_cursors(db):
+    import_file(SNAPSHOT_1, "s1.csv", as_of="2026-11-01")
+    results, errors = [], []
+
+    def read():
+        try:
+            for _ in range(20):
+                results.append(rows("SELECT count(*) FROM opportunities")[0][0])
+        except Exception as err:  # pragma: no cover - the assertion below reports it
+            errors.append(err)
+
+    threads = [threading.Thread(target=read) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and results == [2] * 80
+
+
+def test_store_path_comes_from_the_environment(db):
+    store.connect()
+    assert db.exists()
