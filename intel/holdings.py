@@ -29,3 +29,8 @@ def is_empty(db=None) -> bool:
         return cur.execute("SELECT count(*) FROM imports WHERE undone_at IS NULL").fetchone()[0] == 0
     finally:
         cur.close()
+
+
+def currency_coverage(db=None) -> pd.DataFrame:
+    """Per currency of the current deals: deals, amount, and whether it converts to reporting."""
+    return store.query("currency_coverage", db=db)

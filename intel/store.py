@@ -32,6 +32,8 @@ def connect(path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
             con = duckdb.connect(key)
             con.execute("SET memory_limit = $m", {"m": config.get("memory_limit")})
             migrate(con)
+            con.execute("UPDATE settings SET value = $v WHERE name = 'reporting_currency'",
+                        {"v": config.get("reporting_currency")})
             _connections[key] = con
         return con
 

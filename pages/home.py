@@ -1,7 +1,8 @@
 """Landing page: what the store holds, per kind of data."""
 import streamlit as st
 
-from intel.holdings import loaded_summary
+from intel import config
+from intel.holdings import currency_coverage, loaded_summary
 from pages._components import db_path
 
 st.title("Sightline")
@@ -29,4 +30,12 @@ table = held.assign(
 st.dataframe(table, hide_index=True, width="stretch")
 st.caption("Opportunities count each deal once, as of its latest snapshot; dates covered are close "
            "dates. Upload fresh exports or undo an import on the Data page.")
+coverage = currency_coverage(db_path())
+unconverted = coverage[~coverage["converted"].astype(bool)]
+if not unconverted.empty:
+    st.warning(
+        f"Amounts are reported in {config.get('reporting_currency')}. Deals in "
+        + ", ".join(f"{c} ({n:,} deals)" for c, n in zip(unconverted["currency"], unconverted["deals"]))
+        + " have no exchange rate, so totals leave them out: import an FX table (currency, rate) "
+          "on the Data page.")
 st.page_link("pages/data.py", label="Manage data", icon=":material/upload_file:")

@@ -23,9 +23,10 @@ C,Charlie,Prospecting,300,2027-01-10
 
 def test_migrations_are_applied_once_and_recorded(db):
     con = store.connect()
-    assert rows("SELECT version FROM schema_version") == [(1,)]
-    assert store.migrate(con) == 1            # a second run applies nothing
-    assert rows("SELECT count(*) FROM schema_version") == [(1,)]
+    applied = [v for (v,) in rows("SELECT version FROM schema_version ORDER BY version")]
+    assert applied == list(range(1, len(applied) + 1)) and len(applied) >= 2
+    assert store.migrate(con) == applied[-1]   # a second run applies nothing
+    assert rows("SELECT count(*) FROM schema_version") == [(len(applied),)]
     tables = {t for (t,) in rows("SELECT table_name FROM information_schema.tables")}
     assert {"opportunities", "opportunities_current", "stage_history", "targets_forecasts",
             "accounts", "market", "imports", "mapping_memory"} <= tables
@@ -100,3 +101,15 @@ def test_threads_read_through_their_own_cursors(db):
 def test_store_path_comes_from_the_environment(db):
     store.connect()
     assert db.exists()
+
+
+def test_amounts_convert_to_the_reporting_currency_only_where_a_rate_is_known(db):
+    from intel.holdings import currency_coverage
+
+    import_file(FIXTURES / "salesforce_report.csv")    # 3 USD deals, 1 EUR deal of 500.00
+    coverage = currency_coverage().set_index("currency")
+    assert coverage.loc["EUR", "converted"] == False  # noqa: E712 - numpy bool
+    assert rows("SELECT amount_reporting FROM deals WHERE currency = 'EUR'") == [(None,)]
+    import_file(FIXTURES / "fx_rates.csv")             # EUR 1.08
+    assert rows("SELECT amount_reporting FROM deals WHERE currency = 'EUR'") == [(Decimal("540.00"),)]
+    assert rows("SELECT amount_reporting FROM deals WHERE id = '0065g00000AAA02'") == [(Decimal("1234.50"),)]
