@@ -3,7 +3,7 @@ import streamlit as st
 
 from intel import config
 from intel.holdings import currency_coverage, loaded_summary
-from pages._components import db_path
+from pages._components import db_path, say
 
 st.title("Sightline")
 st.caption("Strategic sales intelligence: plan → monitor → review → correct course.")
@@ -33,7 +33,7 @@ st.caption("Opportunities count each deal once, as of its latest snapshot; dates
 coverage = currency_coverage(db_path())
 unconverted = coverage[~coverage["converted"].astype(bool)]
 if not unconverted.empty:
-    st.warning(
+    say("warning",
         f"Amounts are reported in {config.get('reporting_currency')}. Deals in "
         + ", ".join(f"{c} ({n:,} deals)" for c, n in zip(unconverted["currency"], unconverted["deals"]))
         + " have no exchange rate, so totals leave them out: import an FX table (currency, rate) "
