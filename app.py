@@ -1,13 +1,18 @@
-"""Sightline: navigation and the store connection. Pages hold layout; intel holds the logic."""
+"""Sightline: navigation, the store connection and the global filters. Pages hold layout."""
 import streamlit as st
 
-from pages._components import db_path
+from pages._components import db_path, filter_bar, show_notes
 
 st.set_page_config(page_title="Sightline", page_icon=":material/insights:", layout="wide")
 db_path()  # open (and migrate) the store once per process
 
-PAGES = [
-    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-    st.Page("pages/data.py", title="Data", icon=":material/upload_file:", url_path="data"),
-]
-st.navigation(PAGES).run()
+HOME = st.Page("pages/home.py", title="Home", icon=":material/home:", default=True)
+WIN_LOSS = st.Page("pages/win_loss.py", title="Win-loss", icon=":material/trophy:", url_path="win-loss")
+DATA = st.Page("pages/data.py", title="Data", icon=":material/upload_file:", url_path="data")
+FILTERED = {WIN_LOSS.url_path}   # pages that read the global filters
+
+page = st.navigation({"Review": [HOME, WIN_LOSS], "Manage": [DATA]})
+if page.url_path in FILTERED:
+    _, notes = filter_bar()
+    show_notes(notes)
+page.run()

@@ -6,6 +6,7 @@ writes in `transaction()`.
 """
 from __future__ import annotations
 
+import re
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -92,10 +93,15 @@ def load_sql(name: str) -> str:
 
 
 def query(name: str, params: dict[str, Any] | None = None, db: str | Path | None = None):
-    """Run intel/sql/<name>.sql with bound parameters; return a pandas DataFrame."""
+    """Run intel/sql/<name>.sql with bound parameters; return a pandas DataFrame.
+
+    Only the parameters the file names ($name) are bound, so callers can pass a common set.
+    """
+    sql = load_sql(name)
+    used = set(re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)", sql))
     cur = cursor(db)
     try:
-        return cur.execute(load_sql(name), params or {}).df()
+        return cur.execute(sql, {k: v for k, v in (params or {}).items() if k in used}).df()
     finally:
         cur.close()
 

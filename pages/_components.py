@@ -56,3 +56,134 @@ def plain(text: str) -> str:
 def say(level: str, text: str) -> None:
     """st.success / info / warning / error with text shown literally."""
     getattr(st, level)(plain(text))
+
+
+# ---- global filters, in the URL ----
+
+FILTER_KEYS = ("from", "to", "region", "segment", "owner", "product")
+
+
+@st.cache_data(show_spinner=False)
+def _filter_choices(path: str, version: str):
+    from intel.filters import default_range, members
+
+    return members(path), default_range(path)
+
+
+def _query() -> dict[str, list[str]]:
+    return {k: st.query_params.get_all(k) for k in st.query_params.keys()}
+
+
+def _write_query(updates: dict[str, list[str]], drop: tuple[str, ...] = ()) -> None:
+    current = _query()
+    for key in drop:
+        current.pop(key, None)
+    current.update(updates)
+    if current != _query():
+        st.query_params.from_dict({k: v if len(v) != 1 else v[0] for k, v in current.items()})
+
+
+def filter_bar():
+    """The global filter bar (sidebar). Its state lives in the URL; returns (Filters, notes).
+
+    A value in the URL that is malformed or unknown is dropped and named in the notes.
+    """
+    from intel.filters import DIMENSIONS, Filters, parse_query
+
+    path = db_path()
+    known, default = _filter_choices(path, data_version())
+    query = _query()
+    if not any(k in query for k in FILTER_KEYS) and "flt_query" in st.session_state:
+        query = {**query, **st.session_state["flt_query"]}   # page switch: keep the filters
+    filters, notes = parse_query(query, known, default)
+    signature = filters.to_query()
+    if st.session_state.get("flt_query") != signature:       # a new link: widgets follow the URL
+        st.session_state["flt_period"] = (filters.date_from, filters.date_to)
+        for dim in DIMENSIONS:
+            st.session_state[f"flt_{dim}"] = list(getattr(filters, dim))
+    with st.sidebar:
+        st.subheader("Filters")
+        period = st.date_input("Period (close date)", key="flt_period", format="YYYY-MM-DD")
+        if isinstance(period, (tuple, list)) and len(period) == 2:
+            filters = filters.with_(date_from=period[0], date_to=period[1])
+        chosen = {dim: tuple(st.multiselect(dim.capitalize(), known[dim], key=f"flt_{dim}",
+                                            placeholder=f"All {dim}s"))
+                  for dim in DIMENSIONS}
+        filters = filters.with_(**chosen)
+        if st.button("Reset filters", key="flt_reset", width="stretch"):
+            st.session_state.pop("flt_query", None)
+            _write_query({}, drop=FILTER_KEYS)
+            st.rerun()
+    st.session_state["flt_query"] = filters.to_query()
+    _write_query(filters.to_query(), drop=FILTER_KEYS)
+    return filters, notes
+
+
+def url_choice(label: str, key: str, options: list, default, widget=None, notes: list | None = None,
+               format_func=str, **kwargs):
+    """A page control whose value lives in the URL under `key` (so a copied link keeps it)."""
+    widget = widget or st.selectbox
+    wkey = f"url_{key}"
+    raw = st.query_params.get(key)
+    as_text = {str(o): o for o in options}
+    if wkey not in st.session_state or (raw is not None and raw in as_text
+                                        and as_text[raw] != st.session_state[wkey]):
+        if raw is not None and raw not in as_text and notes is not None:
+            notes.append(f"'{raw}' is not a choice for {label.lower()}; showing {format_func(default)}.")
+        st.session_state[wkey] = as_text.get(raw, default)
+    if widget is st.toggle:
+        value = st.toggle(label, key=wkey, **kwargs)
+    else:
+        value = widget(label, options, key=wkey, format_func=format_func, **kwargs)
+    _write_query({key: [str(value)]})
+    return value
+
+
+def show_notes(notes: list[str]) -> None:
+    if notes:
+        say("info", "Ignored from the link: " + " ".join(notes))
+
+
+def _intel_function(name: str):
+    from intel import metrics, signals
+
+    return getattr(metrics, name, None) or getattr(signals, name)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _metric(path: str, version: str, name: str, args: tuple, kwargs: tuple):
+    return _intel_function(name)(*args, db=path, **dict(kwargs))
+
+
+def metric(name: str, *args, **kwargs):
+    """An intel.metrics function's result, cached until the data changes."""
+    return _metric(db_path(), data_version(), name, args, tuple(sorted(kwargs.items())))
+
+
+def global_filters():
+    """The filters the bar in app.py put in the URL, for a page to read: (Filters, notes)."""
+    from intel.filters import parse_query
+
+    known, default = _filter_choices(db_path(), data_version())
+    filters, _ = parse_query(_query(), known, default)
+    return filters, []
+
+
+# ---- charts and formats ----
+
+PRIMARY, GREY = "#1f77b4", "#b0b0b0"
+
+
+def pct(value) -> str:
+    return "—" if value is None or value != value else f"{value:.1%}"
+
+
+def chart(fig, key: str, select: bool = False, title: str | None = None) -> list[dict]:
+    """Draw a Plotly figure; with select, return the points the user clicked (for drill-down)."""
+    fig.update_layout(title=title, margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 10},
+                      template="plotly_white")
+    event = st.plotly_chart(fig, key=key, on_select="rerun" if select else "ignore",
+                            selection_mode="points", width="stretch")
+    if select and event and event.selection:
+        return list(event.selection.points)
+    return []

@@ -1,0 +1,113 @@
+"""The global filters (period, region, segment, owner, product) and their URL form.
+
+A copied URL reproduces a view, so filters travel as query parameters:
+`?from=2025-06-01&to=2026-11-30&region=EMEA&region=APAC&segment=SMB`. Parsing never fails:
+a value that is malformed or names nothing in the data is dropped with a note saying so.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, replace
+from typing import Mapping, Sequence
+
+from intel import config, models, store
+
+DIMENSIONS = ("region", "segment", "owner", "product")   # the global filter bar
+TRAILING_MONTHS = 18
+
+
+@dataclass(frozen=True)
+class Filters:
+    date_from: dt.date
+    date_to: dt.date
+    region: tuple[str, ...] = ()
+    segment: tuple[str, ...] = ()
+    owner: tuple[str, ...] = ()
+    product: tuple[str, ...] = ()
+
+    def params(self) -> dict:
+        """Bound parameters for the metric SQL (closed_in_scope and friends)."""
+        return {"date_from": self.date_from, "date_to": self.date_to, "region": list(self.region),
+                "segment": list(self.segment), "owner": list(self.owner), "product": list(self.product)}
+
+    def to_query(self) -> dict[str, list[str]]:
+        query = {"from": [self.date_from.isoformat()], "to": [self.date_to.isoformat()]}
+        for dim in DIMENSIONS:
+            if getattr(self, dim):
+                query[dim] = list(getattr(self, dim))
+        return query
+
+    def with_(self, **changes) -> "Filters":
+        return replace(self, **changes)
+
+    def describe(self) -> str:
+        parts = [f"{self.date_from:%Y-%m-%d} to {self.date_to:%Y-%m-%d}"]
+        parts += [f"{dim}: {', '.join(getattr(self, dim))}" for dim in DIMENSIONS if getattr(self, dim)]
+        return "; ".join(parts)
+
+
+def _month_end(day: dt.date) -> dt.date:
+    nxt = dt.date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+    return nxt - dt.timedelta(days=1)
+
+
+def default_range(db=None, months: int = TRAILING_MONTHS) -> tuple[dt.date, dt.date]:
+    """The trailing `months` whole months ending with the latest closed deal (not today)."""
+    models.refresh(db)
+    cur = store.cursor(db)
+    try:
+        latest = cur.execute("SELECT max(close_date) FROM deal_facts WHERE is_closed").fetchone()[0]
+    finally:
+        cur.close()
+    latest = latest or dt.date.today()
+    first = dt.date(latest.year, latest.month, 1)
+    for _ in range(months - 1):
+        first = dt.date(first.year - (first.month == 1), (first.month - 2) % 12 + 1, 1)
+    return first, _month_end(latest)
+
+
+def members(db=None) -> dict[str, list[str]]:
+    """The values each filter dimension takes in the data (for pickers and URL checks)."""
+    models.refresh(db)
+    cur = store.cursor(db)
+    try:
+        return {dim: [v for (v,) in cur.execute(
+            "SELECT DISTINCT CASE $d WHEN 'region' THEN region WHEN 'segment' THEN segment "
+            "WHEN 'owner' THEN owner WHEN 'product' THEN product END AS v FROM deal_facts "
+            "WHERE v IS NOT NULL ORDER BY v", {"d": dim}).fetchall()] for dim in DIMENSIONS}
+    finally:
+        cur.close()
+
+
+def parse_query(query: Mapping[str, Sequence[str]], known: Mapping[str, Sequence[str]],
+                default: tuple[dt.date, dt.date]) -> tuple[Filters, list[str]]:
+    """Filters from URL parameters (each a list of values); returns (filters, notes on what was ignored)."""
+    notes: list[str] = []
+    dates = {}
+    for key, fallback in (("from", default[0]), ("to", default[1])):
+        values = list(query.get(key, []))
+        dates[key] = fallback
+        if values:
+            try:
+                dates[key] = dt.date.fromisoformat(values[-1])
+            except ValueError:
+                notes.append(f"'{values[-1]}' is not a date (YYYY-MM-DD); the {key} date is the default.")
+    if dates["from"] > dates["to"]:
+        notes.append("The period's start is after its end; the default period is shown.")
+        dates = {"from": default[0], "to": default[1]}
+    chosen = {}
+    for dim in DIMENSIONS:
+        values = [v for raw in query.get(dim, []) for v in str(raw).split("|") if v != ""]
+        unknown = [v for v in values if v not in known.get(dim, ())]
+        if unknown:
+            notes.append(f"No {dim} called {', '.join(repr(v) for v in unknown)} in the data; ignored.")
+        chosen[dim] = tuple(dict.fromkeys(v for v in values if v in known.get(dim, ())))
+    return Filters(dates["from"], dates["to"], **chosen), notes
+
+
+def fiscal_year_start() -> int:
+    try:
+        month = int(config.get("fiscal_year_start"))
+    except ValueError:
+        return 1
+    return month if 1 <= month <= 12 else 1

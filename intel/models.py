@@ -1,0 +1,63 @@
+"""Materialised models: tables derived from the canonical ones, rebuilt when the data changes.
+
+`deal_facts` (sql/models/deal_facts.sql) holds each deal as of its latest snapshot with its
+outcome flags, cycle and size band; metrics read it instead of re-ranking every snapshot.
+It is rebuilt, in one transaction, the first time a metric runs after an import or undo.
+"""
+from __future__ import annotations
+
+import threading
+
+from intel import store
+
+_lock = threading.Lock()
+BAND_QUANTILES = (0.25, 0.5, 0.75)  # deal-size bands: quartiles over the whole history
+
+
+def money(value: float) -> str:
+    """12400 -> '12.4k'; 1250000 -> '1.25M' (labels, not reports)."""
+    value = float(value)
+    if abs(value) >= 1_000_000:
+        return f"{value / 1_000_000:.3g}M"
+    if abs(value) >= 1_000:
+        return f"{value / 1_000:.3g}k"
+    return f"{value:.0f}"
+
+
+def band_labels(q1: float, q2: float, q3: float) -> list[tuple[int, float | None, float | None, str]]:
+    return [(1, None, q1, f"1 · up to {money(q1)}"),
+            (2, q1, q2, f"2 · {money(q1)}–{money(q2)}"),
+            (3, q2, q3, f"3 · {money(q2)}–{money(q3)}"),
+            (4, q3, None, f"4 · over {money(q3)}")]
+
+
+def refresh(db=None, force: bool = False) -> bool:
+    """Rebuild the models if the store changed since they were built; True when rebuilt."""
+    version = store.data_version(db)
+    with _lock:
+        cur = store.cursor(db)
+        try:
+            built = cur.execute("SELECT value FROM settings WHERE name = 'models_version'").fetchone()[0]
+            if built == version and not force:
+                return False
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                q = cur.execute(
+                    "SELECT quantile_cont(amount_reporting, $q) FROM deals WHERE amount_reporting IS NOT NULL",
+                    {"q": list(BAND_QUANTILES)}).fetchone()[0] or [0.0, 0.0, 0.0]
+                bands = band_labels(*q)
+                cur.execute("DELETE FROM deal_facts")
+                cur.execute("INSERT INTO deal_facts BY NAME " + store.load_sql("models/deal_facts"),
+                            {"q1": q[0], "q2": q[1], "q3": q[2],
+                             **{f"label{b}": label for b, _, _, label in bands}})
+                cur.execute("DELETE FROM deal_size_bands")
+                for band in bands:
+                    cur.execute("INSERT INTO deal_size_bands VALUES ($1, $2, $3, $4)", list(band))
+                cur.execute("UPDATE settings SET value = $v WHERE name = 'models_version'", {"v": version})
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            return True
+        finally:
+            cur.close()
