@@ -70,6 +70,52 @@ def cmd_undo(args) -> int:
     return 0
 
 
+METRIC_COMMANDS = {
+    "win-rate": "win rate per --by DIM (or per period with --by period)",
+    "loss-reasons": "loss reasons ranked, with share and cumulative share",
+    "head-to-head": "win rate over the deals naming each competitor",
+    "competitor-presence": "competitor presence in losses per period",
+    "sales-cycle": "days from created to close, won vs lost",
+}
+
+
+def cmd_metric(args) -> int:
+    import datetime as dt
+
+    from intel import metrics
+    from intel.filters import Filters, default_range
+
+    start, end = default_range()
+    try:
+        filters = Filters(dt.date.fromisoformat(args.date_from) if args.date_from else start,
+                          dt.date.fromisoformat(args.date_to) if args.date_to else end,
+                          region=tuple(args.region), segment=tuple(args.segment),
+                          owner=tuple(args.owner), product=tuple(args.product))
+        nd = args.exclude_no_decision
+        if args.name == "win-rate":
+            if args.by == "period":
+                table = metrics.win_rate_trend(filters, args.period or "month", nd)
+            elif args.period:
+                table = metrics.win_rate_by_period(args.by, filters, args.period, nd)
+            else:
+                table = metrics.win_rate_by(args.by, filters, nd)
+            table = table.rename(columns={"member": args.by}).drop(columns=["period_start"], errors="ignore")
+        elif args.name == "loss-reasons":
+            table = metrics.loss_reasons(filters, nd)
+        elif args.name == "head-to-head":
+            table = metrics.head_to_head(filters, nd)
+        elif args.name == "competitor-presence":
+            table = metrics.competitor_presence_in_losses(filters, args.period or "month", nd)
+            table = table.drop(columns=["period_start"])
+        else:
+            table = metrics.sales_cycle(filters, nd)
+    except ValueError as err:
+        print(err, file=sys.stderr)
+        return 2
+    _print_table(table, args.format)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m intel", description="Sightline's command line.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -94,6 +140,21 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("undo", help="undo an import (its rows are removed, the record stays)")
     p.add_argument("id", type=int)
     p.set_defaults(func=cmd_undo)
+
+    p = sub.add_parser("metric", help="print a metric as CSV or JSON (the numbers the pages show)")
+    p.add_argument("name", choices=list(METRIC_COMMANDS),
+                   help="; ".join(f"{k}: {v}" for k, v in METRIC_COMMANDS.items()))
+    p.add_argument("--by", default="segment", help="period, region, segment, owner, team, product, "
+                                                   "competitor, lead_source or deal_size_band")
+    p.add_argument("--period", choices=["month", "quarter"])
+    p.add_argument("--from", dest="date_from", help="first close date (YYYY-MM-DD); default: "
+                                                    "18 months back from the latest closed deal")
+    p.add_argument("--to", dest="date_to", help="last close date (YYYY-MM-DD)")
+    p.add_argument("--exclude-no-decision", action="store_true")
+    for dim in ("region", "segment", "owner", "product"):
+        p.add_argument(f"--{dim}", action="append", default=[], help=f"keep only this {dim} (repeatable)")
+    p.add_argument("--format", choices=["csv", "json"], default="csv")
+    p.set_defaults(func=cmd_metric)
 
     args = parser.parse_args(argv)
     try:

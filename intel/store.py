@@ -33,7 +33,7 @@ def connect(path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
             con = duckdb.connect(key)
             con.execute("SET memory_limit = $m", {"m": config.get("memory_limit")})
             migrate(con)
-            con.execute("UPDATE settings SET value = $v WHERE name = 'reporting_currency'",
+            con.execute("UPDATE settings SET value = $v WHERE name = 'reporting_currency' AND value <> $v",
                         {"v": config.get("reporting_currency")})
             _connections[key] = con
         return con
@@ -107,11 +107,13 @@ def query(name: str, params: dict[str, Any] | None = None, db: str | Path | None
 
 
 def data_version(path: str | Path | None = None) -> str:
-    """Changes whenever an import lands or is undone: the key for page caches."""
+    """Changes whenever an import lands or is undone, or the reporting currency changes:
+    the key for page caches and materialised models."""
     cur = cursor(path)
     try:
         row = cur.execute(
-            "SELECT count(*), coalesce(max(id), 0), count(undone_at) FROM imports"
+            "SELECT count(*), coalesce(max(id), 0), count(undone_at), "
+            "(SELECT value FROM settings WHERE name = 'reporting_currency') FROM imports"
         ).fetchone()
     finally:
         cur.close()

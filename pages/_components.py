@@ -123,11 +123,11 @@ def url_choice(label: str, key: str, options: list, default, widget=None, notes:
                format_func=str, **kwargs):
     """A page control whose value lives in the URL under `key` (so a copied link keeps it)."""
     widget = widget or st.selectbox
-    wkey = f"url_{key}"
+    wkey, written = f"url_{key}", f"url_{key}_written"
     raw = st.query_params.get(key)
     as_text = {str(o): o for o in options}
-    if wkey not in st.session_state or (raw is not None and raw in as_text
-                                        and as_text[raw] != st.session_state[wkey]):
+    # The URL wins when it is new to this session (a pasted link); afterwards the widget does.
+    if wkey not in st.session_state or (raw is not None and raw != st.session_state.get(written)):
         if raw is not None and raw not in as_text and notes is not None:
             notes.append(f"'{raw}' is not a choice for {label.lower()}; showing {format_func(default)}.")
         st.session_state[wkey] = as_text.get(raw, default)
@@ -135,6 +135,7 @@ def url_choice(label: str, key: str, options: list, default, widget=None, notes:
         value = st.toggle(label, key=wkey, **kwargs)
     else:
         value = widget(label, options, key=wkey, format_func=format_func, **kwargs)
+    st.session_state[written] = str(value)
     _write_query({key: [str(value)]})
     return value
 

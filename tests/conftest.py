@@ -54,6 +54,7 @@ def demo_db(tmp_path_factory):
 def use_demo_db(demo_db, tmp_path, monkeypatch):
     """A private copy of the demo store for a test that may write to it."""
     path = tmp_path / "demo-copy.duckdb"
+    store.close_all()   # a closed store file is a complete one
     shutil.copy(demo_db, path)
     monkeypatch.setenv("SIGHTLINE_DB", str(path))
     yield path
@@ -82,6 +83,7 @@ def browser_type_launch_args(browser_type_launch_args):
 def app_server(tmp_path_factory, demo_db):
     """`streamlit run app.py` on a free port, on a private copy of the demo store."""
     path = tmp_path_factory.mktemp("app") / "app.duckdb"
+    store.close_all()
     shutil.copy(demo_db, path)
     port = _free_port()
     env = {**os.environ, "SIGHTLINE_DB": str(path)}

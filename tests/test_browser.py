@@ -34,3 +34,18 @@ def test_upload_a_csv_and_see_it_in_the_import_history(page: Page, app_server, a
     expect(history).to_contain_text(UPLOAD_NAME, timeout=10_000)
     no_exception(page)
     page.screenshot(path=artifacts / "data-imported.png", full_page=True)
+
+
+def test_win_loss_breakdown_change_and_screenshot(page: Page, app_server, artifacts):
+    page.goto(app_server + "/win-loss?region=EMEA")
+    expect(page.get_by_text("Win rate trend")).to_be_visible(timeout=30_000)
+    expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=30_000)
+    page.get_by_test_id("stSelectbox").filter(has_text="Breakdown").click()
+    page.get_by_role("option", name="Competitor").click()
+    expect(page.get_by_role("heading", name="By competitor")).to_be_visible(timeout=30_000)
+    expect(page).to_have_url(re.compile(r"by=competitor"))
+    expect(page).to_have_url(re.compile(r"region=EMEA"))
+    titles = " ".join(page.locator(".js-plotly-plot .gtitle").all_text_contents())
+    assert "Win rate by competitor" in titles
+    no_exception(page)
+    page.screenshot(path=artifacts / "win-loss.png", full_page=True)

@@ -96,3 +96,87 @@ def test_file_names_are_shown_as_text_not_markdown(db):
     at.file_uploader(key="data_upload_0").set_value(("[x](javascript:alert(1)).csv", data, "text/csv")).run()
     assert not at.exception
     assert "\\[x\\]\\(javascript\\:alert\\(1\\)\\)" in at.error[0].value
+
+
+# ---- Win-loss ----
+
+def test_win_loss_page_applies_filters_from_the_query_string(use_demo_db):
+    import datetime as dt
+
+    from intel import metrics
+    from intel.filters import Filters
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    for key, value in {"from": "2026-01-01", "to": "2026-06-30", "region": "EMEA", "by": "competitor",
+                       "nd": "True", "grain": "quarter"}.items():
+        at.query_params[key] = value
+    at.run()
+    at.switch_page("pages/win_loss.py").run()
+    assert not at.exception, at.exception
+    expected = metrics.win_rate_by("competitor", Filters(dt.date(2026, 1, 1), dt.date(2026, 6, 30),
+                                                         region=("EMEA",)), exclude_no_decision=True)
+    tiles = {m.label: m.value for m in at.metric}
+    won, closed = int(expected["won"].sum()), int(expected["closed"].sum())
+    assert tiles["Deals closed"] == f"{closed:,}"
+    assert tiles["Win rate"] == f"{won / closed:.1%}"
+    shown = at.dataframe[0].value
+    assert shown["member"].tolist() == expected["member"].tolist()
+    assert shown["won"].tolist() == expected["won"].tolist()
+    assert at.query_params["region"] == ["EMEA"] or at.query_params["region"] == "EMEA"
+
+
+def test_win_loss_page_notes_unknown_query_values_and_carries_on(use_demo_db):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.query_params["region"] = "Atlantis"
+    at.query_params["from"] = "last tuesday"
+    at.query_params["by"] = "horoscope"
+    at.run()
+    at.switch_page("pages/win_loss.py").run()
+    assert not at.exception, at.exception
+    notes = " ".join(i.value for i in at.info)
+    assert "Atlantis" in notes and "last tuesday" in notes and "horoscope" in notes
+    assert any(m.label == "Win rate" for m in at.metric)
+
+
+def test_win_loss_page_shows_the_planted_signals(use_demo_db):
+    at = app("pages/win_loss.py")
+    warnings = " ".join(w.value for w in at.warning)
+    assert "SMB" in warnings and "20%" in warnings
+    assert any("Fabrikam" in i.value for i in at.info)
+
+
+def test_win_loss_switch_changes_the_numbers(use_demo_db):
+    at = app("pages/win_loss.py")
+    before = {m.label: m.value for m in at.metric}["Deals closed"]
+    at.toggle(key="url_nd").set_value(True).run()
+    assert not at.exception, at.exception
+    after = {m.label: m.value for m in at.metric}["Deals closed"]
+    assert int(after.replace(",", "")) < int(before.replace(",", ""))
+
+
+def test_win_loss_row_click_drills_to_the_deals(use_demo_db):
+    at = app("pages/win_loss.py")
+    by = at.dataframe[0].value
+    first = by["member"].iloc[0]
+    at.session_state["wl_by_table"] = {"selection": {"rows": [0], "columns": []}}
+    at.run()
+    assert not at.exception, at.exception
+    deals = at.dataframe[-1].value
+    assert set(deals["segment"]) == {first}
+    assert len(deals) == int(by["closed"].iloc[0])
+
+
+def test_filter_bar_writes_the_url_and_narrows_the_page(use_demo_db):
+    at = app("pages/win_loss.py")
+    before = {m.label: m.value for m in at.metric}["Deals closed"]
+    at.multiselect(key="flt_region").set_value(["APAC"]).run()
+    assert not at.exception, at.exception
+    assert at.query_params["region"] in (["APAC"], "APAC")
+    after = {m.label: m.value for m in at.metric}["Deals closed"]
+    expected = rows("""SELECT count(*) FROM deal_facts WHERE is_closed AND region = 'APAC'
+                       AND close_date BETWEEN $f AND $t""",
+                    {"f": at.query_params["from"] if isinstance(at.query_params["from"], str)
+                     else at.query_params["from"][0],
+                     "t": at.query_params["to"] if isinstance(at.query_params["to"], str)
+                     else at.query_params["to"][0]})[0][0]
+    assert after == f"{expected:,}" and after != before
