@@ -126,9 +126,11 @@ def sales_cycle(filters: Filters, exclude_no_decision: bool = False, db=None) ->
 def closed_deals(filters: Filters, exclude_no_decision: bool = False, db=None, *,
                  dim: str | None = None, member: str | None = None,
                  period_start: dt.date | None = None, grain: str = "month",
-                 reason: str | None = None, competitor: str | None = None) -> pd.DataFrame:
-    """The deals behind a number: closed in scope, optionally one member, period, reason, competitor."""
+                 reason: str | None = None, competitor: str | None = None,
+                 limit: int | None = None) -> pd.DataFrame:
+    """The deals behind a number, newest first: closed in scope, optionally one member, period,
+    reason or competitor; at most `limit` of them."""
     return run("closed_deals", filters, exclude_no_decision, db,
                dim=_check_dim(dim) if dim else None, member=member if dim else None,
                period_start=period_start, grain=_check_grain(grain), reason=reason,
-               competitor=competitor)
+               competitor=competitor, limit=int(limit) if limit else 2**62)

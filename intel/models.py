@@ -11,6 +11,7 @@ import threading
 from intel import store
 
 _lock = threading.Lock()
+_built: dict[str, str] = {}   # store -> data version its models were built from (this process)
 BAND_QUANTILES = (0.25, 0.5, 0.75)  # deal-size bands: quartiles over the whole history
 
 
@@ -34,11 +35,15 @@ def band_labels(q1: float, q2: float, q3: float) -> list[tuple[int, float | None
 def refresh(db=None, force: bool = False) -> bool:
     """Rebuild the models if the store changed since they were built; True when rebuilt."""
     version = store.data_version(db)
+    key = store._key(db)
+    if _built.get(key) == version and not force:
+        return False
     with _lock:
         cur = store.cursor(db)
         try:
             built = cur.execute("SELECT value FROM settings WHERE name = 'models_version'").fetchone()[0]
             if built == version and not force:
+                _built[key] = version
                 return False
             cur.execute("BEGIN TRANSACTION")
             try:
@@ -55,6 +60,7 @@ def refresh(db=None, force: bool = False) -> bool:
                     cur.execute("INSERT INTO deal_size_bands VALUES ($1, $2, $3, $4)", list(band))
                 cur.execute("UPDATE settings SET value = $v WHERE name = 'models_version'", {"v": version})
                 cur.execute("COMMIT")
+                _built[key] = version
             except BaseException:
                 cur.execute("ROLLBACK")
                 raise

@@ -8,6 +8,7 @@ Each comes with the numbers behind it.
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from intel import metrics
@@ -31,8 +32,10 @@ def falling_win_rates(filters: Filters, dim: str = "segment", floor: float = WIN
                       db=None) -> list[Signal]:
     """Members below `floor` for `months`+ consecutive months, the run ending near the range's end."""
     grid = metrics.win_rate_by_period(dim, filters, "month", exclude_no_decision, db)
-    trend = metrics.win_rate_trend(filters, "month", exclude_no_decision, db)
-    recent = set(trend["period"].tolist()[-months:])
+    recent, month = set(), filters.date_to.replace(day=1)
+    for _ in range(months):   # the range's last `months` months
+        recent.add(f"{month:%Y-%m}")
+        month = (month - dt.timedelta(days=1)).replace(day=1)
     out = []
     for member, rows in grid.groupby("member", sort=True):
         run: list = []

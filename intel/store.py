@@ -20,12 +20,13 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 SQL = Path(__file__).parent / "sql"
 
 _connections: dict[str, duckdb.DuckDBPyConnection] = {}
+_versions: dict[str, str] = {}   # data_version per store, valid until bump()
 _lock = threading.Lock()
 
 
 def connect(path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
     """The process's connection to the store at `path` (default: the SIGHTLINE_DB setting)."""
-    key = str(Path(path or config.db_path()).resolve())
+    key = _key(path)
     with _lock:
         con = _connections.get(key)
         if con is None:
@@ -42,6 +43,7 @@ def connect(path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
 def close_all() -> None:
     """Close every connection this process holds (tests, and the CLI on exit)."""
     with _lock:
+        _versions.clear()
         for con in _connections.values():
             con.close()
         _connections.clear()
@@ -106,9 +108,21 @@ def query(name: str, params: dict[str, Any] | None = None, db: str | Path | None
         cur.close()
 
 
+def _key(path) -> str:
+    return str(Path(path or config.db_path()).resolve())
+
+
+def bump(path: str | Path | None = None) -> None:
+    """Forget the cached data version after an import or undo (only this process writes the file)."""
+    _versions.pop(_key(path), None)
+
+
 def data_version(path: str | Path | None = None) -> str:
     """Changes whenever an import lands or is undone, or the reporting currency changes:
     the key for page caches and materialised models."""
+    key = _key(path)
+    if key in _versions:
+        return _versions[key]
     cur = cursor(path)
     try:
         row = cur.execute(
@@ -117,4 +131,5 @@ def data_version(path: str | Path | None = None) -> str:
         ).fetchone()
     finally:
         cur.close()
-    return "-".join(str(v) for v in row)
+    _versions[key] = "-".join(str(v) for v in row)
+    return _versions[key]

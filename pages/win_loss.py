@@ -162,6 +162,9 @@ if drill:
     st.caption("Closed deals for " + plain(what) + ". Click another bar or row to change.")
 else:
     st.caption("Click a bar or a row above to list its deals; all closed deals in scope are shown.")
-deals = metric("closed_deals", filters, exclude_nd, **drill)
+DEAL_ROWS = 2000
+deals = metric("closed_deals", filters, exclude_nd, limit=DEAL_ROWS, **drill)
+if len(deals) == DEAL_ROWS:
+    st.caption(f"The newest {DEAL_ROWS:,} deals are listed; narrow the filters or click a bar to see others.")
 st.dataframe(deals, hide_index=True, width="stretch")
 download_buttons(deals, "closed-deals", key="wl_deals_dl")

@@ -164,6 +164,7 @@ def _import(src: SourceFile, kind, chosen, as_of, dry_run, allow_duplicate, repo
                 if result.mapping_source == "chosen" and result.mapping != result.auto_mapping:
                     mapping_mod.remember_mapping(cur, src.headers, kind, result.mapping)
                 cur.execute("COMMIT")
+                store.bump(db)
         except BaseException:
             cur.execute("ROLLBACK")
             raise
@@ -471,4 +472,5 @@ def undo_import(import_id: int, db: str | Path | None = None) -> str:
             raise ValueError(f"Import #{import_id} ({file_name}) was already undone on {undone:%Y-%m-%d %H:%M}.")
         cur.execute(f"DELETE FROM {kind} WHERE import_id = $i", {"i": import_id})  # kind is from our table
         cur.execute("UPDATE imports SET undone_at = now()::TIMESTAMP WHERE id = $i", {"i": import_id})
+    store.bump(db)
     return f"Import #{import_id} ({file_name}) undone: its rows were removed."

@@ -33,7 +33,7 @@ CREATE TABLE deal_facts (
     segment VARCHAR, industry VARCHAR, product VARCHAR, competitor VARCHAR,
     lead_source VARCHAR, deal_type VARCHAR, stage VARCHAR, stage_order INTEGER,
     is_closed BOOLEAN, is_won BOOLEAN, is_lost BOOLEAN, no_decision BOOLEAN,
-    loss_reason VARCHAR, amount DECIMAL(18, 2), currency VARCHAR, probability DOUBLE,
+    loss_reason VARCHAR, amount DOUBLE, currency VARCHAR, probability DOUBLE,
     created_date DATE, close_date DATE, cycle_days INTEGER, size_band INTEGER,
     deal_size_band VARCHAR, snapshot_date DATE
 );

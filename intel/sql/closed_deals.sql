@@ -1,6 +1,7 @@
 -- The deals behind a win-loss number: closed in the range and scope, optionally only one
 -- member of a dimension ($dim/$member), one period ($period_start at $grain), one loss reason
--- ($reason) or one competitor ($competitor). NULL parameters select everything.
+-- ($reason) or one competitor ($competitor). NULL parameters select everything. The newest
+-- $limit deals are listed.
 SELECT f.id, f.name, f.account, f.owner, f.region, f.segment, f.product, f.competitor,
        CASE WHEN f.is_won THEN 'won' ELSE 'lost' END AS outcome, f.loss_reason, f.amount,
        f.created_date, f.close_date, f.cycle_days, f.deal_size_band
@@ -10,3 +11,4 @@ WHERE ($member IS NULL OR f.member = $member)
   AND ($reason IS NULL OR (NOT f.is_won AND coalesce(f.loss_reason, '(no reason given)') = $reason))
   AND ($competitor IS NULL OR f.competitor = $competitor)
 ORDER BY f.close_date DESC, f.id
+LIMIT $limit
