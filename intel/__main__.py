@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 
 import pandas as pd
@@ -76,6 +77,9 @@ METRIC_COMMANDS = {
     "head-to-head": "win rate over the deals naming each competitor",
     "competitor-presence": "competitor presence in losses per period",
     "sales-cycle": "days from created to close, won vs lost",
+    "forecast-variance": "actual vs target vs forecast per --period and --by DIM",
+    "forecast-accuracy": "bias, MAPE and WAPE per --by owner/region",
+    "bridge": "bookings bridge --from P0 --to P1 (periods: 2026-Q2, 2026-07) over --by DIM",
 }
 
 
@@ -85,14 +89,35 @@ def cmd_metric(args) -> int:
     from intel import metrics
     from intel.filters import Filters, default_range
 
+    from intel import forecast
+
+    args.by = args.by or {"win-rate": "segment", "forecast-variance": "total",
+                          "forecast-accuracy": "owner", "bridge": "segment"}.get(args.name)
     start, end = default_range()
     try:
+        scope = {"region": tuple(args.region), "segment": tuple(args.segment),
+                 "owner": tuple(args.owner), "product": tuple(args.product)}
+        if args.name == "bridge":
+            if not (args.date_from and args.date_to):
+                raise ValueError("bridge needs --from P0 --to P1, e.g. --from 2026-Q2 --to 2026-Q3.")
+            p0, _ = forecast.parse_period(args.date_from)
+            p1, grain = forecast.parse_period(args.date_to)
+            last = forecast.parse_period(forecast.previous_period(args.date_to, True))[0]
+            filters = Filters(min(p0, p1, last), max(p0, p1) + dt.timedelta(days=92), **scope)
+            steps, members = forecast.bookings_bridge(args.date_from, args.date_to, args.by, filters)
+            _print_table(members.rename(columns={"member": args.by}) if args.members else
+                         steps.drop(columns=["measure"]), args.format)
+            return 0
         filters = Filters(dt.date.fromisoformat(args.date_from) if args.date_from else start,
-                          dt.date.fromisoformat(args.date_to) if args.date_to else end,
-                          region=tuple(args.region), segment=tuple(args.segment),
-                          owner=tuple(args.owner), product=tuple(args.product))
+                          dt.date.fromisoformat(args.date_to) if args.date_to else end, **scope)
         nd = args.exclude_no_decision
-        if args.name == "win-rate":
+        if args.name == "forecast-variance":
+            table = forecast.forecast_vs_actual(args.by, filters, args.period or "quarter", args.as_of_week)
+            table = table.rename(columns={"member": args.by}).drop(columns=["period_start"])
+        elif args.name == "forecast-accuracy":
+            table = forecast.forecast_accuracy(args.by, filters, args.period or "month", args.as_of_week)
+            table = table.rename(columns={"member": args.by})
+        elif args.name == "win-rate":
             if args.by == "period":
                 table = metrics.win_rate_trend(filters, args.period or "month", nd)
             elif args.period:
@@ -117,6 +142,7 @@ def cmd_metric(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)   # `... | head` ends quietly
     parser = argparse.ArgumentParser(prog="python -m intel", description="Sightline's command line.")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -144,8 +170,9 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("metric", help="print a metric as CSV or JSON (the numbers the pages show)")
     p.add_argument("name", choices=list(METRIC_COMMANDS),
                    help="; ".join(f"{k}: {v}" for k, v in METRIC_COMMANDS.items()))
-    p.add_argument("--by", default="segment", help="period, region, segment, owner, team, product, "
-                                                   "competitor, lead_source or deal_size_band")
+    p.add_argument("--by", help="win-rate: period, region, segment (default), owner, team, product, "
+                                "competitor, lead_source or deal_size_band; forecast: total, region, "
+                                "segment, owner or product")
     p.add_argument("--period", choices=["month", "quarter"])
     p.add_argument("--from", dest="date_from", help="first close date (YYYY-MM-DD); default: "
                                                     "18 months back from the latest closed deal")
@@ -153,6 +180,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--exclude-no-decision", action="store_true")
     for dim in ("region", "segment", "owner", "product"):
         p.add_argument(f"--{dim}", action="append", default=[], help=f"keep only this {dim} (repeatable)")
+    p.add_argument("--as-of-week", type=int, help="forecast: the call standing at the end of week N")
+    p.add_argument("--members", action="store_true", help="bridge: list each member's effects")
     p.add_argument("--format", choices=["csv", "json"], default="csv")
     p.set_defaults(func=cmd_metric)
 

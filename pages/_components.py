@@ -12,6 +12,15 @@ import streamlit as st
 
 from intel import config, export, store
 
+# Streamlit runs a script under pages/ on its own (multipage v1) when a fresh server's first
+# request names it (/forecast) before app.py has called st.navigation. Every page imports this
+# module, so that run turns v1 off and starts over through app.py, filters and all.
+from streamlit.runtime.pages_manager import PagesManager  # noqa: E402
+
+if PagesManager.uses_pages_directory:
+    PagesManager.uses_pages_directory = False
+    st.rerun()
+
 
 @st.cache_resource(show_spinner=False)
 def _connection(path: str):
@@ -146,9 +155,12 @@ def show_notes(notes: list[str]) -> None:
 
 
 def _intel_function(name: str):
-    from intel import metrics, signals
+    from intel import forecast, metrics, signals
 
-    return getattr(metrics, name, None) or getattr(signals, name)
+    for module in (metrics, signals, forecast):
+        if hasattr(module, name):
+            return getattr(module, name)
+    raise AttributeError(name)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -177,6 +189,15 @@ PRIMARY, GREY = "#1f77b4", "#b0b0b0"
 
 def pct(value) -> str:
     return "—" if value is None or value != value else f"{value:.1%}"
+
+
+def money(value) -> str:
+    """12,345,678 -> '12.3M' for tiles (tables keep full figures)."""
+    if value is None or value != value:
+        return "—"
+    from intel.models import money as compact
+
+    return compact(value)
 
 
 def chart(fig, key: str, select: bool = False, title: str | None = None) -> list[dict]:

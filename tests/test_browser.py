@@ -14,6 +14,17 @@ def no_exception(page: Page) -> None:
     expect(page.get_by_test_id("stException")).to_have_count(0)
 
 
+def test_forecast_page_first_request_and_screenshot(page: Page, app_server, artifacts):
+    # The first request to a fresh server names a page: it must still run through app.py.
+    page.goto(app_server + "/forecast?fc_by=owner")
+    expect(page.get_by_role("heading", name="Forecast vs actual")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("Filters", exact=True)).to_be_visible()   # run through app.py
+    expect(page.get_by_text(re.compile("Sandbagging"))).to_be_visible(timeout=30_000)
+    expect(page.locator(".js-plotly-plot").first).to_be_visible()
+    no_exception(page)
+    page.screenshot(path=artifacts / "forecast.png", full_page=True)
+
+
 def test_home_page_renders_what_is_loaded(page: Page, app_server, artifacts):
     page.goto(app_server)
     expect(page.get_by_text("What is loaded")).to_be_visible(timeout=30_000)
@@ -49,3 +60,4 @@ def test_win_loss_breakdown_change_and_screenshot(page: Page, app_server, artifa
     assert "Win rate by competitor" in titles
     no_exception(page)
     page.screenshot(path=artifacts / "win-loss.png", full_page=True)
+

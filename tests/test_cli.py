@@ -51,3 +51,38 @@ def test_kind_can_be_forced(tmp_path):
     out = run(db, "import", FIXTURES / "accounts.csv", "--kind", "market", "--json")
     assert json.loads(out.stdout)["status"] == "refused"
     assert "no column for period, indicator" in json.loads(out.stdout)["message"]
+
+
+def test_metric_win_rate_prints_the_page_numbers(tmp_path):
+    db = tmp_path / "cli.duckdb"
+    run(db, "import", FIXTURES / "winloss_small.csv", "--as-of", "2026-05-01")
+    out = run(db, "metric", "win-rate", "--by", "segment", "--from", "2026-01-01", "--to", "2026-04-30",
+              "--format", "json")
+    assert out.returncode == 0, out.stderr
+    got = {r["segment"]: (r["won"], r["lost"]) for r in json.loads(out.stdout)}
+    assert got == {"SMB": (2, 3), "Enterprise": (1, 2), "Mid-Market": (1, 0)}
+    trend = run(db, "metric", "win-rate", "--by", "period", "--period", "quarter", "--from", "2026-01-01",
+                "--to", "2026-04-30", "--exclude-no-decision")
+    lines = trend.stdout.splitlines()
+    assert lines[0].startswith("period,won,lost,closed,win_rate")
+    assert lines[1].startswith("2026-Q1,3,3,6,0.5")        # L2 and L4 (no decision) left out
+
+
+def test_metric_forecast_variance_and_bridge(tmp_path):
+    db = tmp_path / "cli.duckdb"
+    run(db, "import", FIXTURES / "forecast_deals.csv", "--as-of", "2026-06-30")
+    run(db, "import", FIXTURES / "forecast_targets.csv")
+    out = run(db, "metric", "forecast-variance", "--by", "owner", "--period", "month", "--from",
+              "2026-01-01", "--to", "2026-03-31", "--as-of-week", "1", "--format", "json")
+    assert out.returncode == 0, out.stderr
+    jan_ann = [r for r in json.loads(out.stdout) if r["period"] == "2026-01" and r["owner"] == "Ann"][0]
+    assert (jan_ann["forecast"], jan_ann["actual"], jan_ann["target"]) == (150, 100, 200)
+    bridge = run(db, "metric", "bridge", "--from", "2026-Q1", "--to", "2026-Q2", "--by", "segment")
+    assert bridge.returncode == 0, bridge.stderr
+    lines = [line.split(",") for line in bridge.stdout.splitlines()]
+    assert lines[0] == ["step", "amount", "deals"]
+    assert [(step, round(float(amount), 6)) for step, amount, _ in lines[1:]] == [
+        ("2026-Q1 bookings", 600), ("Deal count", 200), ("Mix", 200), ("Deal size", 200),
+        ("2026-Q2 bookings", 1200)]
+    bad = run(db, "metric", "bridge", "--from", "2026-Q1", "--to", "2026-13")
+    assert bad.returncode == 2 and "not a period" in bad.stderr

@@ -180,3 +180,41 @@ def test_filter_bar_writes_the_url_and_narrows_the_page(use_demo_db):
                      "t": at.query_params["to"] if isinstance(at.query_params["to"], str)
                      else at.query_params["to"][0]})[0][0]
     assert after == f"{expected:,}" and after != before
+
+
+# ---- Forecast vs actual ----
+
+def test_forecast_page_on_the_demo_names_over_callers_and_sandbaggers(use_demo_db):
+    import datetime as dt
+
+    from intel import forecast
+    from intel.filters import Filters
+
+    at = app("pages/forecast.py")
+    tiles = {m.label: m.value for m in at.metric}
+    expected = forecast.forecast_vs_actual("total", Filters(dt.date(2025, 6, 1), dt.date(2026, 11, 30)),
+                                           "quarter").set_index("period").loc["2026-Q3"]
+    assert tiles["Attainment"] == f"{expected['attainment']:.1%}"
+    warnings = " ".join(w.value for w in at.warning)
+    assert "Priya Natarajan" in warnings and "EMEA" in warnings
+
+
+def test_forecast_page_query_string_sets_dimension_week_and_period(use_demo_db):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.query_params.update({"fc_by": "owner", "fc_week": "2", "fc_period": "2026-Q2", "region": "APAC"})
+    at.run()
+    at.switch_page("pages/forecast.py").run()
+    assert not at.exception, at.exception
+    assert any(h.value.startswith("Variance by owner, 2026-Q2") for h in at.subheader)
+    variance = at.dataframe[1].value
+    assert set(variance["member"]) <= {"Kenji Sato", "Mei Chen", "Arjun Mehta", "Grace Tan", "Liam O'Connor",
+                                       "Yuna Kim", "Ravi Iyer", "Zoe Wright"}
+
+
+def test_forecast_page_without_targets_says_what_to_upload(db):
+    from intel.ingest import import_file
+
+    import_file(FIXTURES / "forecast_deals.csv", as_of="2026-06-30")
+    at = app("pages/forecast.py")
+    assert "No targets or forecast calls are loaded" in " ".join(i.value for i in at.info)
+    assert any(m.label.startswith("Actual") for m in at.metric)

@@ -1,0 +1,150 @@
+"""Forecast vs actual: did we do what we said? Variance, attainment, accuracy, bias, the bridge."""
+import plotly.graph_objects as go
+import streamlit as st
+
+from intel.forecast import DIMENSION_LABELS, DIMENSIONS, previous_period
+from intel.metrics import GRAINS
+from pages._components import (PRIMARY, chart, download_buttons, global_filters, kpi_tile,
+                               metric, money, pct, plain, say, show_notes, url_choice)
+
+GREEN, RED = "#2ca02c", "#d62728"
+filters, notes = global_filters()
+
+st.title("Forecast vs actual")
+st.caption("Did we do what we said? Deals won against quota and the commit call, "
+           + plain(filters.describe()) + ". Variance = actual − forecast; attainment = actual ÷ target.")
+
+controls = st.columns(4)
+with controls[0]:
+    grain = url_choice("Period", "fc_grain", list(GRAINS), "quarter", widget=st.radio, notes=notes,
+                       horizontal=True, format_func=str.capitalize)
+with controls[1]:
+    dim = url_choice("By", "fc_by", list(DIMENSIONS), "region", notes=notes,
+                     format_func=DIMENSION_LABELS.get)
+with controls[2]:
+    week = url_choice("Forecast call", "fc_week", ["final"] + [str(w) for w in range(1, 14)], "final",
+                      notes=notes, format_func=lambda w: "Final call of the period" if w == "final"
+                      else f"As of week {w}", help="Compare like with like: the call standing at the end "
+                                                   "of week N of each period.")
+as_of_week = None if week == "final" else int(week)
+periods, last_complete = metric("period_options", filters, grain)
+if not periods:
+    show_notes(notes)
+    st.info("No period in the selected range.")
+    st.stop()
+with controls[3]:
+    focus = url_choice("Focus period", "fc_period", periods, last_complete or periods[-1], notes=notes)
+show_notes(notes)
+
+inputs = metric("forecast_inputs", filters)
+totals = metric("forecast_vs_actual", "total", filters, grain, as_of_week)
+if not inputs["targets"] and not inputs["forecasts"]:
+    st.info("No targets or forecast calls are loaded for this period. Upload a targets file "
+            "(period, region/segment/owner/product, quota) and the weekly forecast calls (period, "
+            "…, commit, best case, submitted at) on the Data page. Actual bookings are shown alone.")
+elif not inputs["forecasts"]:
+    st.info("No forecast calls are loaded for this period: variance and accuracy need them. "
+            "Upload the weekly commit / best-case calls on the Data page.")
+elif not inputs["targets"]:
+    st.info("No targets are loaded for this period: attainment needs them. Upload quotas on the Data page.")
+if dim != "total" and dim not in inputs["dimensions"] and (inputs["targets"] or inputs["forecasts"]):
+    say("info", f"The targets and forecasts carry no {dim}: only actuals can be shown by {dim}.")
+
+# ---- the focus period ----
+focus_row = totals[totals["period"] == focus]
+tiles = st.columns(5)
+if not focus_row.empty:
+    r = focus_row.iloc[0]
+    kpi_tile(tiles[0], f"Actual {focus}", money(r["actual"]), help=f"{int(r['deals_won']):,} deals won")
+    kpi_tile(tiles[1], "Forecast (commit)", money(r["forecast"]))
+    kpi_tile(tiles[2], "Variance", money(r["variance"]), delta=pct(r["variance_pct"]))
+    kpi_tile(tiles[3], "Target", money(r["target"]))
+    kpi_tile(tiles[4], "Attainment", pct(r["attainment"]))
+
+# ---- period by period ----
+st.subheader("Target, forecast and actual by period")
+fig = go.Figure()
+fig.add_trace(go.Bar(x=totals["period"], y=totals["actual"], name="Actual", marker_color=PRIMARY))
+fig.add_trace(go.Scatter(x=totals["period"], y=totals["target"], name="Target", mode="lines+markers",
+                         line={"color": "#333", "dash": "dash"}))
+fig.add_trace(go.Scatter(x=totals["period"], y=totals["forecast"], name="Forecast (commit)",
+                         mode="lines+markers", line={"color": "#ff7f0e"}))
+fig.add_trace(go.Scatter(x=totals["period"], y=totals["best_case"], name="Best case", mode="lines",
+                         line={"color": "#ff7f0e", "dash": "dot"}))
+fig.update_layout(legend={"orientation": "h"}, yaxis_title="reporting currency")
+chart(fig, "fc_periods", title="By period")
+download_buttons(totals, "forecast-by-period", key="fc_periods_dl")
+
+# ---- variance by the chosen dimension ----
+st.subheader(f"Variance by {DIMENSION_LABELS[dim].lower()}, {focus}")
+table = metric("forecast_vs_actual", dim, filters, grain, as_of_week)
+table = table[table["period"] == focus].drop(columns=["period", "period_start"])
+
+
+def _colour(value):
+    if value != value or value is None:
+        return ""
+    return f"color: {GREEN if value >= 0 else RED}"
+
+
+styled = table.style.map(_colour, subset=["variance", "variance_pct"]).map(
+    lambda v: "" if v != v or v is None else f"color: {GREEN if v >= 1 else RED}", subset=["attainment"]
+).format({"target": "{:,.0f}", "forecast": "{:,.0f}", "best_case": "{:,.0f}", "actual": "{:,.0f}",
+          "variance": "{:+,.0f}", "variance_pct": "{:+.1%}", "attainment": "{:.1%}"}, na_rep="—")
+st.dataframe(styled, hide_index=True, width="stretch",
+             column_config={"member": DIMENSION_LABELS[dim], "variance_pct": "Variance %",
+                            "forecast_submitted_at": "Call submitted"})
+download_buttons(table, f"variance-by-{dim}-{focus}", key="fc_var_dl")
+
+with_forecast = table[table["forecast"].notna()]
+if not with_forecast.empty:
+    fig = go.Figure(go.Waterfall(
+        x=["Forecast"] + with_forecast["member"].tolist() + ["Actual"],
+        y=[with_forecast["forecast"].sum()] + with_forecast["variance"].tolist() + [0],
+        measure=["absolute"] + ["relative"] * len(with_forecast) + ["total"],
+        increasing={"marker": {"color": GREEN}}, decreasing={"marker": {"color": RED}},
+        totals={"marker": {"color": PRIMARY}}))
+    chart(fig, "fc_waterfall", title=f"Forecast → actual, {focus}, by {DIMENSION_LABELS[dim].lower()}")
+
+# ---- accuracy and bias league ----
+st.subheader("Who calls it right: accuracy and bias")
+st.caption("Over the periods of the range with a call. Bias = Σ(forecast − actual) ÷ Σ actual: "
+           "positive over-calls (optimism), negative sandbags. MAPE leaves out periods with no "
+           "actual (counted); WAPE weighs by actual.")
+left, right = st.columns(2)
+for column, who in ((left, "owner"), (right, "region")):
+    league = metric("forecast_accuracy", who, filters, grain, as_of_week)
+    with column:
+        for verdict, verb in (("over-calls", "Over-calling"), ("sandbags", "Sandbagging")):
+            named = league[league["verdict"] == verdict]
+            if not named.empty:
+                say("warning", f"{verb} ({who}s, bias beyond ±10%): " + ", ".join(
+                    f"{r.member} {r.bias:+.0%}" for r in named.itertuples()) + ".")
+        st.dataframe(league, hide_index=True, width="stretch",
+                     column_config={"member": who.capitalize(),
+                                    "bias": st.column_config.NumberColumn("Bias", format="percent"),
+                                    "mape": st.column_config.NumberColumn("MAPE", format="percent"),
+                                    "wape": st.column_config.NumberColumn("WAPE", format="percent")})
+        download_buttons(league, f"forecast-accuracy-by-{who}", key=f"fc_acc_{who}_dl")
+
+# ---- bookings bridge ----
+st.subheader("Bookings bridge")
+compare = url_choice("Compare with", "fc_compare", ["previous", "last_year"], "previous", widget=st.radio,
+                     notes=notes, horizontal=True,
+                     format_func=lambda c: "The period before" if c == "previous" else "The same period last year")
+before = previous_period(focus, same_period_last_year=compare == "last_year")
+bridge_dim = dim if dim != "total" else "segment"
+steps, members = metric("bookings_bridge", before, focus, bridge_dim, filters)
+fig = go.Figure(go.Waterfall(x=steps["step"], y=steps["amount"], measure=steps["measure"],
+                             increasing={"marker": {"color": GREEN}}, decreasing={"marker": {"color": RED}},
+                             totals={"marker": {"color": PRIMARY}}))
+chart(fig, "fc_bridge", title=f"Bookings {before} → {focus}: deal count, mix ({bridge_dim}) and deal size")
+st.caption("Deal count: more or fewer deals at the old average. Mix: the deals moved between "
+           f"{bridge_dim}s with different average sizes. Deal size: each {bridge_dim}'s average deal changed.")
+left, right = st.columns(2)
+with left:
+    st.dataframe(steps, hide_index=True, width="stretch")
+    download_buttons(steps, f"bridge-{before}-{focus}", key="fc_bridge_dl")
+with right:
+    st.dataframe(members, hide_index=True, width="stretch", column_config={"member": bridge_dim.capitalize()})
+    download_buttons(members, f"bridge-members-{before}-{focus}", key="fc_bridge_members_dl")
