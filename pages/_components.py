@@ -209,3 +209,22 @@ def chart(fig, key: str, select: bool = False, title: str | None = None) -> list
     if select and event and event.selection:
         return list(event.selection.points)
     return []
+
+
+def waterfall(labels, values, measures, key: str, title: str) -> None:
+    """A waterfall (start, steps, end) zoomed on where the bars move, rises green, falls red."""
+    import plotly.graph_objects as go
+
+    level, levels = 0.0, []
+    for value, measure in zip(values, measures):
+        level = value if measure == "absolute" else (level if measure == "total" else level + value)
+        levels.append(level)
+    low, high = min(levels + [0]), max(levels)
+    spread = high - min(levels)
+    fig = go.Figure(go.Waterfall(
+        x=list(labels), y=list(values), measure=list(measures),
+        increasing={"marker": {"color": "#2ca02c"}}, decreasing={"marker": {"color": "#d62728"}},
+        totals={"marker": {"color": PRIMARY}}))
+    if low >= 0 and spread < 0.5 * high:   # steps are small next to the totals: zoom in
+        fig.update_yaxes(range=[max(min(levels) - spread * 1.5, 0), high + spread * 0.5])
+    chart(fig, key, title=title)

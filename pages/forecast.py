@@ -5,9 +5,9 @@ import streamlit as st
 from intel.forecast import DIMENSION_LABELS, DIMENSIONS, previous_period
 from intel.metrics import GRAINS
 from pages._components import (PRIMARY, chart, download_buttons, global_filters, kpi_tile,
-                               metric, money, pct, plain, say, show_notes, url_choice)
+                               metric, money, pct, plain, say, show_notes, url_choice, waterfall)
 
-GREEN, RED = "#2ca02c", "#d62728"
+GREEN, RED = "#2ca02c", "#d62728"   # variance colours in the table
 filters, notes = global_filters()
 
 st.title("Forecast vs actual")
@@ -98,13 +98,10 @@ download_buttons(table, f"variance-by-{dim}-{focus}", key="fc_var_dl")
 
 with_forecast = table[table["forecast"].notna()]
 if not with_forecast.empty:
-    fig = go.Figure(go.Waterfall(
-        x=["Forecast"] + with_forecast["member"].tolist() + ["Actual"],
-        y=[with_forecast["forecast"].sum()] + with_forecast["variance"].tolist() + [0],
-        measure=["absolute"] + ["relative"] * len(with_forecast) + ["total"],
-        increasing={"marker": {"color": GREEN}}, decreasing={"marker": {"color": RED}},
-        totals={"marker": {"color": PRIMARY}}))
-    chart(fig, "fc_waterfall", title=f"Forecast → actual, {focus}, by {DIMENSION_LABELS[dim].lower()}")
+    waterfall(["Forecast"] + with_forecast["member"].tolist() + ["Actual"],
+              [with_forecast["forecast"].sum()] + with_forecast["variance"].tolist() + [0],
+              ["absolute"] + ["relative"] * len(with_forecast) + ["total"], "fc_waterfall",
+              f"Forecast → actual, {focus}, by {DIMENSION_LABELS[dim].lower()}")
 
 # ---- accuracy and bias league ----
 st.subheader("Who calls it right: accuracy and bias")
@@ -135,10 +132,8 @@ compare = url_choice("Compare with", "fc_compare", ["previous", "last_year"], "p
 before = previous_period(focus, same_period_last_year=compare == "last_year")
 bridge_dim = dim if dim != "total" else "segment"
 steps, members = metric("bookings_bridge", before, focus, bridge_dim, filters)
-fig = go.Figure(go.Waterfall(x=steps["step"], y=steps["amount"], measure=steps["measure"],
-                             increasing={"marker": {"color": GREEN}}, decreasing={"marker": {"color": RED}},
-                             totals={"marker": {"color": PRIMARY}}))
-chart(fig, "fc_bridge", title=f"Bookings {before} → {focus}: deal count, mix ({bridge_dim}) and deal size")
+waterfall(steps["step"], steps["amount"], steps["measure"], "fc_bridge",
+          f"Bookings {before} → {focus}: deal count, mix ({bridge_dim}) and deal size")
 st.caption("Deal count: more or fewer deals at the old average. Mix: the deals moved between "
            f"{bridge_dim}s with different average sizes. Deal size: each {bridge_dim}'s average deal changed.")
 left, right = st.columns(2)

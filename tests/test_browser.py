@@ -21,6 +21,9 @@ def test_forecast_page_first_request_and_screenshot(page: Page, app_server, arti
     expect(page.get_by_text("Filters", exact=True)).to_be_visible()   # run through app.py
     expect(page.get_by_text(re.compile("Sandbagging"))).to_be_visible(timeout=30_000)
     expect(page.locator(".js-plotly-plot").first).to_be_visible()
+    variance, league = page.get_by_test_id("stDataFrame").nth(0), page.get_by_test_id("stDataFrame").nth(1)
+    expect(variance).to_contain_text("Amira Haddad", timeout=30_000)
+    expect(league).to_contain_text("Lukas Weber", timeout=30_000)
     no_exception(page)
     page.screenshot(path=artifacts / "forecast.png", full_page=True)
 
