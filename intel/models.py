@@ -2,6 +2,7 @@
 
 `deal_facts` (sql/models/deal_facts.sql) holds each deal as of its latest snapshot with its
 outcome flags, cycle and size band; metrics read it instead of re-ranking every snapshot.
+`plan_rows` (sql/models/plan_rows.sql) holds each uploaded quota and its final forecast call.
 It is rebuilt, in one transaction, the first time a metric runs after an import or undo.
 """
 from __future__ import annotations
@@ -55,6 +56,8 @@ def refresh(db=None, force: bool = False) -> bool:
                 cur.execute("INSERT INTO deal_facts BY NAME " + store.load_sql("models/deal_facts"),
                             {"q1": q[0], "q2": q[1], "q3": q[2],
                              **{f"label{b}": label for b, _, _, label in bands}})
+                cur.execute("DELETE FROM plan_rows")
+                cur.execute("INSERT INTO plan_rows BY NAME " + store.load_sql("models/plan_rows"))
                 cur.execute("DELETE FROM deal_size_bands")
                 for band in bands:
                     cur.execute("INSERT INTO deal_size_bands VALUES ($1, $2, $3, $4)", list(band))

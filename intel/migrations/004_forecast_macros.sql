@@ -10,42 +10,65 @@ CREATE MACRO tf_member(dim, region, segment, owner, product) AS
     CASE dim WHEN 'total' THEN 'All' WHEN 'region' THEN region WHEN 'segment' THEN segment
              WHEN 'owner' THEN owner WHEN 'product' THEN product END;
 
+-- First and last day of the report periods the range touches (constants: zone maps prune on them).
+CREATE MACRO range_first_day(date_from, grain, fy_start) AS period_start(date_from, grain, fy_start);
+CREATE MACRO range_last_day(date_to, grain, fy_start) AS
+    CAST(period_start(date_to, grain, fy_start)
+         + CASE WHEN grain = 'quarter' THEN INTERVAL 3 MONTH ELSE INTERVAL 1 MONTH END
+         - INTERVAL 1 DAY AS DATE);
+
+-- Materialised by intel.models.refresh from sql/models/plan_rows.sql.
+CREATE TABLE plan_rows (
+    period DATE, period_grain VARCHAR, region VARCHAR, segment VARCHAR, owner VARCHAR,
+    product VARCHAR, target DECIMAL(18, 2),
+    final_call STRUCT(forecast DECIMAL(18, 2), best_case DECIMAL(18, 2), submitted_at TIMESTAMP)
+);
+
 CREATE MACRO forecast_actual(grain, fy_start, dim, date_from, date_to, as_of_week,
                              regions, segments, owners, products) AS TABLE
-WITH uploaded AS (
-    SELECT t.*, period_start(t.period, grain, fy_start) AS rp,
-           tf_member(dim, t.region, t.segment, t.owner, t.product) AS member
-    FROM targets_forecasts t
-    WHERE (t.period_grain = 'month' OR grain = 'quarter')
-      AND period_start(t.period, grain, fy_start) BETWEEN period_start(date_from, grain, fy_start) AND date_to
-      AND chosen(t.region, regions) AND chosen(t.segment, segments)
-      AND chosen(t.owner, owners) AND chosen(t.product, products)
+WITH planned AS (
+    SELECT p.*, period_start(p.period, grain, fy_start) AS rp,
+           tf_member(dim, p.region, p.segment, p.owner, p.product) AS member
+    FROM plan_rows p
+    WHERE (p.period_grain = 'month' OR grain = 'quarter')
+      AND p.period BETWEEN range_first_day(date_from, grain, fy_start) AND range_last_day(date_to, grain, fy_start)
+      AND chosen(p.region, regions) AND chosen(p.segment, segments)
+      AND chosen(p.owner, owners) AND chosen(p.product, products)
 ), targets AS (
-    SELECT rp, member, sum(target) AS target FROM (
-        SELECT * FROM uploaded WHERE target IS NOT NULL
-        QUALIFY row_number() OVER (PARTITION BY period, region, segment, owner, product
-                                   ORDER BY import_id DESC) = 1)
-    GROUP BY rp, member
+    SELECT rp, member, sum(target) AS target FROM planned WHERE target IS NOT NULL GROUP BY rp, member
+), week_calls AS (
+    -- as of week N: per uploaded row, the latest call made before the end of week N of the
+    -- report period (and before its own period ended)
+    SELECT any_value(period_start(period, grain, fy_start)) AS rp,
+           any_value(tf_member(dim, region, segment, owner, product)) AS member,
+           arg_max({'forecast': forecast_commit, 'best_case': forecast_best_case, 'submitted_at': submitted_at},
+                   {'at': coalesce(submitted_at, period), 'import': import_id}) AS c
+    FROM targets_forecasts
+    WHERE as_of_week IS NOT NULL
+      AND (forecast_commit IS NOT NULL OR forecast_best_case IS NOT NULL)
+      AND (period_grain = 'month' OR grain = 'quarter')
+      AND period BETWEEN range_first_day(date_from, grain, fy_start) AND range_last_day(date_to, grain, fy_start)
+      AND chosen(region, regions) AND chosen(segment, segments)
+      AND chosen(owner, owners) AND chosen(product, products)
+      AND coalesce(submitted_at, period) < period + CASE WHEN period_grain = 'quarter'
+                                                         THEN INTERVAL 3 MONTH ELSE INTERVAL 1 MONTH END
+      AND coalesce(submitted_at, period) < period_start(period, grain, fy_start) + to_days(7 * as_of_week)
+    GROUP BY period, region, segment, owner, product
 ), calls AS (
-    SELECT rp, member, sum(forecast_commit) AS forecast, sum(forecast_best_case) AS best_case,
-           max(submitted_at) AS submitted_at
-    FROM (
-        SELECT * FROM uploaded
-        WHERE (forecast_commit IS NOT NULL OR forecast_best_case IS NOT NULL)
-          -- a call counts until its own period ends (a January call made in February is late),
-          -- and, as of week N, only if made before the end of week N of the report period
-          AND coalesce(submitted_at, period) < period + CASE WHEN period_grain = 'quarter'
-                                                             THEN INTERVAL 3 MONTH ELSE INTERVAL 1 MONTH END
-          AND (as_of_week IS NULL OR coalesce(submitted_at, period) < rp + to_days(7 * as_of_week))
-        QUALIFY row_number() OVER (PARTITION BY period, region, segment, owner, product
-                                   ORDER BY submitted_at DESC NULLS LAST, import_id DESC) = 1)
+    SELECT rp, member, sum(c.forecast) AS forecast, sum(c.best_case) AS best_case,
+           max(c.submitted_at) AS submitted_at
+    FROM (SELECT rp, member, final_call AS c FROM planned
+          WHERE as_of_week IS NULL AND final_call IS NOT NULL
+          UNION ALL
+          SELECT rp, member, c FROM week_calls)
     GROUP BY rp, member
 ), actuals AS (
     SELECT period_start(close_date, grain, fy_start) AS rp,
            tf_member(dim, region, segment, owner, product) AS member,
            sum(amount) AS actual, count(*) AS deals_won
     FROM deal_facts
-    WHERE is_won AND period_start(close_date, grain, fy_start) BETWEEN period_start(date_from, grain, fy_start) AND date_to
+    WHERE is_won
+      AND close_date BETWEEN range_first_day(date_from, grain, fy_start) AND range_last_day(date_to, grain, fy_start)
       AND chosen(region, regions) AND chosen(segment, segments)
       AND chosen(owner, owners) AND chosen(product, products)
     GROUP BY ALL
