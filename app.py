@@ -10,10 +10,11 @@ HOME = st.Page("pages/home.py", title="Home", icon=":material/home:", default=Tr
 FORECAST = st.Page("pages/forecast.py", title="Forecast vs actual", icon=":material/query_stats:",
                    url_path="forecast")
 WIN_LOSS = st.Page("pages/win_loss.py", title="Win-loss", icon=":material/trophy:", url_path="win-loss")
+PIPELINE = st.Page("pages/pipeline.py", title="Pipeline", icon=":material/filter_alt:", url_path="pipeline")
 DATA = st.Page("pages/data.py", title="Data", icon=":material/upload_file:", url_path="data")
-FILTERED = {FORECAST.url_path, WIN_LOSS.url_path}   # pages that read the global filters
+FILTERED = {FORECAST.url_path, WIN_LOSS.url_path, PIPELINE.url_path}   # pages that read the global filters
 
-page = st.navigation({"Review": [HOME, FORECAST, WIN_LOSS], "Manage": [DATA]})
+page = st.navigation({"Review": [HOME, FORECAST, WIN_LOSS, PIPELINE], "Manage": [DATA]})
 if page.url_path in FILTERED:
     _, notes = filter_bar()
     show_notes(notes)

@@ -2,7 +2,8 @@
 
 `deal_facts` (sql/models/deal_facts.sql) holds each deal as of its latest snapshot with its
 outcome flags, cycle and size band; metrics read it instead of re-ranking every snapshot.
-`plan_rows` (sql/models/plan_rows.sql) holds each uploaded quota and its final forecast call.
+`plan_rows` (sql/models/plan_rows.sql) holds each uploaded quota and its final forecast call;
+`deal_history` and `stage_events` follow each deal across snapshots (or its stage history).
 It is rebuilt, in one transaction, the first time a metric runs after an import or undo.
 """
 from __future__ import annotations
@@ -56,6 +57,9 @@ def refresh(db=None, force: bool = False) -> bool:
                 cur.execute("INSERT INTO deal_facts BY NAME " + store.load_sql("models/deal_facts"),
                             {"q1": q[0], "q2": q[1], "q3": q[2],
                              **{f"label{b}": label for b, _, _, label in bands}})
+                for model in ("deal_history", "stage_events"):
+                    cur.execute(f"DELETE FROM {model}")  # model names are this module's constants
+                    cur.execute(f"INSERT INTO {model} BY NAME " + store.load_sql(f"models/{model}"))
                 cur.execute("DELETE FROM plan_rows")
                 cur.execute("INSERT INTO plan_rows BY NAME " + store.load_sql("models/plan_rows"))
                 cur.execute("DELETE FROM deal_size_bands")

@@ -155,9 +155,9 @@ def show_notes(notes: list[str]) -> None:
 
 
 def _intel_function(name: str):
-    from intel import forecast, metrics, signals
+    from intel import forecast, metrics, pipeline, signals
 
-    for module in (metrics, signals, forecast):
+    for module in (metrics, signals, forecast, pipeline):
         if hasattr(module, name):
             return getattr(module, name)
     raise AttributeError(name)
@@ -211,8 +211,9 @@ def chart(fig, key: str, select: bool = False, title: str | None = None) -> list
     return []
 
 
-def waterfall(labels, values, measures, key: str, title: str) -> None:
-    """A waterfall (start, steps, end) zoomed on where the bars move, rises green, falls red."""
+def waterfall(labels, values, measures, key: str, title: str, select: bool = False) -> list[dict]:
+    """A waterfall (start, steps, end) zoomed on where the bars move, rises green, falls red;
+    with select, the bars the user clicked."""
     import plotly.graph_objects as go
 
     level, levels = 0.0, []
@@ -227,4 +228,4 @@ def waterfall(labels, values, measures, key: str, title: str) -> None:
         totals={"marker": {"color": PRIMARY}}))
     if low >= 0 and spread < 0.5 * high:   # steps are small next to the totals: zoom in
         fig.update_yaxes(range=[max(min(levels) - spread * 1.5, 0), high + spread * 0.5])
-    chart(fig, key, title=title)
+    return chart(fig, key, select=select, title=title)

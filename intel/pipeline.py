@@ -1,0 +1,168 @@
+"""Pipeline: what is in it, how fast it turns into bookings, whether it covers the target, and
+what moved between two snapshots. Definitions: shared/METRICS.md, repeated on top of each SQL
+file (pipeline_*.sql, velocity.sql, coverage.sql, stage_conversion.sql, deal_watchlist.sql and
+the movement macro of migration 005).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import pandas as pd
+
+from intel import models, store
+from intel.filters import Filters, fiscal_year_start
+from intel.forecast import parse_period
+from intel.metrics import GRAINS
+
+VELOCITY_DIMENSIONS = ("total", "region", "segment", "owner", "team", "product")
+WINDOW_DAYS = 182          # trailing two quarters for win rate, average deal and cycle
+STALE_SNAPSHOTS = 4        # unchanged across this many snapshots: stale
+MOVEMENT_ORDER = ["start", "won", "lost", "pushed_out", "grew", "shrank", "new", "pulled_in", "end"]
+
+
+def snapshots(db=None) -> list[dt.date]:
+    """The snapshot dates held, oldest first."""
+    cur = store.cursor(db)
+    try:
+        return [d for (d,) in cur.execute("SELECT snapshot_date FROM snapshot_dates ORDER BY 1").fetchall()]
+    finally:
+        cur.close()
+
+
+def pick_snapshot(day: dt.date | str | None, db=None, *, before: dt.date | None = None) -> dt.date:
+    """The snapshot taken on `day`, or the latest one before it (default: the latest of all)."""
+    held = snapshots(db)
+    if not held:
+        raise ValueError("No opportunities export is loaded: upload one on the Data page.")
+    if day is None:
+        candidates = [d for d in held if before is None or d < before]
+        if not candidates:
+            raise ValueError("Only one snapshot is loaded: a second upload unlocks movement.")
+        return candidates[-1]
+    day = day if isinstance(day, dt.date) else dt.date.fromisoformat(str(day))
+    earlier = [d for d in held if d <= day]
+    if not earlier:
+        raise ValueError(f"No snapshot on or before {day}: the first is {held[0]}.")
+    return earlier[-1]
+
+
+def _run(name: str, filters: Filters, db=None, **params) -> pd.DataFrame:
+    models.refresh(db)
+    return store.query(name, {**filters.params(), "fy_start": fiscal_year_start(), **params}, db=db)
+
+
+def _period_bounds(period: str) -> tuple[dt.date, dt.date, str]:
+    start, grain = parse_period(period)
+    months = start.year * 12 + start.month - 1 + (3 if grain == "quarter" else 1)
+    return start, dt.date(months // 12, months % 12 + 1, 1) - dt.timedelta(days=1), grain
+
+
+def current_period(grain: str = "quarter", db=None) -> str:
+    """The period holding the latest snapshot, in the usual notation (2026-Q4, 2026-11)."""
+    latest = pick_snapshot(None, db)
+    if grain == "month":
+        return f"{latest:%Y-%m}"
+    shifted = latest.year * 12 + latest.month - 1 - (fiscal_year_start() - 1)
+    return f"{shifted // 12}-Q{(shifted % 12) // 3 + 1}"
+
+
+def pipeline_by_stage(filters: Filters, snapshot: dt.date | None = None, db=None) -> pd.DataFrame:
+    """Open pipeline by stage at a snapshot (default: the latest): deals, amount, weighted amount."""
+    return _run("pipeline_by_stage", filters, db, s=pick_snapshot(snapshot, db))
+
+
+def stage_conversion(filters: Filters, db=None) -> pd.DataFrame:
+    """Per open stage: deals that entered it in the range, those that moved on, conversion,
+    median days in stage, and the source (stage history or snapshots)."""
+    return _run("stage_conversion", filters, db)
+
+
+def velocity_by(dim: str, filters: Filters, snapshot: dt.date | None = None,
+                window_days: int = WINDOW_DAYS, db=None) -> pd.DataFrame:
+    """Per member at a snapshot: open qualified deals, win rate, average won deal, cycle, velocity."""
+    if dim not in VELOCITY_DIMENSIONS:
+        raise ValueError(f"Unknown dimension {dim!r}: use one of {', '.join(VELOCITY_DIMENSIONS)}.")
+    return _run("velocity", filters, db, dim=dim, s=pick_snapshot(snapshot, db), window_days=window_days)
+
+
+def velocity_change(dim: str, filters: Filters, s0: dt.date | None = None, s1: dt.date | None = None,
+                    window_days: int = WINDOW_DAYS, db=None) -> pd.DataFrame:
+    """Velocity at two snapshots per member and the share of its change each factor explains.
+
+    Log decomposition: Δln v = Δln n + Δln w + Δln a − Δln c; each share is its term ÷ Δln v
+    (the four add up to 1). Default: the latest snapshot against the one about a quarter earlier.
+    """
+    s1 = pick_snapshot(s1, db)
+    if s0 is None:
+        a_quarter_before = [d for d in snapshots(db) if d <= s1 - dt.timedelta(days=91)]
+        s0 = a_quarter_before[-1] if a_quarter_before else snapshots(db)[0]
+    else:
+        s0 = pick_snapshot(s0, db)
+    before = velocity_by(dim, filters, s0, window_days, db).set_index("member")
+    after = velocity_by(dim, filters, s1, window_days, db).set_index("member")
+    rows = []
+    for member in after.index.union(before.index):
+        b = before.loc[member] if member in before.index else None
+        a = after.loc[member] if member in after.index else None
+        row = {"member": member, "snapshot_0": s0, "snapshot_1": s1,
+               "velocity_0": None if b is None else b["velocity"],
+               "velocity_1": None if a is None else a["velocity"]}
+        terms = {}
+        for factor, column, sign in (("open_qualified", "open_qualified", 1), ("win_rate", "win_rate", 1),
+                                     ("avg_won_deal", "avg_won_deal", 1), ("cycle_days", "cycle_days", -1)):
+            x0 = None if b is None else b[column]
+            x1 = None if a is None else a[column]
+            ok = all(v is not None and v == v and v > 0 for v in (x0, x1))
+            terms[factor] = sign * (math.log(x1) - math.log(x0)) if ok else None
+        total = sum(terms.values()) if all(t is not None for t in terms.values()) else None
+        row["change_pct"] = (math.exp(total) - 1) if total is not None else None
+        for factor, term in terms.items():
+            row[f"share_{factor}"] = term / total if total not in (None, 0) and term is not None else None
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def coverage(filters: Filters, grain: str = "quarter", snapshot: dt.date | None = None, periods: int = 4,
+             window_days: int = WINDOW_DAYS, db=None) -> pd.DataFrame:
+    """Per period from the one holding the snapshot: pipeline, target, actual to date, remaining,
+    coverage, and the coverage needed (1 ÷ win rate)."""
+    if grain not in GRAINS:
+        raise ValueError(f"Unknown period {grain!r}: use month or quarter.")
+    return _run("coverage", filters, db, s=pick_snapshot(snapshot, db), grain=grain, periods=periods,
+                window_days=window_days)
+
+
+def _movement_params(period: str, s0, s1, db) -> dict:
+    p_start, p_end, _ = _period_bounds(period)
+    later = pick_snapshot(s1, db)
+    earlier = pick_snapshot(s0, db) if s0 is not None else pick_snapshot(None, db, before=later)
+    if earlier >= later:
+        raise ValueError(f"The first snapshot ({earlier}) must be before the second ({later}).")
+    return {"s0": earlier, "s1": later, "p_start": p_start, "p_end": p_end}
+
+
+def movement(period: str, filters: Filters, s0: dt.date | None = None, s1: dt.date | None = None,
+             db=None) -> pd.DataFrame:
+    """What moved in period P's pipeline between two snapshots (default: the last two):
+    one row per category (start, won, lost, pushed_out, grew, shrank, new, pulled_in, end,
+    created_and_closed) with deals and amount; the snapshots used are in .attrs."""
+    params = _movement_params(period, s0, s1, db)
+    table = _run("pipeline_movement", filters, db, **params)
+    table.attrs.update(params)
+    return table
+
+
+def movement_deals(period: str, filters: Filters, s0: dt.date | None = None, s1: dt.date | None = None,
+                   category: str | None = None, limit: int | None = None, db=None) -> pd.DataFrame:
+    """The deals behind the movement (one category, or all), largest changes first."""
+    params = _movement_params(period, s0, s1, db)
+    return _run("pipeline_movement_deals", filters, db, **params, category=category,
+                limit=int(limit) if limit else 2**62)
+
+
+def watchlist(filters: Filters, snapshot: dt.date | None = None, stale_snapshots: int = STALE_SNAPSHOTS,
+              limit: int | None = None, db=None) -> pd.DataFrame:
+    """Open deals that slipped (with push count), are overdue, or went stale, at a snapshot."""
+    return _run("deal_watchlist", filters, db, s=pick_snapshot(snapshot, db),
+                stale_snapshots=stale_snapshots, limit=int(limit) if limit else 2**62)

@@ -1,0 +1,50 @@
+-- Coverage of the remaining target per period (shared/METRICS.md), as of snapshot $s, for the
+-- period holding $s and the next $periods - 1:
+--   coverage = open pipeline closing in the period ÷ (target − actual to date)
+--   coverage needed = 1 ÷ win rate (deals closed in the $window_days days up to $s)
+-- actual to date: deals won with a close date in the period up to $s. No target: no coverage.
+WITH periods AS (
+    SELECT DISTINCT period_start(CAST(d AS DATE), $grain, $fy_start) AS p
+    FROM range(CAST(period_start($s, $grain, $fy_start) AS TIMESTAMP),
+               CAST(period_start($s, $grain, $fy_start) AS TIMESTAMP) + to_months(CAST($periods AS INTEGER) * CASE WHEN $grain = 'quarter' THEN 3 ELSE 1 END),
+               INTERVAL 1 DAY) t(d)
+), pipe AS (
+    SELECT period_start(close_date, $grain, $fy_start) AS p, count(*) AS deals, sum(value) AS pipeline,
+           sum(value * probability) AS weighted
+    FROM snapshot_at($s)
+    WHERE NOT is_closed
+      AND chosen(region, $region) AND chosen(segment, $segment)
+      AND chosen(owner, $owner) AND chosen(product, $product)
+    GROUP BY 1
+), won AS (
+    SELECT period_start(close_date, $grain, $fy_start) AS p, sum(amount) AS actual
+    FROM deal_facts
+    WHERE is_won AND close_date <= $s
+      AND chosen(region, $region) AND chosen(segment, $segment)
+      AND chosen(owner, $owner) AND chosen(product, $product)
+    GROUP BY 1
+), targets AS (
+    SELECT period_start(period, $grain, $fy_start) AS p, sum(target) AS target
+    FROM plan_rows
+    WHERE target IS NOT NULL AND (period_grain = 'month' OR $grain = 'quarter')
+      AND chosen(region, $region) AND chosen(segment, $segment)
+      AND chosen(owner, $owner) AND chosen(product, $product)
+    GROUP BY 1
+), rate AS (
+    SELECT count(*) FILTER (WHERE is_won) / nullif(count(*), 0) AS win_rate
+    FROM deal_facts
+    WHERE is_closed AND close_date > $s - to_days(CAST($window_days AS INTEGER)) AND close_date <= $s
+      AND chosen(region, $region) AND chosen(segment, $segment)
+      AND chosen(owner, $owner) AND chosen(product, $product)
+)
+SELECT period_label(periods.p, $grain, $fy_start) AS period, periods.p AS period_start,
+       coalesce(pipe.deals, 0) AS open_deals, coalesce(pipe.pipeline, 0) AS pipeline,
+       coalesce(pipe.weighted, 0) AS weighted_pipeline, targets.target,
+       coalesce(won.actual, 0) AS actual_to_date,
+       targets.target - coalesce(won.actual, 0) AS remaining,
+       CASE WHEN targets.target - coalesce(won.actual, 0) > 0
+            THEN coalesce(pipe.pipeline, 0) / (targets.target - coalesce(won.actual, 0)) END AS coverage,
+       1 / nullif(rate.win_rate, 0) AS coverage_needed
+FROM periods
+LEFT JOIN pipe USING (p) LEFT JOIN won USING (p) LEFT JOIN targets USING (p) CROSS JOIN rate
+ORDER BY periods.p

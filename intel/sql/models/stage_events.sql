@@ -1,0 +1,23 @@
+-- Stage events: each time a deal entered a stage, when it left and for which stage. From the
+-- imported stage history when there is one (Salesforce OpportunityHistory), otherwise from
+-- successive snapshots (a deal "enters" a stage at the first snapshot showing it there, so
+-- times are to the week and a stage already held at the first snapshot starts there).
+WITH src AS (
+    SELECT opportunity_id AS id, stage, stage_order, changed_at AS seen_at, 'stage history' AS source
+    FROM stage_history
+    WHERE (SELECT count(*) FROM stage_history) > 0
+    UNION ALL
+    SELECT o.id, o.stage, o.stage_order, CAST(o.snapshot_date AS TIMESTAMP) AS seen_at, 'snapshots'
+    FROM opportunities o JOIN snapshot_dates s ON s.import_id = o.import_id
+    WHERE (SELECT count(*) FROM stage_history) = 0
+), entries AS (
+    SELECT id, stage, stage_order, seen_at, source,
+           lag(stage) OVER (PARTITION BY id ORDER BY seen_at) AS prev
+    FROM src
+)
+SELECT id, stage, stage_order, seen_at AS entered_at,
+       lead(seen_at) OVER w AS left_at, lead(stage) OVER w AS next_stage,
+       lead(stage_order) OVER w AS next_order, source
+FROM entries
+WHERE prev IS NULL OR prev <> stage
+WINDOW w AS (PARTITION BY id ORDER BY seen_at)

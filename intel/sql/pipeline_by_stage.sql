@@ -1,0 +1,11 @@
+-- Open pipeline at snapshot $s by stage (shared/METRICS.md): open deals (not closed), their
+-- amount summed (reporting currency) and weighted by probability; deals without a rate count
+-- in deals but not in amounts.
+SELECT stage, any_value(stage_order) AS stage_order, count(*) AS deals,
+       coalesce(sum(value), 0) AS amount, coalesce(sum(value * probability), 0) AS weighted
+FROM snapshot_at($s)
+WHERE NOT is_closed
+  AND chosen(region, $region) AND chosen(segment, $segment)
+  AND chosen(owner, $owner) AND chosen(product, $product)
+GROUP BY stage
+ORDER BY stage_order, stage

@@ -1,0 +1,30 @@
+-- Stage conversion and time in stage (shared/METRICS.md), over stage entries in the range:
+--   conversion = deals that went on to a later stage (a higher open stage or Closed Won; a
+--                move back and forward again still counts once) ÷ deals that entered the stage;
+--   time in stage = median days from entering the stage to leaving it (stays still open are
+--                left out). source says whether stage history or successive snapshots were used.
+WITH e AS (
+    SELECT s.*, max(CASE WHEN s.stage <> 'Closed Lost' THEN s.stage_order END)
+                  OVER (PARTITION BY s.id ORDER BY s.entered_at
+                        ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS best_later
+    FROM stage_events s LEFT JOIN deal_facts f ON f.id = s.id   -- history may name deals no snapshot holds
+    WHERE chosen(f.region, $region) AND chosen(f.segment, $segment)
+      AND chosen(f.owner, $owner) AND chosen(f.product, $product)
+), entered AS (
+    SELECT * FROM e
+    WHERE entered_at BETWEEN $date_from AND $date_to + INTERVAL 1 DAY
+      AND stage NOT IN ('Closed Won', 'Closed Lost')
+), per_deal AS (
+    SELECT stage, any_value(stage_order) AS stage_order, id,
+           bool_or(coalesce(best_later > stage_order, false)) AS moved_on
+    FROM entered GROUP BY stage, id
+)
+SELECT p.stage, any_value(p.stage_order) AS stage_order, count(*) AS entered,
+       count(*) FILTER (WHERE p.moved_on) AS moved_on,
+       count(*) FILTER (WHERE p.moved_on) / count(*) AS conversion,
+       (SELECT median(date_diff('day', x.entered_at, x.left_at)) FROM entered x
+        WHERE x.stage = p.stage AND x.left_at IS NOT NULL) AS median_days_in_stage,
+       (SELECT any_value(source) FROM stage_events) AS source
+FROM per_deal p
+GROUP BY p.stage
+ORDER BY stage_order, p.stage

@@ -1,0 +1,160 @@
+"""Pipeline: what is in it, how fast it turns into bookings, whether it covers the target, what moved."""
+import plotly.graph_objects as go
+import streamlit as st
+
+from intel.metrics import GRAINS
+from intel.pipeline import MOVEMENT_ORDER, VELOCITY_DIMENSIONS
+from pages._components import (PRIMARY, chart, download_buttons, global_filters, kpi_tile, metric,
+                               money, pct, plain, show_notes, url_choice, waterfall)
+
+CATEGORY_LABELS = {"start": "Start", "won": "Won", "lost": "Lost", "pushed_out": "Pushed out",
+                   "grew": "Grew", "shrank": "Shrank", "new": "New", "pulled_in": "Pulled in",
+                   "end": "End", "created_and_closed": "Created and closed"}
+filters, notes = global_filters()
+
+st.title("Pipeline")
+st.caption("Open deals from the uploaded snapshots: velocity, stage conversion, coverage of the "
+           "target and what moved between two uploads. " + plain(filters.describe()) + ".")
+
+held = metric("snapshots")
+if not held:
+    show_notes(notes)
+    st.info("No opportunities export is loaded. Upload one on the Data page: each upload is a "
+            "snapshot of the pipeline, and a second one a week later shows what moved.")
+    st.stop()
+
+snapshot_labels = [d.isoformat() for d in held]
+controls = st.columns(3)
+with controls[0]:
+    as_of = url_choice("Snapshot", "pl_snap", snapshot_labels, snapshot_labels[-1], notes=notes,
+                       help="The upload whose open deals are shown (by its as-of date).")
+with controls[1]:
+    dim = url_choice("Velocity by", "pl_by", list(VELOCITY_DIMENSIONS), "segment", notes=notes,
+                     format_func=str.capitalize)
+with controls[2]:
+    grain = url_choice("Coverage period", "pl_grain", list(GRAINS), "quarter", widget=st.radio,
+                       horizontal=True, notes=notes, format_func=str.capitalize)
+show_notes(notes)
+
+# ---- velocity ----
+st.subheader("Velocity")
+total = metric("velocity_change", "total", filters, None, as_of)
+row = total.iloc[0] if not total.empty else None
+now = metric("velocity_by", "total", filters, as_of)
+if not now.empty:
+    v = now.iloc[0]
+    tiles = st.columns(5)
+    kpi_tile(tiles[0], "Velocity per day", money(v["velocity"]),
+             delta=pct(row["change_pct"]) if row is not None and row["change_pct"] == row["change_pct"] else None,
+             help="Open qualified deals × win rate × average won deal ÷ sales cycle days")
+    kpi_tile(tiles[1], "Open qualified deals", f"{int(v['open_qualified']):,}", help="Open, past the first stage")
+    kpi_tile(tiles[2], "Win rate", pct(v["win_rate"]), help="Deals closed in the last two quarters")
+    kpi_tile(tiles[3], "Average won deal", money(v["avg_won_deal"]))
+    kpi_tile(tiles[4], "Sales cycle", f"{v['cycle_days']:.0f} days" if v["cycle_days"] == v["cycle_days"] else "—")
+if row is not None and row["change_pct"] == row["change_pct"]:
+    shares = {"Open qualified deals": row["share_open_qualified"], "Win rate": row["share_win_rate"],
+              "Average won deal": row["share_avg_won_deal"], "Sales cycle": row["share_cycle_days"]}
+    fig = go.Figure(go.Bar(x=list(shares.values()), y=list(shares.keys()), orientation="h",
+                           marker_color=PRIMARY, hovertemplate="%{y}: %{x:.0%} of the change<extra></extra>"))
+    fig.update_xaxes(tickformat=".0%")
+    fig.update_layout(height=240)
+    chart(fig, "pl_velocity_factors",
+          title=f"What moved velocity {pct(row['change_pct'])} from {row['snapshot_0']} to {row['snapshot_1']}")
+    st.caption("Share of the change each factor explains (log decomposition: Δln v = Δln deals + "
+               "Δln win rate + Δln deal size − Δln cycle). A longer cycle counts against velocity.")
+by = metric("velocity_change", dim, filters, None, as_of) if dim != "total" else total
+detail = metric("velocity_by", dim, filters, as_of)
+st.dataframe(detail, hide_index=True, width="stretch",
+             column_config={"member": dim.capitalize(), "win_rate": st.column_config.NumberColumn(
+                 "Win rate", format="percent"), "velocity": st.column_config.NumberColumn(
+                 "Velocity per day", format="%.0f")})
+download_buttons(detail, f"velocity-by-{dim}", key="pl_velocity_dl")
+download_buttons(by, f"velocity-change-by-{dim}", key="pl_velocity_change_dl")
+
+# ---- stages ----
+st.subheader("Stages")
+left, right = st.columns(2)
+stages = metric("pipeline_by_stage", filters, as_of)
+conversion = metric("stage_conversion", filters)
+with left:
+    fig = go.Figure(go.Funnel(y=stages["stage"], x=stages["amount"], customdata=stages[["deals"]],
+                              texttemplate="%{value:,.0f} (%{customdata[0]} deals)",
+                              marker={"color": PRIMARY}))
+    chart(fig, "pl_funnel", title=f"Open pipeline by stage, {as_of}")
+    download_buttons(stages, f"pipeline-by-stage-{as_of}", key="pl_stages_dl")
+with right:
+    source = conversion["source"].iloc[0] if not conversion.empty else "snapshots"
+    st.caption(f"Conversion and time in stage from {'the imported stage history' if source == 'stage history' else 'successive snapshots (to the week)'}.")
+    st.dataframe(conversion.drop(columns=["source"]), hide_index=True, width="stretch",
+                 column_config={"conversion": st.column_config.NumberColumn("Conversion", format="percent"),
+                                "median_days_in_stage": "Median days in stage"})
+    download_buttons(conversion, "stage-conversion", key="pl_conv_dl")
+
+# ---- coverage ----
+st.subheader("Coverage of the remaining target")
+cov = metric("coverage", filters, grain, as_of)
+fig = go.Figure()
+fig.add_trace(go.Bar(x=cov["period"], y=cov["coverage"], name="Coverage", marker_color=PRIMARY,
+                     hovertemplate="%{x}: %{y:.1f}×<extra></extra>"))
+fig.add_trace(go.Scatter(x=cov["period"], y=cov["coverage_needed"], name="Coverage needed (1 ÷ win rate)",
+                         mode="lines+markers", line={"color": "#d62728", "dash": "dash"}))
+fig.update_yaxes(ticksuffix="×")
+fig.update_layout(legend={"orientation": "h"})
+chart(fig, "pl_coverage", title="Pipeline ÷ (target − actual to date)")
+if cov["target"].isna().all():
+    st.info("No targets are loaded for these periods: coverage needs them (upload quotas on the Data page).")
+st.dataframe(cov, hide_index=True, width="stretch",
+             column_config={"coverage": st.column_config.NumberColumn("Coverage", format="%.2f×"),
+                            "coverage_needed": st.column_config.NumberColumn("Needed", format="%.2f×")})
+download_buttons(cov, f"coverage-{grain}", key="pl_cov_dl")
+
+# ---- movement ----
+st.subheader("What moved")
+if len(held) < 2:
+    st.info("Only one snapshot is loaded: upload the next export (a week later, say) to see what "
+            "moved — won, lost, pushed out, grew, shrank, new, pulled in.")
+else:
+    periods = metric("current_period", grain)
+    cols = st.columns(3)
+    with cols[0]:
+        s0 = url_choice("From snapshot", "pl_s0", snapshot_labels[:-1], snapshot_labels[-2], notes=notes)
+    with cols[1]:
+        later = [s for s in snapshot_labels if s > s0]
+        s1 = url_choice("To snapshot", "pl_s1", later, later[-1], notes=notes)
+    with cols[2]:
+        period = st.text_input("Target period", value=st.query_params.get("pl_period", periods),
+                               key="pl_period_text", help="2026-Q4 for a quarter, 2026-11 for a month")
+    try:
+        moved = metric("movement", period.strip(), filters, s0, s1)
+    except ValueError as err:
+        st.error(plain(str(err)))
+        st.stop()
+    st.query_params["pl_period"] = period.strip()
+    steps = moved[moved["category"].isin(MOVEMENT_ORDER)]
+    picked = waterfall([CATEGORY_LABELS[c] for c in steps["category"]], (steps["amount"] * steps["sign"]).tolist(),
+                       ["absolute"] + ["relative"] * 7 + ["total"], "pl_movement",
+                       f"Pipeline of {period} from {s0} to {s1}", select=True)
+    apart = moved[moved["category"] == "created_and_closed"].iloc[0]
+    st.caption(f"Created and closed between the snapshots (not in either pipeline): "
+               f"{int(apart['deals'])} deals, {money(apart['amount'])}.")
+    download_buttons(moved.drop(columns=["sign"]), f"movement-{period}-{s0}-{s1}", key="pl_move_dl")
+    labels = {v: k for k, v in CATEGORY_LABELS.items()}
+    chosen = labels.get(picked[0].get("x")) if picked else None
+    category = st.selectbox("Deals behind", ["all"] + [c for c in CATEGORY_LABELS if c not in ("start", "end")],
+                            index=0 if chosen is None else ["all"] + [c for c in CATEGORY_LABELS
+                                                                      if c not in ("start", "end")].index(chosen)
+                            if chosen not in ("start", "end") else 0,
+                            format_func=lambda c: "Every deal" if c == "all" else CATEGORY_LABELS[c],
+                            key="pl_move_category")
+    deals = metric("movement_deals", period.strip(), filters, s0, s1,
+                   None if category == "all" else category, 2000)
+    st.dataframe(deals, hide_index=True, width="stretch")
+    download_buttons(deals, f"movement-deals-{period}", key="pl_move_deals_dl")
+
+# ---- deals to look at ----
+st.subheader("Slipped, overdue and stale deals")
+watch = metric("watchlist", filters, as_of, limit=2000)
+st.caption(f"Open at {as_of}: slipped = close date moved to a later month (pushes), overdue = close "
+           "date passed, stale = unchanged for 4 snapshots or more. Most pushed first.")
+st.dataframe(watch, hide_index=True, width="stretch")
+download_buttons(watch, f"watchlist-{as_of}", key="pl_watch_dl")
