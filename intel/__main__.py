@@ -80,6 +80,8 @@ METRIC_COMMANDS = {
     "forecast-variance": "actual vs target vs forecast per --period and --by DIM",
     "forecast-accuracy": "bias, MAPE and WAPE per --by owner/region",
     "bridge": "bookings bridge --from P0 --to P1 (periods: 2026-Q2, 2026-07) over --by DIM",
+    "velocity": "pipeline velocity and its factors per --by DIM at the latest snapshot",
+    "movement": "what moved in --period P between snapshots --from DATE and --to DATE",
 }
 
 
@@ -91,12 +93,30 @@ def cmd_metric(args) -> int:
 
     from intel import forecast
 
-    args.by = args.by or {"win-rate": "segment", "forecast-variance": "total",
+    from intel import pipeline
+
+    args.by = args.by or {"win-rate": "segment", "forecast-variance": "total", "velocity": "segment",
                           "forecast-accuracy": "owner", "bridge": "segment"}.get(args.name)
     start, end = default_range()
     try:
         scope = {"region": tuple(args.region), "segment": tuple(args.segment),
                  "owner": tuple(args.owner), "product": tuple(args.product)}
+        if args.name == "movement":
+            if not args.target:
+                raise ValueError("movement needs --period P, e.g. --period 2026-Q4 (or 2026-11).")
+            wide = Filters(dt.date(1900, 1, 1), dt.date(2999, 12, 31), **scope)
+            if args.deals:
+                table = pipeline.movement_deals(args.target, wide, args.date_from, args.date_to)
+            else:
+                table = pipeline.movement(args.target, wide, args.date_from, args.date_to)
+                print(f"# snapshots {table.attrs['s0']} -> {table.attrs['s1']}", file=sys.stderr)
+                table = table[["category", "deals", "amount"]]
+            _print_table(table, args.format)
+            return 0
+        if args.name == "velocity":
+            table = pipeline.velocity_by(args.by, Filters(start, end, **scope), args.date_to)
+            _print_table(table.rename(columns={"member": args.by}), args.format)
+            return 0
         if args.name == "bridge":
             if not (args.date_from and args.date_to):
                 raise ValueError("bridge needs --from P0 --to P1, e.g. --from 2026-Q2 --to 2026-Q3.")
@@ -173,7 +193,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--by", help="win-rate: period, region, segment (default), owner, team, product, "
                                 "competitor, lead_source or deal_size_band; forecast: total, region, "
                                 "segment, owner or product")
-    p.add_argument("--period", choices=["month", "quarter"])
+    p.add_argument("--period", help="month or quarter (the grain); for movement, the target period "
+                                    "(2026-Q4 or 2026-11)")
     p.add_argument("--from", dest="date_from", help="first close date (YYYY-MM-DD); default: "
                                                     "18 months back from the latest closed deal")
     p.add_argument("--to", dest="date_to", help="last close date (YYYY-MM-DD)")
@@ -182,10 +203,15 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument(f"--{dim}", action="append", default=[], help=f"keep only this {dim} (repeatable)")
     p.add_argument("--as-of-week", type=int, help="forecast: the call standing at the end of week N")
     p.add_argument("--members", action="store_true", help="bridge: list each member's effects")
+    p.add_argument("--deals", action="store_true", help="movement: list the deals behind each category")
     p.add_argument("--format", choices=["csv", "json"], default="csv")
     p.set_defaults(func=cmd_metric)
 
     args = parser.parse_args(argv)
+    if getattr(args, "name", None) == "movement":
+        args.target, args.period = args.period, None
+    elif getattr(args, "period", None) not in (None, "month", "quarter"):
+        parser.error("--period is month or quarter")
     try:
         return args.func(args)
     finally:

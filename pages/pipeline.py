@@ -62,14 +62,12 @@ if row is not None and row["change_pct"] == row["change_pct"]:
           title=f"What moved velocity {pct(row['change_pct'])} from {row['snapshot_0']} to {row['snapshot_1']}")
     st.caption("Share of the change each factor explains (log decomposition: Δln v = Δln deals + "
                "Δln win rate + Δln deal size − Δln cycle). A longer cycle counts against velocity.")
-by = metric("velocity_change", dim, filters, None, as_of) if dim != "total" else total
 detail = metric("velocity_by", dim, filters, as_of)
 st.dataframe(detail, hide_index=True, width="stretch",
              column_config={"member": dim.capitalize(), "win_rate": st.column_config.NumberColumn(
                  "Win rate", format="percent"), "velocity": st.column_config.NumberColumn(
                  "Velocity per day", format="%.0f")})
 download_buttons(detail, f"velocity-by-{dim}", key="pl_velocity_dl")
-download_buttons(by, f"velocity-change-by-{dim}", key="pl_velocity_change_dl")
 
 # ---- stages ----
 st.subheader("Stages")

@@ -64,3 +64,13 @@ def test_win_loss_breakdown_change_and_screenshot(page: Page, app_server, artifa
     no_exception(page)
     page.screenshot(path=artifacts / "win-loss.png", full_page=True)
 
+
+
+def test_pipeline_page_movement_and_screenshot(page: Page, app_server, artifacts):
+    page.goto(app_server + "/pipeline")
+    expect(page.get_by_role("heading", name="What moved")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text(re.compile(r"Pipeline of 2026-Q4 from 2026-11-\d\d to 2026-11-16"))).to_be_visible(
+        timeout=30_000)
+    expect(page.get_by_test_id("stDataFrame").last).to_contain_text("DEMO", timeout=30_000)
+    no_exception(page)
+    page.screenshot(path=artifacts / "pipeline.png", full_page=True)

@@ -86,3 +86,25 @@ def test_metric_forecast_variance_and_bridge(tmp_path):
         ("2026-Q2 bookings", 1200)]
     bad = run(db, "metric", "bridge", "--from", "2026-Q1", "--to", "2026-13")
     assert bad.returncode == 2 and "not a period" in bad.stderr
+
+
+def test_metric_movement_csv_has_one_row_per_category(tmp_path):
+    db = tmp_path / "cli.duckdb"
+    for day in ("2026-10-05", "2026-10-12", "2026-10-19"):
+        run(db, "import", FIXTURES / f"pipeline-{day}.csv")
+    out = run(db, "metric", "movement", "--period", "2026-Q4", "--from", "2026-10-05", "--to", "2026-10-12")
+    assert out.returncode == 0, out.stderr
+    rows = [line.split(",") for line in out.stdout.splitlines()]
+    assert rows[0] == ["category", "deals", "amount"]
+    assert [(c, int(d), float(a)) for c, d, a in rows[1:]] == [
+        ("start", 7, 2900), ("won", 1, 100), ("lost", 2, 1000), ("pushed_out", 1, 300), ("grew", 1, 50),
+        ("shrank", 1, 80), ("new", 1, 900), ("pulled_in", 1, 700), ("end", 5, 3070),
+        ("created_and_closed", 1, 1000)]
+    deals = run(db, "metric", "movement", "--period", "2026-Q4", "--from", "2026-10-05", "--to",
+                "2026-10-12", "--deals", "--format", "json")
+    assert {(d["id"], d["category"]) for d in json.loads(deals.stdout)} >= {("G", "pulled_in"), ("H", "lost")}
+    # dates between snapshots pick the latest snapshot on or before them
+    later = run(db, "metric", "movement", "--period", "2026-Q4", "--from", "2026-10-11", "--to", "2026-10-30")
+    assert "snapshots 2026-10-05 -> 2026-10-19" in later.stderr
+    velocity = run(db, "metric", "velocity", "--by", "region", "--format", "json")
+    assert {r["region"] for r in json.loads(velocity.stdout)} == {"EMEA", "APAC"}

@@ -218,3 +218,37 @@ def test_forecast_page_without_targets_says_what_to_upload(db):
     at = app("pages/forecast.py")
     assert "No targets or forecast calls are loaded" in " ".join(i.value for i in at.info)
     assert any(m.label.startswith("Actual") for m in at.metric)
+
+
+# ---- Pipeline ----
+
+def test_pipeline_page_on_three_snapshots_shows_movement_from_the_link(db):
+    from intel.ingest import import_file
+
+    for day in ("2026-10-05", "2026-10-12", "2026-10-19"):
+        import_file(FIXTURES / f"pipeline-{day}.csv")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.query_params.update({"pl_s0": "2026-10-05", "pl_s1": "2026-10-12", "pl_period": "2026-Q4",
+                            "pl_snap": "2026-10-19"})
+    at.run()
+    at.switch_page("pages/pipeline.py").run()
+    assert not at.exception, at.exception
+    assert "Created and closed between the snapshots (not in either pipeline): 1 deals" in texts(at)
+    deals = at.dataframe[-2].value          # the deals behind the movement, then the watchlist
+    assert set(deals["id"]) == {"A", "B", "C", "D", "E", "F", "G", "H", "I", "J"}
+    watch = at.dataframe[-1].value
+    assert "C" in set(watch["id"]) and int(watch.set_index("id").loc["C", "pushes"]) == 2
+
+
+def test_pipeline_page_with_one_snapshot_says_what_unlocks_movement(db):
+    from intel.ingest import import_file
+
+    import_file(FIXTURES / "pipeline-2026-10-05.csv")
+    at = app("pages/pipeline.py")
+    assert "Only one snapshot is loaded" in " ".join(i.value for i in at.info)
+
+
+def test_pipeline_page_on_the_demo(use_demo_db):
+    at = app("pages/pipeline.py")
+    tiles = {m.label: m.value for m in at.metric}
+    assert "Velocity per day" in tiles and "Open qualified deals" in tiles
