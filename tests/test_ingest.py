@@ -277,3 +277,9 @@ def test_preview_keeps_nothing(db):
     assert result.status == "preview" and result.rows_loaded == 4 and len(result.preview) == 4
     assert rows("SELECT count(*) FROM opportunities") == [(0,)]
     assert rows("SELECT count(*) FROM imports") == [(0,)]
+
+
+def test_mixed_line_endings_are_read(db):
+    data = (b"Opportunity ID,Stage,Amount\n" b"M1,Closed Won,100\r\n" b"M2,Prospecting,200\r\n")
+    result = import_file(data, "mixed.csv")
+    assert (result.status, result.rows_loaded, result.rows_rejected) == ("loaded", 2, 0)

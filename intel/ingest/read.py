@@ -124,6 +124,9 @@ def open_source(source: str | Path | bytes, name: str | None = None) -> SourceFi
         cleaned = data.decode("utf-16").encode("utf-8")
     if b"\x00" in cleaned:
         cleaned = cleaned.replace(b"\x00", b"")
+    crlf, lf = cleaned[:65536].count(b"\r\n"), cleaned[:65536].count(b"\n")
+    if 0 < crlf < lf:  # mixed line endings (a file edited by two tools): make them all LF
+        cleaned = cleaned.replace(b"\r\n", b"\n")
     encoding, head = _decode_header_block(cleaned)
     lines = [ln for ln in head.splitlines() if ln.strip()]
     if not lines:

@@ -65,7 +65,7 @@ CREATE TABLE deal_history (
 );
 CREATE TABLE stage_events (
     id VARCHAR, stage VARCHAR, stage_order INTEGER, entered_at TIMESTAMP, left_at TIMESTAMP,
-    next_stage VARCHAR, next_order INTEGER, source VARCHAR
+    next_stage VARCHAR, next_order INTEGER, source VARCHAR, best_later INTEGER
 );
 
 -- A deal's member for a breakdown dimension ('total' puts every deal under 'All').

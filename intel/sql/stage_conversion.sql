@@ -3,17 +3,13 @@
 --                move back and forward again still counts once) ÷ deals that entered the stage;
 --   time in stage = median days from entering the stage to leaving it (stays still open are
 --                left out). source says whether stage history or successive snapshots were used.
-WITH e AS (
-    SELECT s.*, max(CASE WHEN s.stage <> 'Closed Lost' THEN s.stage_order END)
-                  OVER (PARTITION BY s.id ORDER BY s.entered_at
-                        ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS best_later
-    FROM stage_events s LEFT JOIN deal_facts f ON f.id = s.id   -- history may name deals no snapshot holds
-    WHERE chosen(f.region, $region) AND chosen(f.segment, $segment)
+WITH entered AS (
+    SELECT s.* FROM stage_events s
+    LEFT JOIN deal_facts f ON f.id = s.id   -- a stage history may name deals no snapshot holds
+    WHERE s.entered_at BETWEEN $date_from AND $date_to + INTERVAL 1 DAY
+      AND s.stage NOT IN ('Closed Won', 'Closed Lost')
+      AND chosen(f.region, $region) AND chosen(f.segment, $segment)
       AND chosen(f.owner, $owner) AND chosen(f.product, $product)
-), entered AS (
-    SELECT * FROM e
-    WHERE entered_at BETWEEN $date_from AND $date_to + INTERVAL 1 DAY
-      AND stage NOT IN ('Closed Won', 'Closed Lost')
 ), per_deal AS (
     SELECT stage, any_value(stage_order) AS stage_order, id,
            bool_or(coalesce(best_later > stage_order, false)) AS moved_on
