@@ -161,6 +161,25 @@ def cmd_metric(args) -> int:
     return 0
 
 
+def cmd_alerts(args) -> int:
+    from intel import alerts
+
+    table = alerts.evaluate()
+    if args.format == "json":
+        rules = {r.id: r for r in alerts.list_rules()}
+        out = [{"id": int(r["id"]), "severity": r["severity"], "rule": r["rule"], "member": r["member"],
+                "status": r["status"], "periods": json.loads(r["periods"]),
+                "prompt": alerts.prompt(r, rules[r["rule_id"]])} for r in table.to_dict("records")]
+        print(json.dumps(out, indent=2, default=str))
+    else:
+        for r in table.to_dict("records"):
+            print(f"#{r['id']} {r['severity'].upper()} {r['rule']} — {r['member']} "
+                  f"({', '.join(json.loads(r['periods']))}; {r['status']})")
+        if table.empty:
+            print("No open alert.")
+    return 1 if len(table) else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)   # `... | head` ends quietly
     parser = argparse.ArgumentParser(prog="python -m intel", description="Sightline's command line.")
@@ -206,6 +225,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--deals", action="store_true", help="movement: list the deals behind each category")
     p.add_argument("--format", choices=["csv", "json"], default="csv")
     p.set_defaults(func=cmd_metric)
+
+    p = sub.add_parser("alerts", help="evaluate the alert rules and print the open alerts "
+                                      "(exit 1 when some are open: usable from cron)")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.set_defaults(func=cmd_alerts)
 
     args = parser.parse_args(argv)
     if getattr(args, "name", None) == "movement":

@@ -50,8 +50,9 @@ def download_buttons(df: pd.DataFrame, name: str, key: str) -> None:
         key=f"{key}_xlsx", width="stretch")
 
 
-def kpi_tile(column, label: str, value: str, help: str | None = None, delta: str | None = None) -> None:
-    column.metric(label, value, delta=delta, help=help)
+def kpi_tile(column, label: str, value: str, help: str | None = None, delta: str | None = None,
+             delta_color: str = "normal") -> None:
+    column.metric(label, value, delta=delta, help=help, delta_color=delta_color)
 
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=])")
@@ -157,7 +158,7 @@ def show_notes(notes: list[str]) -> None:
 def _intel_function(name: str):
     from intel import forecast, metrics, pipeline, signals
 
-    for module in (metrics, signals, forecast, pipeline):
+    for module in (metrics, signals, forecast, pipeline):  # pure functions of the data
         if hasattr(module, name):
             return getattr(module, name)
     raise AttributeError(name)
@@ -229,3 +230,24 @@ def waterfall(labels, values, measures, key: str, title: str, select: bool = Fal
     if low >= 0 and spread < 0.5 * high:   # steps are small next to the totals: zoom in
         fig.update_yaxes(range=[max(min(levels) - spread * 1.5, 0), high + spread * 0.5])
     return chart(fig, key, select=select, title=title)
+
+
+@st.cache_data(show_spinner="Checking the alert rules…", max_entries=8)
+def _evaluate(path: str, version: str, today) -> int:
+    from intel import alerts
+
+    return len(alerts.evaluate(path, today))
+
+
+def evaluate_alerts(force: bool = False) -> None:
+    """Evaluate the alert rules once per data version and day (evaluation records alerts)."""
+    import datetime as dt
+
+    if force:
+        _evaluate.clear()
+    _evaluate(db_path(), data_version(), dt.date.today())
+
+
+def markdown_link(label: str, url: str) -> str:
+    """A markdown link whose label is shown literally; the url is ours (page and query string)."""
+    return f"[{plain(label)}]({url.replace(' ', '%20').replace(')', '%29')})"

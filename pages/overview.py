@@ -1,0 +1,113 @@
+"""Overview (landing page): the period's KPIs against the period before, open alerts, what moved."""
+import streamlit as st
+
+from intel import alerts, config
+from intel.forecast import parse_period, previous_period
+from intel.holdings import currency_coverage, loaded_summary
+from pages._components import (db_path, evaluate_alerts, global_filters, kpi_tile, markdown_link, metric,
+                               money, pct, plain, say, show_notes, url_choice)
+
+DB = db_path()
+st.title("Overview")
+st.caption("Strategic sales intelligence: plan → monitor → review → correct course.")
+
+summary = loaded_summary(DB)
+held = summary[summary["rows"] > 0]
+if held.empty:
+    st.info("No data is loaded yet. Upload CRM exports or load the demo data on the Data page.")
+    st.page_link("pages/data.py", label="Go to the Data page", icon=":material/upload_file:")
+    st.stop()
+
+filters, notes = global_filters()
+periods, last_complete = metric("period_options", filters, "quarter")
+if periods:
+    focus = url_choice("Quarter", "ov_period", periods, last_complete or periods[-1], notes=notes)
+    show_notes(notes)
+    before = previous_period(focus)
+    wider = filters.with_(date_from=min(filters.date_from, parse_period(before)[0]))
+    totals = metric("forecast_vs_actual", "total", wider, "quarter").set_index("period")
+    trend = metric("win_rate_trend", wider, "quarter").set_index("period")
+    now_row = totals.loc[focus] if focus in totals.index else None
+    prev_row = totals.loc[before] if before in totals.index else None
+
+    def change(a, b):
+        return None if a is None or b is None or a != a or b != b or b == 0 else f"{(a - b) / abs(b):+.0%}"
+
+    tiles = st.columns(5)
+    if now_row is not None:
+        wape = abs(now_row["variance"]) / now_row["actual"] if now_row["actual"] and now_row["forecast"] == now_row["forecast"] else None
+        wape_before = (abs(prev_row["variance"]) / prev_row["actual"]
+                       if prev_row is not None and prev_row["actual"] and prev_row["forecast"] == prev_row["forecast"] else None)
+        kpi_tile(tiles[0], f"Bookings {focus}", money(now_row["actual"]),
+                 delta=change(now_row["actual"], None if prev_row is None else prev_row["actual"]),
+                 help=f"Attainment {pct(now_row['attainment'])} of target {money(now_row['target'])}")
+        kpi_tile(tiles[1], "Attainment", pct(now_row["attainment"]),
+                 delta=change(now_row["attainment"], None if prev_row is None else prev_row["attainment"]))
+        kpi_tile(tiles[2], "Forecast error (WAPE)", pct(wape), delta=change(wape, wape_before),
+                 delta_color="inverse", help="|forecast − actual| ÷ actual for the quarter")
+    if focus in trend.index:
+        w = trend.loc[focus]["win_rate"]
+        wb = trend.loc[before]["win_rate"] if before in trend.index else None
+        kpi_tile(tiles[3], "Win rate", pct(w), delta=change(w, wb))
+    velocity = metric("velocity_change", "total", filters) if metric("snapshots") else None
+    if velocity is not None and not velocity.empty:
+        v = velocity.iloc[0]
+        kpi_tile(tiles[4], "Velocity per day", money(v["velocity_1"]),
+                 delta=None if v["change_pct"] != v["change_pct"] else f"{v['change_pct']:+.0%}",
+                 help=f"At {v['snapshot_1']} against {v['snapshot_0']}")
+    links = st.columns(4)
+    links[0].page_link("pages/forecast.py", label="Forecast vs actual", icon=":material/query_stats:")
+    links[1].page_link("pages/win_loss.py", label="Win-loss", icon=":material/trophy:")
+    links[2].page_link("pages/pipeline.py", label="Pipeline", icon=":material/filter_alt:")
+    links[3].page_link("pages/alerts.py", label="Alerts", icon=":material/notifications:")
+
+# ---- alerts ----
+evaluate_alerts()
+open_now = alerts.open_alerts(DB)
+st.subheader(f"Open alerts ({len(open_now)})")
+if open_now.empty:
+    st.success("No rule fires on the current data.")
+rules = {r.id: r for r in alerts.list_rules(DB)}
+for row in open_now.head(8).to_dict("records"):
+    text = alerts.prompt(row, rules[row["rule_id"]])
+    line = plain(f"{row['severity'].upper()} · {text['summary']}") + " " + " · ".join(
+        markdown_link(k, v) for k, v in text["links"].items())
+    st.markdown(line)
+if len(open_now) > 8:
+    st.caption(f"… and {len(open_now) - 8} more on the Alerts page.")
+
+# ---- what moved since the last upload ----
+st.subheader("What moved since the last upload")
+held_snapshots = metric("snapshots")
+if len(held_snapshots) < 2:
+    st.info("One snapshot is loaded: the next upload shows what moved.")
+else:
+    current = metric("current_period", "quarter")
+    moved = metric("movement", current, filters).set_index("category")
+    cols = st.columns(5)
+    kpi_tile(cols[0], f"Pipeline {current}", money(moved.loc["end", "amount"]),
+             delta=f"{moved.loc['end', 'amount'] - moved.loc['start', 'amount']:+,.0f}",
+             help=f"{held_snapshots[-2]} → {held_snapshots[-1]}")
+    kpi_tile(cols[1], "Won", money(moved.loc["won", "amount"]), help=f"{int(moved.loc['won', 'deals'])} deals")
+    kpi_tile(cols[2], "Lost", money(moved.loc["lost", "amount"]), help=f"{int(moved.loc['lost', 'deals'])} deals")
+    kpi_tile(cols[3], "Pushed out", money(moved.loc["pushed_out", "amount"]),
+             help=f"{int(moved.loc['pushed_out', 'deals'])} deals")
+    kpi_tile(cols[4], "New", money(moved.loc["new", "amount"]), help=f"{int(moved.loc['new', 'deals'])} deals")
+
+# ---- what is loaded ----
+with st.expander("What is loaded"):
+    opps = summary.set_index("kind").loc["opportunities"]
+    st.markdown(f"{int(opps['rows']):,} deals (latest snapshot of each) from {int(opps['snapshots'] or 0)} "
+                "snapshots.")
+    table = held.assign(covers=[f"{a:%Y-%m-%d} to {b:%Y-%m-%d}" if a == a and a is not None else "—"
+                                for a, b in zip(held["first_date"], held["last_date"])])
+    st.dataframe(table[["label", "rows", "covers", "last_import"]].rename(
+        columns={"label": "Data", "rows": "Rows", "covers": "Dates covered", "last_import": "Last import"}),
+        hide_index=True, width="stretch")
+    coverage = currency_coverage(DB)
+    unconverted = coverage[~coverage["converted"].astype(bool)]
+    if not unconverted.empty:
+        say("warning", f"Amounts are reported in {config.get('reporting_currency')}. Deals in "
+            + ", ".join(f"{c} ({n:,} deals)" for c, n in zip(unconverted["currency"], unconverted["deals"]))
+            + " have no exchange rate, so totals leave them out: import an FX table (currency, rate) "
+              "on the Data page.")
