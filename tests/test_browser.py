@@ -28,12 +28,23 @@ def test_forecast_page_first_request_and_screenshot(page: Page, app_server, arti
     page.screenshot(path=artifacts / "forecast.png", full_page=True)
 
 
-def test_home_page_renders_what_is_loaded(page: Page, app_server, artifacts):
+def test_overview_renders_kpis_and_open_alerts(page: Page, app_server, artifacts):
     page.goto(app_server)
-    expect(page.get_by_text("What is loaded")).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("heading", name="Overview")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text(re.compile(r"Open alerts \(\d+\)"))).to_be_visible(timeout=30_000)
+    expect(page.get_by_text(re.compile("SMB: win rate"))).to_be_visible()
     expect(page.get_by_test_id("stMetricValue").first).to_be_visible()
     no_exception(page)
-    page.screenshot(path=artifacts / "home.png", full_page=True)
+    page.screenshot(path=artifacts / "overview.png", full_page=True)
+
+
+def test_alerts_page_prompt_and_screenshot(page: Page, app_server, artifacts):
+    page.goto(app_server + "/alerts")
+    expect(page.get_by_text("Questions to diagnose").first).to_be_visible(timeout=30_000)
+    expect(page.get_by_text(re.compile("post-mortems")).first).to_be_visible()
+    expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=30_000)
+    no_exception(page)
+    page.screenshot(path=artifacts / "alerts.png", full_page=True)
 
 
 def test_upload_a_csv_and_see_it_in_the_import_history(page: Page, app_server, artifacts):

@@ -25,20 +25,29 @@ def texts(at) -> str:
     return "\n".join(str(p) for p in parts)
 
 
-def test_home_on_an_empty_store_points_to_the_data_page(db):
+def test_overview_on_an_empty_store_points_to_the_data_page(db):
     at = app()
     assert "No data is loaded yet" in at.info[0].value
 
 
-def test_home_shows_what_is_loaded(use_demo_db):
+def test_overview_kpis_alerts_and_what_moved(use_demo_db):
+    import datetime as dt
+
+    from intel import forecast, metrics
+    from intel.filters import Filters
+
     at = app()
+    tiles = {m.label: m.value for m in at.metric}
+    f = Filters(dt.date(2025, 4, 1), dt.date(2026, 11, 30))
+    q3 = forecast.forecast_vs_actual("total", f, "quarter").set_index("period").loc["2026-Q3"]
+    assert tiles["Attainment"] == f"{q3['attainment']:.1%}"
+    w = metrics.win_rate_trend(f, "quarter").set_index("period").loc["2026-Q3", "win_rate"]
+    assert tiles["Win rate"] == f"{w:.1%}"
+    assert any(h.value.startswith("Open alerts (") for h in at.subheader)
+    assert any("SMB" in m.value and "win rate" in m.value for m in at.markdown)
+    assert "Pipeline 2026-Q4" in tiles
     deals = rows("SELECT count(*) FROM opportunities_current")[0][0]
-    snapshots = rows("SELECT count(DISTINCT snapshot_date) FROM opportunities")[0][0]
-    metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Deals (latest snapshot of each)"] == f"{deals:,}"
-    assert metrics["Pipeline snapshots"] == str(snapshots)
-    table = at.dataframe[0].value
-    assert table.set_index("Data").loc["Opportunities (pipeline snapshot)", "Rows"] == deals
+    assert f"{deals:,} deals (latest snapshot of each)" in texts(at)
 
 
 def test_data_page_previews_an_upload_then_imports_it(db):
@@ -76,6 +85,32 @@ def test_data_page_refuses_a_web_page_with_a_sentence(db):
     at.file_uploader(key="data_upload_0").set_value(("login.csv", data, "text/csv")).run()
     assert not at.exception
     assert "is a web page, not a CSV export" in at.error[0].value
+
+
+def test_alerts_page_acknowledge_keeps_the_history(use_demo_db):
+    at = app("pages/alerts.py")
+    assert any(e.label.startswith("HIGH · Win rate below 20%") and "SMB" in e.label for e in at.expander)
+    first = at.text_input(key="al_owner_1")
+    first.set_value("Dana Reyes").run()
+    at.button(key="al_ack_1").click().run()
+    assert not at.exception, at.exception
+    assert "Alert #1 acknowledged." in at.success[0].value.replace("\\", "")   # shown escaped
+    assert rows("SELECT action, note FROM alert_actions WHERE alert_id = 1 ORDER BY id") == [
+        ("fired", rows("SELECT note FROM alert_actions WHERE alert_id = 1 ORDER BY id")[0][0]),
+        ("acknowledged", "owner: Dana Reyes")]
+
+
+def test_alerts_page_tests_a_rule_before_saving(use_demo_db):
+    at = app("pages/alerts.py")
+    before = rows("SELECT count(*) FROM alert_rules")[0][0]
+    form_name = next(t for t in at.text_input if t.label == "Name")
+    form_name.set_value("Owners under 10%")
+    next(s for s in at.selectbox if s.label == "Per").set_value("owner")
+    next(n for n in at.number_input if n.label.startswith("Threshold")).set_value(0.10)
+    at.button[[b.label for b in at.button].index("Test this rule")].click().run()
+    assert not at.exception, at.exception
+    assert "would fire for nothing" in " ".join(i.value for i in at.info)
+    assert rows("SELECT count(*) FROM alert_rules")[0][0] == before      # testing saves nothing
 
 
 def test_data_page_undo_marks_the_import_undone(db):
@@ -130,11 +165,13 @@ def test_win_loss_page_notes_unknown_query_values_and_carries_on(use_demo_db):
     at.query_params["region"] = "Atlantis"
     at.query_params["from"] = "last tuesday"
     at.query_params["by"] = "horoscope"
-    at.run()
-    at.switch_page("pages/win_loss.py").run()
+    at.run()   # the link lands on the Overview, where the filter bar reads it
     assert not at.exception, at.exception
     notes = " ".join(i.value for i in at.info)
-    assert "Atlantis" in notes and "last tuesday" in notes and "horoscope" in notes
+    assert "Atlantis" in notes and "last tuesday" in notes
+    at.switch_page("pages/win_loss.py").run()
+    assert not at.exception, at.exception
+    assert "horoscope" in " ".join(i.value for i in at.info)
     assert any(m.label == "Win rate" for m in at.metric)
 
 
