@@ -11,11 +11,14 @@ FORECAST = st.Page("pages/forecast.py", title="Forecast vs actual", icon=":mater
                    url_path="forecast")
 WIN_LOSS = st.Page("pages/win_loss.py", title="Win-loss", icon=":material/trophy:", url_path="win-loss")
 PIPELINE = st.Page("pages/pipeline.py", title="Pipeline", icon=":material/filter_alt:", url_path="pipeline")
+STRATEGY = st.Page("pages/strategy.py", title="Strategy notes", icon=":material/lightbulb:",
+                   url_path="strategy")
 ALERTS = st.Page("pages/alerts.py", title="Alerts", icon=":material/notifications:", url_path="alerts")
 DATA = st.Page("pages/data.py", title="Data", icon=":material/upload_file:", url_path="data")
 FILTERED = {OVERVIEW.url_path, FORECAST.url_path, WIN_LOSS.url_path, PIPELINE.url_path}   # pages that read the global filters
 
-page = st.navigation({"Review": [OVERVIEW, FORECAST, WIN_LOSS, PIPELINE, ALERTS], "Manage": [DATA]})
+page = st.navigation({"Review": [OVERVIEW, FORECAST, WIN_LOSS, PIPELINE, STRATEGY, ALERTS],
+                      "Manage": [DATA]})
 if page.url_path in FILTERED:
     _, notes = filter_bar()
     show_notes(notes)

@@ -161,6 +161,20 @@ def cmd_metric(args) -> int:
     return 0
 
 
+def cmd_notes(args) -> int:
+    from intel import notes
+
+    kind, value = (args.scope.split(":", 1) + [""])[:2] if args.scope else (None, None)
+    if kind == "company":
+        value = ""
+    table = notes.notes(kind, value if kind else None)
+    if args.format == "md":
+        print(notes.boards_markdown(table, args.scope or "All scopes"))
+    else:
+        _print_table(table.drop(columns=["deleted"]), args.format)
+    return 0
+
+
 def cmd_alerts(args) -> int:
     from intel import alerts
 
@@ -225,6 +239,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--deals", action="store_true", help="movement: list the deals behind each category")
     p.add_argument("--format", choices=["csv", "json"], default="csv")
     p.set_defaults(func=cmd_metric)
+
+    p = sub.add_parser("notes", help="strategy notes (SWOT / PESTEL)")
+    p.add_argument("action", choices=["list"])
+    p.add_argument("--scope", help="company, or kind:value such as region:EMEA or competitor:Fabrikam")
+    p.add_argument("--format", choices=["csv", "json", "md"], default="csv")
+    p.set_defaults(func=cmd_notes)
 
     p = sub.add_parser("alerts", help="evaluate the alert rules and print the open alerts "
                                       "(exit 1 when some are open: usable from cron)")

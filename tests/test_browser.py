@@ -85,3 +85,16 @@ def test_pipeline_page_movement_and_screenshot(page: Page, app_server, artifacts
     expect(page.get_by_test_id("stDataFrame").last).to_contain_text("DEMO", timeout=30_000)
     no_exception(page)
     page.screenshot(path=artifacts / "pipeline.png", full_page=True)
+
+
+def test_strategy_note_survives_a_reload(page: Page, app_server, artifacts):
+    page.goto(app_server + "/strategy")
+    expect(page.get_by_role("heading", name="Write a note")).to_be_visible(timeout=30_000)
+    page.get_by_label("Note text", exact=True).fill("Fabrikam courts our top 20 accounts <b>now</b>")
+    page.get_by_role("button", name="Save note").click()
+    expect(page.get_by_text(re.compile(r"Note #\d+ added"))).to_be_visible(timeout=30_000)
+    page.reload()
+    expect(page.get_by_text("Fabrikam courts our top 20 accounts <b>now</b>", exact=True).first).to_be_visible(
+        timeout=30_000)
+    no_exception(page)
+    page.screenshot(path=artifacts / "strategy.png", full_page=True)

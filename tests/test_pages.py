@@ -289,3 +289,38 @@ def test_pipeline_page_on_the_demo(use_demo_db):
     at = app("pages/pipeline.py")
     tiles = {m.label: m.value for m in at.metric}
     assert "Velocity per day" in tiles and "Open qualified deals" in tiles
+
+
+# ---- Strategy notes ----
+
+def test_strategy_page_adds_a_note_shown_as_text(db):
+    at = app("pages/strategy.py")
+    nasty = "<b>Fabrikam</b> **cuts** [price](javascript:alert(1))"
+    next(s for s in at.selectbox if s.label == "Category").set_value("Threat")
+    at.text_area(key="st_text").set_value(nasty)
+    next(b for b in at.button if b.label == "Save note").click().run()
+    assert not at.exception, at.exception
+    assert nasty in [t.value for t in at.text]                # st.text: literal, never HTML/markdown
+    assert rows("SELECT text, category FROM notes_current") == [(nasty, "Threat")]
+
+
+def test_strategy_page_edit_conflict_is_refused_with_the_newer_text(db):
+    from intel import notes
+
+    note_id = notes.add_note(notes.Note("SWOT", "Strength", "Renewals strong"))
+    at = app("pages/strategy.py")
+    at.selectbox(key="st_pick").set_value(note_id).run()
+    notes.edit_note(note_id, 1, author="alice", text="Renewals at 95%")     # someone else saves first
+    at.text_area(key="st_text").set_value("Renewals weak")
+    next(b for b in at.button if b.label == "Save note").click().run()
+    assert not at.exception, at.exception
+    assert "Renewals at 95%" in at.error[0].value.replace("\\", "")
+    assert notes.notes()["text"].tolist() == ["Renewals at 95%"]
+
+
+def test_strategy_page_accepts_a_suggestion(use_demo_db):
+    at = app("pages/strategy.py")
+    assert any("Fabrikam is named in" in t.value for t in at.text)
+    at.button(key="st_accept_0").click().run()
+    assert not at.exception, at.exception
+    assert rows("SELECT count(*) FROM notes_current")[0][0] == 1

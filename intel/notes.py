@@ -1,0 +1,356 @@
+"""Strategy notes (SWOT and PESTEL) tied to evidence, suggestions drawn from the data, and the
+market view. Notes are versioned: an edit, a delete and a restore each add a version, and a save
+made against an older version than the newest is refused (never a silent overwrite).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from intel import forecast, metrics, models, signals, store
+from intel.filters import Filters, default_range
+
+FRAMEWORKS = {
+    "SWOT": ["Strength", "Weakness", "Opportunity", "Threat"],
+    "PESTEL": ["Political", "Economic", "Social", "Technological", "Environmental", "Legal"],
+}
+SCOPE_KINDS = ("company", "region", "segment", "account", "competitor")
+IMPACTS = ("high", "medium", "low")
+STATUSES = ("open", "acted on", "retired")
+WIN_RATE_SHIFT = 0.05      # five points of win rate, quarter on quarter, is marked
+BOOKINGS_SHIFT = 0.20      # a fifth more or less bookings, quarter on quarter
+MARKET_GAP = 0.05          # market growing five points faster than our bookings (year on year)
+INDICATOR_MOVES = {"inflation": 2.0, "gdp": 1.0, "fx": 0.10}   # points, points, relative
+
+
+class NoteConflict(Exception):
+    """The note changed since it was opened; the newer text is attached."""
+
+    def __init__(self, message: str, newer: dict):
+        super().__init__(message)
+        self.newer = newer
+
+
+@dataclass
+class Note:
+    framework: str
+    category: str
+    text: str
+    scope_kind: str = "company"
+    scope_value: str = ""
+    impact: str = "medium"
+    owner: str | None = None
+    status: str = "open"
+    evidence: dict | None = None
+
+    def check(self) -> "Note":
+        if self.framework not in FRAMEWORKS or self.category not in FRAMEWORKS[self.framework]:
+            raise ValueError(f"{self.category!r} is not a {self.framework} category.")
+        if self.scope_kind not in SCOPE_KINDS:
+            raise ValueError(f"Unknown scope {self.scope_kind!r}.")
+        if self.scope_kind != "company" and not (self.scope_value or "").strip():
+            raise ValueError(f"Say which {self.scope_kind} the note is about.")
+        if self.impact not in IMPACTS or self.status not in STATUSES:
+            raise ValueError("Impact is high, medium or low; status is open, acted on or retired.")
+        if not self.text.strip():
+            raise ValueError("A note needs some text.")
+        return self
+
+
+def _insert(cur, note_id: int, version: int, note: Note, author: str, deleted: bool) -> None:
+    cur.execute(
+        """INSERT INTO note_versions VALUES ($id, $v, $framework, $category, $kind, $value, $text, $impact,
+               $owner, $status, $evidence, $author, now()::TIMESTAMP, $deleted)""",
+        {"id": note_id, "v": version, "framework": note.framework, "category": note.category,
+         "kind": note.scope_kind, "value": "" if note.scope_kind == "company" else note.scope_value.strip(),
+         "text": note.text.strip(), "impact": note.impact, "owner": (note.owner or "").strip() or None,
+         "status": note.status, "evidence": json.dumps(note.evidence) if note.evidence else None,
+         "author": author, "deleted": deleted})
+
+
+def add_note(note: Note, author: str = "local", db=None) -> int:
+    """Create a note; returns its id."""
+    note.check()
+    with store.transaction(db) as cur:
+        note_id = cur.execute("SELECT nextval('note_id_seq')").fetchone()[0]
+        _insert(cur, note_id, 1, note, author, False)
+    return note_id
+
+
+def _current(cur, note_id: int) -> dict:
+    row = cur.execute("SELECT * FROM notes_current WHERE note_id = $i", {"i": note_id}).df()
+    if row.empty:
+        raise ValueError(f"There is no note #{note_id}.")
+    return row.iloc[0].to_dict()
+
+
+def _note_from(row: dict) -> Note:
+    return Note(row["framework"], row["category"], row["text"], row["scope_kind"], row["scope_value"],
+                row["impact"], row["owner"], row["status"],
+                json.loads(row["evidence"]) if isinstance(row["evidence"], str) else None)
+
+
+def _new_version(note_id: int, expected_version: int, author: str, db, deleted: bool | None = None,
+                 **changes) -> int:
+    with store.transaction(db) as cur:
+        current = _current(cur, note_id)
+        if int(current["version"]) != int(expected_version):
+            raise NoteConflict(
+                f"Note #{note_id} was changed by {current['author']} at {current['saved_at']:%Y-%m-%d %H:%M} "
+                f"after you opened it (version {current['version']}, you had {expected_version}); "
+                f"your change was not saved. The newer text is: “{current['text']}”", current)
+        note = _note_from(current)
+        for key, value in changes.items():
+            setattr(note, key, value)
+        note.check()
+        version = int(current["version"]) + 1
+        _insert(cur, note_id, version, note, author, current["deleted"] if deleted is None else deleted)
+    return version
+
+
+def edit_note(note_id: int, expected_version: int, author: str = "local", db=None, **changes) -> int:
+    """Save a new version with `changes` (text, impact, owner, status, category, evidence...);
+    refused with NoteConflict when the note moved on since `expected_version`."""
+    return _new_version(note_id, expected_version, author, db, **changes)
+
+
+def retire_note(note_id: int, expected_version: int, author: str = "local", db=None) -> int:
+    return _new_version(note_id, expected_version, author, db, status="retired")
+
+
+def delete_note(note_id: int, expected_version: int, author: str = "local", db=None) -> int:
+    """Soft delete (a new version marked deleted); restore_note brings it back."""
+    return _new_version(note_id, expected_version, author, db, deleted=True)
+
+
+def restore_note(note_id: int, expected_version: int, author: str = "local", db=None) -> int:
+    return _new_version(note_id, expected_version, author, db, deleted=False)
+
+
+def note_history(note_id: int, db=None) -> pd.DataFrame:
+    """Every version of a note, oldest first."""
+    cur = store.cursor(db)
+    try:
+        return cur.execute("SELECT * FROM note_versions WHERE note_id = $i ORDER BY version",
+                           {"i": note_id}).df()
+    finally:
+        cur.close()
+
+
+def notes(scope_kind: str | None = None, scope_value: str | None = None, framework: str | None = None,
+          include_deleted: bool = False, db=None) -> pd.DataFrame:
+    """The current version of each note, for a scope (None: all) — the QBR pack reads this too."""
+    cur = store.cursor(db)
+    try:
+        return cur.execute(
+            """SELECT note_id, version, framework, category, scope_kind, scope_value, text, impact, owner,
+                      status, evidence, author, saved_at, deleted
+               FROM notes_current
+               WHERE ($kind IS NULL OR scope_kind = $kind) AND ($value IS NULL OR scope_value = $value)
+                 AND ($framework IS NULL OR framework = $framework) AND ($all OR NOT deleted)
+               ORDER BY framework, category, CASE impact WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END,
+                        note_id""",
+            {"kind": scope_kind, "value": scope_value, "framework": framework,
+             "all": include_deleted}).df()
+    finally:
+        cur.close()
+
+
+def boards_markdown(table: pd.DataFrame, title: str) -> str:
+    """A scope's boards as Markdown (note text escaped so it stays text)."""
+    def escape(text: str) -> str:
+        return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|<>" else ch for ch in str(text))
+
+    lines = [f"# {escape(title)}", ""]
+    for framework, categories in FRAMEWORKS.items():
+        lines += [f"## {framework}", ""]
+        for category in categories:
+            part = table[(table["framework"] == framework) & (table["category"] == category)]
+            lines.append(f"### {category}")
+            lines += [f"- {escape(r.text)} ({r.impact} impact, {r.status}"
+                      f"{', owner ' + escape(r.owner) if r.owner else ''})" for r in part.itertuples()] or ["- —"]
+            lines.append("")
+    return "\n".join(lines)
+
+
+# ---- suggestions ----
+
+@dataclass
+class Suggestion:
+    key: str
+    framework: str
+    category: str
+    scope_kind: str
+    scope_value: str
+    text: str
+    numbers: dict = field(default_factory=dict)
+    evidence: dict | None = None
+
+    def as_note(self) -> Note:
+        return Note(self.framework, self.category, self.text, self.scope_kind, self.scope_value,
+                    "high" if self.category in ("Threat", "Weakness") else "medium", evidence=self.evidence)
+
+
+def _decided(db) -> set[str]:
+    cur = store.cursor(db)
+    try:
+        return {k for (k,) in cur.execute("SELECT key FROM suggestion_decisions").fetchall()}
+    finally:
+        cur.close()
+
+
+def _market(db) -> pd.DataFrame:
+    cur = store.cursor(db)
+    try:
+        return cur.execute("SELECT period, region, indicator, value, unit FROM market ORDER BY period").df()
+    finally:
+        cur.close()
+
+
+def suggestions(db=None) -> list[Suggestion]:
+    """What the data suggests for the boards, not yet accepted or dismissed, with its numbers."""
+    found: list[Suggestion] = []
+    start, end = default_range(db)
+    f = Filters(start, end)
+    for s in signals.rising_competitors(f, db=db):
+        found.append(Suggestion(
+            f"threat:competitor:{s.subject}:{s.numbers['to_period']}", "SWOT", "Threat", "competitor", s.subject,
+            s.text, s.numbers, {"page": "win-loss", "query": {"by": "competitor"}}))
+    labels, last = forecast.period_options(f, "quarter", db)
+    if last in labels and labels.index(last) > 0:
+        prev = labels[labels.index(last) - 1]
+        for dim in ("segment", "region"):
+            grid = metrics.win_rate_by_period(dim, f, "quarter", db=db)
+            grid = grid[~grid["small_sample"]].pivot(index="member", columns="period", values="win_rate")
+            if {prev, last} <= set(grid.columns):
+                for member, row in grid.iterrows():
+                    shift = row[last] - row[prev]
+                    if abs(shift) >= WIN_RATE_SHIFT:
+                        category = "Strength" if shift > 0 else "Weakness"
+                        found.append(Suggestion(
+                            f"{category.lower()}:win_rate:{dim}:{member}:{last}", "SWOT", category, dim, member,
+                            f"{member}: win rate {row[last]:.0%} in {last}, {'up' if shift > 0 else 'down'} "
+                            f"{abs(shift) * 100:.0f} points from {row[prev]:.0%} in {prev}.",
+                            {"from": float(row[prev]), "to": float(row[last]), "periods": [prev, last]},
+                            {"page": "win-loss", "query": {dim: member, "grain": "quarter"}}))
+            bookings = forecast.forecast_vs_actual(dim, f, "quarter", db=db)
+            pivot = bookings.pivot(index="member", columns="period", values="actual")
+            if {prev, last} <= set(pivot.columns):
+                for member, row in pivot.iterrows():
+                    if row[prev] and row[prev] > 0 and not math.isnan(row[last]):
+                        change = row[last] / row[prev] - 1
+                        if abs(change) >= BOOKINGS_SHIFT:
+                            category = "Strength" if change > 0 else "Weakness"
+                            found.append(Suggestion(
+                                f"{category.lower()}:bookings:{dim}:{member}:{last}", "SWOT", category, dim, member,
+                                f"{member}: bookings {change:+.0%} in {last} on {prev} "
+                                f"({row[prev]:,.0f} → {row[last]:,.0f}).",
+                                {"from": float(row[prev]), "to": float(row[last]), "periods": [prev, last]},
+                                {"page": "forecast", "query": {dim: member, "fc_by": dim}}))
+    found += _market_suggestions(f, db)
+    decided = _decided(db)
+    return [s for s in found if s.key not in decided]
+
+
+def _market_suggestions(f: Filters, db) -> list[Suggestion]:
+    market = _market(db)
+    if market.empty:
+        return []
+    market["period"] = pd.to_datetime(market["period"])
+    out = []
+    last = market["period"].max()
+    year_ago, half_ago = last - pd.DateOffset(years=1), last - pd.DateOffset(months=6)
+    sizes = market[market["indicator"].str.lower().str.contains("market size")]
+    if not sizes.empty:
+        won = forecast.forecast_vs_actual("region", Filters(year_ago.date().replace(day=1) - dt.timedelta(days=366),
+                                                            last.date()), "month", db=db)
+        won["period_start"] = pd.to_datetime(won["period_start"])
+        for region, part in sizes.groupby("region"):
+            now, then = part[part["period"] == last]["value"], part[part["period"] == year_ago]["value"]
+            ours = won[won["member"] == region]
+            window_now = ours[(ours["period_start"] > year_ago) & (ours["period_start"] <= last)]["actual"].sum()
+            window_then = ours[(ours["period_start"] > year_ago - pd.DateOffset(years=1))
+                               & (ours["period_start"] <= year_ago)]["actual"].sum()
+            if now.empty or then.empty or not window_then:
+                continue
+            market_growth = float(now.iloc[0]) / float(then.iloc[0]) - 1
+            our_growth = window_now / window_then - 1
+            if market_growth - our_growth >= MARKET_GAP:
+                out.append(Suggestion(
+                    f"opportunity:market:{region}:{last:%Y-%m}", "SWOT", "Opportunity", "region", region,
+                    f"{region}: the market grew {market_growth:+.0%} in a year to {last:%Y-%m}, our bookings "
+                    f"{our_growth:+.0%}: room to take share.",
+                    {"market_growth": market_growth, "bookings_growth": our_growth},
+                    {"indicator": "Market size", "region": region}))
+    for (region, indicator), part in market.groupby(["region", "indicator"]):
+        name = indicator.lower()
+        kind = next((k for k in INDICATOR_MOVES if k in name), None)
+        if kind is None:
+            continue
+        now, then = part[part["period"] == last]["value"], part[part["period"] == half_ago]["value"]
+        if now.empty or then.empty:
+            continue
+        a, b = float(then.iloc[0]), float(now.iloc[0])
+        move = (b / a - 1) if kind == "fx" else (b - a)
+        if abs(move) >= INDICATOR_MOVES[kind]:
+            shown = f"{move:+.0%}" if kind == "fx" else f"{move:+.1f} points"
+            out.append(Suggestion(
+                f"pestel:economic:{region}:{indicator}:{last:%Y-%m}", "PESTEL", "Economic", "region", region,
+                f"{region}: {indicator} moved {shown} in six months ({a:g} → {b:g}, {half_ago:%Y-%m} to "
+                f"{last:%Y-%m}).", {"from": a, "to": b},
+                {"indicator": indicator, "region": region}))
+    return out
+
+
+def accept_suggestion(suggestion: Suggestion, author: str = "local", db=None) -> int:
+    """Put a suggestion on its board (one click); it will not be suggested again."""
+    note_id = add_note(suggestion.as_note(), author, db)
+    _decide(suggestion.key, "accepted", note_id, author, db)
+    return note_id
+
+
+def dismiss_suggestion(suggestion: Suggestion, author: str = "local", db=None) -> None:
+    _decide(suggestion.key, "dismissed", None, author, db)
+
+
+def _decide(key: str, decision: str, note_id, author: str, db) -> None:
+    with store.transaction(db) as cur:
+        cur.execute("INSERT OR REPLACE INTO suggestion_decisions VALUES ($k, $d, $n, now()::TIMESTAMP, $by)",
+                    {"k": key, "d": decision, "n": note_id, "by": author})
+
+
+# ---- market view ----
+
+def market_view(region: str | None = None, db=None) -> pd.DataFrame:
+    """Per month and region: each imported indicator, our bookings, and our share where a market
+    size in the reporting currency (unit like 'USD m') exists."""
+    market = _market(db)
+    if market.empty:
+        return market
+    models.refresh(db)
+    cur = store.cursor(db)
+    try:
+        currency = cur.execute("SELECT value FROM settings WHERE name = 'reporting_currency'").fetchone()[0]
+        bookings = cur.execute(
+            """SELECT date_trunc('month', close_date)::DATE AS period, region, sum(amount) AS bookings
+               FROM deal_facts WHERE is_won GROUP BY ALL""").df()
+    finally:
+        cur.close()
+    wide = market.pivot_table(index=["period", "region"], columns="indicator", values="value").reset_index()
+    wide = wide.merge(bookings, on=["period", "region"], how="left")
+    sizes = market[market["indicator"].str.lower().str.contains("market size")]
+    if not sizes.empty:
+        unit = str(sizes["unit"].iloc[0] or "")
+        scale = {"k": 1e3, "m": 1e6, "mn": 1e6, "bn": 1e9, "b": 1e9}.get(unit.split()[-1].lower(), 1) \
+            if unit.upper().startswith(currency) else None
+        name = sizes["indicator"].iloc[0]
+        wide["market_share"] = wide["bookings"] / (wide[name] * scale) if scale else None
+    if region:
+        wide = wide[wide["region"] == region]
+        empty = [c for c in wide.columns if c not in ("bookings", "market_share") and wide[c].isna().all()]
+        wide = wide.drop(columns=empty)   # indicators of other regions (FX of another currency)
+    return wide.sort_values(["region", "period"])

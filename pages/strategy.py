@@ -1,0 +1,205 @@
+"""Strategy notes: SWOT and PESTEL boards per scope, suggestions from the data, the market view."""
+import json
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from intel import notes
+from intel.filters import members
+from pages._components import (PRIMARY, chart, db_path, download_buttons, markdown_link, plain, say,
+                               url_choice)
+
+DB = db_path()
+st.title("Strategy notes")
+st.caption("The team's judgement beside the numbers: strengths and weaknesses inside, opportunities "
+           "and threats outside (SWOT), and the political, economic, social, technological, "
+           "environmental and legal forces on each market (PESTEL).")
+for level, text in st.session_state.pop("st_flash", []):
+    say(level, text)
+page_notes: list[str] = []
+
+# ---- scope ----
+known = members(DB)
+cols = st.columns(2)
+with cols[0]:
+    kind = url_choice("Scope", "st_scope", list(notes.SCOPE_KINDS), "company", notes=page_notes,
+                      format_func=str.capitalize)
+values = {"region": known["region"], "segment": known["segment"]}.get(kind)
+with cols[1]:
+    if kind == "company":
+        value = ""
+        st.text_input("Which", value="The whole company", disabled=True, key="st_value_company")
+    elif values:
+        value = url_choice("Which", "st_value", values, values[0], notes=page_notes)
+    else:
+        value = st.text_input(f"Which {kind}", value=st.query_params.get("st_value", ""), key=f"st_value_{kind}")
+        st.query_params["st_value"] = value
+if page_notes:
+    say("info", "Ignored from the link: " + " ".join(page_notes))
+scope_title = "The whole company" if kind == "company" else f"{kind.capitalize()}: {value}"
+if kind != "company" and not value.strip():
+    st.info(f"Type the {kind}'s name to see and write its notes.")
+    st.stop()
+
+board = notes.notes(kind, value, db=DB)
+retired = notes.notes(kind, value, include_deleted=True, db=DB)
+
+
+def _evidence_link(evidence) -> str:
+    if not evidence:
+        return ""
+    data = json.loads(evidence) if isinstance(evidence, str) else evidence
+    if "page" in data:
+        from urllib.parse import urlencode
+
+        return markdown_link("evidence", f"/{data['page']}?" + urlencode(data.get("query", {}), doseq=True))
+    return markdown_link(f"evidence: {data.get('indicator')} in {data.get('region')}", "#market")
+
+
+def _card(row) -> None:
+    with st.container(border=True):
+        st.text(row.text)   # note text is text: never HTML, never markdown
+        meta = f"{row.impact} impact · {row.status}" + (f" · owner {row.owner}" if row.owner else "")
+        st.caption(plain(meta + f" · v{row.version} by {row.author}"))
+        link = _evidence_link(row.evidence)
+        if link:
+            st.markdown(link)
+
+
+st.header(plain(f"SWOT — {scope_title}"))
+quadrants = st.columns(2) + st.columns(2)
+for column, category in zip(quadrants, notes.FRAMEWORKS["SWOT"]):
+    with column:
+        st.subheader(category)
+        for row in board[(board["framework"] == "SWOT") & (board["category"] == category)].itertuples():
+            _card(row)
+st.header(plain(f"PESTEL — {scope_title}"))
+for column, category in zip(st.columns(6), notes.FRAMEWORKS["PESTEL"]):
+    with column:
+        st.markdown(f"**{category}**")
+        for row in board[(board["framework"] == "PESTEL") & (board["category"] == category)].itertuples():
+            _card(row)
+
+left, right = st.columns(2)
+left.download_button("Download boards (Markdown)", notes.boards_markdown(board, scope_title),
+                     f"strategy-{kind}-{value or 'company'}.md", "text/markdown", key="st_md")
+with right:
+    download_buttons(board.drop(columns=["evidence"]), f"strategy-{kind}-{value or 'company'}", key="st_csv")
+
+# ---- add or edit ----
+st.header("Write a note")
+editable = retired   # every note of the scope, deleted ones included (they can be restored)
+choice = st.selectbox("Open a note", ["new"] + editable["note_id"].tolist(), key="st_pick",
+                      format_func=lambda i: "A new note" if i == "new" else
+                      f"#{i} {editable.set_index('note_id').loc[i, 'category']}: "
+                      f"{editable.set_index('note_id').loc[i, 'text'][:60]}"
+                      + (" (deleted)" if editable.set_index('note_id').loc[i, 'deleted'] else ""))
+current = None if choice == "new" else editable.set_index("note_id").loc[choice]
+# The version the user opened: a save made against it is refused if someone saved since.
+if st.session_state.get("st_opened_pick") != choice:
+    st.session_state["st_opened_pick"] = choice
+    st.session_state["st_opened_version"] = None if current is None else int(current["version"])
+with st.form("st_form"):
+    c1, c2, c3 = st.columns(3)
+    framework = c1.selectbox("Framework", list(notes.FRAMEWORKS),
+                             index=0 if current is None else list(notes.FRAMEWORKS).index(current["framework"]))
+    categories = notes.FRAMEWORKS["SWOT"] + notes.FRAMEWORKS["PESTEL"]
+    category = c2.selectbox("Category", categories,
+                            index=0 if current is None else categories.index(current["category"]))
+    impact = c3.selectbox("Impact", list(notes.IMPACTS),
+                          index=1 if current is None else list(notes.IMPACTS).index(current["impact"]))
+    text = st.text_area("Note text", value="" if current is None else current["text"], key="st_text")
+    c4, c5, c6 = st.columns(3)
+    owner = c4.text_input("Owner", value="" if current is None or current["owner"] is None else current["owner"])
+    status = c5.selectbox("Status", list(notes.STATUSES),
+                          index=0 if current is None else list(notes.STATUSES).index(current["status"]))
+    evidence_page = c6.selectbox("Evidence: a page view", ["none", "overview", "forecast", "win-loss",
+                                                           "pipeline"], index=0)
+    version = st.session_state["st_opened_version"]
+    save = st.form_submit_button("Save note", type="primary")
+if save:
+    evidence = None if evidence_page == "none" else {
+        "page": evidence_page, "query": {} if kind == "company" else {kind: value}}
+    try:
+        if current is None:
+            new_id = notes.add_note(notes.Note(framework, category, text, kind, value, impact, owner, status,
+                                               evidence), db=DB)
+            st.session_state["st_flash"] = [("success", f"Note #{new_id} added.")]
+        else:
+            changes = dict(framework=framework, category=category, text=text, impact=impact, owner=owner,
+                           status=status)
+            if evidence:
+                changes["evidence"] = evidence
+            v = notes.edit_note(int(choice), version, db=DB, **changes)
+            st.session_state["st_flash"] = [("success", f"Note #{choice} saved as version {v}.")]
+            st.session_state.pop("st_opened_pick", None)
+        st.rerun()
+    except notes.NoteConflict as conflict:
+        say("error", str(conflict))
+    except ValueError as err:
+        say("error", str(err))
+if current is not None:
+    b1, b2, b3 = st.columns(3)
+    try:
+        if b1.button("Retire", key="st_retire", disabled=current["status"] == "retired"):
+            notes.retire_note(int(choice), int(current["version"]), db=DB)
+            st.rerun()
+        if current["deleted"]:
+            if b2.button("Restore", key="st_restore"):
+                notes.restore_note(int(choice), int(current["version"]), db=DB)
+                st.rerun()
+        elif b2.button("Delete", key="st_delete"):
+            notes.delete_note(int(choice), int(current["version"]), db=DB)
+            st.rerun()
+    except notes.NoteConflict as conflict:
+        say("error", str(conflict))
+    with st.expander("History of this note"):
+        st.dataframe(notes.note_history(int(choice), DB), hide_index=True, width="stretch")
+
+# ---- suggestions ----
+st.header("Suggested by the data")
+found = [s for s in notes.suggestions(DB) if kind == "company" or (s.scope_kind == kind and s.scope_value == value)]
+if not found:
+    st.info("Nothing new to suggest for this scope.")
+for n, s in enumerate(found):
+    with st.container(border=True):
+        st.text(f"{s.framework} · {s.category} · {s.scope_kind} {s.scope_value}")
+        st.text(s.text)
+        a, b = st.columns(2)
+        if a.button("Accept onto the board", key=f"st_accept_{n}"):
+            note_id = notes.accept_suggestion(s, db=DB)
+            st.session_state["st_flash"] = [("success", f"Added as note #{note_id} ({s.scope_kind} {s.scope_value}).")]
+            st.rerun()
+        if b.button("Dismiss", key=f"st_dismiss_{n}"):
+            notes.dismiss_suggestion(s, db=DB)
+            st.rerun()
+
+# ---- market ----
+st.header("Market", anchor="market")
+regions = known["region"]
+if not regions:
+    st.info("Import market indicators (period, region, indicator, value) on the Data page.")
+else:
+    region = url_choice("Region", "st_market", regions, value if kind == "region" and value in regions
+                        else regions[0], notes=page_notes)
+    view = notes.market_view(region, DB)
+    if view.empty:
+        st.info("No market indicators are imported for this region.")
+    else:
+        indicators = [c for c in view.columns if c not in ("period", "region", "bookings", "market_share")]
+        preferred = [i for i in indicators if i.lower() in ("market size", "inflation")] or indicators[:2]
+        picked = st.multiselect("Indicators", indicators, default=preferred, key="st_indicators")
+        fig = go.Figure()
+        fig.add_trace(go.Bar(x=view["period"], y=view["bookings"], name="Our bookings", marker_color=PRIMARY,
+                             yaxis="y2", opacity=0.5))
+        for name in picked:
+            fig.add_trace(go.Scatter(x=view["period"], y=view[name], name=name, mode="lines+markers"))
+        fig.update_layout(yaxis2={"overlaying": "y", "side": "right", "title": "bookings"},
+                          legend={"orientation": "h"})
+        chart(fig, "st_market_chart", title=f"{region}: indicators and our bookings")
+        if "market_share" in view and view["market_share"].notna().any():
+            fig = go.Figure(go.Scatter(x=view["period"], y=view["market_share"], mode="lines+markers",
+                                       line={"color": PRIMARY}))
+            fig.update_yaxes(tickformat=".2%")
+            chart(fig, "st_share_chart", title=f"{region}: our share of the market (bookings ÷ market size)")
+        download_buttons(view, f"market-{region}", key="st_market_dl")
