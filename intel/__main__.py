@@ -175,6 +175,29 @@ def cmd_notes(args) -> int:
     return 0
 
 
+def cmd_report(args) -> int:
+    import datetime as dt
+    from pathlib import Path
+
+    from intel import forecast, report
+    from intel.filters import Filters
+
+    try:
+        start, _ = forecast.parse_period(args.period)
+    except ValueError as err:
+        print(err, file=sys.stderr)
+        return 2
+    earliest = start.replace(year=start.year - 1)
+    _, grain = forecast.parse_period(args.period)
+    months = start.year * 12 + start.month - 1 + (3 if grain == "quarter" else 1)
+    end = dt.date(months // 12, months % 12 + 1, 1) - dt.timedelta(days=1)
+    filters = Filters(earliest, end, region=tuple(args.region), segment=tuple(args.segment),
+                      owner=tuple(args.owner), product=tuple(args.product))
+    Path(args.out).write_text(report.qbr_pack(args.period, filters), encoding="utf-8")
+    print(f"QBR pack for {args.period} written to {args.out}")
+    return 0
+
+
 def cmd_alerts(args) -> int:
     from intel import alerts
 
@@ -246,6 +269,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--format", choices=["csv", "json", "md"], default="csv")
     p.set_defaults(func=cmd_notes)
 
+    p = sub.add_parser("report", help="write the QBR pack: one self-contained HTML file")
+    p.add_argument("--period", required=True, help="2026-Q3 or 2026-09")
+    p.add_argument("--out", required=True)
+    for dim in ("region", "segment", "owner", "product"):
+        p.add_argument(f"--{dim}", action="append", default=[], help=f"scope: this {dim} only (repeatable)")
+    p.set_defaults(func=cmd_report)
+
     p = sub.add_parser("alerts", help="evaluate the alert rules and print the open alerts "
                                       "(exit 1 when some are open: usable from cron)")
     p.add_argument("--format", choices=["text", "json"], default="text")
@@ -254,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if getattr(args, "name", None) == "movement":
         args.target, args.period = args.period, None
-    elif getattr(args, "period", None) not in (None, "month", "quarter"):
+    elif args.command == "metric" and args.period not in (None, "month", "quarter"):
         parser.error("--period is month or quarter")
     try:
         return args.func(args)

@@ -98,3 +98,25 @@ def test_strategy_note_survives_a_reload(page: Page, app_server, artifacts):
         timeout=30_000)
     no_exception(page)
     page.screenshot(path=artifacts / "strategy.png", full_page=True)
+
+
+def test_qbr_pack_opens_offline_with_its_charts(browser, tmp_path, demo_db, artifacts):
+    import datetime as dt
+
+    from intel import report, store
+    from intel.filters import Filters
+
+    store.close_all()
+    copy = tmp_path / "pack.duckdb"
+    copy.write_bytes(demo_db.read_bytes())
+    pack = report.qbr_pack("2026-Q3", Filters(dt.date(2025, 7, 1), dt.date(2026, 9, 30)), db=copy)
+    store.close_all()
+    path = tmp_path / "qbr.html"
+    path.write_text(pack, encoding="utf-8")
+    context = browser.new_context(offline=True, viewport={"width": 1200, "height": 2400})
+    page = context.new_page()
+    page.goto(path.as_uri())
+    expect(page.locator(".js-plotly-plot")).to_have_count(3, timeout=30_000)
+    expect(page.get_by_text("Quarterly business review — 2026-Q3")).to_be_visible()
+    page.screenshot(path=artifacts / "qbr-pack.png", full_page=False)
+    context.close()

@@ -1,0 +1,28 @@
+"""The QBR pack: each section there, its numbers those of the intel functions, no network needed."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from intel import forecast, metrics, notes, report
+from intel.filters import Filters
+from intel.ingest import import_file
+from tests.conftest import FIXTURES
+
+
+def test_pack_sections_numbers_and_no_network(db):
+    import_file(FIXTURES / "forecast_deals.csv", as_of="2026-06-30")
+    import_file(FIXTURES / "forecast_targets.csv")
+    notes.add_note(notes.Note("SWOT", "Threat", "<img src=x onerror=alert(1)> rival"))
+    f = Filters(dt.date(2025, 1, 1), dt.date(2026, 3, 31))
+    pack = report.qbr_pack("2026-Q1", f)
+    for heading in ("Overview", "Forecast vs actual", "Win-loss", "Open alerts", "Strategy notes"):
+        assert f"<h2>{heading}" in pack
+    q1 = forecast.forecast_vs_actual("total", f, "quarter").set_index("period").loc["2026-Q1"]
+    assert f"{q1['actual']:,.0f}" in pack and f"{q1['attainment']:.1%}" in pack      # 600, 80.0%
+    wr = metrics.win_rate_trend(f, "quarter").set_index("period").loc["2026-Q1", "win_rate"]
+    assert f"{wr:.1%}" in pack                                                      # 3 of 4 closed: 75.0%
+    assert "&lt;img src=x onerror=alert(1)&gt; rival" in pack and "<img src=x" not in pack
+    markup = re.sub(r"<script.*?</script>", "", pack, flags=re.S)    # plotly.js (inlined) aside
+    assert not re.search(r"""(src|href)=["']?https?://""", markup)   # the page fetches nothing
+    assert pack.count("Plotly.newPlot") >= 2 and "cdn.plot.ly/plotly" not in markup
