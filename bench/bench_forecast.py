@@ -10,7 +10,6 @@ import datetime as dt
 import os
 import random
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -21,6 +20,8 @@ os.environ["SIGHTLINE_DB"] = str(STORE)
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+
+from bench.timing import best_of  # noqa: E402
 
 from bench.bench_win_loss import ensure_store  # noqa: E402
 from intel import forecast, models, store  # noqa: E402
@@ -120,14 +121,6 @@ def pandas_queries(facts: pd.DataFrame, tf: pd.DataFrame, f: Filters, focus_star
             "owners": accuracy("owner"), "regions": accuracy("region"), "bridge": per}
 
 
-def best_of(fn, repeats=5) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
 
 def main():
     ensure_calls()
@@ -149,7 +142,7 @@ def main():
     theirs = best_of(lambda: pandas_queries(facts, tf, f, focus_start), 3)
     check = forecast.forecast_vs_actual("region", f, "quarter").set_index(["period", "member"])["actual"]
     print(f"Forecast page queries on {len(facts):,} deals and {n_tf:,} target/forecast rows "
-          f"(focus {focus}), warm, best of 5 / 3")
+          f"(focus {focus}), warm, best of 3")
     print(f"sightline (DuckDB SQL): {ours * 1000:7.1f} ms for the 7 queries")
     print(f"pandas (same tables):   {theirs * 1000:7.1f} ms")
     print(f"ratio: {theirs / ours:.1f}x faster than pandas; goal < 300 ms and >= 5x")

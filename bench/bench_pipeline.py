@@ -9,7 +9,6 @@ import datetime as dt
 import os
 import random
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -18,6 +17,8 @@ STORE = ROOT / "bench" / "bench-pipeline.duckdb"
 os.environ["SIGHTLINE_DB"] = str(STORE)
 
 import pandas as pd  # noqa: E402
+
+from bench.timing import best_of  # noqa: E402
 
 from intel import models, pipeline, store  # noqa: E402
 from intel.filters import Filters  # noqa: E402
@@ -108,14 +109,6 @@ def pandas_rest(b: pd.DataFrame, facts: pd.DataFrame, s1) -> dict:
     overdue = open_b[open_b["close_date"] < s1].sort_values("amount", ascending=False).head(2000)
     return {"stages": stages, "velocity": velocity, "coverage": coverage, "overdue": overdue}
 
-
-def best_of(fn, repeats=3) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main():

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,6 +18,8 @@ os.environ["SIGHTLINE_DB"] = str(STORE)
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+
+from bench.timing import best_of  # noqa: E402
 
 from intel import metrics, models, signals, store  # noqa: E402
 from intel.filters import Filters, default_range  # noqa: E402
@@ -89,14 +90,6 @@ def pandas_queries(facts: pd.DataFrame, f: Filters) -> dict:
             "head_to_head": h2h, "presence": presence, "drill": drill, "signals": (grid, q_presence)}
 
 
-def best_of(fn, repeats=5) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
 
 def main():
     ensure_store()
@@ -112,7 +105,7 @@ def main():
     check_ours = metrics.win_rate_by("segment", f).set_index("member")["won"].sort_index()
     check_theirs = pandas_queries(facts, f)["by_segment"]["won"].sort_index()
     assert (check_ours.values == check_theirs.values).all(), "pandas and SQL disagree"
-    print(f"Win-loss page queries on {deals:,} deals ({f.describe()}), warm, best of 5 / 3")
+    print(f"Win-loss page queries on {deals:,} deals ({f.describe()}), warm, best of 3")
     print(f"sightline (DuckDB SQL): {ours * 1000:7.1f} ms for the 8 queries")
     print(f"pandas (same tables):   {theirs * 1000:7.1f} ms")
     print(f"ratio: {theirs / ours:.1f}x faster than pandas; goal < 300 ms and >= 5x")
