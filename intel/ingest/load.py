@@ -470,7 +470,9 @@ def undo_import(import_id: int, db: str | Path | None = None) -> str:
         kind, file_name, undone = row
         if undone is not None:
             raise ValueError(f"Import #{import_id} ({file_name}) was already undone on {undone:%Y-%m-%d %H:%M}.")
-        cur.execute(f"DELETE FROM {kind} WHERE import_id = $i", {"i": import_id})  # kind is from our table
+        if kind not in KINDS:   # the table name comes from the whitelist, never from the row as is
+            raise ValueError(f"Import #{import_id} has an unknown kind {kind!r}.")
+        cur.execute(f"DELETE FROM {kind} WHERE import_id = $i", {"i": import_id})
         cur.execute("UPDATE imports SET undone_at = now()::TIMESTAMP WHERE id = $i", {"i": import_id})
     store.bump(db)
     return f"Import #{import_id} ({file_name}) undone: its rows were removed."
