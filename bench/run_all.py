@@ -1,11 +1,11 @@
-"""Run every benchmark (make bench). Each prints its own table and ratios against pandas."""
-import runpy
+"""Run every benchmark (make bench), each in a fresh process: peak memory is then its own
+(Linux keeps a parent's peak across exec). Each prints its table and ratios against pandas."""
+import subprocess
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
 
 for script in sorted(HERE.glob("bench_*.py")):
     print(f"\n=== {script.name} ===", flush=True)
-    runpy.run_path(str(script), run_name="__main__")
+    subprocess.run([sys.executable, str(script)], cwd=HERE.parent, check=True)
