@@ -1,7 +1,7 @@
 """Sightline: navigation, the store connection and the global filters. Pages hold layout."""
 import streamlit as st
 
-from pages._components import db_path, filter_bar, show_notes
+from pages._components import db_path, filter_bar, share_controls, shared_view, show_notes
 
 st.set_page_config(page_title="Sightline", page_icon=":material/insights:", layout="wide")
 db_path()  # open (and migrate) the store once per process
@@ -17,9 +17,20 @@ ALERTS = st.Page("pages/alerts.py", title="Alerts", icon=":material/notification
 DATA = st.Page("pages/data.py", title="Data", icon=":material/upload_file:", url_path="data")
 FILTERED = {OVERVIEW.url_path, FORECAST.url_path, WIN_LOSS.url_path, PIPELINE.url_path}   # pages that read the global filters
 
+shared_path, read_only = shared_view()
+if read_only:   # a shared link: that page alone, its state fixed by the link, nothing to edit
+    shared = next(p for p in (OVERVIEW, FORECAST, WIN_LOSS, PIPELINE) if p.url_path == shared_path)
+    # the default page must be registered for paths to resolve; any page but the shared one leads back
+    page = st.navigation(list(dict.fromkeys([OVERVIEW, shared])), position="hidden")
+    if page.url_path != shared.url_path:
+        st.switch_page(shared)
+    st.info("Shared view (read-only): the page, period and filters the sender chose.")
+    page.run()
+    st.stop()
 page = st.navigation({"Review": [OVERVIEW, FORECAST, WIN_LOSS, PIPELINE, STRATEGY, ALERTS],
                       "Manage": [DATA]})
 if page.url_path in FILTERED:
     _, notes = filter_bar()
     show_notes(notes)
+    share_controls(page.url_path)
 page.run()

@@ -251,3 +251,53 @@ def evaluate_alerts(force: bool = False) -> None:
 def markdown_link(label: str, url: str) -> str:
     """A markdown link whose label is shown literally; the url is ours (page and query string)."""
     return f"[{plain(label)}]({url.replace(' ', '%20').replace(')', '%29')})"
+
+
+# ---- sharing ----
+
+PAGE_PATHS = {"overview": "", "forecast": "forecast", "win-loss": "win-loss", "pipeline": "pipeline"}
+
+
+def shared_view():
+    """(page url path, True) when the URL carries a valid share token, (None, False) without one.
+    A refused token stops the run with the reason."""
+    from intel import share
+
+    # a page switch drops the query string: a session opened from a link stays on that link
+    token = st.query_params.get("share") or st.session_state.get("shared_token")
+    if not token:
+        return None, False
+    try:
+        page, query = share.open_link(token, db=db_path())
+    except share.ShareRefused as refused:
+        say("error", str(refused))
+        st.stop()
+    if st.session_state.get("shared_token") != token or "share" not in st.query_params:
+        st.session_state["shared_token"] = token   # the link's state becomes the URL
+        st.query_params.from_dict({**{k: v if len(v) != 1 else v[0] for k, v in query.items()}, "share": token})
+    return PAGE_PATHS[page], True
+
+
+def share_controls(url_path: str) -> None:
+    """Sidebar: the current view's link (copyable) and a signed read-only link for others."""
+    from urllib.parse import urlencode
+
+    from intel import share
+
+    page = next((p for p, path in PAGE_PATHS.items() if path == url_path), None)
+    with st.sidebar.expander("Share this view"):
+        here = "/" + url_path + "?" + urlencode(_query(), doseq=True)
+        st.caption("This view's link (copy it with the button on the right):")
+        st.code(here, language=None)
+        if page is None:
+            return
+        days = st.number_input("Read-only link valid for (days, 0 = no expiry)", 0, 365, 14, key="sh_days")
+        if st.button("Create a read-only link", key="sh_create"):
+            import datetime as dt
+
+            expires = dt.datetime.now() + dt.timedelta(days=int(days)) if days else None
+            token = share.create_link(page, _query(), expires=expires, db=db_path())
+            st.session_state["sh_last"] = f"/{url_path}?share={token}"
+        if st.session_state.get("sh_last"):
+            st.caption("Send this link; it opens this view read-only, without signing in:")
+            st.code(st.session_state["sh_last"], language=None)

@@ -120,3 +120,27 @@ def test_qbr_pack_opens_offline_with_its_charts(browser, tmp_path, demo_db, arti
     expect(page.get_by_text("Quarterly business review — 2026-Q3")).to_be_visible()
     page.screenshot(path=artifacts / "qbr-pack.png", full_page=False)
     context.close()
+
+
+def test_a_share_link_in_a_fresh_context(browser, app_server, artifacts):
+    # the link is made through the app itself (its process owns the store file)
+    context = browser.new_context(viewport={"width": 1400, "height": 1800})
+    page = context.new_page()
+    page.goto(app_server + "/forecast")
+    expect(page.get_by_text("Share this view")).to_be_visible(timeout=30_000)
+    page.get_by_text("Share this view").click()
+    page.get_by_role("button", name="Create a read-only link").click()
+    link = page.locator("code").filter(has_text="share=").first
+    expect(link).to_be_visible(timeout=30_000)
+    path = link.text_content().strip()
+    context.close()
+    fresh = browser.new_context(viewport={"width": 1400, "height": 1800})
+    viewer = fresh.new_page()
+    viewer.goto(app_server + path)
+    expect(viewer.get_by_text("Shared view (read-only)")).to_be_visible(timeout=30_000)
+    expect(viewer.get_by_role("heading", name="Forecast vs actual")).to_be_visible()
+    expect(viewer.get_by_text("Data", exact=True)).to_have_count(0)
+    expect(viewer.locator(".js-plotly-plot").first).to_be_visible(timeout=30_000)
+    no_exception(viewer)
+    viewer.screenshot(path=artifacts / "shared-view.png", full_page=True)
+    fresh.close()

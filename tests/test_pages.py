@@ -324,3 +324,35 @@ def test_strategy_page_accepts_a_suggestion(use_demo_db):
     at.button(key="st_accept_0").click().run()
     assert not at.exception, at.exception
     assert rows("SELECT count(*) FROM notes_current")[0][0] == 1
+
+
+# ---- Share links ----
+
+def test_a_share_link_opens_its_view_read_only(use_demo_db):
+    from intel import share
+
+    token = share.create_link("win-loss", {"region": ["EMEA"], "by": ["competitor"]})
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.query_params["share"] = token
+    at.run()
+    assert not at.exception, at.exception
+    assert any("Shared view (read-only)" in i.value for i in at.info)
+    assert at.title[0].value == "Win-loss"
+    from intel import filters, metrics
+
+    expected = metrics.win_rate_by("competitor", filters.Filters(*filters.default_range(), region=("EMEA",)))
+    assert at.dataframe[0].value["member"].tolist() == expected["member"].tolist()
+    assert not [b for b in at.button if b.label in ("Import", "Undo import", "Reload demo data")]
+    assert not at.multiselect    # no filter bar: the link fixes the scope
+
+
+def test_a_tampered_share_link_is_refused_with_a_sentence(use_demo_db):
+    from intel import share
+
+    token = share.create_link("forecast", {})
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.query_params["share"] = token[:-3] + "xyz"
+    at.run()
+    assert not at.exception
+    assert "has been altered" in at.error[0].value.replace("\\", "")
+    assert not at.metric
