@@ -354,13 +354,19 @@ def history(alert_id: int, db=None) -> pd.DataFrame:
         cur.close()
 
 
-def _transition(alert_id: int, status: str, action: str, by: str, note: str | None, db, **fields) -> None:
+def _transition(alert_id: int, status: str, action: str, by: str, note: str | None, db, *,
+                owner: str | None = None, snoozed_until: dt.date | None = None,
+                resolution: str | None = None) -> None:
+    """Move an alert to `status`, setting what the action brings, and record the action."""
     with store.transaction(db) as cur:
         if cur.execute("SELECT count(*) FROM alerts WHERE id = $i", {"i": alert_id}).fetchone()[0] == 0:
             raise ValueError(f"There is no alert #{alert_id}.")
-        sets = ", ".join(f"{name} = ${name}" for name in fields)   # names are this module's own
-        cur.execute(f"UPDATE alerts SET status = $status{', ' + sets if sets else ''} WHERE id = $i",
-                    {"status": status, "i": alert_id, **fields})
+        cur.execute("""UPDATE alerts SET status = $status, owner = coalesce($owner, owner),
+                           snoozed_until = CASE WHEN $status = 'snoozed' THEN $until ELSE snoozed_until END,
+                           resolution = coalesce($resolution, resolution)
+                       WHERE id = $i""",
+                    {"status": status, "owner": owner, "until": snoozed_until, "resolution": resolution,
+                     "i": alert_id})
         _act(cur, alert_id, action, by, note)
 
 

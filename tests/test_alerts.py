@@ -67,11 +67,16 @@ def test_relative_threshold_against_the_period_before(segments):
     assert fired(rule) == {"Drop": ["2026-04"]}   # 75% -> 25%; Two and Three did not move in April
 
 
-def test_evaluation_dedupes_a_standing_condition(segments):
-    rule_id = alerts.save_rule(win_rate_rule())
+def only(rule: Rule) -> int:
+    """Save `rule` with the default rules in the store but disabled, so only it is evaluated."""
+    alerts.ensure_default_rules()
     for r in alerts.list_rules():
-        if r.id != rule_id:
-            alerts.save_rule(Rule(**{**r.__dict__, "enabled": False}))
+        alerts.save_rule(Rule(**{**r.__dict__, "enabled": False}))
+    return alerts.save_rule(rule)
+
+
+def test_evaluation_dedupes_a_standing_condition(segments):
+    only(win_rate_rule())
     alerts.evaluate(today=dt.date(2026, 5, 2))
     alerts.evaluate(today=dt.date(2026, 5, 3))
     assert rows("SELECT member, status FROM alerts") == [("Three", "open")]
@@ -80,10 +85,7 @@ def test_evaluation_dedupes_a_standing_condition(segments):
 
 
 def test_snooze_expires_and_resolved_decisions_are_not_asked_again(segments):
-    rule_id = alerts.save_rule(win_rate_rule())
-    for r in alerts.list_rules():
-        if r.id != rule_id:
-            alerts.save_rule(Rule(**{**r.__dict__, "enabled": False}))
+    only(win_rate_rule())
     alerts.evaluate(today=dt.date(2026, 5, 2))
     alert_id = rows("SELECT id FROM alerts")[0][0]
     alerts.snooze(alert_id, dt.date(2026, 5, 10))

@@ -232,6 +232,7 @@ def _load(cur, src: SourceFile, result: ImportResult, report, preview_rows, impo
     if kind == "opportunities":
         _order_stages(cur, result.snapshot_date)
     table, select = _final_select(kind, import_id, result.snapshot_date, set(columns))
+    # table is a KINDS name and select is built from this module's SQL over c0..cN: no user text
     cur.execute(f"INSERT INTO {table} BY NAME SELECT * EXCLUDE (row_no) FROM ({select})",
                 {"currency": config.get("reporting_currency")} if kind == "opportunities" else {})
     result.rows_loaded = cur.execute(

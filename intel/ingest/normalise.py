@@ -213,6 +213,7 @@ def profile_columns(cur, table: str, columns: dict[str, tuple[str, str]]) -> dic
              for name, (col, type_) in columns.items()
              if type_ in ("date", "timestamp") and counts[(name, "n/")]]
     if whole:
+        # expressions over generated column ids (c0, c1, ...) and this module's constants only
         maxima = cur.execute(f"SELECT {', '.join(e for _, e in whole)} FROM {table}").fetchone()
         for (name, _), value in zip(whole, maxima):
             counts[(name, "max/")] = value
