@@ -1,9 +1,11 @@
-"""Sightline: navigation, the store connection and the global filters. Pages hold layout."""
+"""Sightline: navigation, sign-in, the store connection and the global filters. Pages hold layout."""
 import streamlit as st
 
-from pages._components import db_path, filter_bar, share_controls, shared_view, show_notes
+from pages._components import (db_path, filter_bar, load_secrets, share_controls, shared_view, show_notes,
+                               sign_in_gate)
 
 st.set_page_config(page_title="Sightline", page_icon=":material/insights:", layout="wide")
+load_secrets()  # SIGHTLINE_* keys of .streamlit/secrets.toml become settings
 db_path()  # open (and migrate) the store once per process
 
 OVERVIEW = st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True)
@@ -15,9 +17,12 @@ STRATEGY = st.Page("pages/strategy.py", title="Strategy notes", icon=":material/
                    url_path="strategy")
 ALERTS = st.Page("pages/alerts.py", title="Alerts", icon=":material/notifications:", url_path="alerts")
 DATA = st.Page("pages/data.py", title="Data", icon=":material/upload_file:", url_path="data")
+SHARING = st.Page("pages/sharing.py", title="Sharing", icon=":material/link:", url_path="sharing")
+USERS = st.Page("pages/users.py", title="Users", icon=":material/group:", url_path="users")
 FILTERED = {OVERVIEW.url_path, FORECAST.url_path, WIN_LOSS.url_path, PIPELINE.url_path}   # pages that read the global filters
 
 shared_path, read_only = shared_view()
+by = sign_in_gate(read_only)
 if read_only:   # a shared link: that page alone, its state fixed by the link, nothing to edit
     shared = next(p for p in (OVERVIEW, FORECAST, WIN_LOSS, PIPELINE) if p.url_path == shared_path)
     # the default page must be registered for paths to resolve; any page but the shared one leads back
@@ -27,10 +32,13 @@ if read_only:   # a shared link: that page alone, its state fixed by the link, n
     st.info("Shared view (read-only): the page, period and filters the sender chose.")
     page.run()
     st.stop()
+# each role sees the pages it can use (the intel functions refuse the rest regardless)
+manage = ([DATA] if by.can("import data") else []) + ([SHARING] if by.can("share views") else []) \
+    + ([USERS] if by.can("manage users") else [])
 page = st.navigation({"Review": [OVERVIEW, FORECAST, WIN_LOSS, PIPELINE, STRATEGY, ALERTS],
-                      "Manage": [DATA]})
+                      **({"Manage": manage} if manage else {})})
 if page.url_path in FILTERED:
     _, notes = filter_bar()
     show_notes(notes)
-    share_controls(page.url_path)
+share_controls(page.url_path)
 page.run()

@@ -26,6 +26,7 @@ from bench.timing import best_of  # noqa: E402
 from bench.bench_win_loss import ensure_store  # noqa: E402
 from intel import forecast, models, store  # noqa: E402
 from intel.filters import Filters  # noqa: E402
+from intel.access import LOCAL_ADMIN as ADMIN  # noqa: E402
 
 OWNERS = [f"Owner {i:02d}" for i in range(40)]
 REGIONS = ["North America", "EMEA", "APAC", "LATAM"]
@@ -65,7 +66,7 @@ def ensure_calls() -> None:
 
     if not CALLS.exists():
         write_calls(CALLS)
-    result = import_file(CALLS)
+    result = import_file(CALLS, by=ADMIN)
     assert result.status == "loaded", result.message
 
 

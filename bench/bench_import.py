@@ -26,9 +26,10 @@ ROWS = 1_000_000
 
 def run_sightline(path: Path, db: Path) -> int:
     os.environ["SIGHTLINE_DB"] = str(db)
+    from intel.access import LOCAL_ADMIN as ADMIN
     from intel.ingest import import_file
 
-    result = import_file(path, as_of="2026-11-22")
+    result = import_file(path, as_of="2026-11-22", by=ADMIN)
     assert result.status == "loaded", result.message
     return result.rows_loaded
 

@@ -22,6 +22,7 @@ from bench.timing import best_of  # noqa: E402
 
 from intel import models, pipeline, store  # noqa: E402
 from intel.filters import Filters  # noqa: E402
+from intel.access import LOCAL_ADMIN as ADMIN  # noqa: E402
 
 S0, S1 = dt.date(2026, 11, 15), dt.date(2026, 11, 22)
 PERIOD = "2026-Q4"
@@ -70,7 +71,7 @@ def ensure_store() -> None:
     if not later.exists():
         second_snapshot(DATA, later)
     for path, day in ((DATA, S0), (later, S1)):
-        result = import_file(path, as_of=day)
+        result = import_file(path, as_of=day, by=ADMIN)
         assert result.status == "loaded", result.message
 
 

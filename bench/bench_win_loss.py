@@ -23,6 +23,7 @@ from bench.timing import best_of  # noqa: E402
 
 from intel import metrics, models, signals, store  # noqa: E402
 from intel.filters import Filters, default_range  # noqa: E402
+from intel.access import LOCAL_ADMIN as ADMIN  # noqa: E402
 
 
 def ensure_store() -> None:
@@ -34,7 +35,7 @@ def ensure_store() -> None:
 
     if not DATA.exists():
         write(DATA, ROWS)
-    result = import_file(DATA, as_of="2026-11-22")
+    result = import_file(DATA, as_of="2026-11-22", by=ADMIN)
     assert result.status == "loaded", result.message
 
 

@@ -9,6 +9,7 @@ import sys
 import pandas as pd
 
 from intel import config, store
+from intel.access import operator
 
 
 def _print_table(df, fmt: str) -> None:
@@ -25,7 +26,7 @@ def cmd_demo(args) -> int:
     if args.if_empty and not is_empty():
         print(f"The store {config.db_path()} already holds data; demo not loaded.")
         return 0
-    results = load_demo(progress=lambda f, t: print(f"[{f:4.0%}] {t}", file=sys.stderr))
+    results = load_demo(progress=lambda f, t: print(f"[{f:4.0%}] {t}", file=sys.stderr), by=operator())
     for r in results:
         print(r.message)
     return 0 if all(r.ok for r in results) else 1
@@ -36,7 +37,7 @@ def cmd_import(args) -> int:
 
     failed = False
     for path in args.paths:
-        result = import_file(path, kind=args.kind, as_of=args.as_of, allow_duplicate=args.again)
+        result = import_file(path, kind=args.kind, as_of=args.as_of, allow_duplicate=args.again, by=operator())
         failed |= result.status == "refused"
         if args.json:
             print(json.dumps(result.summary(), default=str))
@@ -64,7 +65,7 @@ def cmd_undo(args) -> int:
     from intel.ingest import undo_import
 
     try:
-        print(undo_import(args.id))
+        print(undo_import(args.id, by=operator()))
     except ValueError as err:
         print(err, file=sys.stderr)
         return 1
@@ -201,7 +202,7 @@ def cmd_report(args) -> int:
 def cmd_alerts(args) -> int:
     from intel import alerts
 
-    table = alerts.evaluate()
+    table = alerts.evaluate(by=operator())
     if args.format == "json":
         rules = {r.id: r for r in alerts.list_rules()}
         out = [{"id": int(r["id"]), "severity": r["severity"], "rule": r["rule"], "member": r["member"],
@@ -215,6 +216,42 @@ def cmd_alerts(args) -> int:
         if table.empty:
             print("No open alert.")
     return 1 if len(table) else 0
+
+
+def _read_password(args) -> str:
+    import getpass
+
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Again: ") != first:
+        raise ValueError("The two passwords differ.")
+    return first
+
+
+def cmd_users(args) -> int:
+    from intel import users
+
+    try:
+        if args.action == "list":
+            _print_table(users.list_users(), "csv")
+            return 0
+        if not args.name:
+            raise ValueError(f"users {args.action} needs a user name.")
+        if args.action == "add":
+            password = None if args.sso else _read_password(args)
+            users.add_user(args.name, args.role, password, by=operator())
+        elif args.action == "role":
+            users.set_role(args.name, args.role, by=operator())
+        elif args.action == "password":
+            users.set_password(args.name, _read_password(args), by=operator())
+        else:
+            getattr(users, args.action)(args.name, by=operator())   # unlock, disable, enable
+    except ValueError as err:
+        print(err, file=sys.stderr)
+        return 1
+    print(f"{args.action}: {args.name.lower()} done.")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -280,6 +317,14 @@ def main(argv: list[str] | None = None) -> int:
                                       "(exit 1 when some are open: usable from cron)")
     p.add_argument("--format", choices=["text", "json"], default="text")
     p.set_defaults(func=cmd_alerts)
+
+    p = sub.add_parser("users", help="users for sign-in mode password (roles for oidc users too)")
+    p.add_argument("action", choices=["list", "add", "role", "password", "unlock", "disable", "enable"])
+    p.add_argument("name", nargs="?", help="user name (an e-mail address for single sign-on users)")
+    p.add_argument("--role", choices=["viewer", "analyst", "manager", "admin"], default="viewer")
+    p.add_argument("--sso", action="store_true", help="add: no password, single sign-on (oidc) only")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    p.set_defaults(func=cmd_users)
 
     args = parser.parse_args(argv)
     if getattr(args, "name", None) == "movement":

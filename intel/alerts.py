@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 import pandas as pd
 
 from intel import forecast, metrics, pipeline, store
+from intel.access import Actor, require
 from intel.filters import Filters, default_range
 
 METRICS = {
@@ -114,8 +115,8 @@ def ensure_default_rules(db=None) -> None:
             return
     finally:
         cur.close()
-    for rule in DEFAULT_RULES:
-        save_rule(Rule(**{**rule.__dict__}), db)
+    for rule in DEFAULT_RULES:   # part of setting up the store: nobody's action
+        _write_rule(Rule(**{**rule.__dict__}), db)
 
 
 def list_rules(db=None) -> list[Rule]:
@@ -131,8 +132,13 @@ def list_rules(db=None) -> list[Rule]:
                  enabled=r[11], id=r[0]) for r in rows]
 
 
-def save_rule(rule: Rule, db=None) -> int:
-    """Insert a rule, or update the one with its id; returns the id."""
+def save_rule(rule: Rule, db=None, *, by: Actor) -> int:
+    """Insert a rule, or update the one with its id (as `by`, a manager or above); returns the id."""
+    require(by, "edit alert rules")
+    return _write_rule(rule, db)
+
+
+def _write_rule(rule: Rule, db) -> int:
     rule.check()
     values = {"name": rule.name.strip(), "metric": rule.metric, "dimension": rule.dimension,
               "comparator": rule.comparator, "threshold": float(rule.threshold),
@@ -263,8 +269,10 @@ def _act(cur, alert_id: int, action: str, by: str, note: str | None = None) -> N
                 {"a": alert_id, "action": action, "by": by, "note": note})
 
 
-def evaluate(db=None, today: dt.date | None = None, by: str = "evaluation") -> pd.DataFrame:
-    """Evaluate every enabled rule; open, update or re-open alerts; return the open alerts."""
+def evaluate(db=None, today: dt.date | None = None, *, by: Actor) -> pd.DataFrame:
+    """Evaluate every enabled rule (as `by`, an analyst or above: it records alerts); open,
+    update or re-open alerts; return the open alerts."""
+    require(by, "evaluate alerts")
     ensure_default_rules(db)
     today = today or dt.date.today()
     results = []
@@ -286,7 +294,7 @@ def evaluate(db=None, today: dt.date | None = None, by: str = "evaluation") -> p
                 if status == "snoozed" and snoozed_until is not None and snoozed_until <= today:
                     cur.execute("UPDATE alerts SET status = 'open', snoozed_until = NULL WHERE id = $i",
                                 {"i": alert_id})
-                    _act(cur, alert_id, "reopened", by, f"snooze ended {snoozed_until}")
+                    _act(cur, alert_id, "reopened", by.name, f"snooze ended {snoozed_until}")
                 if breach is None:
                     cur.execute("UPDATE alerts SET still_firing = false, last_evaluated_at = now()::TIMESTAMP "
                                 "WHERE id = $i", {"i": alert_id})
@@ -296,7 +304,7 @@ def evaluate(db=None, today: dt.date | None = None, by: str = "evaluation") -> p
                                    last_evaluated_at = now()::TIMESTAMP WHERE id = $i""",
                             {"p": json.dumps(breach.periods), "o": evidence, "i": alert_id})
                 if json.loads(periods) != breach.periods:
-                    _act(cur, alert_id, "updated", by, f"now {', '.join(breach.periods)}")
+                    _act(cur, alert_id, "updated", by.name, f"now {', '.join(breach.periods)}")
             for member, breach in firing.items():
                 # a decision already taken on this very breach is not asked for again
                 settled = cur.execute(
@@ -311,7 +319,7 @@ def evaluate(db=None, today: dt.date | None = None, by: str = "evaluation") -> p
                        RETURNING id""",
                     {"r": rule.id, "m": member, "s": rule.severity, "p": json.dumps(breach.periods),
                      "o": json.dumps({"values": breach.values, "samples": breach.samples})}).fetchone()[0]
-                _act(cur, alert_id, "fired", by, rule.describe())
+                _act(cur, alert_id, "fired", by.name, rule.describe())
     return open_alerts(db, today)
 
 
@@ -354,10 +362,11 @@ def history(alert_id: int, db=None) -> pd.DataFrame:
         cur.close()
 
 
-def _transition(alert_id: int, status: str, action: str, by: str, note: str | None, db, *,
+def _transition(alert_id: int, status: str, action: str, by: Actor, note: str | None, db, *,
                 owner: str | None = None, snoozed_until: dt.date | None = None,
                 resolution: str | None = None) -> None:
     """Move an alert to `status`, setting what the action brings, and record the action."""
+    require(by, "handle alerts")
     with store.transaction(db) as cur:
         if cur.execute("SELECT count(*) FROM alerts WHERE id = $i", {"i": alert_id}).fetchone()[0] == 0:
             raise ValueError(f"There is no alert #{alert_id}.")
@@ -367,20 +376,22 @@ def _transition(alert_id: int, status: str, action: str, by: str, note: str | No
                        WHERE id = $i""",
                     {"status": status, "owner": owner, "until": snoozed_until, "resolution": resolution,
                      "i": alert_id})
-        _act(cur, alert_id, action, by, note)
+        _act(cur, alert_id, action, by.name, note)
 
 
-def acknowledge(alert_id: int, owner: str, by: str = "local", db=None) -> None:
+def acknowledge(alert_id: int, owner: str, db=None, *, by: Actor) -> None:
+    require(by, "handle alerts")
     if not owner.strip():
         raise ValueError("Say who owns the follow-up.")
     _transition(alert_id, "acknowledged", "acknowledged", by, f"owner: {owner.strip()}", db, owner=owner.strip())
 
 
-def snooze(alert_id: int, until: dt.date, by: str = "local", db=None) -> None:
+def snooze(alert_id: int, until: dt.date, db=None, *, by: Actor) -> None:
     _transition(alert_id, "snoozed", "snoozed", by, f"until {until}", db, snoozed_until=until)
 
 
-def resolve(alert_id: int, note: str, by: str = "local", db=None) -> None:
+def resolve(alert_id: int, note: str, db=None, *, by: Actor) -> None:
+    require(by, "handle alerts")
     if not note.strip():
         raise ValueError("Write down the decision taken before resolving.")
     _transition(alert_id, "resolved", "resolved", by, note.strip(), db, resolution=note.strip())

@@ -30,6 +30,13 @@ SETTINGS = {
         Setting("fiscal_year_start", "1", "First month (1-12) of the fiscal year."),
         Setting("min_sample", "10", "Closed deals below which a win rate is greyed and fires no alert."),
         Setting("memory_limit", "2GB", "DuckDB memory limit for this process."),
+        Setting("auth", "none", "Sign-in: none (one local admin, no prompt), password (users kept in the "
+                                "store, managed by an admin) or oidc (Streamlit's st.login; [auth] in "
+                                ".streamlit/secrets.toml)."),
+        Setting("lockout_attempts", "5", "Consecutive failed sign-ins that lock an account."),
+        Setting("lockout_minutes", "15", "How long a locked account stays locked."),
+        Setting("oidc_default_role", "viewer", "Role of a single-sign-on user who has no user entry; "
+                                               "empty to let in only the users an admin added."),
     ]
 }
 
@@ -37,6 +44,16 @@ SETTINGS = {
 def get(name: str) -> str:
     setting = SETTINGS[name]
     return os.environ.get(setting.env, setting.default)
+
+
+AUTH_MODES = ("none", "password", "oidc")
+
+
+def auth_mode() -> str:
+    mode = get("auth").strip().lower()
+    if mode not in AUTH_MODES:
+        raise ValueError(f"SIGHTLINE_AUTH is '{mode}': it must be one of {', '.join(AUTH_MODES)}.")
+    return mode
 
 
 def db_path() -> Path:

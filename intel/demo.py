@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 from intel import config
+from intel.access import Actor, require
 
 SEED = 20261116
 END = dt.date(2026, 11, 16)          # the latest snapshot (a Monday)
@@ -351,8 +352,10 @@ def demo_paths(directory: Path = DEMO_DIR) -> list[Path]:
     return snapshots + others
 
 
-def load_demo(db=None, progress: Callable[[float, str], None] | None = None, replace: bool = True):
-    """Load the demo exports through the same import path an analyst uses.
+def load_demo(db=None, progress: Callable[[float, str], None] | None = None, replace: bool = True, *,
+              by: Actor):
+    """Load the demo exports, as `by` (an analyst or above), through the same import path an
+    analyst uses.
 
     With replace, every earlier import is undone first (the history keeps them).
     Returns the ImportResults.
@@ -360,6 +363,7 @@ def load_demo(db=None, progress: Callable[[float, str], None] | None = None, rep
     from intel.ingest import import_file, undo_import
     from intel import store
 
+    require(by, "import data")
     report = progress or (lambda f, t: None)
     if replace:
         cur = store.cursor(db)
@@ -367,11 +371,11 @@ def load_demo(db=None, progress: Callable[[float, str], None] | None = None, rep
             "SELECT id FROM imports WHERE undone_at IS NULL ORDER BY id DESC").fetchall()]
         cur.close()
         for import_id in live:
-            undo_import(import_id, db=db)
+            undo_import(import_id, db=db, by=by)
     paths = demo_paths()
     results = []
     for k, path in enumerate(paths):
         report(k / len(paths), f"Loading {path.name}")
-        results.append(import_file(path, db=db, allow_duplicate=True, imported_by="demo"))
+        results.append(import_file(path, db=db, allow_duplicate=True, by=by))
     report(1.0, "Demo data loaded")
     return results

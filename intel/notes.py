@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from intel import forecast, metrics, models, signals, store
+from intel.access import Actor, require
 from intel.filters import Filters, default_range
 
 FRAMEWORKS = {
@@ -72,12 +73,13 @@ def _insert(cur, note_id: int, version: int, note: Note, author: str, deleted: b
          "author": author, "deleted": deleted})
 
 
-def add_note(note: Note, author: str = "local", db=None) -> int:
-    """Create a note; returns its id."""
+def add_note(note: Note, db=None, *, by: Actor) -> int:
+    """Create a note (as `by`, a manager or above); returns its id."""
+    require(by, "edit notes")
     note.check()
     with store.transaction(db) as cur:
         note_id = cur.execute("SELECT nextval('note_id_seq')").fetchone()[0]
-        _insert(cur, note_id, 1, note, author, False)
+        _insert(cur, note_id, 1, note, by.name, False)
     return note_id
 
 
@@ -94,8 +96,9 @@ def _note_from(row: dict) -> Note:
                 json.loads(row["evidence"]) if isinstance(row["evidence"], str) else None)
 
 
-def _new_version(note_id: int, expected_version: int, author: str, db, deleted: bool | None = None,
+def _new_version(note_id: int, expected_version: int, by: Actor, db, deleted: bool | None = None,
                  **changes) -> int:
+    require(by, "edit notes")
     with store.transaction(db) as cur:
         current = _current(cur, note_id)
         if int(current["version"]) != int(expected_version):
@@ -108,27 +111,27 @@ def _new_version(note_id: int, expected_version: int, author: str, db, deleted: 
             setattr(note, key, value)
         note.check()
         version = int(current["version"]) + 1
-        _insert(cur, note_id, version, note, author, current["deleted"] if deleted is None else deleted)
+        _insert(cur, note_id, version, note, by.name, current["deleted"] if deleted is None else deleted)
     return version
 
 
-def edit_note(note_id: int, expected_version: int, author: str = "local", db=None, **changes) -> int:
+def edit_note(note_id: int, expected_version: int, db=None, *, by: Actor, **changes) -> int:
     """Save a new version with `changes` (text, impact, owner, status, category, evidence...);
     refused with NoteConflict when the note moved on since `expected_version`."""
-    return _new_version(note_id, expected_version, author, db, **changes)
+    return _new_version(note_id, expected_version, by, db, **changes)
 
 
-def retire_note(note_id: int, expected_version: int, author: str = "local", db=None) -> int:
-    return _new_version(note_id, expected_version, author, db, status="retired")
+def retire_note(note_id: int, expected_version: int, db=None, *, by: Actor) -> int:
+    return _new_version(note_id, expected_version, by, db, status="retired")
 
 
-def delete_note(note_id: int, expected_version: int, author: str = "local", db=None) -> int:
+def delete_note(note_id: int, expected_version: int, db=None, *, by: Actor) -> int:
     """Soft delete (a new version marked deleted); restore_note brings it back."""
-    return _new_version(note_id, expected_version, author, db, deleted=True)
+    return _new_version(note_id, expected_version, by, db, deleted=True)
 
 
-def restore_note(note_id: int, expected_version: int, author: str = "local", db=None) -> int:
-    return _new_version(note_id, expected_version, author, db, deleted=False)
+def restore_note(note_id: int, expected_version: int, db=None, *, by: Actor) -> int:
+    return _new_version(note_id, expected_version, by, db, deleted=False)
 
 
 def note_history(note_id: int, db=None) -> pd.DataFrame:
@@ -306,21 +309,22 @@ def _market_suggestions(f: Filters, db) -> list[Suggestion]:
     return out
 
 
-def accept_suggestion(suggestion: Suggestion, author: str = "local", db=None) -> int:
-    """Put a suggestion on its board (one click); it will not be suggested again."""
-    note_id = add_note(suggestion.as_note(), author, db)
-    _decide(suggestion.key, "accepted", note_id, author, db)
+def accept_suggestion(suggestion: Suggestion, db=None, *, by: Actor) -> int:
+    """Put a suggestion on its board (one click, a manager or above); it will not be suggested again."""
+    note_id = add_note(suggestion.as_note(), db, by=by)
+    _decide(suggestion.key, "accepted", note_id, by, db)
     return note_id
 
 
-def dismiss_suggestion(suggestion: Suggestion, author: str = "local", db=None) -> None:
-    _decide(suggestion.key, "dismissed", None, author, db)
+def dismiss_suggestion(suggestion: Suggestion, db=None, *, by: Actor) -> None:
+    _decide(suggestion.key, "dismissed", None, by, db)
 
 
-def _decide(key: str, decision: str, note_id, author: str, db) -> None:
+def _decide(key: str, decision: str, note_id, by: Actor, db) -> None:
+    require(by, "edit notes")
     with store.transaction(db) as cur:
         cur.execute("INSERT OR REPLACE INTO suggestion_decisions VALUES ($k, $d, $n, now()::TIMESTAMP, $by)",
-                    {"k": key, "d": decision, "n": note_id, "by": author})
+                    {"k": key, "d": decision, "n": note_id, "by": by.name})
 
 
 # ---- market view ----

@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from intel import config, store
+from intel.access import Actor, require
 
 SHAREABLE_PAGES = ("overview", "forecast", "win-loss", "pipeline")   # pages without any edit control
 
@@ -46,9 +47,11 @@ def _signature(link_id: str, page: str, query: dict, db) -> str:
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
-def create_link(page: str, query: dict[str, list[str]], created_by: str = "local",
-                expires: dt.datetime | None = None, db=None) -> str:
-    """A token for `page` with its URL state; share it as ?share=<token>."""
+def create_link(page: str, query: dict[str, list[str]], expires: dt.datetime | None = None, db=None, *,
+                by: Actor) -> str:
+    """A token for `page` with its URL state (created by `by`, a manager or above); share it as
+    ?share=<token>."""
+    require(by, "share views")
     if page not in SHAREABLE_PAGES:
         raise ValueError(f"The {page} page cannot be shared: only {', '.join(SHAREABLE_PAGES)} can.")
     query = {k: [str(v) for v in (vs if isinstance(vs, list) else [vs])] for k, vs in query.items()
@@ -56,7 +59,7 @@ def create_link(page: str, query: dict[str, list[str]], created_by: str = "local
     link_id = secrets.token_urlsafe(9)
     with store.transaction(db) as cur:
         cur.execute("INSERT INTO share_links VALUES ($id, $page, $query, $by, now()::TIMESTAMP, $exp, NULL)",
-                    {"id": link_id, "page": page, "query": json.dumps(query, sort_keys=True), "by": created_by,
+                    {"id": link_id, "page": page, "query": json.dumps(query, sort_keys=True), "by": by.name,
                      "exp": expires})
     return f"{link_id}.{_signature(link_id, page, query, db)}"
 
@@ -83,16 +86,36 @@ def open_link(token: str, now: dt.datetime | None = None, db=None) -> tuple[str,
     return page, query
 
 
-def list_links(db=None) -> pd.DataFrame:
+def list_links(db=None, now: dt.datetime | None = None) -> pd.DataFrame:
+    """Every link issued, newest first, with its status (active, expired or revoked)."""
     cur = store.cursor(db)
     try:
-        return cur.execute("SELECT id, page, query, created_by, created_at, expires_at, revoked_at "
-                           "FROM share_links ORDER BY created_at DESC").df()
+        return cur.execute(
+            """SELECT id, page, query, created_by, created_at, expires_at, revoked_at,
+                      CASE WHEN revoked_at IS NOT NULL THEN 'revoked'
+                           WHEN expires_at IS NOT NULL AND expires_at <= $now THEN 'expired'
+                           ELSE 'active' END AS status
+               FROM share_links ORDER BY created_at DESC, id""",
+            {"now": now or dt.datetime.now()}).df()
     finally:
         cur.close()
 
 
-def revoke_link(link_id: str, db=None) -> None:
+def link_token(link_id: str, db=None) -> str:
+    """The token of an issued link again (to copy it once more)."""
+    cur = store.cursor(db)
+    try:
+        row = cur.execute("SELECT page, query FROM share_links WHERE id = $i", {"i": link_id}).fetchone()
+    finally:
+        cur.close()
+    if row is None:
+        raise ValueError(f"There is no link {link_id}.")
+    return f"{link_id}.{_signature(link_id, row[0], json.loads(row[1]), db)}"
+
+
+def revoke_link(link_id: str, db=None, *, by: Actor) -> None:
+    """Refuse the link from now on (as `by`, a manager or above); it stays in the list."""
+    require(by, "share views")
     with store.transaction(db) as cur:
         if cur.execute("SELECT count(*) FROM share_links WHERE id = $i", {"i": link_id}).fetchone()[0] == 0:
             raise ValueError(f"There is no link {link_id}.")

@@ -68,6 +68,100 @@ def say(level: str, text: str) -> None:
     getattr(st, level)(plain(text))
 
 
+# ---- who is using the app ----
+
+def actor():
+    """The user acting in this run (sign_in_gate in app.py sets it); a viewer until then."""
+    from intel.access import SHARED_VIEWER
+
+    return st.session_state.get("sl_actor", SHARED_VIEWER)
+
+
+def load_secrets() -> None:
+    """Read .streamlit/secrets.toml now: its top-level keys (SIGHTLINE_AUTH, SIGHTLINE_SHARE_KEY...)
+    become environment variables, where intel's settings look."""
+    try:
+        st.secrets.load_if_toml_exists()
+    except Exception as err:   # a malformed file: say so rather than fail every page
+        say("error", f"Cannot read .streamlit/secrets.toml: {err}")
+
+
+def sign_in_gate(read_only: bool):
+    """Who is using the app, by the configured sign-in mode; until someone is signed in the run
+    stops at the sign-in form. A share link's visitor is a viewer without signing in."""
+    from intel import config, users
+    from intel.access import LOCAL_ADMIN, SHARED_VIEWER
+
+    mode = config.auth_mode()
+    if read_only:
+        by = SHARED_VIEWER
+    elif mode == "none":
+        by = LOCAL_ADMIN
+    elif mode == "password":
+        name = st.session_state.get("sl_user")
+        by = users.user_actor(name, db_path()) if name else None
+        if by is None:   # never signed in, or disabled since
+            st.session_state.pop("sl_user", None)
+            _password_form()
+            st.stop()
+    else:
+        by = _oidc_user()
+    st.session_state["sl_actor"] = by
+    if mode != "none" and not read_only:
+        with st.sidebar:
+            st.caption(plain(f"Signed in as {by.name} ({by.role})"))
+            if st.button("Sign out", key="sl_sign_out"):
+                st.session_state.pop("sl_user", None)
+                st.session_state.pop("sl_actor", None)
+                if mode == "oidc":
+                    st.logout()
+                st.rerun()
+    return by
+
+
+def _password_form() -> None:
+    from intel import users
+
+    st.title("Sign in to Sightline")
+    if not users.has_users(db_path()):
+        st.warning("No user exists yet. Whoever runs the server creates the first admin with "
+                   "`python -m intel users add NAME --role admin`.")
+        return
+    with st.form("sl_sign_in", clear_on_submit=True):   # the password does not stay in the session
+        name = st.text_input("User name", autocomplete="username")
+        password = st.text_input("Password", type="password", autocomplete="current-password")
+        submitted = st.form_submit_button("Sign in", type="primary")
+    if submitted:
+        try:
+            by = users.sign_in(name, password, db_path())
+        except users.SignInRefused as refused:
+            say("error", str(refused))
+            return
+        st.session_state["sl_user"] = by.name
+        st.rerun()
+
+
+def _oidc_user():
+    from intel import users
+
+    if "auth" not in st.secrets:
+        st.error("Sign-in is set to oidc, but .streamlit/secrets.toml has no [auth] section "
+                 "(redirect_uri, cookie_secret, client_id, client_secret, server_metadata_url). "
+                 "See the README.")
+        st.stop()
+    if not st.user.is_logged_in:
+        st.title("Sign in to Sightline")
+        st.button("Sign in with your company account", type="primary", on_click=st.login, key="sl_login")
+        st.stop()
+    by = users.actor_for_email(st.user.get("email") or "", db_path())
+    if by is None:
+        say("error", f"{st.user.get('email') or 'This account'} is not let in to Sightline: "
+                     "ask an admin to add you.")
+        st.button("Sign out", on_click=st.logout, key="sl_logout_refused")
+        st.stop()
+    return by
+
+
 # ---- global filters, in the URL ----
 
 FILTER_KEYS = ("from", "to", "region", "segment", "owner", "product")
@@ -233,19 +327,23 @@ def waterfall(labels, values, measures, key: str, title: str, select: bool = Fal
 
 
 @st.cache_data(show_spinner="Checking the alert rules…", max_entries=8)
-def _evaluate(path: str, version: str, today) -> int:
+def _evaluate(path: str, version: str, today, _by) -> int:
     from intel import alerts
 
-    return len(alerts.evaluate(path, today))
+    return len(alerts.evaluate(path, today, by=_by))
 
 
 def evaluate_alerts(force: bool = False) -> None:
-    """Evaluate the alert rules once per data version and day (evaluation records alerts)."""
+    """Evaluate the alert rules once per data version and day (evaluation records alerts, so
+    only a user who may record them triggers it; others read what is recorded)."""
     import datetime as dt
 
+    by = actor()
+    if not by.can("evaluate alerts"):
+        return
     if force:
         _evaluate.clear()
-    _evaluate(db_path(), data_version(), dt.date.today())
+    _evaluate(db_path(), data_version(), dt.date.today(), by)
 
 
 def markdown_link(label: str, url: str) -> str:
@@ -278,26 +376,41 @@ def shared_view():
     return PAGE_PATHS[page], True
 
 
+def app_url(url_path: str) -> str:
+    """The app's address as the browser sees it (no page, no query), '' when unknown."""
+    url = (st.context.url or "").rstrip("/")
+    if url_path and url.endswith("/" + url_path):
+        url = url[: -len(url_path) - 1]
+    return url
+
+
 def share_controls(url_path: str) -> None:
-    """Sidebar: the current view's link (copyable) and a signed read-only link for others."""
+    """Sidebar, on every page: this view's link to copy, and for managers a signed read-only
+    link for others (shareable pages only)."""
     from urllib.parse import urlencode
 
     from intel import share
 
     page = next((p for p, path in PAGE_PATHS.items() if path == url_path), None)
+    base = app_url(url_path)
     with st.sidebar.expander("Share this view"):
-        here = "/" + url_path + "?" + urlencode(_query(), doseq=True)
-        st.caption("This view's link (copy it with the button on the right):")
+        here = f"{base}/{url_path}" + ("?" + urlencode(_query(), doseq=True) if _query() else "")
+        st.caption("This view's link, with its filters and choices (copy it with the button on the right):")
         st.code(here, language=None)
         if page is None:
+            st.caption("Read-only links are for the Overview, Forecast vs actual, Win-loss and Pipeline pages.")
+            return
+        if not actor().can("share views"):
+            st.caption("Read-only links for people without an account are created by managers.")
             return
         days = st.number_input("Read-only link valid for (days, 0 = no expiry)", 0, 365, 14, key="sh_days")
         if st.button("Create a read-only link", key="sh_create"):
             import datetime as dt
 
             expires = dt.datetime.now() + dt.timedelta(days=int(days)) if days else None
-            token = share.create_link(page, _query(), expires=expires, db=db_path())
-            st.session_state["sh_last"] = f"/{url_path}?share={token}"
+            token = share.create_link(page, _query(), expires=expires, db=db_path(), by=actor())
+            st.session_state["sh_last"] = f"{base}/{url_path}?share={token}"
         if st.session_state.get("sh_last"):
-            st.caption("Send this link; it opens this view read-only, without signing in:")
+            st.caption("Send this link; it opens this view read-only, without signing in. "
+                       "Links are listed, and can be revoked, on the Sharing page.")
             st.code(st.session_state["sh_last"], language=None)

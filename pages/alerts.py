@@ -5,7 +5,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from intel import alerts
-from pages._components import (PRIMARY, chart, db_path, download_buttons, evaluate_alerts, markdown_link,
+from pages._components import (PRIMARY, actor, chart, db_path, download_buttons, evaluate_alerts, markdown_link,
                                plain, say)
 
 DB = db_path()
@@ -17,7 +17,8 @@ st.caption("Rules over the review's numbers: when one holds for the agreed numbe
 for level, text in st.session_state.pop("al_flash", []):
     say(level, text)
 
-if st.button("Evaluate the rules now", key="al_evaluate"):
+CAN_HANDLE = actor().can("handle alerts")
+if actor().can("evaluate alerts") and st.button("Evaluate the rules now", key="al_evaluate"):
     evaluate_alerts(force=True)
 else:
     evaluate_alerts()
@@ -46,81 +47,82 @@ for row in open_now.to_dict("records"):
         left.markdown("**Questions to diagnose**\n" + "\n".join(f"- {plain(q)}" for q in text["questions"]))
         right.markdown("**Actions to weigh**\n" + "\n".join(f"- {plain(a)}" for a in text["actions"]))
         st.markdown(" · ".join(markdown_link(k, v) for k, v in text["links"].items()))
-        a, b, c = st.columns(3)
-        with a:
-            owner = st.text_input("Owner of the follow-up", key=f"al_owner_{row['id']}", value=row["owner"] or "")
-            if st.button("Acknowledge", key=f"al_ack_{row['id']}"):
-                try:
-                    alerts.acknowledge(row["id"], owner, db=DB)
-                    st.session_state["al_flash"] = [("success", f"Alert #{row['id']} acknowledged.")]
-                except ValueError as err:
-                    st.session_state["al_flash"] = [("error", str(err))]
-                st.rerun()
-        with b:
-            until = st.date_input("Snooze until", key=f"al_until_{row['id']}",
-                                  value=dt.date.today() + dt.timedelta(days=14))
-            if st.button("Snooze", key=f"al_snooze_{row['id']}"):
-                alerts.snooze(row["id"], until, db=DB)
-                st.session_state["al_flash"] = [("info", f"Alert #{row['id']} snoozed until {until}.")]
-                st.rerun()
-        with c:
-            note = st.text_area("Decision taken", key=f"al_note_{row['id']}", height=68)
-            if st.button("Resolve", key=f"al_resolve_{row['id']}"):
-                try:
-                    alerts.resolve(row["id"], note, db=DB)
-                    st.session_state["al_flash"] = [("success", f"Alert #{row['id']} resolved.")]
-                except ValueError as err:
-                    st.session_state["al_flash"] = [("error", str(err))]
-                st.rerun()
+        if CAN_HANDLE:
+            a, b, c = st.columns(3)
+            with a:
+                owner = st.text_input("Owner of the follow-up", key=f"al_owner_{row['id']}", value=row["owner"] or "")
+                if st.button("Acknowledge", key=f"al_ack_{row['id']}"):
+                    try:
+                        alerts.acknowledge(row["id"], owner, db=DB, by=actor())
+                        st.session_state["al_flash"] = [("success", f"Alert #{row['id']} acknowledged.")]
+                    except ValueError as err:
+                        st.session_state["al_flash"] = [("error", str(err))]
+                    st.rerun()
+            with b:
+                until = st.date_input("Snooze until", key=f"al_until_{row['id']}",
+                                      value=dt.date.today() + dt.timedelta(days=14))
+                if st.button("Snooze", key=f"al_snooze_{row['id']}"):
+                    alerts.snooze(row["id"], until, db=DB, by=actor())
+                    st.session_state["al_flash"] = [("info", f"Alert #{row['id']} snoozed until {until}.")]
+                    st.rerun()
+            with c:
+                note = st.text_area("Decision taken", key=f"al_note_{row['id']}", height=68)
+                if st.button("Resolve", key=f"al_resolve_{row['id']}"):
+                    try:
+                        alerts.resolve(row["id"], note, db=DB, by=actor())
+                        st.session_state["al_flash"] = [("success", f"Alert #{row['id']} resolved.")]
+                    except ValueError as err:
+                        st.session_state["al_flash"] = [("error", str(err))]
+                    st.rerun()
         st.dataframe(alerts.history(row["id"], DB), hide_index=True, width="stretch")
 
 st.header("Rules")
 rule_table = [{"id": r.id, "name": r.name, "rule": r.describe(), "severity": r.severity, "enabled": r.enabled}
               for r in rules.values()]
 st.dataframe(rule_table, hide_index=True, width="stretch")
-choice = st.selectbox("Edit a rule", ["new"] + list(rules), key="al_rule_pick",
-                      format_func=lambda i: "A new rule" if i == "new" else f"#{i} {rules[i].name}")
-base = rules.get(choice) or alerts.Rule("", "win_rate", "segment", "<", 0.2, consecutive=3)
-with st.form("al_rule_form"):
-    name = st.text_input("Name", value=base.name)
-    c1, c2, c3 = st.columns(3)
-    metric = c1.selectbox("Metric", list(alerts.METRICS), index=list(alerts.METRICS).index(base.metric),
-                          format_func=alerts.METRICS.get)
-    dims = sorted({d for ds in alerts.DIMENSIONS.values() for d in ds})
-    dimension = c2.selectbox("Per", dims, index=dims.index(base.dimension))
-    comparator = c3.selectbox("Comparator", list(alerts.COMPARATORS), index=list(alerts.COMPARATORS).index(base.comparator))
-    c4, c5, c6 = st.columns(3)
-    threshold = c4.number_input("Threshold (fractions for rates: 0.2 = 20%)", value=float(base.threshold),
-                                format="%.3f")
-    kind = c5.selectbox("Threshold is", list(alerts.THRESHOLD_KINDS),
-                        index=list(alerts.THRESHOLD_KINDS).index(base.threshold_kind))
-    grain = c6.selectbox("Period", ["month", "quarter"], index=["month", "quarter"].index(base.grain))
-    c7, c8, c9 = st.columns(3)
-    consecutive = c7.number_input("Consecutive periods", 1, 12, int(base.consecutive))
-    min_sample = c8.number_input("Minimum sample per period", 0, 100000, int(base.min_sample))
-    severity = c9.selectbox("Severity", list(alerts.SEVERITIES), index=list(alerts.SEVERITIES).index(base.severity))
-    enabled = st.checkbox("Enabled", value=base.enabled)
-    candidate = alerts.Rule(name, metric, dimension, comparator, threshold, kind, int(consecutive), grain,
-                            int(min_sample), severity, enabled, None if choice == "new" else choice)
-    tested = st.form_submit_button("Test this rule")
-    saved = st.form_submit_button("Save rule", type="primary")
-if tested or saved:
-    try:
-        found = alerts.test_rule(candidate, DB)
-        if tested:
-            if found:
-                say("warning", f"On the current data it would fire for {len(found)}: " + "; ".join(
-                    f"{b.member} ({', '.join(b.periods)})" for b in found[:20]))
-            else:
-                say("info", "On the current data it would fire for nothing.")
-        if saved:
-            alerts.save_rule(candidate, DB)
-            st.session_state["al_flash"] = [("success", f"Rule saved: {candidate.describe()}.")]
-            evaluate_alerts(force=True)
-            st.rerun()
-    except ValueError as err:
-        say("error", str(err))
-
+if actor().can("edit alert rules"):
+    choice = st.selectbox("Edit a rule", ["new"] + list(rules), key="al_rule_pick",
+                          format_func=lambda i: "A new rule" if i == "new" else f"#{i} {rules[i].name}")
+    base = rules.get(choice) or alerts.Rule("", "win_rate", "segment", "<", 0.2, consecutive=3)
+    with st.form("al_rule_form"):
+        name = st.text_input("Name", value=base.name)
+        c1, c2, c3 = st.columns(3)
+        metric = c1.selectbox("Metric", list(alerts.METRICS), index=list(alerts.METRICS).index(base.metric),
+                              format_func=alerts.METRICS.get)
+        dims = sorted({d for ds in alerts.DIMENSIONS.values() for d in ds})
+        dimension = c2.selectbox("Per", dims, index=dims.index(base.dimension))
+        comparator = c3.selectbox("Comparator", list(alerts.COMPARATORS), index=list(alerts.COMPARATORS).index(base.comparator))
+        c4, c5, c6 = st.columns(3)
+        threshold = c4.number_input("Threshold (fractions for rates: 0.2 = 20%)", value=float(base.threshold),
+                                    format="%.3f")
+        kind = c5.selectbox("Threshold is", list(alerts.THRESHOLD_KINDS),
+                            index=list(alerts.THRESHOLD_KINDS).index(base.threshold_kind))
+        grain = c6.selectbox("Period", ["month", "quarter"], index=["month", "quarter"].index(base.grain))
+        c7, c8, c9 = st.columns(3)
+        consecutive = c7.number_input("Consecutive periods", 1, 12, int(base.consecutive))
+        min_sample = c8.number_input("Minimum sample per period", 0, 100000, int(base.min_sample))
+        severity = c9.selectbox("Severity", list(alerts.SEVERITIES), index=list(alerts.SEVERITIES).index(base.severity))
+        enabled = st.checkbox("Enabled", value=base.enabled)
+        candidate = alerts.Rule(name, metric, dimension, comparator, threshold, kind, int(consecutive), grain,
+                                int(min_sample), severity, enabled, None if choice == "new" else choice)
+        tested = st.form_submit_button("Test this rule")
+        saved = st.form_submit_button("Save rule", type="primary")
+    if tested or saved:
+        try:
+            found = alerts.test_rule(candidate, DB)
+            if tested:
+                if found:
+                    say("warning", f"On the current data it would fire for {len(found)}: " + "; ".join(
+                        f"{b.member} ({', '.join(b.periods)})" for b in found[:20]))
+                else:
+                    say("info", "On the current data it would fire for nothing.")
+            if saved:
+                alerts.save_rule(candidate, DB, by=actor())
+                st.session_state["al_flash"] = [("success", f"Rule saved: {candidate.describe()}.")]
+                evaluate_alerts(force=True)
+                st.rerun()
+        except ValueError as err:
+            say("error", str(err))
 st.header("Alert history")
 every = alerts.all_alerts(DB)
 st.dataframe(every, hide_index=True, width="stretch")

@@ -8,7 +8,7 @@ from intel.demo import load_demo
 from intel.holdings import import_history
 from intel.ingest import import_file, undo_import
 from intel.ingest.schema import KIND_LABELS, KINDS
-from pages._components import data_version, db_path, download_buttons, plain, say
+from pages._components import actor, data_version, db_path, download_buttons, plain, say
 
 NONE = "— not in this file —"
 DB = db_path()
@@ -35,7 +35,7 @@ def _preview(file, kind, mapping):
     key = (file.file_id, kind, json.dumps(mapping, sort_keys=True) if mapping else None, data_version())
     if key not in cache:
         cache[key] = import_file(file.getvalue(), file.name, kind=kind, mapping=mapping,
-                                 dry_run=True, db=DB)
+                                 dry_run=True, db=DB, by=actor())
     return cache[key]
 
 
@@ -96,7 +96,7 @@ if choices:
                 bar.progress(min((k + fraction) / len(choices), 1.0), text=text)
 
             result = import_file(file.getvalue(), file.name, kind=kind, mapping=mapping,
-                                 progress=report, db=DB)
+                                 progress=report, db=DB, by=actor())
             level = {"loaded": "success", "duplicate": "info"}.get(result.status, "error")
             flash.append((level, result.message))
             if result.status == "loaded" and result.rows_rejected:
@@ -131,7 +131,7 @@ else:
                                 format_func=lambda i: f"#{i} — {live.set_index('id').loc[i, 'file_name']}")
         if right.button("Undo import", key="data_undo", width="stretch"):
             try:
-                st.session_state["data_flash"] = [("success", undo_import(int(target), db=DB))]
+                st.session_state["data_flash"] = [("success", undo_import(int(target), db=DB, by=actor()))]
             except ValueError as err:
                 st.session_state["data_flash"] = [("error", str(err))]
             st.rerun()
@@ -142,7 +142,7 @@ st.caption("Two years of generated Salesforce-shaped exports with weekly snapsho
            "(they stay in the history).")
 if st.button("Reload demo data", key="data_demo"):
     bar = st.progress(0.0, text="Loading demo data")
-    results = load_demo(db=DB, progress=lambda f, t: bar.progress(f, text=t))
+    results = load_demo(db=DB, progress=lambda f, t: bar.progress(f, text=t), by=actor())
     loaded = sum(r.rows_loaded for r in results)
     st.session_state["data_flash"] = [("success", f"Demo data loaded: {len(results)} files, "
                                                   f"{loaded:,} rows.")]

@@ -6,7 +6,7 @@ import streamlit as st
 
 from intel import notes
 from intel.filters import members
-from pages._components import (PRIMARY, chart, db_path, download_buttons, markdown_link, plain, say,
+from pages._components import (PRIMARY, actor, chart, db_path, download_buttons, markdown_link, plain, say,
                                url_choice)
 
 DB = db_path()
@@ -87,74 +87,78 @@ with right:
     download_buttons(board.drop(columns=["evidence"]), f"strategy-{kind}-{value or 'company'}", key="st_csv")
 
 # ---- add or edit ----
-st.header("Write a note")
-editable = retired   # every note of the scope, deleted ones included (they can be restored)
-choice = st.selectbox("Open a note", ["new"] + editable["note_id"].tolist(), key="st_pick",
-                      format_func=lambda i: "A new note" if i == "new" else
-                      f"#{i} {editable.set_index('note_id').loc[i, 'category']}: "
-                      f"{editable.set_index('note_id').loc[i, 'text'][:60]}"
-                      + (" (deleted)" if editable.set_index('note_id').loc[i, 'deleted'] else ""))
-current = None if choice == "new" else editable.set_index("note_id").loc[choice]
-# The version the user opened: a save made against it is refused if someone saved since.
-if st.session_state.get("st_opened_pick") != choice:
-    st.session_state["st_opened_pick"] = choice
-    st.session_state["st_opened_version"] = None if current is None else int(current["version"])
-with st.form("st_form"):
-    c1, c2, c3 = st.columns(3)
-    framework = c1.selectbox("Framework", list(notes.FRAMEWORKS),
-                             index=0 if current is None else list(notes.FRAMEWORKS).index(current["framework"]))
-    categories = notes.FRAMEWORKS["SWOT"] + notes.FRAMEWORKS["PESTEL"]
-    category = c2.selectbox("Category", categories,
-                            index=0 if current is None else categories.index(current["category"]))
-    impact = c3.selectbox("Impact", list(notes.IMPACTS),
-                          index=1 if current is None else list(notes.IMPACTS).index(current["impact"]))
-    text = st.text_area("Note text", value="" if current is None else current["text"], key="st_text")
-    c4, c5, c6 = st.columns(3)
-    owner = c4.text_input("Owner", value="" if current is None or current["owner"] is None else current["owner"])
-    status = c5.selectbox("Status", list(notes.STATUSES),
-                          index=0 if current is None else list(notes.STATUSES).index(current["status"]))
-    evidence_page = c6.selectbox("Evidence: a page view", ["none", "overview", "forecast", "win-loss",
-                                                           "pipeline"], index=0)
-    version = st.session_state["st_opened_version"]
-    save = st.form_submit_button("Save note", type="primary")
-if save:
-    evidence = None if evidence_page == "none" else {
-        "page": evidence_page, "query": {} if kind == "company" else {kind: value}}
-    try:
-        if current is None:
-            new_id = notes.add_note(notes.Note(framework, category, text, kind, value, impact, owner, status,
-                                               evidence), db=DB)
-            st.session_state["st_flash"] = [("success", f"Note #{new_id} added.")]
-        else:
-            changes = dict(framework=framework, category=category, text=text, impact=impact, owner=owner,
-                           status=status)
-            if evidence:
-                changes["evidence"] = evidence
-            v = notes.edit_note(int(choice), version, db=DB, **changes)
-            st.session_state["st_flash"] = [("success", f"Note #{choice} saved as version {v}.")]
-            st.session_state.pop("st_opened_pick", None)
-        st.rerun()
-    except notes.NoteConflict as conflict:
-        say("error", str(conflict))
-    except ValueError as err:
-        say("error", str(err))
-if current is not None:
-    b1, b2, b3 = st.columns(3)
-    try:
-        if b1.button("Retire", key="st_retire", disabled=current["status"] == "retired"):
-            notes.retire_note(int(choice), int(current["version"]), db=DB)
+CAN_EDIT = actor().can("edit notes")
+if not CAN_EDIT:
+    st.caption("Notes are written by managers; you can read and download them.")
+else:
+    st.header("Write a note")
+    editable = retired   # every note of the scope, deleted ones included (they can be restored)
+    choice = st.selectbox("Open a note", ["new"] + editable["note_id"].tolist(), key="st_pick",
+                          format_func=lambda i: "A new note" if i == "new" else
+                          f"#{i} {editable.set_index('note_id').loc[i, 'category']}: "
+                          f"{editable.set_index('note_id').loc[i, 'text'][:60]}"
+                          + (" (deleted)" if editable.set_index('note_id').loc[i, 'deleted'] else ""))
+    current = None if choice == "new" else editable.set_index("note_id").loc[choice]
+    # The version the user opened: a save made against it is refused if someone saved since.
+    if st.session_state.get("st_opened_pick") != choice:
+        st.session_state["st_opened_pick"] = choice
+        st.session_state["st_opened_version"] = None if current is None else int(current["version"])
+    with st.form("st_form"):
+        c1, c2, c3 = st.columns(3)
+        framework = c1.selectbox("Framework", list(notes.FRAMEWORKS),
+                                 index=0 if current is None else list(notes.FRAMEWORKS).index(current["framework"]))
+        categories = notes.FRAMEWORKS["SWOT"] + notes.FRAMEWORKS["PESTEL"]
+        category = c2.selectbox("Category", categories,
+                                index=0 if current is None else categories.index(current["category"]))
+        impact = c3.selectbox("Impact", list(notes.IMPACTS),
+                              index=1 if current is None else list(notes.IMPACTS).index(current["impact"]))
+        text = st.text_area("Note text", value="" if current is None else current["text"], key="st_text")
+        c4, c5, c6 = st.columns(3)
+        owner = c4.text_input("Owner", value="" if current is None or current["owner"] is None else current["owner"])
+        status = c5.selectbox("Status", list(notes.STATUSES),
+                              index=0 if current is None else list(notes.STATUSES).index(current["status"]))
+        evidence_page = c6.selectbox("Evidence: a page view", ["none", "overview", "forecast", "win-loss",
+                                                               "pipeline"], index=0)
+        version = st.session_state["st_opened_version"]
+        save = st.form_submit_button("Save note", type="primary")
+    if save:
+        evidence = None if evidence_page == "none" else {
+            "page": evidence_page, "query": {} if kind == "company" else {kind: value}}
+        try:
+            if current is None:
+                new_id = notes.add_note(notes.Note(framework, category, text, kind, value, impact, owner, status,
+                                                   evidence), db=DB, by=actor())
+                st.session_state["st_flash"] = [("success", f"Note #{new_id} added.")]
+            else:
+                changes = dict(framework=framework, category=category, text=text, impact=impact, owner=owner,
+                               status=status)
+                if evidence:
+                    changes["evidence"] = evidence
+                v = notes.edit_note(int(choice), version, db=DB, by=actor(), **changes)
+                st.session_state["st_flash"] = [("success", f"Note #{choice} saved as version {v}.")]
+                st.session_state.pop("st_opened_pick", None)
             st.rerun()
-        if current["deleted"]:
-            if b2.button("Restore", key="st_restore"):
-                notes.restore_note(int(choice), int(current["version"]), db=DB)
+        except notes.NoteConflict as conflict:
+            say("error", str(conflict))
+        except ValueError as err:
+            say("error", str(err))
+    if current is not None:
+        b1, b2, b3 = st.columns(3)
+        try:
+            if b1.button("Retire", key="st_retire", disabled=current["status"] == "retired"):
+                notes.retire_note(int(choice), int(current["version"]), db=DB, by=actor())
                 st.rerun()
-        elif b2.button("Delete", key="st_delete"):
-            notes.delete_note(int(choice), int(current["version"]), db=DB)
-            st.rerun()
-    except notes.NoteConflict as conflict:
-        say("error", str(conflict))
-    with st.expander("History of this note"):
-        st.dataframe(notes.note_history(int(choice), DB), hide_index=True, width="stretch")
+            if current["deleted"]:
+                if b2.button("Restore", key="st_restore"):
+                    notes.restore_note(int(choice), int(current["version"]), db=DB, by=actor())
+                    st.rerun()
+            elif b2.button("Delete", key="st_delete"):
+                notes.delete_note(int(choice), int(current["version"]), db=DB, by=actor())
+                st.rerun()
+        except notes.NoteConflict as conflict:
+            say("error", str(conflict))
+        with st.expander("History of this note"):
+            st.dataframe(notes.note_history(int(choice), DB), hide_index=True, width="stretch")
 
 # ---- suggestions ----
 st.header("Suggested by the data")
@@ -165,13 +169,15 @@ for n, s in enumerate(found):
     with st.container(border=True):
         st.text(f"{s.framework} · {s.category} · {s.scope_kind} {s.scope_value}")
         st.text(s.text)
+        if not CAN_EDIT:
+            continue
         a, b = st.columns(2)
         if a.button("Accept onto the board", key=f"st_accept_{n}"):
-            note_id = notes.accept_suggestion(s, db=DB)
+            note_id = notes.accept_suggestion(s, db=DB, by=actor())
             st.session_state["st_flash"] = [("success", f"Added as note #{note_id} ({s.scope_kind} {s.scope_value}).")]
             st.rerun()
         if b.button("Dismiss", key=f"st_dismiss_{n}"):
-            notes.dismiss_suggestion(s, db=DB)
+            notes.dismiss_suggestion(s, db=DB, by=actor())
             st.rerun()
 
 # ---- market ----

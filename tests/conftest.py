@@ -19,6 +19,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from intel import store  # noqa: E402
+from intel.access import LOCAL_ADMIN as ADMIN  # noqa: E402
 
 
 @pytest.fixture
@@ -44,7 +45,7 @@ def demo_db(tmp_path_factory):
     from intel.demo import load_demo
 
     path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    results = load_demo(db=path)
+    results = load_demo(db=path, by=ADMIN)
     assert all(r.status == "loaded" for r in results), [r.message for r in results if not r.ok]
     store.close_all()
     return path

@@ -16,6 +16,7 @@ import pytest
 from intel import alerts
 from intel.alerts import Rule
 from intel.ingest import import_file
+from intel.access import LOCAL_ADMIN as ADMIN
 from tests.conftest import FIXTURES, rows
 
 PLAN = {"Three": {2: (1, 3), 3: (1, 3), 4: (1, 3)}, "Two": {2: (3, 1), 3: (1, 3), 4: (1, 3)},
@@ -37,7 +38,7 @@ def fixture_csv() -> bytes:
 
 @pytest.fixture
 def segments(db):
-    assert import_file(fixture_csv(), "winrates.csv", as_of="2026-05-01").status == "loaded"
+    assert import_file(fixture_csv(), "winrates.csv", as_of="2026-05-01", by=ADMIN).status == "loaded"
     return db
 
 
@@ -71,14 +72,14 @@ def only(rule: Rule) -> int:
     """Save `rule` with the default rules in the store but disabled, so only it is evaluated."""
     alerts.ensure_default_rules()
     for r in alerts.list_rules():
-        alerts.save_rule(Rule(**{**r.__dict__, "enabled": False}))
-    return alerts.save_rule(rule)
+        alerts.save_rule(Rule(**{**r.__dict__, "enabled": False}), by=ADMIN)
+    return alerts.save_rule(rule, by=ADMIN)
 
 
 def test_evaluation_dedupes_a_standing_condition(segments):
     only(win_rate_rule())
-    alerts.evaluate(today=dt.date(2026, 5, 2))
-    alerts.evaluate(today=dt.date(2026, 5, 3))
+    alerts.evaluate(today=dt.date(2026, 5, 2), by=ADMIN)
+    alerts.evaluate(today=dt.date(2026, 5, 3), by=ADMIN)
     assert rows("SELECT member, status FROM alerts") == [("Three", "open")]
     alert_id = rows("SELECT id FROM alerts")[0][0]
     assert alerts.history(alert_id)["action"].tolist() == ["fired"]
@@ -86,19 +87,19 @@ def test_evaluation_dedupes_a_standing_condition(segments):
 
 def test_snooze_expires_and_resolved_decisions_are_not_asked_again(segments):
     only(win_rate_rule())
-    alerts.evaluate(today=dt.date(2026, 5, 2))
+    alerts.evaluate(today=dt.date(2026, 5, 2), by=ADMIN)
     alert_id = rows("SELECT id FROM alerts")[0][0]
-    alerts.snooze(alert_id, dt.date(2026, 5, 10))
-    assert alerts.evaluate(today=dt.date(2026, 5, 5)).empty             # still snoozed
-    reopened = alerts.evaluate(today=dt.date(2026, 5, 11))
+    alerts.snooze(alert_id, dt.date(2026, 5, 10), by=ADMIN)
+    assert alerts.evaluate(today=dt.date(2026, 5, 5), by=ADMIN).empty             # still snoozed
+    reopened = alerts.evaluate(today=dt.date(2026, 5, 11), by=ADMIN)
     assert reopened["id"].tolist() == [alert_id] and reopened["status"].tolist() == ["open"]
     with pytest.raises(ValueError, match="Say who owns"):
-        alerts.acknowledge(alert_id, "  ")
-    alerts.acknowledge(alert_id, "Dana")
+        alerts.acknowledge(alert_id, "  ", by=ADMIN)
+    alerts.acknowledge(alert_id, "Dana", by=ADMIN)
     with pytest.raises(ValueError, match="decision"):
-        alerts.resolve(alert_id, "")
-    alerts.resolve(alert_id, "Re-qualified the segment; new battle card")
-    assert alerts.evaluate(today=dt.date(2026, 5, 12)).empty            # same breach, decided
+        alerts.resolve(alert_id, "", by=ADMIN)
+    alerts.resolve(alert_id, "Re-qualified the segment; new battle card", by=ADMIN)
+    assert alerts.evaluate(today=dt.date(2026, 5, 12), by=ADMIN).empty            # same breach, decided
     assert alerts.history(alert_id)["action"].tolist() == ["fired", "snoozed", "reopened", "acknowledged",
                                                            "resolved"]
 
@@ -108,12 +109,12 @@ def test_default_rules_ship_once_and_rules_are_validated(segments):
     alerts.ensure_default_rules()
     assert len(alerts.list_rules()) == len(alerts.DEFAULT_RULES)
     with pytest.raises(ValueError, match="cannot be cut by"):
-        alerts.save_rule(win_rate_rule(metric="coverage"))
+        alerts.save_rule(win_rate_rule(metric="coverage"), by=ADMIN)
 
 
 def test_prompt_carries_the_numbers_and_links(segments):
     rule = win_rate_rule()
-    rule.id = alerts.save_rule(rule)
+    rule.id = alerts.save_rule(rule, by=ADMIN)
     breach = alerts.test_rule(rule)[0]
     text = alerts.prompt({"member": breach.member, "periods": breach.periods,
                           "observed": {"values": breach.values, "samples": breach.samples}}, rule)
@@ -125,8 +126,8 @@ def test_prompt_carries_the_numbers_and_links(segments):
 # ---- the other rule types, each on the fixture its metric is tested with ----
 
 def test_forecast_bias_and_bookings_vs_target(db):
-    import_file(FIXTURES / "forecast_deals.csv", as_of="2026-06-30")
-    import_file(FIXTURES / "forecast_targets.csv")
+    import_file(FIXTURES / "forecast_deals.csv", as_of="2026-06-30", by=ADMIN)
+    import_file(FIXTURES / "forecast_targets.csv", by=ADMIN)
     # Ann: Feb forecast 100 vs actual 200 -> bias -50%; March has no actual, so no bias
     assert fired(Rule("bias", "forecast_bias", "owner", "<", -0.3, min_sample=0)) == {"Ann": ["2026-02"]}
     # all: March attainment 0 of a 100 target; with deals behind it required, nothing fires
@@ -135,7 +136,7 @@ def test_forecast_bias_and_bookings_vs_target(db):
 
 
 def test_competitor_share_of_losses(db):
-    import_file(FIXTURES / "winloss_small.csv", as_of="2026-05-01")
+    import_file(FIXTURES / "winloss_small.csv", as_of="2026-05-01", by=ADMIN)
     # 2026-Q1 losses L1..L5: Fabrikam in 3 (60%), Contoso in 1
     assert fired(Rule("c", "competitor_loss_share", "competitor", ">", 0.5, grain="quarter",
                       min_sample=5)) == {"Fabrikam": ["2026-Q1"]}
@@ -143,8 +144,8 @@ def test_competitor_share_of_losses(db):
 
 def test_pipeline_rules_coverage_pushes_velocity(db):
     for day in ("2026-10-05", "2026-10-12", "2026-10-19"):
-        import_file(FIXTURES / f"pipeline-{day}.csv")
-    import_file(FIXTURES / "pipeline_targets.csv")
+        import_file(FIXTURES / f"pipeline-{day}.csv", by=ADMIN)
+    import_file(FIXTURES / "pipeline_targets.csv", by=ADMIN)
     assert fired(Rule("cov", "coverage", "all", "<", 3.0, grain="quarter", min_sample=1)) == {"All": ["2026-10-19"]}
     assert fired(Rule("push", "push_count", "owner", ">=", 2, min_sample=1)) == {"Bob": ["2026-10-19"]}
     # velocity +64% from 2026-10-05 to 2026-10-19 (tests/test_pipeline.py): up fires, down does not
@@ -153,7 +154,7 @@ def test_pipeline_rules_coverage_pushes_velocity(db):
 
 
 def test_demo_fires_the_planted_signals_and_not_on_thin_scopes(use_demo_db):
-    open_now = alerts.evaluate()
+    open_now = alerts.evaluate(by=ADMIN)
     got = {(r["rule"], r["member"]) for r in open_now.to_dict("records")}
     names = {r.metric: r.name for r in alerts.list_rules()}
     assert (names["win_rate"], "SMB") in got

@@ -19,6 +19,7 @@ import pytest
 from intel import forecast
 from intel.filters import Filters
 from intel.ingest import import_file
+from intel.access import LOCAL_ADMIN as ADMIN
 from tests.conftest import FIXTURES
 
 Q1 = Filters(dt.date(2026, 1, 1), dt.date(2026, 3, 31))
@@ -27,8 +28,8 @@ H1 = Filters(dt.date(2026, 1, 1), dt.date(2026, 6, 30))
 
 @pytest.fixture
 def loaded(db):
-    assert import_file(FIXTURES / "forecast_deals.csv", as_of="2026-06-30").status == "loaded"
-    assert import_file(FIXTURES / "forecast_targets.csv").status == "loaded"
+    assert import_file(FIXTURES / "forecast_deals.csv", as_of="2026-06-30", by=ADMIN).status == "loaded"
+    assert import_file(FIXTURES / "forecast_targets.csv", by=ADMIN).status == "loaded"
     return db
 
 
@@ -122,7 +123,7 @@ def test_period_notation(monkeypatch):
 
 
 def test_missing_targets_are_reported(db):
-    import_file(FIXTURES / "forecast_deals.csv", as_of="2026-06-30")
+    import_file(FIXTURES / "forecast_deals.csv", as_of="2026-06-30", by=ADMIN)
     assert forecast.forecast_inputs(Q1) == {"targets": 0, "forecasts": 0, "dimensions": []}
     t = rows_by(forecast.forecast_vs_actual("total", Q1, "month"))
     assert t["2026-01"]["actual"] == 400 and t["2026-01"]["target"] != t["2026-01"]["target"]

@@ -8,11 +8,12 @@ import pytest
 
 from intel.ingest import auto_mapping, detect_kind, import_file
 from intel.ingest.read import open_source
+from intel.access import LOCAL_ADMIN as ADMIN
 from tests.conftest import FIXTURES, rows
 
 
 def load(name, **kw):
-    result = import_file(FIXTURES / name, **kw)
+    result = import_file(FIXTURES / name, **kw, by=ADMIN)
     assert result.status == "loaded", result.message
     return result
 
@@ -227,7 +228,7 @@ def test_market_percentages_accounts_and_fx(db):
     ("no_stage.csv", "no column could be read as the deal's stage or outcome"),
 ])
 def test_unusable_files_are_refused_with_one_clear_sentence(db, name, words):
-    result = import_file(FIXTURES / name)
+    result = import_file(FIXTURES / name, by=ADMIN)
     assert result.status == "refused"
     assert words in result.message
     assert rows("SELECT count(*) FROM imports") == [(0,)]
@@ -241,7 +242,7 @@ def test_file_without_amounts_or_dates_loads_with_warnings(db):
 
 
 def test_excel_file_is_refused(db):
-    result = import_file(b"PK\x03\x04" + b"\x00" * 200, "deals.xlsx")
+    result = import_file(b"PK\x03\x04" + b"\x00" * 200, "deals.xlsx", by=ADMIN)
     assert result.status == "refused" and "save or export it as CSV" in result.message
 
 
@@ -255,7 +256,7 @@ def test_snapshot_date_from_as_of_then_file_name_then_today(db):
 
 def test_the_same_file_twice_is_noticed_and_not_loaded_again(db):
     first = load("salesforce_report.csv")
-    again = import_file(FIXTURES / "salesforce_report.csv")
+    again = import_file(FIXTURES / "salesforce_report.csv", by=ADMIN)
     assert again.status == "duplicate" and f"import #{first.import_id}" in again.message
     assert rows("SELECT count(*) FROM opportunities") == [(4,)]
 
@@ -263,17 +264,17 @@ def test_the_same_file_twice_is_noticed_and_not_loaded_again(db):
 def test_mapping_override_is_remembered_for_the_next_file_with_that_header(db):
     # The analyst says the deal's value is in 'Est. Revenue' but the region is in 'Owner'.
     data = (FIXTURES / "dynamics_opportunities.csv").read_bytes()
-    auto = import_file(data, "d1.csv", dry_run=True)
+    auto = import_file(data, "d1.csv", dry_run=True, by=ADMIN)
     chosen = {**auto.mapping, "region": "Owner"}
-    first = import_file(data, "d1.csv", mapping=chosen)
+    first = import_file(data, "d1.csv", mapping=chosen, by=ADMIN)
     assert first.mapping_source == "chosen"
-    second = import_file(data.replace(b"Fleet renewal", b"Fleet renewal 2"), "d2.csv", dry_run=True)
+    second = import_file(data.replace(b"Fleet renewal", b"Fleet renewal 2"), "d2.csv", dry_run=True, by=ADMIN)
     assert second.mapping_source == "remembered" and second.mapping["region"] == "Owner"
     assert rows("SELECT DISTINCT region FROM opportunities ORDER BY 1") == [("Lee Chan",), ("Sam Hill",)]
 
 
 def test_preview_keeps_nothing(db):
-    result = import_file(FIXTURES / "salesforce_report.csv", dry_run=True)
+    result = import_file(FIXTURES / "salesforce_report.csv", dry_run=True, by=ADMIN)
     assert result.status == "preview" and result.rows_loaded == 4 and len(result.preview) == 4
     assert rows("SELECT count(*) FROM opportunities") == [(0,)]
     assert rows("SELECT count(*) FROM imports") == [(0,)]
@@ -281,5 +282,5 @@ def test_preview_keeps_nothing(db):
 
 def test_mixed_line_endings_are_read(db):
     data = (b"Opportunity ID,Stage,Amount\n" b"M1,Closed Won,100\r\n" b"M2,Prospecting,200\r\n")
-    result = import_file(data, "mixed.csv")
+    result = import_file(data, "mixed.csv", by=ADMIN)
     assert (result.status, result.rows_loaded, result.rows_rejected) == ("loaded", 2, 0)

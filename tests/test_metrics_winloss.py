@@ -20,6 +20,7 @@ import pytest
 from intel import metrics, signals
 from intel.filters import Filters
 from intel.ingest import import_file
+from intel.access import LOCAL_ADMIN as ADMIN
 from tests.conftest import FIXTURES
 
 RANGE = Filters(dt.date(2026, 1, 1), dt.date(2026, 4, 30))
@@ -37,7 +38,7 @@ def wilson(k: int, n: int) -> tuple[float, float]:
 @pytest.fixture
 def winloss(db, monkeypatch):
     monkeypatch.setenv("SIGHTLINE_MIN_SAMPLE", "2")
-    assert import_file(FIXTURES / "winloss_small.csv", as_of="2026-05-01").status == "loaded"
+    assert import_file(FIXTURES / "winloss_small.csv", as_of="2026-05-01", by=ADMIN).status == "loaded"
     return db
 
 

@@ -11,14 +11,15 @@ import pytest
 
 from intel import notes
 from intel.ingest import import_file
+from intel.access import LOCAL_ADMIN as ADMIN, Actor
 from tests.conftest import FIXTURES, ROOT, rows
 
 
 def test_every_edit_is_a_version_and_history_reads_back(db):
     note_id = notes.add_note(notes.Note("SWOT", "Threat", "Fabrikam undercuts on price", "competitor",
-                                        "Fabrikam", "high", "Dana"))
-    assert notes.edit_note(note_id, 1, text="Fabrikam undercuts by 15%") == 2
-    assert notes.retire_note(note_id, 2) == 3
+                                        "Fabrikam", "high", "Dana"), by=ADMIN)
+    assert notes.edit_note(note_id, 1, text="Fabrikam undercuts by 15%", by=ADMIN) == 2
+    assert notes.retire_note(note_id, 2, by=ADMIN) == 3
     history = notes.note_history(note_id)
     assert history["version"].tolist() == [1, 2, 3]
     assert history["text"].tolist() == ["Fabrikam undercuts on price", "Fabrikam undercuts by 15%",
@@ -27,34 +28,34 @@ def test_every_edit_is_a_version_and_history_reads_back(db):
 
 
 def test_delete_is_soft_and_restore_brings_the_note_back(db):
-    note_id = notes.add_note(notes.Note("PESTEL", "Legal", "New data law in EMEA", "region", "EMEA"))
-    notes.delete_note(note_id, 1)
+    note_id = notes.add_note(notes.Note("PESTEL", "Legal", "New data law in EMEA", "region", "EMEA"), by=ADMIN)
+    notes.delete_note(note_id, 1, by=ADMIN)
     assert notes.notes("region", "EMEA").empty
     assert notes.notes("region", "EMEA", include_deleted=True)["deleted"].tolist() == [True]
-    notes.restore_note(note_id, 2)
+    notes.restore_note(note_id, 2, by=ADMIN)
     assert notes.notes("region", "EMEA")["text"].tolist() == ["New data law in EMEA"]
     assert rows("SELECT count(*) FROM note_versions WHERE note_id = $i", {"i": note_id})[0][0] == 3
 
 
 def test_the_second_of_two_concurrent_saves_is_refused_with_the_newer_text(db):
-    note_id = notes.add_note(notes.Note("SWOT", "Strength", "Strong renewals"))
+    note_id = notes.add_note(notes.Note("SWOT", "Strength", "Strong renewals"), by=ADMIN)
     opened_by_a = opened_by_b = 1
-    notes.edit_note(note_id, opened_by_a, author="alice", text="Renewals at 95%")
+    notes.edit_note(note_id, opened_by_a, by=Actor("alice", "manager"), text="Renewals at 95%")
     with pytest.raises(notes.NoteConflict) as refused:
-        notes.edit_note(note_id, opened_by_b, author="bob", text="Renewals weak")
+        notes.edit_note(note_id, opened_by_b, by=Actor("bob", "manager"), text="Renewals weak")
     assert "Renewals at 95%" in str(refused.value) and "alice" in str(refused.value)
     assert notes.notes()["text"].tolist() == ["Renewals at 95%"]
 
 
 def test_bad_notes_are_refused(db):
     with pytest.raises(ValueError, match="not a SWOT category"):
-        notes.add_note(notes.Note("SWOT", "Economic", "x"))
+        notes.add_note(notes.Note("SWOT", "Economic", "x"), by=ADMIN)
     with pytest.raises(ValueError, match="Say which region"):
-        notes.add_note(notes.Note("SWOT", "Threat", "x", "region", " "))
+        notes.add_note(notes.Note("SWOT", "Threat", "x", "region", " "), by=ADMIN)
 
 
 def test_markdown_export_keeps_note_text_as_text(db):
-    notes.add_note(notes.Note("SWOT", "Threat", "<script>alert(1)</script> **big** [x](javascript:1)"))
+    notes.add_note(notes.Note("SWOT", "Threat", "<script>alert(1)</script> **big** [x](javascript:1)"), by=ADMIN)
     md = notes.boards_markdown(notes.notes(), "Company")
     assert "\\<script\\>alert\\(1\\)\\</script\\> \\*\\*big\\*\\* \\[x\\]\\(javascript:1\\)" in md
 
@@ -62,7 +63,7 @@ def test_markdown_export_keeps_note_text_as_text(db):
 def test_threat_suggestion_on_the_demo_is_accepted_once(use_demo_db):
     threat = [s for s in notes.suggestions() if s.category == "Threat"]
     assert [s.scope_value for s in threat] == ["Fabrikam"]
-    note_id = notes.accept_suggestion(threat[0])
+    note_id = notes.accept_suggestion(threat[0], by=ADMIN)
     board = notes.notes("competitor", "Fabrikam")
     assert board["note_id"].tolist() == [note_id] and board["text"].tolist() == [threat[0].text]
     assert threat[0].key not in {s.key for s in notes.suggestions()}     # accepted: not again
@@ -74,7 +75,7 @@ def test_segment_win_rate_fall_is_a_weakness_on_the_demo(use_demo_db):
 
 
 def test_market_and_pestel_suggestions_with_known_answers(db):
-    import_file(FIXTURES / "winloss_small.csv", as_of="2026-05-01")
+    import_file(FIXTURES / "winloss_small.csv", as_of="2026-05-01", by=ADMIN)
     market = b"""Period,Region,Indicator,Value,Unit,Source
 2025-12,EMEA,Inflation,2.0,% y/y,Stats
 2026-06,EMEA,Inflation,4.5,% y/y,Stats
@@ -83,11 +84,11 @@ def test_market_and_pestel_suggestions_with_known_answers(db):
 2025-06,EMEA,Market size,100,USD m,Survey
 2026-06,EMEA,Market size,130,USD m,Survey
 """
-    import_file(market, "market.csv")
+    import_file(market, "market.csv", by=ADMIN)
     found = notes.suggestions()
     pestel = [s for s in found if s.framework == "PESTEL"]
     assert [(s.scope_value, s.numbers["from"], s.numbers["to"]) for s in pestel] == [("EMEA", 2.0, 4.5)]
-    notes.dismiss_suggestion(pestel[0])
+    notes.dismiss_suggestion(pestel[0], by=ADMIN)
     assert not [s for s in notes.suggestions() if s.framework == "PESTEL"]   # dismissed: not again
     # EMEA market +30% in a year to 2026-06; EMEA bookings Jul 2025-Jun 2026 (W1 100 + W2 300)
     # against the year before (W0 1000, June 2025): -60%, so the market grows faster than we do
@@ -97,8 +98,8 @@ def test_market_and_pestel_suggestions_with_known_answers(db):
 
 
 def test_market_view_share_uses_the_unit(db):
-    import_file(FIXTURES / "winloss_small.csv", as_of="2026-05-01")
-    import_file(b"Period,Region,Indicator,Value,Unit\n2026-01,EMEA,Market size,0.1,USD m\n", "m.csv")
+    import_file(FIXTURES / "winloss_small.csv", as_of="2026-05-01", by=ADMIN)
+    import_file(b"Period,Region,Indicator,Value,Unit\n2026-01,EMEA,Market size,0.1,USD m\n", "m.csv", by=ADMIN)
     view = notes.market_view("EMEA").set_index("period")
     jan = view.loc[dt.date(2026, 1, 1)] if dt.date(2026, 1, 1) in view.index else view.iloc[0]
     assert jan["bookings"] == 400 and jan["market_share"] == pytest.approx(400 / 100_000)
@@ -107,8 +108,8 @@ def test_market_view_share_uses_the_unit(db):
 def test_cli_notes_list(tmp_path):
     db = tmp_path / "n.duckdb"
     env = {**os.environ, "SIGHTLINE_DB": str(db)}
-    code = ("from intel import notes, store; "
-            "notes.add_note(notes.Note('SWOT','Threat','Fabrikam = cheaper','competitor','Fabrikam','high')); "
+    code = ("from intel import notes, store; from intel.access import LOCAL_ADMIN as ADMIN; "
+            "notes.add_note(notes.Note('SWOT','Threat','Fabrikam = cheaper','competitor','Fabrikam','high'), by=ADMIN); "
             "store.close_all()")
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True)
     out = subprocess.run([sys.executable, "-m", "intel", "notes", "list", "--scope", "competitor:Fabrikam",

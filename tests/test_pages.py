@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from intel.access import LOCAL_ADMIN as ADMIN, Actor
 from tests.conftest import FIXTURES, ROOT, rows
 
 TIMEOUT = 60
@@ -116,7 +117,7 @@ def test_alerts_page_tests_a_rule_before_saving(use_demo_db):
 def test_data_page_undo_marks_the_import_undone(db):
     from intel.ingest import import_file
 
-    import_file(FIXTURES / "accounts.csv")
+    import_file(FIXTURES / "accounts.csv", by=ADMIN)
     at = app("pages/data.py")
     at.button(key="data_undo").click().run()
     assert not at.exception, at.exception
@@ -251,7 +252,7 @@ def test_forecast_page_query_string_sets_dimension_week_and_period(use_demo_db):
 def test_forecast_page_without_targets_says_what_to_upload(db):
     from intel.ingest import import_file
 
-    import_file(FIXTURES / "forecast_deals.csv", as_of="2026-06-30")
+    import_file(FIXTURES / "forecast_deals.csv", as_of="2026-06-30", by=ADMIN)
     at = app("pages/forecast.py")
     assert "No targets or forecast calls are loaded" in " ".join(i.value for i in at.info)
     assert any(m.label.startswith("Actual") for m in at.metric)
@@ -263,7 +264,7 @@ def test_pipeline_page_on_three_snapshots_shows_movement_from_the_link(db):
     from intel.ingest import import_file
 
     for day in ("2026-10-05", "2026-10-12", "2026-10-19"):
-        import_file(FIXTURES / f"pipeline-{day}.csv")
+        import_file(FIXTURES / f"pipeline-{day}.csv", by=ADMIN)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
     at.query_params.update({"pl_s0": "2026-10-05", "pl_s1": "2026-10-12", "pl_period": "2026-Q4",
                             "pl_snap": "2026-10-19"})
@@ -280,7 +281,7 @@ def test_pipeline_page_on_three_snapshots_shows_movement_from_the_link(db):
 def test_pipeline_page_with_one_snapshot_says_what_unlocks_movement(db):
     from intel.ingest import import_file
 
-    import_file(FIXTURES / "pipeline-2026-10-05.csv")
+    import_file(FIXTURES / "pipeline-2026-10-05.csv", by=ADMIN)
     at = app("pages/pipeline.py")
     assert "Only one snapshot is loaded" in " ".join(i.value for i in at.info)
 
@@ -307,10 +308,10 @@ def test_strategy_page_adds_a_note_shown_as_text(db):
 def test_strategy_page_edit_conflict_is_refused_with_the_newer_text(db):
     from intel import notes
 
-    note_id = notes.add_note(notes.Note("SWOT", "Strength", "Renewals strong"))
+    note_id = notes.add_note(notes.Note("SWOT", "Strength", "Renewals strong"), by=ADMIN)
     at = app("pages/strategy.py")
     at.selectbox(key="st_pick").set_value(note_id).run()
-    notes.edit_note(note_id, 1, author="alice", text="Renewals at 95%")     # someone else saves first
+    notes.edit_note(note_id, 1, by=Actor("alice", "manager"), text="Renewals at 95%")     # someone else saves first
     at.text_area(key="st_text").set_value("Renewals weak")
     next(b for b in at.button if b.label == "Save note").click().run()
     assert not at.exception, at.exception
@@ -331,7 +332,7 @@ def test_strategy_page_accepts_a_suggestion(use_demo_db):
 def test_a_share_link_opens_its_view_read_only(use_demo_db):
     from intel import share
 
-    token = share.create_link("win-loss", {"region": ["EMEA"], "by": ["competitor"]})
+    token = share.create_link("win-loss", {"region": ["EMEA"], "by": ["competitor"]}, by=ADMIN)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
     at.query_params["share"] = token
     at.run()
@@ -349,7 +350,7 @@ def test_a_share_link_opens_its_view_read_only(use_demo_db):
 def test_a_tampered_share_link_is_refused_with_a_sentence(use_demo_db):
     from intel import share
 
-    token = share.create_link("forecast", {})
+    token = share.create_link("forecast", {}, by=ADMIN)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
     at.query_params["share"] = token[:-3] + "xyz"
     at.run()

@@ -25,6 +25,7 @@ import pytest
 from intel import pipeline
 from intel.filters import Filters
 from intel.ingest import import_file
+from intel.access import LOCAL_ADMIN as ADMIN
 from tests.conftest import FIXTURES
 
 S0, S1, S2 = dt.date(2026, 10, 5), dt.date(2026, 10, 12), dt.date(2026, 10, 19)
@@ -34,8 +35,8 @@ WIDE = Filters(dt.date(2026, 1, 1), dt.date(2026, 12, 31))
 @pytest.fixture
 def snapshots(db):
     for day in (S0, S1, S2):
-        assert import_file(FIXTURES / f"pipeline-{day}.csv").status == "loaded"
-    assert import_file(FIXTURES / "pipeline_targets.csv").status == "loaded"
+        assert import_file(FIXTURES / f"pipeline-{day}.csv", by=ADMIN).status == "loaded"
+    assert import_file(FIXTURES / "pipeline_targets.csv", by=ADMIN).status == "loaded"
     return db
 
 
@@ -119,7 +120,7 @@ def test_coverage_of_the_remaining_target(snapshots):
 
 
 def test_stage_conversion_from_history_with_backward_moves(snapshots):
-    assert import_file(FIXTURES / "stage_history_backward.csv").status == "loaded"
+    assert import_file(FIXTURES / "stage_history_backward.csv", by=ADMIN).status == "loaded"
     conv = pipeline.stage_conversion(WIDE).set_index("stage")
     assert conv["source"].iloc[0] == "stage history"
     assert (conv.loc["Prospecting", "entered"], conv.loc["Prospecting", "moved_on"]) == (3, 2)  # X Z / Y lost
@@ -137,7 +138,7 @@ def test_stage_conversion_from_snapshots_when_no_history(snapshots):
 
 
 def test_one_snapshot_says_a_second_upload_unlocks_movement(db):
-    import_file(FIXTURES / "pipeline-2026-10-05.csv")
+    import_file(FIXTURES / "pipeline-2026-10-05.csv", by=ADMIN)
     with pytest.raises(ValueError, match="second upload unlocks movement"):
         pipeline.movement("2026-Q4", WIDE)
     assert not pipeline.pipeline_by_stage(WIDE).empty

@@ -7,13 +7,14 @@ import re
 from intel import forecast, metrics, notes, report
 from intel.filters import Filters
 from intel.ingest import import_file
+from intel.access import LOCAL_ADMIN as ADMIN
 from tests.conftest import FIXTURES
 
 
 def test_pack_sections_numbers_and_no_network(db):
-    import_file(FIXTURES / "forecast_deals.csv", as_of="2026-06-30")
-    import_file(FIXTURES / "forecast_targets.csv")
-    notes.add_note(notes.Note("SWOT", "Threat", "<img src=x onerror=alert(1)> rival"))
+    import_file(FIXTURES / "forecast_deals.csv", as_of="2026-06-30", by=ADMIN)
+    import_file(FIXTURES / "forecast_targets.csv", by=ADMIN)
+    notes.add_note(notes.Note("SWOT", "Threat", "<img src=x onerror=alert(1)> rival"), by=ADMIN)
     f = Filters(dt.date(2025, 1, 1), dt.date(2026, 3, 31))
     pack = report.qbr_pack("2026-Q1", f)
     for heading in ("Overview", "Forecast vs actual", "Win-loss", "Open alerts", "Strategy notes"):

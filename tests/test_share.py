@@ -6,22 +6,23 @@ import datetime as dt
 import pytest
 
 from intel import share
+from intel.access import LOCAL_ADMIN as ADMIN
 
 
 def test_a_valid_link_reproduces_page_and_state(db):
-    token = share.create_link("win-loss", {"region": ["EMEA"], "by": "competitor", "share": "x"})
+    token = share.create_link("win-loss", {"region": ["EMEA"], "by": "competitor", "share": "x"}, by=ADMIN)
     assert share.open_link(token) == ("win-loss", {"by": ["competitor"], "region": ["EMEA"]})
 
 
 def test_tampered_expired_revoked_and_unknown_links_are_refused(db):
-    token = share.create_link("forecast", {"fc_by": ["owner"]}, expires=dt.datetime(2026, 12, 1))
+    token = share.create_link("forecast", {"fc_by": ["owner"]}, expires=dt.datetime(2026, 12, 1), by=ADMIN)
     link_id, signature = token.split(".")
     with pytest.raises(share.ShareRefused, match="altered"):
         share.open_link(f"{link_id}.{signature[:-2]}AA")
     with pytest.raises(share.ShareRefused, match="expired"):
         share.open_link(token, now=dt.datetime(2026, 12, 2))
     assert share.open_link(token, now=dt.datetime(2026, 11, 30))[0] == "forecast"
-    share.revoke_link(link_id)
+    share.revoke_link(link_id, by=ADMIN)
     with pytest.raises(share.ShareRefused, match="revoked"):
         share.open_link(token, now=dt.datetime(2026, 11, 30))
     with pytest.raises(share.ShareRefused, match="not issued here"):
@@ -30,6 +31,6 @@ def test_tampered_expired_revoked_and_unknown_links_are_refused(db):
 
 def test_a_link_to_a_page_with_edit_controls_cannot_be_made(db):
     with pytest.raises(ValueError, match="cannot be shared"):
-        share.create_link("data", {})
+        share.create_link("data", {}, by=ADMIN)
     with pytest.raises(ValueError, match="cannot be shared"):
-        share.create_link("alerts", {})
+        share.create_link("alerts", {}, by=ADMIN)

@@ -9,6 +9,7 @@ import pytest
 from intel import store
 from intel.ingest import import_file, undo_import
 from intel.ingest import load as load_module
+from intel.access import LOCAL_ADMIN as ADMIN
 from tests.conftest import FIXTURES, rows
 
 SNAPSHOT_1 = b"""Opportunity ID,Opportunity Name,Stage,Amount,Close Date
@@ -33,8 +34,8 @@ def test_migrations_are_applied_once_and_recorded(db):
 
 
 def test_current_view_holds_each_deal_as_of_its_latest_snapshot(db):
-    import_file(SNAPSHOT_1, "s1.csv", as_of="2026-11-01")
-    import_file(SNAPSHOT_2, "s2.csv", as_of="2026-11-08")
+    import_file(SNAPSHOT_1, "s1.csv", as_of="2026-11-01", by=ADMIN)
+    import_file(SNAPSHOT_2, "s2.csv", as_of="2026-11-08", by=ADMIN)
     current = dict(rows("SELECT id, amount FROM opportunities_current"))
     # A from the second snapshot, B only in the first, C only in the second.
     assert current == {"A": Decimal("150.00"), "B": Decimal("200.00"), "C": Decimal("300.00")}
@@ -42,7 +43,7 @@ def test_current_view_holds_each_deal_as_of_its_latest_snapshot(db):
 
 
 def test_an_import_that_fails_half_way_leaves_the_store_exactly_as_it_was(db, monkeypatch):
-    import_file(SNAPSHOT_1, "s1.csv", as_of="2026-11-01")
+    import_file(SNAPSHOT_1, "s1.csv", as_of="2026-11-01", by=ADMIN)
     before = (rows("SELECT * FROM opportunities ORDER BY id"), rows("SELECT id FROM imports"))
 
     def fail_after_insert(*args, **kwargs):  # rows are already inserted when this runs
@@ -50,37 +51,37 @@ def test_an_import_that_fails_half_way_leaves_the_store_exactly_as_it_was(db, mo
 
     monkeypatch.setattr(load_module, "_rejects", fail_after_insert)
     with pytest.raises(RuntimeError):
-        import_file(SNAPSHOT_2, "s2.csv", as_of="2026-11-08")
+        import_file(SNAPSHOT_2, "s2.csv", as_of="2026-11-08", by=ADMIN)
     after = (rows("SELECT * FROM opportunities ORDER BY id"), rows("SELECT id FROM imports"))
     assert after == before
 
 
 def test_undo_restores_the_earlier_state_and_keeps_the_record(db):
-    import_file(SNAPSHOT_1, "s1.csv", as_of="2026-11-01")
+    import_file(SNAPSHOT_1, "s1.csv", as_of="2026-11-01", by=ADMIN)
     state_after_first = rows("SELECT * FROM opportunities_current ORDER BY id")
-    second = import_file(SNAPSHOT_2, "s2.csv", as_of="2026-11-08")
+    second = import_file(SNAPSHOT_2, "s2.csv", as_of="2026-11-08", by=ADMIN)
     assert rows("SELECT * FROM opportunities_current ORDER BY id") != state_after_first
-    message = undo_import(second.import_id)
+    message = undo_import(second.import_id, by=ADMIN)
     assert "undone" in message
     assert rows("SELECT * FROM opportunities_current ORDER BY id") == state_after_first
     assert rows("SELECT id, undone_at IS NOT NULL FROM imports ORDER BY id") == [
         (1, False), (second.import_id, True)]
     with pytest.raises(ValueError, match="already undone"):
-        undo_import(second.import_id)
+        undo_import(second.import_id, by=ADMIN)
     # an undone file can be imported again
-    assert import_file(SNAPSHOT_2, "s2.csv", as_of="2026-11-08").status == "loaded"
+    assert import_file(SNAPSHOT_2, "s2.csv", as_of="2026-11-08", by=ADMIN).status == "loaded"
 
 
 def test_undo_of_targets_removes_only_that_import(db):
-    first = import_file(FIXTURES / "targets_quarterly.csv")
-    import_file(FIXTURES / "market_indicators.csv")
-    undo_import(first.import_id)
+    first = import_file(FIXTURES / "targets_quarterly.csv", by=ADMIN)
+    import_file(FIXTURES / "market_indicators.csv", by=ADMIN)
+    undo_import(first.import_id, by=ADMIN)
     assert rows("SELECT count(*) FROM targets_forecasts") == [(0,)]
     assert rows("SELECT count(*) FROM market") == [(3,)]
 
 
 def test_threads_read_through_their_own_cursors(db):
-    import_file(SNAPSHOT_1, "s1.csv", as_of="2026-11-01")
+    import_file(SNAPSHOT_1, "s1.csv", as_of="2026-11-01", by=ADMIN)
     results, errors = [], []
 
     def read():
@@ -106,10 +107,10 @@ def test_store_path_comes_from_the_environment(db):
 def test_amounts_convert_to_the_reporting_currency_only_where_a_rate_is_known(db):
     from intel.holdings import currency_coverage
 
-    import_file(FIXTURES / "salesforce_report.csv")    # 3 USD deals, 1 EUR deal of 500.00
+    import_file(FIXTURES / "salesforce_report.csv", by=ADMIN)    # 3 USD deals, 1 EUR deal of 500.00
     coverage = currency_coverage().set_index("currency")
     assert coverage.loc["EUR", "converted"] == False  # noqa: E712 - numpy bool
     assert rows("SELECT amount_reporting FROM deals WHERE currency = 'EUR'") == [(None,)]
-    import_file(FIXTURES / "fx_rates.csv")             # EUR 1.08
+    import_file(FIXTURES / "fx_rates.csv", by=ADMIN)             # EUR 1.08
     assert rows("SELECT amount_reporting FROM deals WHERE currency = 'EUR'") == [(Decimal("540.00"),)]
     assert rows("SELECT amount_reporting FROM deals WHERE id = '0065g00000AAA02'") == [(Decimal("1234.50"),)]

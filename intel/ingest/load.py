@@ -8,7 +8,6 @@ exactly what it was.
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import json
 import re
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from typing import Callable
 import pandas as pd
 
 from intel import config, store
+from intel.access import Actor, require
 from intel.ingest import mapping as mapping_mod
 from intel.ingest import normalise as norm
 from intel.ingest.read import ImportRefused, SourceFile, load_raw, open_source
@@ -92,12 +92,14 @@ def import_file(source: str | Path | bytes, name: str | None = None, *, kind: st
                 mapping: dict[str, str] | None = None, as_of: dt.date | str | None = None,
                 dry_run: bool = False, allow_duplicate: bool = False,
                 progress: Progress | None = None, db: str | Path | None = None,
-                imported_by: str | None = None, preview_rows: int = 20) -> ImportResult:
-    """Load one file; on dry_run, do everything but keep nothing (the Data page's preview).
+                by: Actor, preview_rows: int = 20) -> ImportResult:
+    """Load one file as `by` (an analyst or above); on dry_run, do everything but keep nothing
+    (the Data page's preview).
 
     Returns what happened in the user's words: rows loaded and rejected, the mapping used,
     warnings about what the pages will not be able to show, and the rejected rows.
     """
+    require(by, "import data")
     report = progress or (lambda fraction, text: None)
     name = name or (Path(source).name if not isinstance(source, (bytes, bytearray)) else "upload.csv")
     report(0.02, f"Reading {name}")
@@ -107,18 +109,11 @@ def import_file(source: str | Path | bytes, name: str | None = None, *, kind: st
         return ImportResult(name, "refused", str(refusal))
     try:
         return _import(src, kind, mapping, as_of, dry_run, allow_duplicate, report, db,
-                       imported_by or _who(), preview_rows)
+                       by.name, preview_rows)
     except ImportRefused as refusal:
         return ImportResult(name, "refused", str(refusal), headers=src.headers)
     finally:
         src.close()
-
-
-def _who() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # no login name in some containers
-        return "local"
 
 
 def _import(src: SourceFile, kind, chosen, as_of, dry_run, allow_duplicate, report, db,
@@ -461,8 +456,10 @@ def _rejects(cur, src: SourceFile, raw, reason_sql: str) -> pd.DataFrame:
     return df
 
 
-def undo_import(import_id: int, db: str | Path | None = None) -> str:
-    """Remove an import's rows; the import stays in the history, marked undone."""
+def undo_import(import_id: int, db: str | Path | None = None, *, by: Actor) -> str:
+    """Remove an import's rows (as `by`, an analyst or above); the import stays in the
+    history, marked undone."""
+    require(by, "import data")
     with store.transaction(db) as cur:
         row = cur.execute("SELECT kind, file_name, undone_at FROM imports WHERE id = $i",
                           {"i": import_id}).fetchone()
