@@ -11,7 +11,8 @@ db_path()  # open (and migrate) the store once per process
 OVERVIEW = st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True)
 FORECAST = st.Page("pages/forecast.py", title="Forecast vs actual", icon=":material/query_stats:",
                    url_path="forecast")
-WIN_LOSS = st.Page("pages/win_loss.py", title="Win-loss", icon=":material/trophy:", url_path="win-loss")
+# page files are named as their address: a fresh server's first request finds them (multipage v1)
+WIN_LOSS = st.Page("pages/win-loss.py", title="Win-loss", icon=":material/trophy:", url_path="win-loss")
 PIPELINE = st.Page("pages/pipeline.py", title="Pipeline", icon=":material/filter_alt:", url_path="pipeline")
 STRATEGY = st.Page("pages/strategy.py", title="Strategy notes", icon=":material/lightbulb:",
                    url_path="strategy")
@@ -23,6 +24,10 @@ FILTERED = {OVERVIEW.url_path, FORECAST.url_path, WIN_LOSS.url_path, PIPELINE.ur
 
 shared_path, read_only = shared_view()
 by = sign_in_gate(read_only)
+if by is None:   # the sign-in screen: pages registered (so the address asked for resolves), none shown
+    st.navigation([OVERVIEW, FORECAST, WIN_LOSS, PIPELINE, STRATEGY, ALERTS, DATA, SHARING, USERS],
+                  position="hidden")
+    st.stop()
 if read_only:   # a shared link: that page alone, its state fixed by the link, nothing to edit
     shared = next(p for p in (OVERVIEW, FORECAST, WIN_LOSS, PIPELINE) if p.url_path == shared_path)
     # the default page must be registered for paths to resolve; any page but the shared one leads back

@@ -1,6 +1,6 @@
 """Who may do what: four roles, each with the rights of the one before it.
 
-viewer reads; analyst also imports and undoes data; manager also writes notes, handles
+viewer reads; analyst also imports and undoes data (which re-checks the alert rules); manager also writes notes, handles
 alerts and rules, and shares links; admin also manages users and settings. Every function
 in intel that changes the store takes the acting user (`by`) and calls `require` first, so a
 page that forgets to hide a button still cannot change anything it should not.
@@ -20,7 +20,6 @@ ACTIONS = {
     "edit alert rules": "manager",
     "share views": "manager",        # create and revoke read-only links
     "manage users": "admin",
-    "change settings": "admin",
 }
 
 

@@ -87,8 +87,9 @@ def load_secrets() -> None:
 
 
 def sign_in_gate(read_only: bool):
-    """Who is using the app, by the configured sign-in mode; until someone is signed in the run
-    stops at the sign-in form. A share link's visitor is a viewer without signing in."""
+    """Who is using the app, by the configured sign-in mode; None while the sign-in screen is
+    shown (the caller then shows nothing else). A share link's visitor is a viewer without
+    signing in."""
     from intel import config, users
     from intel.access import LOCAL_ADMIN, SHARED_VIEWER
 
@@ -102,10 +103,14 @@ def sign_in_gate(read_only: bool):
         by = users.user_actor(name, db_path()) if name else None
         if by is None:   # never signed in, or disabled since
             st.session_state.pop("sl_user", None)
+            st.session_state.pop("sl_actor", None)
             _password_form()
-            st.stop()
+            return None
     else:
         by = _oidc_user()
+        if by is None:
+            st.session_state.pop("sl_actor", None)
+            return None
     st.session_state["sl_actor"] = by
     if mode != "none" and not read_only:
         with st.sidebar:
@@ -144,21 +149,24 @@ def _password_form() -> None:
 def _oidc_user():
     from intel import users
 
-    if "auth" not in st.secrets:
+    try:
+        configured = "auth" in st.secrets
+    except Exception:   # no secrets file at all
+        configured = False
+    if not configured:
         st.error("Sign-in is set to oidc, but .streamlit/secrets.toml has no [auth] section "
                  "(redirect_uri, cookie_secret, client_id, client_secret, server_metadata_url). "
                  "See the README.")
-        st.stop()
+        return None
     if not st.user.is_logged_in:
         st.title("Sign in to Sightline")
         st.button("Sign in with your company account", type="primary", on_click=st.login, key="sl_login")
-        st.stop()
+        return None
     by = users.actor_for_email(st.user.get("email") or "", db_path())
     if by is None:
         say("error", f"{st.user.get('email') or 'This account'} is not let in to Sightline: "
                      "ask an admin to add you.")
         st.button("Sign out", on_click=st.logout, key="sl_logout_refused")
-        st.stop()
     return by
 
 

@@ -66,7 +66,7 @@ if periods:
                            f"qbr-{focus}.html", "text/html", key="ov_pack_dl")
     links = st.columns(4)
     links[0].page_link("pages/forecast.py", label="Forecast vs actual", icon=":material/query_stats:")
-    links[1].page_link("pages/win_loss.py", label="Win-loss", icon=":material/trophy:")
+    links[1].page_link("pages/win-loss.py", label="Win-loss", icon=":material/trophy:")
     links[2].page_link("pages/pipeline.py", label="Pipeline", icon=":material/filter_alt:")
     links[3].page_link("pages/alerts.py", label="Alerts", icon=":material/notifications:")
 

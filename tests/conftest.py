@@ -22,6 +22,22 @@ from intel import store  # noqa: E402
 from intel.access import LOCAL_ADMIN as ADMIN  # noqa: E402
 
 
+@pytest.fixture(scope="session", autouse=True)
+def apptest_runs_app_py():
+    """AppTest forgets before every run that st.navigation turned multipage v1 off, and then runs a
+    page file alone when the last page's hash matches one under pages/ (skipping app.py: no
+    sign-in, no filter bar). A server remembers it for the process; make AppTest do the same."""
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.runtime.scriptrunner import script_runner
+
+    class NavigationOnly(PagesManager):
+        uses_pages_directory = False
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(script_runner, "PagesManager", NavigationOnly)
+        yield
+
+
 @pytest.fixture
 def db(tmp_path, monkeypatch):
     """A fresh store file for this test (SIGHTLINE_DB points at it)."""
@@ -80,19 +96,17 @@ def browser_type_launch_args(browser_type_launch_args):
                      "--disable-component-update", "--disable-sync"]}
 
 
-@pytest.fixture(scope="module")
-def app_server(tmp_path_factory, demo_db):
-    """`streamlit run app.py` on a free port, on a private copy of the demo store."""
-    path = tmp_path_factory.mktemp("app") / "app.duckdb"
+def serve_app(path: Path, **env: str):
+    """`streamlit run app.py` on a free port over the store at `path` (with extra SIGHTLINE_*
+    settings); yields its URL, stops it afterwards."""
     store.close_all()
-    shutil.copy(demo_db, path)
     port = _free_port()
-    env = {**os.environ, "SIGHTLINE_DB": str(path)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
          "--server.address", "127.0.0.1", "--server.port", str(port),
          "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        cwd=ROOT, env={**os.environ, "SIGHTLINE_DB": str(path), **env},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -104,9 +118,20 @@ def app_server(tmp_path_factory, demo_db):
     else:
         proc.kill()
         raise RuntimeError("the app did not start: " + proc.stdout.read().decode(errors="replace"))
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def app_server(tmp_path_factory, demo_db):
+    """The app (sign-in mode none) on a private copy of the demo store."""
+    path = tmp_path_factory.mktemp("app") / "app.duckdb"
+    store.close_all()
+    shutil.copy(demo_db, path)
+    yield from serve_app(path)
 
 
 @pytest.fixture

@@ -85,6 +85,21 @@ def test_evaluation_dedupes_a_standing_condition(segments):
     assert alerts.history(alert_id)["action"].tolist() == ["fired"]
 
 
+def test_an_import_checks_the_rules_so_a_viewer_sees_the_alert(db):
+    from intel.access import Actor
+    from intel.ingest import undo_import
+
+    only(win_rate_rule())                      # the rule stands before the data arrives
+    analyst = Actor("ana", "analyst")
+    loaded = import_file(fixture_csv(), "winrates.csv", as_of="2026-05-01", by=analyst)
+    assert loaded.status == "loaded" and not [w for w in loaded.warnings if "alert" in w]
+    assert rows("SELECT member, status, still_firing FROM alerts") == [("Three", "open", True)]
+    assert rows("SELECT action, by_user FROM alert_actions") == [("fired", "ana")]
+    assert alerts.open_alerts()["member"].tolist() == ["Three"]     # what any role reads
+    undo_import(loaded.import_id, by=analyst)  # the data behind it is gone: no longer firing
+    assert rows("SELECT still_firing FROM alerts") == [(False,)]
+
+
 def test_snooze_expires_and_resolved_decisions_are_not_asked_again(segments):
     only(win_rate_rule())
     alerts.evaluate(today=dt.date(2026, 5, 2), by=ADMIN)

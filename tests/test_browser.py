@@ -2,16 +2,25 @@
 from __future__ import annotations
 
 import re
+import shutil
 
+import pytest
 from playwright.sync_api import Page, expect
 
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, serve_app
+
+PASSWORD = "correct horse battery"
 
 UPLOAD_NAME = "hubspot-crm-exports-all-deals-2026-11-15.csv"
 
 
 def no_exception(page: Page) -> None:
     expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
+def settled(page: Page) -> None:
+    """Wait until the run has drawn everything (no placeholder left) before a screenshot."""
+    expect(page.get_by_test_id("stSkeleton")).to_have_count(0, timeout=30_000)
 
 
 def test_forecast_page_first_request_and_screenshot(page: Page, app_server, artifacts):
@@ -132,11 +141,12 @@ def test_a_share_link_in_a_fresh_context(browser, app_server, artifacts):
     page.get_by_role("button", name="Create a read-only link").click()
     link = page.locator("code").filter(has_text="share=").first
     expect(link).to_be_visible(timeout=30_000)
-    path = link.text_content().strip()
+    url = link.text_content().strip()
+    assert url.startswith(app_server + "/forecast?share=")     # the whole address, ready to send
     context.close()
     fresh = browser.new_context(viewport={"width": 1400, "height": 1800})
     viewer = fresh.new_page()
-    viewer.goto(app_server + path)
+    viewer.goto(url)
     expect(viewer.get_by_text("Shared view (read-only)")).to_be_visible(timeout=30_000)
     expect(viewer.get_by_role("heading", name="Forecast vs actual")).to_be_visible()
     expect(viewer.get_by_text("Data", exact=True)).to_have_count(0)
@@ -144,3 +154,98 @@ def test_a_share_link_in_a_fresh_context(browser, app_server, artifacts):
     no_exception(viewer)
     viewer.screenshot(path=artifacts / "shared-view.png", full_page=True)
     fresh.close()
+
+
+def test_sharing_page_lists_and_revokes_a_link(browser, app_server, artifacts):
+    context = browser.new_context(viewport={"width": 1400, "height": 1800})
+    page = context.new_page()
+    page.goto(app_server + "/pipeline")
+    page.get_by_text("Share this view").click()
+    page.get_by_role("button", name="Create a read-only link").click()
+    expect(page.locator("code").filter(has_text="share=").first).to_be_visible(timeout=30_000)
+    page.get_by_role("link", name="Sharing").click()
+    expect(page.get_by_role("heading", name="Sharing")).to_be_visible(timeout=30_000)
+    url = page.locator("[data-testid='stMain'] code").filter(has_text="share=").first.text_content().strip()
+    page.screenshot(path=artifacts / "sharing.png", full_page=True)
+    page.get_by_role("button", name="Revoke this link").click()
+    expect(page.get_by_text("now opens a refusal")).to_be_visible(timeout=30_000)
+    no_exception(page)
+    context.close()
+    fresh = browser.new_context()
+    viewer = fresh.new_page()
+    viewer.goto(url)
+    expect(viewer.get_by_text("This link was revoked")).to_be_visible(timeout=30_000)
+    expect(viewer.locator(".js-plotly-plot")).to_have_count(0)
+    viewer.screenshot(path=artifacts / "revoked-link.png")
+    fresh.close()
+
+
+def test_users_page_renders_for_the_local_admin(page: Page, app_server, artifacts):
+    page.goto(app_server + "/users")
+    expect(page.get_by_role("heading", name="Add a user")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("Sign-in is off")).to_be_visible()
+    expect(page.get_by_test_id("stDataFrame")).to_have_count(2, timeout=30_000)
+    settled(page)
+    no_exception(page)
+    page.screenshot(path=artifacts / "users.png", full_page=True)
+
+
+@pytest.fixture(scope="module")
+def password_server(tmp_path_factory, demo_db):
+    """The app with sign-in mode password, one manager and one viewer."""
+    from intel import store, users
+    from intel.access import Actor
+
+    path = tmp_path_factory.mktemp("signin") / "app.duckdb"
+    store.close_all()
+    shutil.copy(demo_db, path)
+    users.add_user("dana", "manager", PASSWORD, db=path, by=Actor("setup", "admin"))
+    users.add_user("vic", "viewer", PASSWORD, db=path, by=Actor("setup", "admin"))
+    yield from serve_app(path, SIGHTLINE_AUTH="password")
+
+
+def _sign_in(page: Page, url: str, name: str, password: str) -> None:
+    page.goto(url)
+    page.get_by_label("User name").fill(name)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_sign_in_wrong_then_right_in_the_browser(browser, password_server, artifacts):
+    context = browser.new_context(viewport={"width": 1400, "height": 1800})
+    page = context.new_page()
+    _sign_in(page, password_server + "/win-loss", "dana", "not the password")
+    expect(page.get_by_text("Wrong user name or password.")).to_be_visible(timeout=30_000)
+    expect(page.get_by_label("Password", exact=True)).to_have_value("")      # the form does not keep it
+    page.screenshot(path=artifacts / "sign-in-refused.png")
+    page.get_by_label("User name").fill("dana")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Win-loss")).to_be_visible(timeout=30_000)   # the page asked for
+    expect(page.get_by_text("Signed in as dana (manager)")).to_be_visible()
+    expect(page.get_by_role("link", name="Sharing")).to_be_visible()
+    expect(page.get_by_role("link", name="Users")).to_have_count(0)
+    settled(page)
+    no_exception(page)
+    page.screenshot(path=artifacts / "signed-in-manager.png", full_page=True)
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("heading", name="Sign in to Sightline")).to_be_visible(timeout=30_000)
+    context.close()
+
+
+def test_a_viewer_signed_in_sees_no_data_page(browser, password_server, artifacts):
+    context = browser.new_context(viewport={"width": 1400, "height": 1800})
+    page = context.new_page()
+    _sign_in(page, password_server, "vic", PASSWORD)
+    expect(page.get_by_text("Signed in as vic (viewer)")).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("link", name="Data")).to_have_count(0)
+    expect(page.get_by_test_id("stMetric").first).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("heading", name=re.compile(r"Open alerts \([1-9]"))).to_be_visible()  # checked at import
+    settled(page)
+    page.screenshot(path=artifacts / "signed-in-viewer.png", full_page=True)
+    page.goto(password_server + "/data")                        # typed by hand: a new session
+    expect(page.get_by_role("heading", name="Sign in to Sightline")).to_be_visible(timeout=30_000)
+    _sign_in(page, password_server + "/data", "vic", PASSWORD)
+    expect(page.get_by_text("Signed in as vic (viewer)")).to_be_visible(timeout=30_000)
+    expect(page.locator("[data-testid='stFileUploader']")).to_have_count(0)
+    context.close()

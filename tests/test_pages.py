@@ -147,7 +147,7 @@ def test_win_loss_page_applies_filters_from_the_query_string(use_demo_db):
                        "nd": "True", "grain": "quarter"}.items():
         at.query_params[key] = value
     at.run()
-    at.switch_page("pages/win_loss.py").run()
+    at.switch_page("pages/win-loss.py").run()
     assert not at.exception, at.exception
     expected = metrics.win_rate_by("competitor", Filters(dt.date(2026, 1, 1), dt.date(2026, 6, 30),
                                                          region=("EMEA",)), exclude_no_decision=True)
@@ -170,21 +170,21 @@ def test_win_loss_page_notes_unknown_query_values_and_carries_on(use_demo_db):
     assert not at.exception, at.exception
     notes = " ".join(i.value for i in at.info)
     assert "Atlantis" in notes and "last tuesday" in notes
-    at.switch_page("pages/win_loss.py").run()
+    at.switch_page("pages/win-loss.py").run()
     assert not at.exception, at.exception
     assert "horoscope" in " ".join(i.value for i in at.info)
     assert any(m.label == "Win rate" for m in at.metric)
 
 
 def test_win_loss_page_shows_the_planted_signals(use_demo_db):
-    at = app("pages/win_loss.py")
+    at = app("pages/win-loss.py")
     warnings = " ".join(w.value for w in at.warning)
     assert "SMB" in warnings and "20%" in warnings
     assert any("Fabrikam" in i.value for i in at.info)
 
 
 def test_win_loss_switch_changes_the_numbers(use_demo_db):
-    at = app("pages/win_loss.py")
+    at = app("pages/win-loss.py")
     before = {m.label: m.value for m in at.metric}["Deals closed"]
     at.toggle(key="url_nd").set_value(True).run()
     assert not at.exception, at.exception
@@ -193,7 +193,7 @@ def test_win_loss_switch_changes_the_numbers(use_demo_db):
 
 
 def test_win_loss_row_click_drills_to_the_deals(use_demo_db):
-    at = app("pages/win_loss.py")
+    at = app("pages/win-loss.py")
     by = at.dataframe[0].value
     first = by["member"].iloc[0]
     at.session_state["wl_by_table"] = {"selection": {"rows": [0], "columns": []}}
@@ -205,7 +205,7 @@ def test_win_loss_row_click_drills_to_the_deals(use_demo_db):
 
 
 def test_filter_bar_writes_the_url_and_narrows_the_page(use_demo_db):
-    at = app("pages/win_loss.py")
+    at = app("pages/win-loss.py")
     before = {m.label: m.value for m in at.metric}["Deals closed"]
     at.multiselect(key="flt_region").set_value(["APAC"]).run()
     assert not at.exception, at.exception

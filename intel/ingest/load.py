@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,8 @@ import pandas as pd
 
 from intel import config, store
 from intel.access import Actor, require
+
+log = logging.getLogger(__name__)
 from intel.ingest import mapping as mapping_mod
 from intel.ingest import normalise as norm
 from intel.ingest.read import ImportRefused, SourceFile, load_raw, open_source
@@ -92,9 +95,10 @@ def import_file(source: str | Path | bytes, name: str | None = None, *, kind: st
                 mapping: dict[str, str] | None = None, as_of: dt.date | str | None = None,
                 dry_run: bool = False, allow_duplicate: bool = False,
                 progress: Progress | None = None, db: str | Path | None = None,
-                by: Actor, preview_rows: int = 20) -> ImportResult:
+                by: Actor, preview_rows: int = 20, check_alerts: bool = True) -> ImportResult:
     """Load one file as `by` (an analyst or above); on dry_run, do everything but keep nothing
-    (the Data page's preview).
+    (the Data page's preview). With check_alerts, the alert rules are evaluated on the new data,
+    so everyone, viewers included, sees the alerts it raises.
 
     Returns what happened in the user's words: rows loaded and rejected, the mapping used,
     warnings about what the pages will not be able to show, and the rejected rows.
@@ -108,12 +112,30 @@ def import_file(source: str | Path | bytes, name: str | None = None, *, kind: st
     except ImportRefused as refusal:
         return ImportResult(name, "refused", str(refusal))
     try:
-        return _import(src, kind, mapping, as_of, dry_run, allow_duplicate, report, db,
-                       by.name, preview_rows)
+        result = _import(src, kind, mapping, as_of, dry_run, allow_duplicate, report, db,
+                         by.name, preview_rows)
     except ImportRefused as refusal:
         return ImportResult(name, "refused", str(refusal), headers=src.headers)
     finally:
         src.close()
+    if result.status == "loaded" and check_alerts:
+        report(0.97, "Checking the alert rules")
+        result.warnings.extend(check_alert_rules(db, by))
+    return result
+
+
+def check_alert_rules(db, by: Actor) -> list[str]:
+    """Evaluate the alert rules after the data changed; what went wrong, in words (the data
+    change itself stands either way)."""
+    from intel import alerts   # alerts read the metrics, which read what ingest loads
+
+    try:
+        alerts.evaluate(db, by=by)
+    except Exception as err:   # noqa: BLE001 - the import is committed; say why alerts lag
+        log.exception("alert evaluation after a data change failed")
+        return [f"The alert rules could not be checked on this data ({err}); open the Alerts page "
+                "to check them again."]
+    return []
 
 
 def _import(src: SourceFile, kind, chosen, as_of, dry_run, allow_duplicate, report, db,
@@ -456,9 +478,9 @@ def _rejects(cur, src: SourceFile, raw, reason_sql: str) -> pd.DataFrame:
     return df
 
 
-def undo_import(import_id: int, db: str | Path | None = None, *, by: Actor) -> str:
+def undo_import(import_id: int, db: str | Path | None = None, *, by: Actor, check_alerts: bool = True) -> str:
     """Remove an import's rows (as `by`, an analyst or above); the import stays in the
-    history, marked undone."""
+    history, marked undone. With check_alerts, the alert rules are evaluated again."""
     require(by, "import data")
     with store.transaction(db) as cur:
         row = cur.execute("SELECT kind, file_name, undone_at FROM imports WHERE id = $i",
@@ -473,4 +495,5 @@ def undo_import(import_id: int, db: str | Path | None = None, *, by: Actor) -> s
         cur.execute(f"DELETE FROM {kind} WHERE import_id = $i", {"i": import_id})
         cur.execute("UPDATE imports SET undone_at = now()::TIMESTAMP WHERE id = $i", {"i": import_id})
     store.bump(db)
-    return f"Import #{import_id} ({file_name}) undone: its rows were removed."
+    problems = check_alert_rules(db, by) if check_alerts else []
+    return " ".join([f"Import #{import_id} ({file_name}) undone: its rows were removed."] + problems)
