@@ -1,7 +1,8 @@
 """Who may do what: four roles, each with the rights of the one before it.
 
-viewer reads; analyst also imports and undoes data (which re-checks the alert rules); manager also writes notes, handles
-alerts and rules, and shares links; admin also manages users and settings. Every function
+viewer reads; analyst also imports and undoes data (which re-checks the alert rules);
+manager also writes notes, handles alerts and rules, and shares links; admin also manages
+users (settings come from the environment, see config.py). Every function
 in intel that changes the store takes the acting user (`by`) and calls `require` first, so a
 page that forgets to hide a button still cannot change anything it should not.
 """
