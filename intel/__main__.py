@@ -194,7 +194,11 @@ def cmd_report(args) -> int:
     end = dt.date(months // 12, months % 12 + 1, 1) - dt.timedelta(days=1)
     filters = Filters(earliest, end, region=tuple(args.region), segment=tuple(args.segment),
                       owner=tuple(args.owner), product=tuple(args.product))
-    Path(args.out).write_text(report.qbr_pack(args.period, filters), encoding="utf-8")
+    out = Path(args.out)
+    if out.suffix.lower() == ".pdf":
+        out.write_bytes(report.qbr_pack_pdf(args.period, filters))
+    else:
+        out.write_text(report.qbr_pack(args.period, filters), encoding="utf-8")
     print(f"QBR pack for {args.period} written to {args.out}")
     return 0
 
@@ -306,7 +310,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--format", choices=["csv", "json", "md"], default="csv")
     p.set_defaults(func=cmd_notes)
 
-    p = sub.add_parser("report", help="write the QBR pack: one self-contained HTML file")
+    p = sub.add_parser("report", help="write the QBR pack: one self-contained HTML file (or a PDF when --out "
+                                      "ends in .pdf)")
     p.add_argument("--period", required=True, help="2026-Q3 or 2026-09")
     p.add_argument("--out", required=True)
     for dim in ("region", "segment", "owner", "product"):

@@ -19,24 +19,128 @@ from intel.filters import Filters
 pio.defaults.mathjax = None   # no CDN reach
 
 
-def _table(df: pd.DataFrame, columns: dict[str, str], formats: dict[str, str] | None = None) -> str:
-    formats = formats or {}
-    head = "".join(f"<th>{html.escape(label)}</th>" for label in columns.values())
-    body = []
-    for row in df.to_dict("records"):
-        cells = []
-        for col in columns:
-            value = row.get(col)
-            if value is None or (isinstance(value, float) and value != value):
-                text = "—"
-            elif col in formats:
-                text = formats[col].format(value)
-            else:
-                text = str(value)
-            cells.append(f"<td>{html.escape(text)}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+# ---- the content, once: a list of blocks both renderers (HTML, PDF) draw ----
 
+def _cell(value, fmt: str | None) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return "—"
+    return fmt.format(value) if fmt else str(value)
+
+
+def _table(df: pd.DataFrame, columns: dict[str, str], formats: dict[str, str] | None = None) -> tuple:
+    """("table", header labels, rows of formatted cell texts)."""
+    formats = formats or {}
+    body = [[_cell(row.get(col), formats.get(col)) for col in columns] for row in df.to_dict("records")]
+    return ("table", list(columns.values()), body)
+
+
+def qbr_blocks(period: str, filters: Filters, db=None) -> list[tuple]:
+    """The pack's content for a quarter or month (`2026-Q3`, `2026-09`) within the filters' scope:
+    ("h2"|"h3"|"p", text), ("kpis", [(label, value)]), ("table", header, rows), ("chart", figure,
+    title), ("alert", severity, summary, questions, actions), ("board", framework, {category: [lines]})."""
+    start, grain = forecast.parse_period(period)
+    before = forecast.previous_period(period)
+    wide = filters.with_(date_from=min(filters.date_from, forecast.parse_period(before)[0]))
+    blocks: list[tuple] = []
+
+    totals = forecast.forecast_vs_actual("total", wide, grain, db=db).set_index("period")
+    trend = metrics.win_rate_trend(wide, grain, db=db).set_index("period")
+    kpis = []
+    if period in totals.index:
+        r = totals.loc[period]
+        kpis += [("Bookings", f"{r['actual']:,.0f}"), ("Target", "—" if r["target"] != r["target"] else f"{r['target']:,.0f}"),
+                 ("Attainment", "—" if r["attainment"] != r["attainment"] else f"{r['attainment']:.1%}"),
+                 ("Forecast (commit)", "—" if r["forecast"] != r["forecast"] else f"{r['forecast']:,.0f}")]
+    if period in trend.index and trend.loc[period]["closed"]:
+        kpis.append(("Win rate", f"{trend.loc[period]['win_rate']:.1%}"))
+    blocks += [("h2", "Overview"), ("kpis", kpis)]
+
+    # forecast vs actual
+    f_all = forecast.forecast_vs_actual("total", filters, grain, db=db)
+    chart = go.Figure([go.Bar(x=f_all["period"], y=f_all["actual"], name="Actual"),
+                       go.Scatter(x=f_all["period"], y=f_all["target"], name="Target", mode="lines+markers"),
+                       go.Scatter(x=f_all["period"], y=f_all["forecast"], name="Forecast (commit)", mode="lines+markers")])
+    by_region = forecast.forecast_vs_actual("region", wide, grain, db=db)
+    by_region = by_region[by_region["period"] == period]
+    accuracy = forecast.forecast_accuracy("owner", filters, "month", db=db)
+    flagged = accuracy[accuracy["verdict"] != "on target"]
+    blocks += [("h2", "Forecast vs actual"), ("chart", chart, "Target, forecast and actual by period"),
+               ("h3", f"Variance by region, {period}"),
+               _table(by_region, {"member": "Region", "target": "Target", "forecast": "Forecast", "actual": "Actual",
+                                      "variance": "Variance", "variance_pct": "Variance %", "attainment": "Attainment"},
+                          {"target": "{:,.0f}", "forecast": "{:,.0f}", "actual": "{:,.0f}", "variance": "{:+,.0f}",
+                           "variance_pct": "{:+.1%}", "attainment": "{:.1%}"}),
+               ("h3", "Over-calling and sandbagging owners"),
+               _table(flagged, {"member": "Owner", "periods": "Periods", "bias": "Bias", "wape": "WAPE",
+                                "verdict": "Verdict"}, {"bias": "{:+.1%}", "wape": "{:.1%}"})]
+
+    # win-loss
+    wl = metrics.win_rate_trend(filters, "month", db=db)
+    chart = go.Figure(go.Scatter(x=wl["period"], y=wl["win_rate"], mode="lines+markers", name="Win rate"))
+    chart.update_yaxes(tickformat=".0%")
+    by_segment = metrics.win_rate_by("segment", filters, db=db)
+    reasons = metrics.loss_reasons(filters, db=db)
+    h2h = metrics.head_to_head(filters, db=db)
+    blocks += [("h2", "Win-loss"), ("chart", chart, "Win rate by month"),
+               ("h3", "By segment"), _table(by_segment, {"member": "Segment", "won": "Won", "lost": "Lost",
+                                                              "win_rate": "Win rate", "small_sample": "Small sample"},
+                                                 {"win_rate": "{:.1%}"}),
+               ("h3", "Why we lose"), _table(reasons, {"reason": "Reason", "losses": "Losses",
+                                                             "share": "Share", "cumulative_share": "Cumulative"},
+                                                   {"share": "{:.1%}", "cumulative_share": "{:.1%}"}),
+               ("h3", "Competitors"), _table(h2h, {"competitor": "Competitor", "won": "Won", "lost": "Lost",
+                                                         "win_rate": "Head-to-head win rate",
+                                                         "presence_in_losses": "Share of our losses"},
+                                                   {"win_rate": "{:.1%}", "presence_in_losses": "{:.1%}"})]
+
+    # pipeline and movement
+    if pipeline.snapshots(db):
+        stages = pipeline.pipeline_by_stage(filters, db=db)
+        cov = pipeline.coverage(filters, "quarter", db=db)
+        blocks += [("h2", "Pipeline"), _table(stages, {"stage": "Stage", "deals": "Deals", "amount": "Amount",
+                                                          "weighted": "Weighted"},
+                                                 {"amount": "{:,.0f}", "weighted": "{:,.0f}"}),
+                   ("h3", "Coverage"), _table(cov, {"period": "Period", "pipeline": "Pipeline", "remaining": "Remaining target",
+                                                        "coverage": "Coverage", "coverage_needed": "Needed"},
+                                                  {"pipeline": "{:,.0f}", "remaining": "{:,.0f}", "coverage": "{:.2f}×",
+                                                   "coverage_needed": "{:.2f}×"})]
+        if len(pipeline.snapshots(db)) > 1:
+            current = pipeline.current_period("quarter", db)
+            moved = pipeline.movement(current, filters, db=db)
+            steps = moved[moved["category"] != "created_and_closed"]
+            chart = go.Figure(go.Waterfall(x=steps["category"], y=(steps["amount"] * steps["sign"]).tolist(),
+                                           measure=["absolute"] + ["relative"] * 7 + ["total"]))
+            blocks.append(("chart", chart, f"What moved in {current}: {moved.attrs['s0']} → {moved.attrs['s1']}"))
+
+    # alerts
+    open_now = alerts.open_alerts(db)
+    rules = {r.id: r for r in alerts.list_rules(db)}
+    blocks.append(("h2", f"Open alerts ({len(open_now)})"))
+    for row in open_now.to_dict("records"):
+        text = alerts.prompt(row, rules[row["rule_id"]])
+        blocks.append(("alert", row["severity"].upper(), text["summary"], text["questions"], text["actions"]))
+    if open_now.empty:
+        blocks.append(("p", "None."))
+
+    # notes
+    board = notes.notes(db=db)
+    blocks.append(("h2", "Strategy notes"))
+    for framework, categories in notes.FRAMEWORKS.items():
+        cells = {}
+        for category in categories:
+            part = board[(board["framework"] == framework) & (board["category"] == category)]
+            cells[category] = [f"{r.text} ({r.scope_kind} {r.scope_value or ''}; {r.impact})".replace(" ;", ";")
+                               for r in part.itertuples()]
+        blocks.append(("board", framework, cells))
+    return blocks
+
+
+def stamp(period: str, filters: Filters) -> str:
+    """The line on the first page saying what produced the pack."""
+    return f"Period {period} · scope: {filters.describe()} · made {dt.datetime.now():%Y-%m-%d %H:%M}"
+
+
+# ---- HTML: interactive charts, plotly.js inlined once ----
 
 class _Figures:
     """Figures as HTML divs; plotly.js goes into the first one only."""
@@ -52,116 +156,38 @@ class _Figures:
         return out
 
 
+def _html_block(block: tuple, fig: _Figures) -> str:
+    kind = block[0]
+    if kind in ("h2", "h3", "p"):
+        return f"<{kind}>{html.escape(block[1])}</{kind}>"
+    if kind == "kpis":
+        return "<div class='kpis'>" + "".join(
+            f"<div class='kpi'><div class='label'>{html.escape(k)}</div><div class='value'>{html.escape(v)}</div></div>"
+            for k, v in block[1]) + "</div>"
+    if kind == "table":
+        head = "".join(f"<th>{html.escape(label)}</th>" for label in block[1])
+        body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in block[2])
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    if kind == "chart":
+        return fig(block[1], block[2])
+    if kind == "alert":
+        _, severity, summary, questions, actions = block
+        return (f"<div class='alert'><b>{html.escape(severity)}</b> {html.escape(summary)}<br><i>Questions:</i><ul>"
+                + "".join(f"<li>{html.escape(q)}</li>" for q in questions) + "</ul><i>Actions to weigh:</i><ul>"
+                + "".join(f"<li>{html.escape(a)}</li>" for a in actions) + "</ul></div>")
+    if kind == "board":
+        _, framework, cells = block
+        return (f"<h3>{html.escape(framework)}</h3><div class='board'>"
+                + "".join(f"<div class='cell'><b>{html.escape(category)}</b><ul>"
+                          + "".join(f"<li>{html.escape(line)}</li>" for line in lines) + "</ul></div>"
+                          for category, lines in cells.items()) + "</div>")
+    raise ValueError(kind)
+
+
 def qbr_pack(period: str, filters: Filters, db=None) -> str:
-    """The pack for a quarter or month (`2026-Q3`, `2026-09`) within the filters' scope, as HTML."""
-    start, grain = forecast.parse_period(period)
-    before = forecast.previous_period(period)
-    wide = filters.with_(date_from=min(filters.date_from, forecast.parse_period(before)[0]))
+    """The pack for a quarter or month within the filters' scope, as one self-contained HTML file."""
     fig = _Figures()
-    parts = []
-    scope = filters.describe()
-
-    totals = forecast.forecast_vs_actual("total", wide, grain, db=db).set_index("period")
-    trend = metrics.win_rate_trend(wide, grain, db=db).set_index("period")
-    kpis = []
-    if period in totals.index:
-        r = totals.loc[period]
-        kpis += [("Bookings", f"{r['actual']:,.0f}"), ("Target", "—" if r["target"] != r["target"] else f"{r['target']:,.0f}"),
-                 ("Attainment", "—" if r["attainment"] != r["attainment"] else f"{r['attainment']:.1%}"),
-                 ("Forecast (commit)", "—" if r["forecast"] != r["forecast"] else f"{r['forecast']:,.0f}")]
-    if period in trend.index and trend.loc[period]["closed"]:
-        kpis.append(("Win rate", f"{trend.loc[period]['win_rate']:.1%}"))
-    parts.append("<h2>Overview</h2><div class='kpis'>" + "".join(
-        f"<div class='kpi'><div class='label'>{html.escape(k)}</div><div class='value'>{html.escape(v)}</div></div>"
-        for k, v in kpis) + "</div>")
-
-    # forecast vs actual
-    f_all = forecast.forecast_vs_actual("total", filters, grain, db=db)
-    chart = go.Figure([go.Bar(x=f_all["period"], y=f_all["actual"], name="Actual"),
-                       go.Scatter(x=f_all["period"], y=f_all["target"], name="Target", mode="lines+markers"),
-                       go.Scatter(x=f_all["period"], y=f_all["forecast"], name="Forecast (commit)", mode="lines+markers")])
-    by_region = forecast.forecast_vs_actual("region", wide, grain, db=db)
-    by_region = by_region[by_region["period"] == period]
-    accuracy = forecast.forecast_accuracy("owner", filters, "month", db=db)
-    flagged = accuracy[accuracy["verdict"] != "on target"]
-    parts.append("<h2>Forecast vs actual</h2>" + fig(chart, "Target, forecast and actual by period")
-                 + f"<h3>Variance by region, {html.escape(period)}</h3>"
-                 + _table(by_region, {"member": "Region", "target": "Target", "forecast": "Forecast", "actual": "Actual",
-                                      "variance": "Variance", "variance_pct": "Variance %", "attainment": "Attainment"},
-                          {"target": "{:,.0f}", "forecast": "{:,.0f}", "actual": "{:,.0f}", "variance": "{:+,.0f}",
-                           "variance_pct": "{:+.1%}", "attainment": "{:.1%}"})
-                 + "<h3>Over-calling and sandbagging owners</h3>"
-                 + _table(flagged, {"member": "Owner", "periods": "Periods", "bias": "Bias", "wape": "WAPE",
-                                    "verdict": "Verdict"}, {"bias": "{:+.1%}", "wape": "{:.1%}"}))
-
-    # win-loss
-    wl = metrics.win_rate_trend(filters, "month", db=db)
-    chart = go.Figure(go.Scatter(x=wl["period"], y=wl["win_rate"], mode="lines+markers", name="Win rate"))
-    chart.update_yaxes(tickformat=".0%")
-    by_segment = metrics.win_rate_by("segment", filters, db=db)
-    reasons = metrics.loss_reasons(filters, db=db)
-    h2h = metrics.head_to_head(filters, db=db)
-    parts.append("<h2>Win-loss</h2>" + fig(chart, "Win rate by month")
-                 + "<h3>By segment</h3>" + _table(by_segment, {"member": "Segment", "won": "Won", "lost": "Lost",
-                                                              "win_rate": "Win rate", "small_sample": "Small sample"},
-                                                 {"win_rate": "{:.1%}"})
-                 + "<h3>Why we lose</h3>" + _table(reasons, {"reason": "Reason", "losses": "Losses",
-                                                             "share": "Share", "cumulative_share": "Cumulative"},
-                                                   {"share": "{:.1%}", "cumulative_share": "{:.1%}"})
-                 + "<h3>Competitors</h3>" + _table(h2h, {"competitor": "Competitor", "won": "Won", "lost": "Lost",
-                                                         "win_rate": "Head-to-head win rate",
-                                                         "presence_in_losses": "Share of our losses"},
-                                                   {"win_rate": "{:.1%}", "presence_in_losses": "{:.1%}"}))
-
-    # pipeline and movement
-    if pipeline.snapshots(db):
-        stages = pipeline.pipeline_by_stage(filters, db=db)
-        cov = pipeline.coverage(filters, "quarter", db=db)
-        section = ("<h2>Pipeline</h2>" + _table(stages, {"stage": "Stage", "deals": "Deals", "amount": "Amount",
-                                                          "weighted": "Weighted"},
-                                                 {"amount": "{:,.0f}", "weighted": "{:,.0f}"})
-                   + "<h3>Coverage</h3>" + _table(cov, {"period": "Period", "pipeline": "Pipeline", "remaining": "Remaining target",
-                                                        "coverage": "Coverage", "coverage_needed": "Needed"},
-                                                  {"pipeline": "{:,.0f}", "remaining": "{:,.0f}", "coverage": "{:.2f}×",
-                                                   "coverage_needed": "{:.2f}×"}))
-        if len(pipeline.snapshots(db)) > 1:
-            current = pipeline.current_period("quarter", db)
-            moved = pipeline.movement(current, filters, db=db)
-            steps = moved[moved["category"] != "created_and_closed"]
-            chart = go.Figure(go.Waterfall(x=steps["category"], y=(steps["amount"] * steps["sign"]).tolist(),
-                                           measure=["absolute"] + ["relative"] * 7 + ["total"]))
-            section += fig(chart, f"What moved in {current}: {moved.attrs['s0']} → {moved.attrs['s1']}")
-        parts.append(section)
-
-    # alerts
-    open_now = alerts.open_alerts(db)
-    rules = {r.id: r for r in alerts.list_rules(db)}
-    items = []
-    for row in open_now.to_dict("records"):
-        text = alerts.prompt(row, rules[row["rule_id"]])
-        items.append(f"<div class='alert'><b>{html.escape(row['severity'].upper())}</b> "
-                     f"{html.escape(text['summary'])}<br><i>Questions:</i><ul>"
-                     + "".join(f"<li>{html.escape(q)}</li>" for q in text["questions"])
-                     + "</ul><i>Actions to weigh:</i><ul>"
-                     + "".join(f"<li>{html.escape(a)}</li>" for a in text["actions"]) + "</ul></div>")
-    parts.append(f"<h2>Open alerts ({len(open_now)})</h2>" + ("".join(items) or "<p>None.</p>"))
-
-    # notes
-    board = notes.notes(db=db)
-    section = "<h2>Strategy notes</h2>"
-    for framework, categories in notes.FRAMEWORKS.items():
-        section += f"<h3>{framework}</h3><div class='board'>"
-        for category in categories:
-            part = board[(board["framework"] == framework) & (board["category"] == category)]
-            section += (f"<div class='cell'><b>{category}</b><ul>"
-                        + "".join(f"<li>{html.escape(r.text)} <small>({html.escape(r.scope_kind)} "
-                                  f"{html.escape(r.scope_value or '')}; {html.escape(r.impact)})</small></li>"
-                                  for r in part.itertuples()) + "</ul></div>")
-        section += "</div>"
-    parts.append(section)
-
-    stamp = (f"Period {html.escape(period)} · scope: {html.escape(scope)} · made "
-             f"{dt.datetime.now():%Y-%m-%d %H:%M}")
+    body = "".join(_html_block(b, fig) for b in qbr_blocks(period, filters, db))
     return f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
 <title>QBR pack {html.escape(period)}</title>
 <style>
@@ -173,7 +199,121 @@ th {{ background: #f4f4f4; }} .kpis {{ display: flex; gap: 2em; }} .kpi .value {
 .cell {{ border: 1px solid #ddd; padding: .5em; }}
 </style></head><body>
 <h1>Quarterly business review — {html.escape(period)}</h1>
-<p class="stamp" id="filters">{stamp}</p>
-{''.join(parts)}
+<p class="stamp" id="filters">{html.escape(stamp(period, filters))}</p>
+{body}
 <script type="application/json" id="sightline-scope">{html.escape(json.dumps(filters.to_query()))}</script>
 </body></html>"""
+
+
+# ---- PDF: the same blocks, charts drawn by matplotlib (no browser involved) ----
+
+def _chart_png(fig: go.Figure, title: str) -> bytes:
+    """A static drawing of one of the pack's Plotly figures (bars, lines, a waterfall)."""
+    import io
+
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter, PercentFormatter
+
+    figure = Figure(figsize=(8, 3.2), dpi=150)
+    ax = figure.subplots()
+    for trace in fig.data:
+        x = [str(v) for v in trace.x]
+        y = [float("nan") if v is None else float(v) for v in trace.y]
+        if trace.type == "bar":
+            ax.bar(x, y, label=trace.name, color="#1f77b4")
+        elif trace.type == "scatter":
+            ax.plot(x, y, marker="o", label=trace.name)
+        elif trace.type == "waterfall":
+            level, bottoms, heights, colours = 0.0, [], [], []
+            for value, measure in zip(y, trace.measure):
+                if measure == "relative":
+                    bottoms.append(level if value >= 0 else level + value)
+                    heights.append(abs(value))
+                    colours.append("#2ca02c" if value >= 0 else "#d62728")
+                    level += value
+                else:   # absolute (the start) or total (the end): a bar from zero
+                    level = value if measure == "absolute" else level
+                    bottoms.append(0.0)
+                    heights.append(level)
+                    colours.append("#1f77b4")
+            ax.bar(x, heights, bottom=bottoms, color=colours)
+    if str(fig.layout.yaxis.tickformat or "").endswith("%"):
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    else:
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.set_title(title, fontsize=10, loc="left")
+    ax.tick_params(labelsize=7)
+    for label in ax.get_xticklabels():
+        label.set_rotation(45 if len(fig.data[0].x) > 8 else 0)
+    if len(fig.data) > 1:
+        ax.legend(fontsize=7, frameon=False)
+    ax.grid(axis="y", color="#eee")
+    figure.tight_layout()
+    out = io.BytesIO()
+    figure.savefig(out, format="png")
+    return out.getvalue()
+
+
+def qbr_pack_pdf(period: str, filters: Filters, db=None) -> bytes:
+    """The same pack as a PDF (fpdf2, charts as images), for those who file the review."""
+    from pathlib import Path
+
+    import matplotlib
+    from fpdf import FPDF
+    from fpdf.fonts import FontFace
+
+    fonts = Path(matplotlib.get_data_path()) / "fonts" / "ttf"   # DejaVu: every character a note may hold
+    pdf = FPDF(format="A4")
+    pdf.set_margins(15, 15, 15)
+    pdf.set_auto_page_break(True, margin=15)
+    pdf.add_font("DejaVu", "", str(fonts / "DejaVuSans.ttf"))
+    pdf.add_font("DejaVu", "B", str(fonts / "DejaVuSans-Bold.ttf"))
+    pdf.add_font("DejaVu", "I", str(fonts / "DejaVuSans-Oblique.ttf"))
+    pdf.set_title(f"QBR pack {period}")
+    pdf.add_page()
+    width = pdf.epw
+
+    def text(size: float, content: str, style: str = "", gap: float = 1.5) -> None:
+        pdf.set_font("DejaVu", style, size)
+        pdf.multi_cell(width, size * 0.5, content, new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(gap)
+
+    text(18, f"Quarterly business review — {period}", "B", 2)
+    pdf.set_fill_color(244, 244, 244)
+    pdf.set_font("DejaVu", "", 9)
+    pdf.multi_cell(width, 6, stamp(period, filters), fill=True, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
+    for block in qbr_blocks(period, filters, db):
+        kind = block[0]
+        if kind == "h2":
+            pdf.ln(2)
+            text(14, block[1], "B")
+        elif kind == "h3":
+            text(11, block[1], "B", 1)
+        elif kind == "p":
+            text(9, block[1])
+        elif kind in ("kpis", "table"):
+            header, rows = ([k for k, _ in block[1]], [[v for _, v in block[1]]]) if kind == "kpis" \
+                else (block[1], block[2])
+            pdf.set_font("DejaVu", "", 11 if kind == "kpis" else 7.5)
+            with pdf.table(width=width, headings_style=FontFace(emphasis="BOLD", fill_color=(244, 244, 244)),
+                           line_height=pdf.font_size * 1.6, text_align="LEFT") as table:
+                table.row(header)
+                for row in rows:
+                    table.row(row)
+            pdf.ln(3)
+        elif kind == "chart":
+            pdf.image(_chart_png(block[1], block[2]), w=width)
+            pdf.ln(2)
+        elif kind == "alert":
+            _, severity, summary, questions, actions = block
+            text(9, f"{severity} · {summary}", "B", 1)
+            text(8.5, "Questions: " + " ".join(f"• {q}" for q in questions), "", 0.5)
+            text(8.5, "Actions to weigh: " + " ".join(f"• {a}" for a in actions), "I", 2.5)
+        elif kind == "board":
+            _, framework, cells = block
+            text(11, framework, "B", 1)
+            for category, lines in cells.items():
+                text(9, category, "B", 0.5)
+                text(8.5, "\n".join(f"• {line}" for line in lines) or "—", "", 1.5)
+    return bytes(pdf.output())

@@ -55,15 +55,22 @@ if periods:
         kpi_tile(tiles[4], "Velocity per day", money(v["velocity_1"]),
                  delta=None if v["change_pct"] != v["change_pct"] else f"{v['change_pct']:+.0%}",
                  help=f"At {v['snapshot_1']} against {v['snapshot_0']}")
-    if st.button("Prepare the QBR pack (HTML)", key="ov_pack"):
+    if st.button("Prepare the QBR pack (HTML and PDF)", key="ov_pack"):
         from intel import report
 
         with st.status(f"Writing the QBR pack for {focus}…") as status:
-            st.session_state["ov_pack_html"] = (focus, report.qbr_pack(focus, filters, DB))
+            st.write("Interactive HTML…")
+            html_pack = report.qbr_pack(focus, filters, DB)
+            st.write("PDF…")
+            st.session_state["ov_pack_files"] = (focus, html_pack, report.qbr_pack_pdf(focus, filters, DB))
             status.update(label="QBR pack ready", state="complete")
-    if st.session_state.get("ov_pack_html", (None,))[0] == focus:
-        st.download_button("Download the QBR pack", st.session_state["ov_pack_html"][1].encode("utf-8"),
-                           f"qbr-{focus}.html", "text/html", key="ov_pack_dl")
+    if st.session_state.get("ov_pack_files", (None,))[0] == focus:
+        _, html_pack, pdf_pack = st.session_state["ov_pack_files"]
+        left, right = st.columns(2)
+        left.download_button("Download the QBR pack (HTML, interactive)", html_pack.encode("utf-8"),
+                             f"qbr-{focus}.html", "text/html", key="ov_pack_dl")
+        right.download_button("Download the QBR pack (PDF)", pdf_pack, f"qbr-{focus}.pdf", "application/pdf",
+                              key="ov_pack_pdf")
     links = st.columns(4)
     links[0].page_link("pages/forecast.py", label="Forecast vs actual", icon=":material/query_stats:")
     links[1].page_link("pages/win-loss.py", label="Win-loss", icon=":material/trophy:")

@@ -51,6 +51,16 @@ def test_overview_kpis_alerts_and_what_moved(use_demo_db):
     assert f"{deals:,} deals (latest snapshot of each)" in texts(at)
 
 
+def test_overview_prepares_the_qbr_pack_as_html_and_pdf(use_demo_db):
+    at = app()
+    at.button(key="ov_pack").click().run()
+    assert not at.exception, at.exception
+    labels = [d.label for d in at.get("download_button")]
+    assert "Download the QBR pack (HTML, interactive)" in labels and "Download the QBR pack (PDF)" in labels
+    focus, html_pack, pdf_pack = at.session_state["ov_pack_files"]
+    assert f"Quarterly business review — {focus}" in html_pack and pdf_pack.startswith(b"%PDF-")
+
+
 def test_data_page_previews_an_upload_then_imports_it(db):
     at = app("pages/data.py")
     data = (FIXTURES / "salesforce_report.csv").read_bytes()
