@@ -45,5 +45,6 @@ page = st.navigation({"Review": [OVERVIEW, FORECAST, WIN_LOSS, PIPELINE, STRATEG
 if page.url_path in FILTERED:
     _, notes = filter_bar()
     show_notes(notes)
-share_controls(page.url_path)
+share_slot = st.sidebar.container()   # filled after the page ran: the link then holds its every choice
 page.run()
+share_controls(page.url_path, share_slot)

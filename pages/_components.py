@@ -392,16 +392,16 @@ def app_url(url_path: str) -> str:
     return url
 
 
-def share_controls(url_path: str) -> None:
-    """Sidebar, on every page: this view's link to copy, and for managers a signed read-only
-    link for others (shareable pages only)."""
+def share_controls(url_path: str, slot) -> None:
+    """In `slot` (the sidebar), on every page: this view's link to copy, and for managers a
+    signed read-only link for others (shareable pages only)."""
     from urllib.parse import urlencode
 
     from intel import share
 
     page = next((p for p, path in PAGE_PATHS.items() if path == url_path), None)
     base = app_url(url_path)
-    with st.sidebar.expander("Share this view"):
+    with slot.expander("Share this view"):
         here = f"{base}/{url_path}" + ("?" + urlencode(_query(), doseq=True) if _query() else "")
         st.caption("This view's link, with its filters and choices (copy it with the button on the right):")
         st.code(here, language=None)

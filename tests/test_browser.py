@@ -81,6 +81,11 @@ def test_win_loss_breakdown_change_and_screenshot(page: Page, app_server, artifa
     expect(page).to_have_url(re.compile(r"region=EMEA"))
     titles = " ".join(page.locator(".js-plotly-plot .gtitle").all_text_contents())
     assert "Win rate by competitor" in titles
+    page.get_by_text("Share this view").click()          # the link to copy holds the choice just made
+    link = page.locator("[data-testid='stSidebar'] code").first
+    expect(link).to_contain_text("by=competitor", timeout=10_000)
+    expect(link).to_contain_text("region=EMEA")
+    assert link.text_content().startswith(app_server + "/win-loss?")
     no_exception(page)
     page.screenshot(path=artifacts / "win-loss.png", full_page=True)
 
