@@ -137,6 +137,17 @@ def test_stage_conversion_from_snapshots_when_no_history(snapshots):
     assert (conv.loc["Proposal/Price Quote", "entered"], conv.loc["Proposal/Price Quote", "moved_on"]) == (2, 1)
 
 
+def test_stage_conversion_follows_the_filters(snapshots):
+    # Proposal/Price Quote: A (EMEA, then won) and E (APAC, stayed)
+    emea = pipeline.stage_conversion(WIDE.with_(region=("EMEA",))).set_index("stage")
+    apac = pipeline.stage_conversion(WIDE.with_(region=("APAC",))).set_index("stage")
+    assert (emea.loc["Proposal/Price Quote", "entered"], emea.loc["Proposal/Price Quote", "moved_on"]) == (1, 1)
+    assert (apac.loc["Proposal/Price Quote", "entered"], apac.loc["Proposal/Price Quote", "moved_on"]) == (1, 0)
+    assert "Negotiation/Review" not in emea.index and "Negotiation/Review" in apac.index   # D is APAC's
+    assert import_file(FIXTURES / "stage_history_backward.csv", by=ADMIN).status == "loaded"
+    assert pipeline.stage_conversion(WIDE.with_(region=("EMEA",))).empty   # X, Y, Z: in no snapshot, no region
+
+
 def test_one_snapshot_says_a_second_upload_unlocks_movement(db):
     import_file(FIXTURES / "pipeline-2026-10-05.csv", by=ADMIN)
     with pytest.raises(ValueError, match="second upload unlocks movement"):

@@ -2,16 +2,22 @@
 --   slipped: the close date moved to a later month at least once (push count = how many times);
 --   overdue: open with a close date before $s;
 --   stale: stage, amount and close date unchanged across the last $stale_snapshots snapshots.
-SELECT o.id, o.name, o.account, o.owner, o.region, o.segment, o.stage, o.value AS amount,
-       o.close_date, h.first_close, coalesce(h.pushes, 0) AS pushes,
-       CASE WHEN o.close_date < $s THEN date_diff('day', o.close_date, $s) END AS days_overdue,
-       coalesce(h.unchanged_snapshots, 0) AS unchanged_snapshots, h.last_change,
-       coalesce(h.pushes, 0) > 0 AS slipped, o.close_date < $s AS overdue,
-       coalesce(h.unchanged_snapshots, 0) >= $stale_snapshots AS stale
-FROM snapshot_at($s) o LEFT JOIN deal_history h ON h.id = o.id
-WHERE NOT o.is_closed
-  AND (coalesce(h.pushes, 0) > 0 OR o.close_date < $s OR coalesce(h.unchanged_snapshots, 0) >= $stale_snapshots)
-  AND chosen(o.region, $region) AND chosen(o.segment, $segment)
-  AND chosen(o.owner, $owner) AND chosen(o.product, $product)
-ORDER BY pushes DESC, days_overdue DESC NULLS LAST, amount DESC NULLS LAST
-LIMIT $limit
+WITH o AS (
+    SELECT id, close_date, value FROM snapshot_at($s)
+    WHERE NOT is_closed
+      AND chosen(region, $region) AND chosen(segment, $segment)
+      AND chosen(owner, $owner) AND chosen(product, $product)
+), picked AS (   -- rank on narrow rows; names and labels only for the ones kept
+    SELECT o.id, o.value AS amount, o.close_date, h.first_close, coalesce(h.pushes, 0) AS pushes,
+           CASE WHEN o.close_date < $s THEN date_diff('day', o.close_date, $s) END AS days_overdue,
+           coalesce(h.unchanged_snapshots, 0) AS unchanged_snapshots, h.last_change
+    FROM o LEFT JOIN deal_history h ON h.id = o.id
+    WHERE coalesce(h.pushes, 0) > 0 OR o.close_date < $s OR coalesce(h.unchanged_snapshots, 0) >= $stale_snapshots
+    ORDER BY pushes DESC, days_overdue DESC NULLS LAST, amount DESC NULLS LAST, id
+    LIMIT $limit
+)
+SELECT p.id, d.name, d.account, d.owner, d.region, d.segment, d.stage, p.amount, p.close_date, p.first_close,
+       p.pushes, p.days_overdue, p.unchanged_snapshots, p.last_change,
+       p.pushes > 0 AS slipped, p.close_date < $s AS overdue, p.unchanged_snapshots >= $stale_snapshots AS stale
+FROM picked p JOIN snapshot_at($s) d ON d.id = p.id
+ORDER BY p.pushes DESC, p.days_overdue DESC NULLS LAST, p.amount DESC NULLS LAST, p.id

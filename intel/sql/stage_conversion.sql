@@ -4,12 +4,11 @@
 --   time in stage = median days from entering the stage to leaving it (stays still open are
 --                left out). source says whether stage history or successive snapshots were used.
 WITH entered AS (
-    SELECT s.* FROM stage_events s
-    LEFT JOIN deal_facts f ON f.id = s.id   -- a stage history may name deals no snapshot holds
+    SELECT * FROM stage_events s   -- its region... are the deal's (NULL when no snapshot holds it)
     WHERE s.entered_at BETWEEN $date_from AND $date_to + INTERVAL 1 DAY
       AND s.stage NOT IN ('Closed Won', 'Closed Lost')
-      AND chosen(f.region, $region) AND chosen(f.segment, $segment)
-      AND chosen(f.owner, $owner) AND chosen(f.product, $product)
+      AND chosen(s.region, $region) AND chosen(s.segment, $segment)
+      AND chosen(s.owner, $owner) AND chosen(s.product, $product)
 ), per_deal AS (
     SELECT stage, any_value(stage_order) AS stage_order, id,
            bool_or(coalesce(best_later > stage_order, false)) AS moved_on
