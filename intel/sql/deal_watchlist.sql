@@ -7,17 +7,19 @@ WITH o AS (
     WHERE NOT is_closed
       AND chosen(region, $region) AND chosen(segment, $segment)
       AND chosen(owner, $owner) AND chosen(product, $product)
-), picked AS (   -- rank on narrow rows; names and labels only for the ones kept
-    SELECT o.id, o.value AS amount, o.close_date, h.first_close, coalesce(h.pushes, 0) AS pushes,
-           CASE WHEN o.close_date < $s THEN date_diff('day', o.close_date, $s) END AS days_overdue,
-           coalesce(h.unchanged_snapshots, 0) AS unchanged_snapshots, h.last_change
-    FROM o LEFT JOIN deal_history h ON h.id = o.id
-    WHERE coalesce(h.pushes, 0) > 0 OR o.close_date < $s OR coalesce(h.unchanged_snapshots, 0) >= $stale_snapshots
+), flagged AS (     -- the histories that put a deal on the list by themselves (few)
+    SELECT id, pushes FROM deal_history WHERE pushes > 0 OR unchanged_snapshots >= $stale_snapshots
+), picked AS (      -- rank on narrow rows; names, labels and history only for the ones kept
+    SELECT o.id, o.value AS amount, o.close_date, coalesce(f.pushes, 0) AS pushes,
+           CASE WHEN o.close_date < $s THEN date_diff('day', o.close_date, $s) END AS days_overdue
+    FROM o LEFT JOIN flagged f ON f.id = o.id
+    WHERE f.id IS NOT NULL OR o.close_date < $s
     ORDER BY pushes DESC, days_overdue DESC NULLS LAST, amount DESC NULLS LAST, id
     LIMIT $limit
 )
-SELECT p.id, d.name, d.account, d.owner, d.region, d.segment, d.stage, p.amount, p.close_date, p.first_close,
-       p.pushes, p.days_overdue, p.unchanged_snapshots, p.last_change,
-       p.pushes > 0 AS slipped, p.close_date < $s AS overdue, p.unchanged_snapshots >= $stale_snapshots AS stale
-FROM picked p JOIN snapshot_at($s) d ON d.id = p.id
+SELECT p.id, d.name, d.account, d.owner, d.region, d.segment, d.stage, p.amount, p.close_date, h.first_close,
+       p.pushes, p.days_overdue, coalesce(h.unchanged_snapshots, 0) AS unchanged_snapshots, h.last_change,
+       p.pushes > 0 AS slipped, p.close_date < $s AS overdue,
+       coalesce(h.unchanged_snapshots, 0) >= $stale_snapshots AS stale
+FROM picked p JOIN snapshot_at($s) d ON d.id = p.id LEFT JOIN deal_history h ON h.id = p.id
 ORDER BY p.pushes DESC, p.days_overdue DESC NULLS LAST, p.amount DESC NULLS LAST, p.id
