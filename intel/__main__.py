@@ -9,7 +9,7 @@ import sys
 import pandas as pd
 
 from intel import config, store
-from intel.access import operator
+from intel.access import ROLES, operator
 
 
 def _print_table(df, fmt: str) -> None:
@@ -326,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("users", help="users for sign-in mode password (roles for oidc users too)")
     p.add_argument("action", choices=["list", "add", "role", "password", "unlock", "disable", "enable"])
     p.add_argument("name", nargs="?", help="user name (an e-mail address for single sign-on users)")
-    p.add_argument("--role", choices=["viewer", "analyst", "manager", "admin"], default="viewer")
+    p.add_argument("--role", choices=ROLES, default="viewer")
     p.add_argument("--sso", action="store_true", help="add: no password, single sign-on (oidc) only")
     p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     p.set_defaults(func=cmd_users)

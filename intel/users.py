@@ -36,6 +36,11 @@ def _clean_name(username: str) -> str:
     return name
 
 
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise ValueError(f"Unknown role '{role}': choose one of {', '.join(ROLES)}.")
+
+
 def _check_password(password: str) -> None:
     if len(password or "") < MIN_PASSWORD:
         raise ValueError(f"A password needs at least {MIN_PASSWORD} characters.")
@@ -64,8 +69,7 @@ def add_user(username: str, role: str, password: str | None = None, display_name
     through single sign-on (oidc), under this name as their e-mail address."""
     require(by, "manage users")
     name = _clean_name(username)
-    if role not in ROLES:
-        raise ValueError(f"Unknown role '{role}': choose one of {', '.join(ROLES)}.")
+    _check_role(role)
     if password is not None:
         _check_password(password)
     with store.transaction(db) as cur:
@@ -86,15 +90,13 @@ def _change(username: str, by: Actor, event: str, sql: str, params: dict, db) ->
     with store.transaction(db) as cur:
         if not _exists(cur, name):
             raise ValueError(f"There is no user '{name}'.")
-        if by.name == name and "disabled = true" in sql:
-            raise ValueError("You cannot disable your own account.")
         cur.execute(sql, {**params, "u": name})
         _event(cur, name, event, by.name)
 
 
 def set_role(username: str, role: str, db=None, *, by: Actor) -> None:
-    if role not in ROLES:
-        raise ValueError(f"Unknown role '{role}': choose one of {', '.join(ROLES)}.")
+    require(by, "manage users")
+    _check_role(role)
     if by.name == (username or "").strip().lower() and role != "admin":
         raise ValueError("You cannot take the admin role from yourself: ask another admin.")
     _change(username, by, f"role set to {role}", "UPDATE users SET role = $r WHERE username = $u",
@@ -116,6 +118,9 @@ def unlock(username: str, db=None, *, by: Actor) -> None:
 
 def disable(username: str, db=None, *, by: Actor) -> None:
     """The user can no longer sign in; their name stays on what they wrote."""
+    require(by, "manage users")
+    if by.name == (username or "").strip().lower():
+        raise ValueError("You cannot disable your own account.")
     _change(username, by, "disabled", "UPDATE users SET disabled = true WHERE username = $u", {}, db)
 
 
@@ -195,15 +200,20 @@ def _verify(stored: str, password: str) -> bool:
         return False
 
 
+def _standing(name: str, db) -> tuple[str, bool] | None:
+    """(role, disabled) of a user entry; None when there is none."""
+    cur = store.cursor(db)
+    try:
+        return cur.execute("SELECT role, disabled FROM users WHERE username = $u", {"u": name}).fetchone()
+    finally:
+        cur.close()
+
+
 def user_actor(username: str, db=None) -> Actor | None:
     """The user as they stand now (a role change or a disable applies on their next click);
     None when there is no such user or they are disabled."""
     name = (username or "").strip().lower()
-    cur = store.cursor(db)
-    try:
-        row = cur.execute("SELECT role, disabled FROM users WHERE username = $u", {"u": name}).fetchone()
-    finally:
-        cur.close()
+    row = _standing(name, db)
     return None if row is None or row[1] else Actor(name, row[0])
 
 
@@ -213,12 +223,8 @@ def actor_for_email(email: str, db=None) -> Actor | None:
     name = (email or "").strip().lower()
     if not name:
         return None
-    cur = store.cursor(db)
-    try:
-        listed = cur.execute("SELECT count(*) FROM users WHERE username = $u", {"u": name}).fetchone()[0]
-    finally:
-        cur.close()
-    if listed:
-        return user_actor(name, db)
+    row = _standing(name, db)
+    if row is not None:
+        return None if row[1] else Actor(name, row[0])
     default = config.get("oidc_default_role").strip()
     return Actor(name, default) if default else None
