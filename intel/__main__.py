@@ -10,6 +10,7 @@ import pandas as pd
 
 from intel import config, store
 from intel.access import ROLES, operator
+from intel.ingest.schema import KINDS
 
 
 def _print_table(df, fmt: str) -> None:
@@ -37,7 +38,8 @@ def cmd_import(args) -> int:
 
     failed = False
     for path in args.paths:
-        result = import_file(path, kind=args.kind, as_of=args.as_of, allow_duplicate=args.again, by=operator())
+        result = import_file(path, kind=args.kind, as_of=args.as_of, allow_duplicate=args.again,
+                             force=args.force, by=operator())
         failed |= result.status == "refused"
         if args.json:
             print(json.dumps(result.summary(), default=str))
@@ -45,6 +47,8 @@ def cmd_import(args) -> int:
         print(result.message)
         if result.ok:
             print("  mapping: " + ", ".join(f"{k} <- {v!r}" for k, v in result.mapping.items()))
+            for note in result.notes:
+                print(f"  note: {note}")
             for warning in result.warnings:
                 print(f"  warning: {warning}")
             for row, reason in result.rejects[["row", "reason"]].head(10).itertuples(index=False):
@@ -269,8 +273,9 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("import", help="import CRM or market CSV files")
     p.add_argument("paths", nargs="+")
-    p.add_argument("--kind", choices=["opportunities", "stage_history", "targets_forecasts",
-                                      "accounts", "market", "fx_rates"])
+    p.add_argument("--kind", choices=list(KINDS), help="take the file as this kind (skips detection)")
+    p.add_argument("--force", action="store_true",
+                   help="load even when the kind is unsure or most rows would be rejected")
     p.add_argument("--as-of", help="snapshot date of an opportunities export (YYYY-MM-DD)")
     p.add_argument("--again", action="store_true", help="load a file even if it was imported before")
     p.add_argument("--json", action="store_true", help="one JSON object per file")

@@ -14,6 +14,9 @@ from intel import config, models, store
 
 DIMENSIONS = ("region", "segment", "owner", "product")   # the global filter bar
 TRAILING_MONTHS = 18
+# "All time": the range a view takes when the closed deals carry no close date. Undated closed
+# deals count in all-time figures and in no period (METRICS.md): the SQL sees no range at all.
+ALL_TIME = (dt.date(1900, 1, 1), dt.date(2999, 12, 31))
 
 
 @dataclass(frozen=True)
@@ -25,9 +28,15 @@ class Filters:
     owner: tuple[str, ...] = ()
     product: tuple[str, ...] = ()
 
+    @property
+    def all_time(self) -> bool:
+        return (self.date_from, self.date_to) == ALL_TIME
+
     def params(self) -> dict:
-        """Bound parameters for the metric SQL (closed_in_scope and friends)."""
-        return {"date_from": self.date_from, "date_to": self.date_to, "region": list(self.region),
+        """Bound parameters for the metric SQL (closed_in_scope and friends); no range (NULL
+        dates) for all time, so undated closed deals count."""
+        date_from, date_to = (None, None) if self.all_time else (self.date_from, self.date_to)
+        return {"date_from": date_from, "date_to": date_to, "region": list(self.region),
                 "segment": list(self.segment), "owner": list(self.owner), "product": list(self.product)}
 
     def to_query(self) -> dict[str, list[str]]:
@@ -41,7 +50,7 @@ class Filters:
         return replace(self, **changes)
 
     def describe(self) -> str:
-        parts = [f"{self.date_from:%Y-%m-%d} to {self.date_to:%Y-%m-%d}"]
+        parts = ["all time" if self.all_time else f"{self.date_from:%Y-%m-%d} to {self.date_to:%Y-%m-%d}"]
         parts += [f"{dim}: {', '.join(getattr(self, dim))}" for dim in DIMENSIONS if getattr(self, dim)]
         return "; ".join(parts)
 
@@ -52,13 +61,18 @@ def _month_end(day: dt.date) -> dt.date:
 
 
 def default_range(db=None, months: int = TRAILING_MONTHS) -> tuple[dt.date, dt.date]:
-    """The trailing `months` whole months ending with the latest closed deal (not today)."""
+    """The trailing `months` whole months ending with the latest closed deal (not today); all
+    time when closed deals exist but none has a close date."""
     models.refresh(db)
     cur = store.cursor(db)
     try:
-        latest = cur.execute("SELECT max(close_date) FROM deal_facts WHERE is_closed").fetchone()[0]
+        latest, undated = cur.execute(
+            "SELECT max(close_date), count(*) FILTER (WHERE close_date IS NULL) "
+            "FROM deal_facts WHERE is_closed").fetchone()
     finally:
         cur.close()
+    if latest is None and undated:
+        return ALL_TIME
     latest = latest or dt.date.today()
     first = dt.date(latest.year, latest.month, 1)
     for _ in range(months - 1):

@@ -14,10 +14,12 @@ import pandas as pd
 from intel import config, models, store
 from intel.filters import Filters, fiscal_year_start
 
-BREAKDOWNS = ("region", "segment", "owner", "team", "product", "competitor", "lead_source",
-              "deal_size_band")
+BREAKDOWNS = ("region", "segment", "owner", "team", "manager", "industry", "country", "product",
+              "product_family", "competitor", "lead_source", "deal_size_band")
 BREAKDOWN_LABELS = {"region": "Region", "segment": "Segment", "owner": "Owner", "team": "Team",
-                    "product": "Product", "competitor": "Competitor", "lead_source": "Lead source",
+                    "manager": "Manager", "industry": "Industry", "country": "Country",
+                    "product": "Product", "product_family": "Product family",
+                    "competitor": "Competitor", "lead_source": "Lead source",
                     "deal_size_band": "Deal size band"}
 GRAINS = ("month", "quarter")
 

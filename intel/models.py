@@ -11,10 +11,12 @@ from __future__ import annotations
 import threading
 
 from intel import store
+from intel.outcomes import NO_DECISION_REGEX
 
 _lock = threading.Lock()
 _built: dict[str, str] = {}   # store -> data version its models were built from (this process)
 BAND_QUANTILES = (0.25, 0.5, 0.75)  # deal-size bands: quartiles over the whole history
+LOOKUP_MODELS = ("owner_lookup", "account_lookup", "product_lookup")
 
 
 def money(value: float) -> str:
@@ -49,13 +51,17 @@ def refresh(db=None, force: bool = False) -> bool:
                 return False
             cur.execute("BEGIN TRANSACTION")
             try:
+                # lookups first: deal facts read deals through them (names, team, region, ...)
+                for model in LOOKUP_MODELS:
+                    cur.execute(f"DELETE FROM {model}")  # model names are this module's constants
+                    cur.execute(f"INSERT INTO {model} BY NAME " + store.load_sql(f"models/{model}"))
                 q = cur.execute(
                     "SELECT quantile_cont(amount_reporting, $q) FROM deals WHERE amount_reporting IS NOT NULL",
                     {"q": list(BAND_QUANTILES)}).fetchone()[0] or [0.0, 0.0, 0.0]
                 bands = band_labels(*q)
                 cur.execute("DELETE FROM deal_facts")
                 cur.execute("INSERT INTO deal_facts BY NAME " + store.load_sql("models/deal_facts"),
-                            {"q1": q[0], "q2": q[1], "q3": q[2],
+                            {"q1": q[0], "q2": q[1], "q3": q[2], "no_decision": NO_DECISION_REGEX,
                              **{f"label{b}": label for b, _, _, label in bands}})
                 for model in ("deal_history", "stage_events"):
                     cur.execute(f"DELETE FROM {model}")  # model names are this module's constants

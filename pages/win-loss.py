@@ -3,6 +3,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from intel.metrics import BREAKDOWN_LABELS, BREAKDOWNS, GRAINS
+from intel.outcomes import NO_DECISION_HELP
 from pages._components import (GREY, PRIMARY, chart, download_buttons, global_filters, kpi_tile,
                                metric, pct, plain, say, show_notes, url_choice)
 
@@ -19,14 +20,17 @@ with controls[0]:
 with controls[1]:
     exclude_nd = url_choice("Exclude “No decision”", "nd", [False, True], False, widget=st.toggle,
                             notes=notes, help="On: deals lost to no decision leave every number on "
-                                              "this page (win rate = won ÷ (won + lost − no decision)).")
+                                              "this page (win rate = won ÷ (won + lost − no decision)). "
+                                              + NO_DECISION_HELP)
 with controls[2]:
     dim = url_choice("Breakdown", "by", list(BREAKDOWNS), "segment", notes=notes,
                      format_func=BREAKDOWN_LABELS.get)
 show_notes(notes)
 
 trend = metric("win_rate_trend", filters, grain, exclude_nd)
-if int(trend["closed"].sum()) == 0:
+# All time (closed deals without close dates): no periods, so the totals come from the breakdown.
+totals = metric("win_rate_by", dim, filters, exclude_nd) if filters.all_time else trend
+if int(totals["closed"].sum()) == 0:
     st.info("No deal closed in this scope and period. Widen the filters or upload an opportunities "
             "export on the Data page.")
     st.stop()
@@ -40,8 +44,8 @@ if found:
             say("warning" if signal.kind == "falling_win_rate" else "info", signal.text)
 
 # ---- headline ----
-won, lost = int(trend["won"].sum()), int(trend["lost"].sum())
-won_amount, lost_amount = float(trend["won_amount"].sum()), float(trend["lost_amount"].sum())
+won, lost = int(totals["won"].sum()), int(totals["lost"].sum())
+won_amount, lost_amount = float(totals["won_amount"].sum()), float(totals["lost_amount"].sum())
 cycle = metric("sales_cycle", filters, exclude_nd).set_index("outcome")
 tiles = st.columns(4)
 kpi_tile(tiles[0], "Win rate", pct(won / (won + lost)), help=f"{won:,} won of {won + lost:,} closed")
@@ -54,20 +58,24 @@ kpi_tile(tiles[3], "Sales cycle (won)",
 
 # ---- trend ----
 st.subheader("Win rate trend")
-fig = go.Figure()
-fig.add_trace(go.Scatter(x=trend["period"], y=trend["win_rate_high"], mode="lines", line={"width": 0},
-                         hoverinfo="skip", showlegend=False))
-fig.add_trace(go.Scatter(x=trend["period"], y=trend["win_rate_low"], mode="lines", line={"width": 0},
-                         fill="tonexty",
-                         fillcolor="rgba(31,119,180,0.15)", name="95% interval", hoverinfo="skip"))
-fig.add_trace(go.Scatter(
-    x=trend["period"], y=trend["win_rate"], mode="lines+markers", name="Win rate",
-    line={"color": PRIMARY}, customdata=trend[["won", "closed"]],
-    marker={"color": [GREY if s else PRIMARY for s in trend["small_sample"]]},
-    hovertemplate="%{x}: %{y:.1%} (%{customdata[0]} won of %{customdata[1]})<extra></extra>"))
-fig.update_yaxes(tickformat=".0%", rangemode="tozero")
-chart(fig, "wl_trend", title="Win rate by period")
-download_buttons(trend, "win-rate-trend", key="wl_trend_dl")
+if filters.all_time:
+    st.info("The trend needs close dates: the closed deals in this data have none, so every figure "
+            "on this page covers all time. Upload an export with a close date column to see periods.")
+else:
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=trend["period"], y=trend["win_rate_high"], mode="lines", line={"width": 0},
+                             hoverinfo="skip", showlegend=False))
+    fig.add_trace(go.Scatter(x=trend["period"], y=trend["win_rate_low"], mode="lines", line={"width": 0},
+                             fill="tonexty",
+                             fillcolor="rgba(31,119,180,0.15)", name="95% interval", hoverinfo="skip"))
+    fig.add_trace(go.Scatter(
+        x=trend["period"], y=trend["win_rate"], mode="lines+markers", name="Win rate",
+        line={"color": PRIMARY}, customdata=trend[["won", "closed"]],
+        marker={"color": [GREY if s else PRIMARY for s in trend["small_sample"]]},
+        hovertemplate="%{x}: %{y:.1%} (%{customdata[0]} won of %{customdata[1]})<extra></extra>"))
+    fig.update_yaxes(tickformat=".0%", rangemode="tozero")
+    chart(fig, "wl_trend", title="Win rate by period")
+    download_buttons(trend, "win-rate-trend", key="wl_trend_dl")
 
 # ---- breakdown ----
 st.subheader(f"By {BREAKDOWN_LABELS[dim].lower()}")

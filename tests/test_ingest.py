@@ -216,7 +216,11 @@ def test_market_percentages_accounts_and_fx(db):
     load("fx_rates.csv")
     assert rows("SELECT value FROM market WHERE indicator = 'Inflation' ORDER BY period") == [(2.4,), (2.9,)]
     assert rows("SELECT annual_value FROM accounts WHERE account = 'Acme Corp'") == [(Decimal("120000000.00"),)]
-    assert rows("SELECT currency, rate FROM fx_rates ORDER BY currency") == [("EUR", 1.08), ("GBP", 1.27)]
+    # The file says 1 EUR = 1.08 USD (near the usual 0.92 EUR per USD turned round): stored as
+    # units per 1 USD, 1 / 1.08 EUR and 1 / 1.27 GBP.
+    stored = rows("SELECT currency, rate, base FROM fx_rates ORDER BY currency")
+    assert [(c, round(r, 6), b) for c, r, b in stored] == [("EUR", round(1 / 1.08, 6), "USD"),
+                                                           ("GBP", round(1 / 1.27, 6), "USD")]
 
 
 # ---- refusals and warnings ----

@@ -24,7 +24,8 @@ log = logging.getLogger(__name__)
 from intel.ingest import mapping as mapping_mod
 from intel.ingest import normalise as norm
 from intel.ingest.read import ImportRefused, SourceFile, load_raw, open_source
-from intel.ingest.schema import HELPER_COLUMNS, KIND_LABELS, KINDS, columns_of
+from intel.ingest import fx as fx_mod
+from intel.ingest.schema import KIND_LABELS, KINDS, LOOKUPS, columns_of
 from intel.ingest.stages import CLOSED_LOST, CLOSED_WON, order_stages
 
 Progress = Callable[[float, str], None]
@@ -34,6 +35,8 @@ REQUIRED = {
     "stage_history": ["opportunity_id", "stage", "changed_at"],
     "targets_forecasts": ["period"],
     "accounts": ["account"],
+    "owners": ["owner"],
+    "products": ["product"],
     "market": ["period", "indicator"],
     "fx_rates": ["currency", "rate"],
 }
@@ -63,6 +66,10 @@ class ImportResult:
     mapping_source: str = "automatic"  # automatic | remembered | chosen
     warnings: list[str] = field(default_factory=list)
     snapshot_date: dt.date | None = None
+    confidence: float = 1.0          # how sure the kind is (1.0 when chosen or remembered)
+    kind_reason: str = ""            # why the kind was taken, in words
+    needs_choice: bool = False       # a preview the analyst must confirm (kind unsure, or most rows rejected)
+    notes: list[str] = field(default_factory=list)   # what the import decided (FX direction, joins, mapping)
     rejects: pd.DataFrame = field(default_factory=pd.DataFrame)
     preview: pd.DataFrame = field(default_factory=pd.DataFrame)
 
@@ -75,6 +82,7 @@ class ImportResult:
                 "import_id": self.import_id, "rows_loaded": self.rows_loaded,
                 "rows_rejected": self.rows_rejected, "mapping": self.mapping,
                 "snapshot_date": str(self.snapshot_date) if self.snapshot_date else None,
+                "confidence": self.confidence, "notes": self.notes,
                 "warnings": self.warnings, "message": self.message}
 
 
@@ -95,10 +103,13 @@ def import_file(source: str | Path | bytes, name: str | None = None, *, kind: st
                 mapping: dict[str, str] | None = None, as_of: dt.date | str | None = None,
                 dry_run: bool = False, allow_duplicate: bool = False,
                 progress: Progress | None = None, db: str | Path | None = None,
-                by: Actor, preview_rows: int = 20, check_alerts: bool = True) -> ImportResult:
+                by: Actor, preview_rows: int = 20, check_alerts: bool = True,
+                force: bool = False) -> ImportResult:
     """Load one file as `by` (an analyst or above); on dry_run, do everything but keep nothing
     (the Data page's preview). With check_alerts, the alert rules are evaluated on the new data,
-    so everyone, viewers included, sees the alerts it raises.
+    so everyone, viewers included, sees the alerts it raises. Without `kind`, a file whose kind is
+    unsure, and any file that would reject most of its rows, is refused with the reason unless
+    `force` (a preview says so instead, with needs_choice set).
 
     Returns what happened in the user's words: rows loaded and rejected, the mapping used,
     warnings about what the pages will not be able to show, and the rejected rows.
@@ -113,15 +124,59 @@ def import_file(source: str | Path | bytes, name: str | None = None, *, kind: st
         return ImportResult(name, "refused", str(refusal))
     try:
         result = _import(src, kind, mapping, as_of, dry_run, allow_duplicate, report, db,
-                         by.name, preview_rows)
+                         by.name, preview_rows, force)
     except ImportRefused as refusal:
         return ImportResult(name, "refused", str(refusal), headers=src.headers)
     finally:
         src.close()
+    if result.status == "loaded" and result.kind in LOOKUPS:
+        result.notes.extend(lookup_effect(result.kind, result.import_id, db))
     if result.status == "loaded" and check_alerts:
         report(0.97, "Checking the alert rules")
         result.warnings.extend(check_alert_rules(db, by))
     return result
+
+
+# attribute of a lookup table -> the deal facts column it fills (None: kept, not a deal column)
+LOOKUP_ATTRIBUTES = {
+    "owners": {"team": "team", "manager": "manager", "region": "region"},
+    "accounts": {"industry": "industry", "region": "region", "segment": "segment", "country": "country",
+                 "size": "account_size", "parent": None},
+    "products": {"family": "product_family", "list_price": None},
+}
+
+
+def lookup_effect(kind: str, import_id: int, db=None) -> list[str]:
+    """What a lookup table joined to, in words: 'sales_teams.csv: 35 owners -> team, region;
+    8,800 of 8,800 deals matched; 8,800 deals now have a region'."""
+    from intel import models   # models read what ingest loads
+
+    models.refresh(db)
+    key = LOOKUPS[kind][0]
+    attributes = LOOKUP_ATTRIBUTES[kind]
+    cur = store.cursor(db)
+    try:
+        # table, column and model names below come from this module's constants only
+        counts = cur.execute(f"SELECT count(*), {', '.join(f'count({a})' for a in attributes)} "
+                             f"FROM {kind} WHERE import_id = $i", {"i": import_id}).fetchone()
+        filled = [a for a, n in zip(attributes, counts[1:]) if n]
+        deals, matched = cur.execute(
+            f"SELECT count(*), count(l.raw) FROM opportunities_current o "
+            f"LEFT JOIN {key}_lookup l ON l.raw = o.{key}").fetchone()
+        having = {a: cur.execute(f"SELECT count({col}) FROM deal_facts").fetchone()[0]
+                  for a, col in attributes.items() if col and a in filled}
+    finally:
+        cur.close()
+    noun = {"owners": "people", "accounts": "accounts", "products": "products"}[kind]
+    text = f"{counts[0]:,} {noun}" + (f" -> {', '.join(a.replace('_', ' ') for a in filled)}" if filled else "")
+    if not deals:
+        return [f"{text}; no deals are loaded yet: they join as soon as an opportunities export is."]
+    text += f"; {matched:,} of {deals:,} deals matched by {key}"
+    if having:
+        text += "; deals with " + ", ".join(f"{a.replace('_', ' ')}: {n:,}" for a, n in having.items())
+    if matched < deals:
+        text += f" ({deals - matched:,} name {'an' if key[0] in 'aeiou' else 'a'} {key} this file does not hold)"
+    return [text + "."]
 
 
 def check_alert_rules(db, by: Actor) -> list[str]:
@@ -139,7 +194,7 @@ def check_alert_rules(db, by: Actor) -> list[str]:
 
 
 def _import(src: SourceFile, kind, chosen, as_of, dry_run, allow_duplicate, report, db,
-            imported_by, preview_rows) -> ImportResult:
+            imported_by, preview_rows, force) -> ImportResult:
     cur = store.cursor(db)
     try:
         result = ImportResult(src.name, "preview" if dry_run else "loaded", "", headers=src.headers)
@@ -147,9 +202,21 @@ def _import(src: SourceFile, kind, chosen, as_of, dry_run, allow_duplicate, repo
             "SELECT id, imported_at FROM imports WHERE sha256 = $s AND undone_at IS NULL "
             "ORDER BY id LIMIT 1", {"s": src.sha256}).fetchone()
         remembered = mapping_mod.remembered_mapping(cur, src.headers)
-        kind = kind or (remembered[0] if remembered else None) or mapping_mod.detect_kind(src.headers)
-        if kind is None:
-            raise ImportRefused(_no_kind_message(src))
+        forced_kind = bool(kind) or force
+        if not kind and remembered:
+            kind, result.kind_reason = remembered[0], "remembered from an earlier file with the same header"
+        elif not kind:
+            detection = mapping_mod.detect(src.headers, src.sample)
+            kind, result.confidence, result.kind_reason = detection.kind, detection.confidence, detection.reason
+            if kind is None:
+                raise ImportRefused(_no_kind_message(src))
+            if not detection.confident:
+                result.needs_choice = True
+                if not dry_run and not forced_kind:
+                    raise ImportRefused(
+                        f"{src.name} was not loaded: it is not clearly a file of "
+                        f"{KIND_LABELS[kind].lower()} ({detection.reason}). If it is, import it with "
+                        f"--kind {kind} (on the Data page: confirm its kind).")
         if kind not in KINDS:
             raise ImportRefused(f"Unknown kind {kind!r}: use one of {', '.join(KINDS)}.")
         result.kind = kind
@@ -173,6 +240,7 @@ def _import(src: SourceFile, kind, chosen, as_of, dry_run, allow_duplicate, repo
         cur.execute("BEGIN TRANSACTION")
         try:
             _load(cur, src, result, report, preview_rows, imported_by)
+            _stop_when_mostly_rejected(src, result, dry_run, force)
             if previous and dry_run:
                 result.warnings.insert(0, f"This file was already imported (import #{previous[0]}).")
             if dry_run:
@@ -189,6 +257,23 @@ def _import(src: SourceFile, kind, chosen, as_of, dry_run, allow_duplicate, repo
         return result
     finally:
         cur.close()
+
+
+def _stop_when_mostly_rejected(src: SourceFile, result: ImportResult, dry_run: bool, forced: bool) -> None:
+    """More rejected than loaded usually means the wrong kind or mapping: stop before loading."""
+    total = result.rows_loaded + result.rows_rejected
+    if not total or result.rows_rejected * 2 <= total:
+        return
+    reasons = result.rejects["reason"].astype(str).str.replace(r"'.*'", "'…'", regex=True)
+    top = "; ".join(f"{reason} ({n:,})" for reason, n in reasons.value_counts().head(3).items())
+    message = (f"{result.rows_rejected:,} of {total:,} rows of {src.name} would be rejected "
+               f"(most common: {top}).")
+    result.needs_choice = True
+    if dry_run:
+        result.warnings.insert(0, message + " Check the kind and the column mapping before importing.")
+    elif not forced:
+        raise ImportRefused(f"{message} Nothing was loaded: check the kind and the column mapping "
+                            f"(--kind, or the Data page), or import anyway with --force.")
 
 
 def _no_kind_message(src: SourceFile) -> str:
@@ -222,7 +307,7 @@ def _warnings(kind: str, mapping: dict[str, str]) -> list[str]:
         if "id" not in mapping:
             out.append("No opportunity id column: deals are matched across snapshots by name "
                        "and account, so a renamed deal looks like a new one.")
-        if "currency" not in mapping:
+        if "currency" not in mapping and not mapping_mod.header_currency(mapping.get("amount", "")):
             out.append(f"No currency column: amounts without a currency sign are taken as "
                        f"{config.get('reporting_currency')} (the reporting currency).")
     return out
@@ -230,11 +315,14 @@ def _warnings(kind: str, mapping: dict[str, str]) -> list[str]:
 
 def _load(cur, src: SourceFile, result: ImportResult, report, preview_rows, imported_by) -> None:
     kind, mapping = result.kind, result.mapping
-    result.warnings = _warnings(kind, mapping)
     raw = load_raw(cur, src, "sightline_raw")
     result.footer_lines = raw.footer_lines
     if raw.rows == 0 and not raw.rejects:
         raise ImportRefused(f"{src.name} has a header but no rows.")
+    if result.mapping_source == "automatic":
+        _prefer_filled_columns(cur, src, result)
+        mapping = result.mapping
+    result.warnings = _warnings(kind, mapping) + result.warnings
     report(0.4, f"{src.name}: {raw.rows:,} rows read, normalising")
     index = {h: f"c{i}" for i, h in enumerate(src.headers)}
     columns = {c.name: (index[mapping[c.name]], c.type) for c in columns_of(kind) if c.name in mapping}
@@ -248,17 +336,17 @@ def _load(cur, src: SourceFile, result: ImportResult, report, preview_rows, impo
     report(0.7, f"{src.name}: checking rows")
     if kind == "opportunities":
         _order_stages(cur, result.snapshot_date)
+    params = _select_params(cur, src, result)
     table, select = _final_select(kind, import_id, result.snapshot_date, set(columns))
     # table is a KINDS name and select is built from this module's SQL over c0..cN: no user text
-    cur.execute(f"INSERT INTO {table} BY NAME SELECT * EXCLUDE (row_no) FROM ({select})",
-                {"currency": config.get("reporting_currency")} if kind == "opportunities" else {})
+    cur.execute(f"INSERT INTO {table} BY NAME SELECT * EXCLUDE (row_no) FROM ({select})", params)
     result.rows_loaded = cur.execute(
         "SELECT count(*) FROM sightline_staged WHERE reject_reason IS NULL").fetchone()[0]
     result.rejects = _rejects(cur, src, raw, _reason_sql(kind, columns))
     result.rows_rejected = len(result.rejects)
     result.preview = cur.execute(
         f"SELECT * EXCLUDE (import_id, row_no) FROM ({select}) ORDER BY row_no LIMIT {int(preview_rows)}",
-        {"currency": config.get("reporting_currency")} if kind == "opportunities" else {}).df()
+        params).df()
     if kind == "opportunities" and result.rows_loaded == 0 and result.rows_rejected:
         result.warnings.append("No row could be loaded: see the rejected rows for why.")
     cur.execute(
@@ -273,6 +361,49 @@ def _load(cur, src: SourceFile, result: ImportResult, report, preview_rows, impo
     verb = "would load" if result.status == "preview" else "loaded"
     result.message = (f"{src.name}: {KIND_LABELS[kind].lower()}, {result.rows_loaded:,} rows {verb}, "
                       f"{result.rows_rejected:,} rejected.")
+
+
+def _prefer_filled_columns(cur, src: SourceFile, result: ImportResult) -> None:
+    """Where several columns could fill one canonical column, the one with values wins
+    (an empty Loss_Reason__c beside a filled LossReason__c); the notes say why."""
+    contested = {h for options in mapping_mod.candidates(src.headers, result.kind).values()
+                 if len(options) > 1 for h in options}
+    if not contested:
+        return
+    index = {h: f"c{i}" for i, h in enumerate(src.headers)}
+    headers = sorted(contested, key=src.headers.index)
+    # generated column ids only
+    counts = cur.execute("SELECT " + ", ".join(f"count({norm.text_sql(index[h])})" for h in headers)
+                         + " FROM sightline_raw").fetchone()
+    filled = dict(zip(headers, counts))
+    result.mapping = mapping_mod.auto_mapping(src.headers, result.kind, filled)
+    result.auto_mapping = dict(result.mapping)
+    result.notes.extend(mapping_mod.mapping_notes(src.headers, result.kind, result.mapping, filled))
+
+
+def _select_params(cur, src: SourceFile, result: ImportResult) -> dict:
+    """Values the final SELECT binds: the currency amounts default to, or the FX direction."""
+    reporting = config.get("reporting_currency")
+    if result.kind == "opportunities":
+        named = mapping_mod.header_currency(result.mapping.get("amount", ""))
+        if named and "currency" not in result.mapping:
+            result.notes.append(f"Amounts are in {named}, as the column {result.mapping['amount']!r} says.")
+        return {"currency": named or reporting}
+    if result.kind != "fx_rates":
+        return {}
+    is_base = "is_base" if "is_base" in result.mapping else "NULL"
+    rows = cur.execute(f"SELECT currency, rate, {is_base} FROM sightline_staged "   # fixed column names
+                       "WHERE reject_reason IS NULL").fetchall()
+    direction = fx_mod.decide(src.headers, result.mapping, rows, reporting)
+    stored = {}
+    for code, rate, _ in rows:
+        stored[code] = 1 / rate if direction.inverse else rate
+    written = "base units per 1 unit of each currency (turned round)" if direction.inverse else \
+        f"units of each currency per 1 {direction.base}"
+    example = direction.example(stored)
+    result.notes.append(f"Rates read as {written}: {direction.how}."
+                        + (f" So {example}." if example else ""))
+    return {"inverse": direction.inverse, "base": direction.base}
 
 
 def _parsed_expr(name: str, col: str, type_: str, profile: norm.ColumnProfile) -> str:
@@ -319,6 +450,8 @@ def _stage(cur, kind, columns, profiles, first_rowid: int) -> None:
             checks.append(f"WHEN NOT {name}__empty AND {name} IS NULL THEN 'type:{name}'")
         if type_ == "percent":
             checks.append(f"WHEN {name} < 0 OR {name} > 1 THEN 'range:{name}'")
+        if kind == "fx_rates" and name == "rate":
+            checks.append("WHEN rate <= 0 THEN 'positive:rate'")
     if "period" in columns:
         parts.append(f"{norm.period_sql(columns['period'][0])[1]} AS period_grain")
     blank = " AND ".join(f"{name}__empty" for name in columns) or "false"
@@ -326,6 +459,12 @@ def _stage(cur, kind, columns, profiles, first_rowid: int) -> None:
     if kind == "opportunities":
         outcome = [f"{n}__empty" for n in ("stage", "status", "is_won") if n in columns]
         checks.insert(0, f"WHEN {' AND '.join(outcome)} THEN 'no:outcome'")
+        if "status" in columns:
+            # Without a stage, the status must say open, won or lost (an address's State does not).
+            words = norm.WON_WORDS + norm.LOST_WORDS + norm.NO_DECISION_WORDS + norm.OPEN_WORDS + ["1", "2"]
+            no_stage = "stage__empty AND " if "stage" in columns else ""
+            checks.insert(1, f"WHEN {no_stage}NOT status__empty AND NOT {norm.is_word_sql('status', words)} "
+                             "THEN 'outcome:status'")
         if "id" in columns:
             checks.insert(0, "WHEN id__empty THEN 'no:id'")
         outcome_layer = _outcome_layer(columns)
@@ -352,7 +491,9 @@ def _stage(cur, kind, columns, profiles, first_rowid: int) -> None:
 
 def _reason_sql(kind: str, columns) -> str:
     """SQL turning a reject code into a sentence, quoting the row's original value."""
+    status_text = f"'status ''' || trim(r.{columns['status'][0]}) || ''''" if "status" in columns else "'status'"
     whens = ["WHEN 'blank' THEN '(blank row)'",
+             f"WHEN 'outcome:status' THEN {status_text} || ' is not open, won or lost'",
              "WHEN 'no:outcome' THEN 'no stage or outcome'",
              "WHEN 'no:id' THEN 'no opportunity id'"]
     for name, (col, type_) in columns.items():
@@ -363,6 +504,7 @@ def _reason_sql(kind: str, columns) -> str:
         if type_ in TYPE_WORDS:
             whens.append(f"WHEN 'type:{name}' THEN {quoted} || ' is not {TYPE_WORDS[type_]}'")
         whens.append(f"WHEN 'range:{name}' THEN {quoted} || ' is not between 0 and 100%'")
+        whens.append(f"WHEN 'positive:{name}' THEN {quoted} || ' is not a positive number'")
     duplicate = ("'opportunity id ' || s.id_ || ' appears more than once (first on row ' || "
                  "substr(s.reject_reason, 11) || ')'" if kind == "opportunities" else "s.reject_reason")
     return (f"CASE WHEN s.reject_reason LIKE 'duplicate:%' THEN {duplicate} "
@@ -381,9 +523,15 @@ def _outcome_layer(columns) -> str:
     is_won = f"coalesce({'is_won' if 'is_won' in has else 'NULL'}, {said(norm.WON_WORDS)})"
     is_closed = f"coalesce({'is_closed' if 'is_closed' in has else 'NULL'}, won_ OR {said(norm.LOST_WORDS)})"
     loss = "loss_reason" if "loss_reason" in has else "CAST(NULL AS VARCHAR)"
+    # Without an id column a deal is known by name, account and owner (matched across snapshots);
+    # rows with none of them by their row, and repeats of one key are numbered, so none collide.
+    keyed = [n for n in ("name", "account", "owner") if n in has]
     id_expr = "id" if "id" in has else (
-        "'h' || left(md5(concat_ws('|', " + ", ".join(
-            n if n in has else "''" for n in ("name", "account", "owner")) + ")), 16)")
+        "CASE WHEN " + (" AND ".join(f"{n} IS NULL" for n in keyed) or "true") + " THEN 'r' || row_no "
+        "ELSE 'h' || left(md5(concat_ws('|', " + ", ".join(keyed or ["''"]) + ")), 16) END")
+    if "id" not in has:
+        id_expr = (f"{id_expr} || CASE WHEN row_number() OVER (PARTITION BY {id_expr} ORDER BY row_no) > 1 "
+                   f"THEN '-' || row_number() OVER (PARTITION BY {id_expr} ORDER BY row_no) ELSE '' END")
     return f"""SELECT *,
             CASE WHEN won_ THEN '{CLOSED_WON}' WHEN closed_ THEN '{CLOSED_LOST}'
                  ELSE coalesce({stage_text}, 'Open') END AS stage_,
@@ -434,7 +582,9 @@ def _final_select(kind: str, import_id: int, snapshot_date, present: set[str]) -
     for c in _TABLE_COLUMNS[kind]:
         if kind == "stage_history" and c in ("stage", "stage_order"):
             continue
-        if c in present or c == "period_grain":
+        if kind == "fx_rates" and c == "rate":   # stored as units per one unit of base
+            exprs.append("CASE WHEN $inverse THEN 1 / rate ELSE rate END AS rate")
+        elif c in present or c == "period_grain":
             exprs.append(c)
         else:
             exprs.append(f"NULL AS {c}")
@@ -445,6 +595,8 @@ def _final_select(kind: str, import_id: int, snapshot_date, present: set[str]) -
                      f"WHEN {norm.is_word_sql(stage, norm.LOST_WORDS)} THEN '{CLOSED_LOST}' ELSE {stage} END")
         exprs.append(f"{canonical} AS stage")
         exprs.append(f"(SELECT max(o.stage_order) FROM opportunities o WHERE o.stage = {canonical}) AS stage_order")
+    if kind == "fx_rates":
+        exprs.append("$base AS base")
     select = (f"SELECT {import_id} AS import_id, {', '.join(exprs)}, row_no FROM sightline_staged "
               f"WHERE reject_reason IS NULL")
     return kind, select
@@ -455,7 +607,10 @@ _TABLE_COLUMNS = {
     "targets_forecasts": ["period", "period_grain", "region", "segment", "owner", "product", "target",
                           "forecast_commit", "forecast_best_case", "forecast_pipeline", "bookings",
                           "currency", "submitted_at"],
-    "accounts": ["account", "industry", "region", "segment", "size", "annual_value"],
+    "accounts": ["account_id", "account", "industry", "region", "segment", "country", "size",
+                 "annual_value", "parent"],
+    "owners": ["owner_id", "owner", "team", "manager", "region"],
+    "products": ["product_id", "product", "family", "list_price"],
     "market": ["period", "region", "segment", "indicator", "value", "unit", "source"],
     "fx_rates": ["currency", "rate", "as_of"],
 }

@@ -23,7 +23,8 @@ def _c(name, type_, *synonyms, help=""):
 
 
 OPPORTUNITY_COLUMNS = [
-    _c("id", "id", "opportunityid", "dealid", "recordid", "donotmodifyopportunity", "opportunity", "id",
+    _c("id", "id", "opportunityid", "dealid", "recordid", "donotmodifyopportunity", "opportunitynumber",
+       "opportunityno", "dealnumber", "dealno", "opportunity", "id", "number",
        help="the deal's id; without it deals are matched across snapshots by name and account"),
     _c("name", "text", "opportunityname", "dealname", "dealtitle", "topic", "title", "name", "subject",
        "deal"),
@@ -38,7 +39,7 @@ OPPORTUNITY_COLUMNS = [
     _c("segment", "text", "segment", "customersegment", "marketsegment", "accountsegment", "tier"),
     _c("industry", "text", "industry", "vertical", "sector"),
     _c("product", "text", "product", "productname", "productfamily", "products", "productline",
-       "series"),
+       "productgroup", "productcategory", "series"),
     _c("stage", "stage", "stage", "stagename", "dealstage", "salesstage", "pipelinestage", "pipelinephase",
        "phase", "salesphase", help="the deal's stage; Closed Won / Closed Lost (any spelling) close it"),
     _c("status", "outcome", "status", "dealstatus", "outcome", "result", "statecode", "state",
@@ -59,11 +60,11 @@ OPPORTUNITY_COLUMNS = [
        "closingdate", "closedat", "actualclosedate", "wontime", "close",
        help="when the deal closes or closed; places it in a period"),
     _c("competitor", "text", "competitor", "primarycompetitor", "maincompetitor", "competitors",
-       "competitorname"),
+       "competitorname", "competitortype"),
     _c("loss_reason", "text", "lossreason", "closedlostreason", "lostreason", "reasonlost",
        "statusreason", "reason"),
     _c("lead_source", "text", "leadsource", "source", "originalsource", "originalsourcetype",
-       "dealsource", "channel"),
+       "dealsource", "channel", "routetomarket"),
     _c("deal_type", "text", "type", "dealtype", "opportunitytype", "businesstype"),
     _c("discount_pct", "percent", "discount", "discountpct", "discountpercent", "discountrate"),
 ]
@@ -94,12 +95,38 @@ TARGET_COLUMNS = [
 ]
 
 ACCOUNT_COLUMNS = [
+    _c("account_id", "id", "accountid", "companyid", "recordid", "id",
+       help="the export's account id, where the deals carry ids (Salesforce AccountId)"),
     _c("account", "text", "accountname", "account", "company", "companyname", "name"),
-    _c("industry", "text", "industry", "vertical"),
-    _c("region", "text", "region", "territory", "billingregion"),
+    _c("industry", "text", "industry", "vertical", "sector"),
+    _c("region", "text", "region", "territory", "billingregion", "salesregion"),
     _c("segment", "text", "segment", "customersegment"),
+    _c("country", "text", "country", "billingcountry", "officelocation", "location", "headquarters",
+       "hqcountry", "countryregion"),
     _c("size", "text", "size", "employees", "numberofemployees", "companysize", "employeerange"),
     _c("annual_value", "amount", "annualvalue", "annualrevenue", "revenue", "arr", "acv"),
+    _c("parent", "text", "parent", "parentaccount", "parentcompany", "subsidiaryof", "parentid",
+       "ultimateparent"),
+]
+
+# A person who owns deals: a sales-teams sheet (sales_agent, manager, regional_office) or a
+# Salesforce User.csv (Id, Name, Department, ManagerId, ...).
+OWNER_COLUMNS = [
+    _c("owner_id", "id", "userid", "ownerid", "employeeid", "repid", "salesagentid", "id",
+       help="the export's user id, where the deals carry ids (Salesforce OwnerId)"),
+    _c("owner", "text", "fullname", "name", "salesagent", "owner", "ownername", "salesrep", "rep",
+       "accountexecutive", "salesperson", "employee", "dealowner", "opportunityowner", "user"),
+    _c("team", "text", "team", "salesteam", "teamname", "department", "division"),
+    _c("manager", "text", "manager", "managername", "salesmanager", "reportsto", "managerid"),
+    _c("region", "text", "region", "regionaloffice", "salesregion", "territory", "office", "geo"),
+]
+
+PRODUCT_COLUMNS = [
+    _c("product_id", "id", "productid", "productcode", "sku", "id"),
+    _c("product", "text", "product", "productname", "name", "item"),
+    _c("family", "text", "family", "productfamily", "series", "productline", "category",
+       "productcategory", "productgroup"),
+    _c("list_price", "amount", "listprice", "salesprice", "unitprice", "price", "msrp"),
 ]
 
 MARKET_COLUMNS = [
@@ -115,7 +142,9 @@ MARKET_COLUMNS = [
 FX_COLUMNS = [
     _c("currency", "currency", "currency", "currencycode", "isocode", "currencyisocode"),
     _c("rate", "number", "rate", "fxrate", "exchangerate", "conversionrate", "rateto"),
-    _c("as_of", "date", "asof", "date", "startdate"),
+    _c("as_of", "date", "asof", "date", "startdate", "effectivedate", "validfrom"),
+    _c("is_base", "bool", "iscorporate", "corporate", "isbase", "basecurrency",
+       help="marks the currency the rates are quoted against (Salesforce CurrencyType.IsCorporate)"),
 ]
 
 KINDS = {
@@ -123,6 +152,8 @@ KINDS = {
     "stage_history": STAGE_HISTORY_COLUMNS,
     "targets_forecasts": TARGET_COLUMNS,
     "accounts": ACCOUNT_COLUMNS,
+    "owners": OWNER_COLUMNS,
+    "products": PRODUCT_COLUMNS,
     "market": MARKET_COLUMNS,
     "fx_rates": FX_COLUMNS,
 }
@@ -132,12 +163,18 @@ KIND_LABELS = {
     "stage_history": "Stage history",
     "targets_forecasts": "Targets and forecast calls",
     "accounts": "Accounts",
+    "owners": "Owners and sales teams",
+    "products": "Products",
     "market": "Market indicators",
     "fx_rates": "Exchange rates",
 }
 
 # Canonical columns a user can map to but that the store keeps under another form.
-HELPER_COLUMNS = {"status", "is_won", "is_closed"}
+HELPER_COLUMNS = {"status", "is_won", "is_closed", "is_base"}
+
+# Lookup kinds: keyed by a column the deals carry (the key, its id twin) and joined in the models.
+LOOKUPS = {"owners": ("owner", "owner_id"), "accounts": ("account", "account_id"),
+           "products": ("product", "product_id")}
 
 
 def columns_of(kind: str) -> list[Column]:

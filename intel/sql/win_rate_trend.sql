@@ -25,7 +25,9 @@ SELECT period_label(period, $grain, $fy_start) AS period, period AS period_start
        wilson_low(won, won + lost) AS win_rate_low,
        wilson_high(won, won + lost) AS win_rate_high,
        won_amount, lost_amount,
-       won_amount / nullif(won_amount + lost_amount, 0) AS win_rate_by_value,
+       -- losses that all carry no amount make the value rate undefined, not 100% (METRICS.md)
+       CASE WHEN lost > 0 AND lost_amount = 0 THEN NULL
+            ELSE won_amount / nullif(won_amount + lost_amount, 0) END AS win_rate_by_value,
        won + lost < $min_sample AS small_sample
 FROM counted
 ORDER BY period_start

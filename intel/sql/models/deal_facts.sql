@@ -2,14 +2,17 @@
 -- outcome flags, cycle length and deal-size band every metric cuts by. Materialised after each
 -- import (intel.models.refresh) so metrics do not re-rank every snapshot on every query.
 -- amount is a DOUBLE here: sums for charts, not for the books.
--- no_decision: a loss whose reason (or stage) says "No decision" (METRICS.md: a loss unless
--- the page's switch excludes it). cycle_days: created date to close date.
-SELECT d.id, d.name, d.account, d.owner, d.team, d.region, d.segment, d.industry, d.product,
+-- no_decision: a loss whose reason (or stage) matches one of the no-decision patterns
+-- (intel/outcomes.py, bound as $no_decision; METRICS.md: a loss unless the page's switch
+-- excludes it). cycle_days: created date to close date. manager, country, product_family and
+-- account_size come from the uploaded owners, accounts and products tables (resolved_deals).
+SELECT d.id, d.name, d.account, d.owner, d.team, d.manager, d.region, d.country, d.segment, d.industry,
+       d.account_size, d.product, d.product_family,
        d.competitor, d.lead_source, d.deal_type, d.stage, d.stage_order,
        d.is_closed, d.is_won, d.is_closed AND NOT d.is_won AS is_lost,
        d.is_closed AND NOT d.is_won
-           AND regexp_replace(lower(coalesce(d.loss_reason, '')), '[^a-z]', '', 'g') = 'nodecision'
-           AS no_decision,
+           AND (regexp_matches(lower(coalesce(d.loss_reason, '')), $no_decision)
+                OR regexp_matches(lower(coalesce(d.stage, '')), $no_decision)) AS no_decision,
        d.loss_reason, CAST(d.amount_reporting AS DOUBLE) AS amount, d.currency, d.probability,
        d.created_date, d.close_date, date_diff('day', d.created_date, d.close_date) AS cycle_days,
        CASE WHEN d.amount_reporting IS NULL THEN NULL
