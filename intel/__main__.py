@@ -55,6 +55,12 @@ def cmd_import(args) -> int:
                 print(f"  rejected{'' if pd.isna(row) else f' row {int(row)}'}: {reason}")
             if result.rows_rejected > 10:
                 print(f"  … and {result.rows_rejected - 10} more rejected rows")
+    if not args.json:
+        from intel.holdings import unconverted_note
+
+        note = unconverted_note()
+        if note:
+            print(f"warning: {note}")
     return 1 if failed else 0
 
 

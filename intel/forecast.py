@@ -31,7 +31,9 @@ def _params(filters: Filters, dim: str, grain: str, as_of_week: int | None) -> d
     _check(dim, grain)
     if as_of_week is not None and not 1 <= int(as_of_week) <= 13:
         raise ValueError("The forecast week must be between 1 and 13.")
-    return {**filters.params(), "dim": dim, "grain": grain, "fy_start": fiscal_year_start(),
+    # periods need dates: an all-time range is its real (wide) dates here, undated deals fall out
+    return {**filters.params(), "date_from": filters.date_from, "date_to": filters.date_to,
+            "dim": dim, "grain": grain, "fy_start": fiscal_year_start(),
             "as_of_week": int(as_of_week) if as_of_week is not None else None}
 
 
@@ -115,6 +117,8 @@ def forecast_inputs(filters: Filters, db=None) -> dict:
 def period_options(filters: Filters, grain: str, db=None) -> tuple[list[str], str | None]:
     """(the periods of the range, the last complete one): complete = ended by the latest closed deal."""
     _check("total", grain)
+    if filters.all_time:   # closed deals without dates: no period to offer
+        return [], None
     models.refresh(db)
     fy = fiscal_year_start()
     cur = store.cursor(db)

@@ -34,3 +34,22 @@ def is_empty(db=None) -> bool:
 def currency_coverage(db=None) -> pd.DataFrame:
     """Per currency of the current deals: deals, amount, and whether it converts to reporting."""
     return store.query("currency_coverage", db=db)
+
+
+def unconverted_note(db=None) -> str | None:
+    """The sentence every money figure carries when some deals cannot be converted to the
+    reporting currency (METRICS.md: left out of money figures, counted), or None when all can."""
+    from intel import config, models
+
+    models.refresh(db)
+    coverage = currency_coverage(db)
+    missing = coverage[coverage["unconverted_deals"] > 0]
+    if missing.empty:
+        return None
+    reporting = config.get("reporting_currency")
+    deals = int(missing["unconverted_deals"].sum())
+    amounts = ", ".join(f"{c} {float(a):,.0f}" for c, a in zip(missing["currency"], missing["unconverted_amount"]))
+    return (f"{deals:,} deal{'s' if deals != 1 else ''} ({amounts}) {'have' if deals != 1 else 'has'} "
+            f"no exchange rate to {reporting}, "
+            f"so every amount in {reporting} leaves {'them' if deals != 1 else 'it'} out: import the "
+            f"rates (an FX table, or Salesforce CurrencyType.csv / DatedConversionRate.csv) on the Data page.")

@@ -282,7 +282,17 @@ def global_filters():
 
     known, default = _filter_choices(db_path(), data_version())
     filters, _ = parse_query(_query(), known, default)
+    unconverted = _unconverted(db_path(), data_version())
+    if unconverted:   # every page that shows money says what its amounts leave out
+        say("warning", unconverted)
     return filters, []
+
+
+@st.cache_data(show_spinner=False)
+def _unconverted(path: str, version: str) -> str | None:
+    from intel.holdings import unconverted_note
+
+    return unconverted_note(path)
 
 
 # ---- charts and formats ----

@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from intel.demo import load_demo
-from intel.holdings import import_history
+from intel.holdings import import_history, unconverted_note
 from intel.ingest import import_file, undo_import
 from intel.ingest.schema import KIND_LABELS, KINDS
 from pages._components import actor, data_version, db_path, download_buttons, plain, say
@@ -51,13 +51,21 @@ for n, file in enumerate(files or []):
             say("error", result.message)
             continue
         st.text(result.message)
+        unsure = result.needs_choice and chosen_kind is None
+        if unsure:
+            say("warning", f"This file is not clearly {KIND_LABELS[result.kind].lower()} "
+                           f"({result.kind_reason}). Choose what it holds to import it.")
         kinds = list(KINDS)
-        picked = st.selectbox("Kind of data", kinds, index=kinds.index(result.kind),
-                              format_func=KIND_LABELS.get, key=f"data_kindpick_{file.file_id}")
-        if picked != result.kind:
+        picked = st.selectbox("Kind of data", ([None] if unsure else []) + kinds,
+                              index=0 if unsure else kinds.index(result.kind),
+                              format_func=lambda k: "— choose —" if k is None else KIND_LABELS[k],
+                              key=f"data_kindpick_{file.file_id}_{result.kind}_{unsure}")
+        if picked is not None and (picked != result.kind or unsure):
             st.session_state[kind_key] = picked
             st.session_state.pop(map_key, None)
             st.rerun()
+        for note in result.notes:
+            st.caption(plain(note))
         source = {"automatic": "found from the header names",
                   "remembered": "remembered from an earlier file with the same header",
                   "chosen": "as you chose"}[result.mapping_source]
@@ -84,24 +92,35 @@ for n, file in enumerate(files or []):
             st.markdown(f"**Rejected rows** — {result.rows_rejected:,} rows cannot be used; the rest load.")
             st.dataframe(result.rejects, hide_index=True, width="stretch")
             download_buttons(result.rejects, f"rejected-{file.name}", key=f"data_rej_{n}")
-        choices[file.file_id] = (file, result.kind, st.session_state.get(map_key))
+        force = False
+        if result.mostly_rejected:
+            force = st.checkbox("Import anyway: load the rows that can be used, reject the rest",
+                                key=f"data_force_{file.file_id}")
+        if not unsure and (force or not result.mostly_rejected):
+            choices[file.file_id] = (file, result.kind, st.session_state.get(map_key), force)
+        else:
+            st.caption("Not imported until the above is settled.")
 
 if choices:
     if st.button(f"Import {len(choices)} file{'s' if len(choices) > 1 else ''}", type="primary",
                  key="data_import"):
         bar = st.progress(0.0, text="Starting import")
         flash = []
-        for k, (file, kind, mapping) in enumerate(choices.values()):
+        for k, (file, kind, mapping, force) in enumerate(choices.values()):
             def report(fraction, text, k=k):
                 bar.progress(min((k + fraction) / len(choices), 1.0), text=text)
 
             result = import_file(file.getvalue(), file.name, kind=kind, mapping=mapping,
-                                 progress=report, db=DB, by=actor())
+                                 progress=report, db=DB, by=actor(), force=force)
             level = {"loaded": "success", "duplicate": "info"}.get(result.status, "error")
             flash.append((level, result.message))
+            flash.extend(("info", f"{file.name}: {note}") for note in result.notes)
             if result.status == "loaded" and result.rows_rejected:
                 flash.append(("warning", f"{file.name}: {result.rows_rejected:,} rejected rows were "
                                          "not loaded; their reasons were shown in the preview."))
+        unconverted = unconverted_note(DB)
+        if unconverted:
+            flash.append(("warning", unconverted))
         st.session_state["data_flash"] = flash
         st.session_state["data_upload_round"] = upload_round + 1
         st.session_state.pop("data_previews", None)

@@ -1,11 +1,11 @@
 """Overview (landing page): the period's KPIs against the period before, open alerts, what moved."""
 import streamlit as st
 
-from intel import alerts, config
+from intel import alerts
 from intel.forecast import parse_period, previous_period
-from intel.holdings import currency_coverage, loaded_summary
+from intel.holdings import loaded_summary
 from pages._components import (db_path, evaluate_alerts, global_filters, kpi_tile, markdown_link, metric,
-                               money, pct, plain, say, show_notes, url_choice)
+                               money, pct, plain, show_notes, url_choice)
 
 DB = db_path()
 st.title("Overview")
@@ -120,10 +120,4 @@ with st.expander("What is loaded"):
     st.dataframe(table[["label", "rows", "covers", "last_import"]].rename(
         columns={"label": "Data", "rows": "Rows", "covers": "Dates covered", "last_import": "Last import"}),
         hide_index=True, width="stretch")
-    coverage = currency_coverage(DB)
-    unconverted = coverage[~coverage["converted"].astype(bool)]
-    if not unconverted.empty:
-        say("warning", f"Amounts are reported in {config.get('reporting_currency')}. Deals in "
-            + ", ".join(f"{c} ({n:,} deals)" for c, n in zip(unconverted["currency"], unconverted["deals"]))
-            + " have no exchange rate, so totals leave them out: import an FX table (currency, rate) "
-              "on the Data page.")
+

@@ -68,7 +68,8 @@ class ImportResult:
     snapshot_date: dt.date | None = None
     confidence: float = 1.0          # how sure the kind is (1.0 when chosen or remembered)
     kind_reason: str = ""            # why the kind was taken, in words
-    needs_choice: bool = False       # a preview the analyst must confirm (kind unsure, or most rows rejected)
+    needs_choice: bool = False       # the kind is unsure: the analyst confirms it before importing
+    mostly_rejected: bool = False    # more rows would be rejected than loaded: imported only with force
     notes: list[str] = field(default_factory=list)   # what the import decided (FX direction, joins, mapping)
     rejects: pd.DataFrame = field(default_factory=pd.DataFrame)
     preview: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -268,7 +269,7 @@ def _stop_when_mostly_rejected(src: SourceFile, result: ImportResult, dry_run: b
     top = "; ".join(f"{reason} ({n:,})" for reason, n in reasons.value_counts().head(3).items())
     message = (f"{result.rows_rejected:,} of {total:,} rows of {src.name} would be rejected "
                f"(most common: {top}).")
-    result.needs_choice = True
+    result.mostly_rejected = True
     if dry_run:
         result.warnings.insert(0, message + " Check the kind and the column mapping before importing.")
     elif not forced:

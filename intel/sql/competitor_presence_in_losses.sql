@@ -1,10 +1,10 @@
 -- Competitor presence in losses (shared/METRICS.md) per period: losses naming the competitor
 -- ÷ all losses closed in the period. Every competitor named in the range gets a row for every
--- period that had losses (0 when absent that period).
+-- period that had losses (0 when absent that period). Undated losses belong to no period.
 WITH lost AS (
     SELECT period_start(close_date, $grain, $fy_start) AS period, competitor
     FROM closed_in_scope($date_from, $date_to, $region, $segment, $owner, $product, $exclude_nd, $dim)
-    WHERE NOT is_won
+    WHERE NOT is_won AND close_date IS NOT NULL
 ), periods AS (
     SELECT period, count(*) AS losses FROM lost GROUP BY period
 ), competitors AS (
