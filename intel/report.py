@@ -15,6 +15,7 @@ import plotly.io as pio
 
 from intel import alerts, forecast, metrics, notes, pipeline
 from intel.filters import Filters
+from intel.holdings import unconverted_note
 
 pio.defaults.mathjax = None   # no CDN reach
 
@@ -54,6 +55,9 @@ def qbr_blocks(period: str, filters: Filters, db=None) -> list[tuple]:
     if period in trend.index and trend.loc[period]["closed"]:
         kpis.append(("Win rate", f"{trend.loc[period]['win_rate']:.1%}"))
     blocks += [("h2", "Overview"), ("kpis", kpis)]
+    unconverted = unconverted_note(db)
+    if unconverted:   # the pack's money leaves these deals out: say so where the numbers start
+        blocks.append(("p", unconverted))
 
     # forecast vs actual
     f_all = forecast.forecast_vs_actual("total", filters, grain, db=db)

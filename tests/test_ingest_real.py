@@ -243,3 +243,25 @@ def test_rate_direction_is_read_from_the_values(db, body, inverse):
     jpy = rows("SELECT rate FROM fx_rates WHERE currency = 'JPY'")[0][0]
     assert jpy == pytest.approx(1 / 0.00666 if inverse else 150.2)
     assert any("1 USD = " in n for n in fx.notes)
+
+
+def test_an_open_data_exchange_rate_series_converts_deals_by_country(db):
+    fx = load("fred_exchange_rates_yearly.csv", kind="fx_rates")
+    # Atlantis has no known currency: rejected with its row; the 8 others load.
+    assert (fx.rows_loaded, fx.rows_rejected) == (8, 1)
+    assert fx.rejects["row"].tolist() == [9]
+    # AUD is quoted in USD per AUD (0.7445) among per-USD quotes: turned alone, 1 / 0.7445.
+    assert "AUD read the other way" in fx.notes[0]
+    aud = rows("SELECT rate FROM fx_rates WHERE currency = 'AUD' AND as_of = DATE '2016-01-01'")[0][0]
+    assert aud == pytest.approx(1 / 0.7445)
+    jpy = rows("SELECT rate FROM fx_rates WHERE currency = 'JPY' AND as_of = DATE '2016-01-01'")[0][0]
+    assert jpy == pytest.approx(108.66)
+    deals = (b"Opportunity ID,Opportunity Name,Account Name,Stage,Amount,Currency,Close Date\n"
+             b"1,A,Acme,Closed Won,108660,JPY,2016-06-30\n"
+             b"2,B,Beta,Closed Won,121050,JPY,2015-03-31\n"
+             b"3,C,Gamma,Closed Won,7445,AUD,2016-02-01\n")
+    assert import_file(deals, "deals.csv", by=ADMIN).status == "loaded"
+    # each at its year's rate: 108,660 / 108.66 = 1,000; 121,050 / 121.05 = 1,000;
+    # 7,445 AUD x 0.7445 USD/AUD = 5,542.80
+    assert [a for (a,) in rows("SELECT amount_reporting FROM deals ORDER BY id")] == [
+        Decimal("1000.00"), Decimal("1000.00"), Decimal("5542.80")]

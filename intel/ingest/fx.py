@@ -32,11 +32,31 @@ USUAL_PER_USD = {
 }
 
 
+# Open-data exchange-rate series name countries, not currencies (Date, Country, Value).
+COUNTRY_CURRENCY = {
+    "united states": "USD", "usa": "USD", "euro": "EUR", "euro area": "EUR", "eurozone": "EUR",
+    "germany": "EUR", "france": "EUR", "italy": "EUR", "spain": "EUR", "netherlands": "EUR",
+    "ireland": "EUR", "belgium": "EUR", "austria": "EUR", "finland": "EUR", "portugal": "EUR",
+    "united kingdom": "GBP", "uk": "GBP", "japan": "JPY", "switzerland": "CHF", "canada": "CAD",
+    "australia": "AUD", "new zealand": "NZD", "china": "CNY", "hong kong": "HKD", "singapore": "SGD",
+    "india": "INR", "south korea": "KRW", "korea": "KRW", "mexico": "MXN", "brazil": "BRL",
+    "argentina": "ARS", "chile": "CLP", "colombia": "COP", "south africa": "ZAR", "sweden": "SEK",
+    "norway": "NOK", "denmark": "DKK", "poland": "PLN", "czech republic": "CZK", "czechia": "CZK",
+    "hungary": "HUF", "turkey": "TRY", "israel": "ILS", "united arab emirates": "AED",
+    "saudi arabia": "SAR", "thailand": "THB", "indonesia": "IDR", "philippines": "PHP",
+    "malaysia": "MYR", "taiwan": "TWD", "russia": "RUB", "sri lanka": "LKR", "venezuela": "VES",
+}
+
+
 @dataclass
 class Direction:
     base: str            # the currency the rates are quoted against
     inverse: bool        # True: the file says base units per 1 unit of the currency (turn round)
     how: str             # what decided it, in words
+    turned: frozenset = frozenset()   # currencies read the other way from the rest of the file
+
+    def inverted(self, code: str) -> bool:
+        return self.inverse != (code in self.turned)
 
     def example(self, rates: dict[str, float]) -> str:
         """'1 USD = 18.2 MXN' for one currency of the file (as stored, after turning round)."""
@@ -82,19 +102,32 @@ def decide(headers: list[str], mapping: dict[str, str], rows: list[tuple[str, fl
         return Direction(base, said, f"the rate column {mapping.get('rate')!r} says so; {why}")
     if "conversionrate" in keys and "isocode" in keys:
         return Direction(base, False, f"Salesforce currency table: units per corporate currency; {why}")
-    votes = 0.0
+    votes, leaning = 0.0, {}
     base_usual = USUAL_PER_USD.get(base)
     for code, rate, _ in rows:
         usual = USUAL_PER_USD.get(code)
-        if usual is None or base_usual is None or rate <= 0 or code == base:
+        if usual is None or base_usual is None or rate is None or rate <= 0 or code == base:
             continue
         expected = usual / base_usual          # units of code per 1 base
         as_written = abs(math.log(rate / expected))     # distance if units per base
         turned = abs(math.log(rate * expected))         # distance if base per unit
         if abs(as_written - turned) > 0.05:    # near parity both readings look alike: no vote
             votes += turned - as_written
+            lean, n = leaning.get(code, (0.0, 0))
+            leaning[code] = (lean + turned - as_written, n + 1)
+    inverse = votes < 0
+    # A series mixing both quotes (FRED: AUD, GBP, NZD, EUR in USD per unit, the rest per USD):
+    # a currency clearly nearer the other reading is turned on its own.
+    odd = frozenset(c for c, (lean, n) in leaning.items() if abs(lean / n) > 0.5 and (lean < 0) != inverse)
+    mixed = f" ({', '.join(sorted(odd))} read the other way, as their values say)" if odd else ""
     if votes > 0:
-        return Direction(base, False, f"the rates lie near the usual units per {base}; {why}")
+        return Direction(base, False, f"the rates lie near the usual units per {base}{mixed}; {why}", odd)
     if votes < 0:
-        return Direction(base, True, f"the rates lie near the usual {base} per unit; {why}")
+        return Direction(base, True, f"the rates lie near the usual {base} per unit{mixed}; {why}", odd)
     return Direction(base, False, f"assumed units per {base} (nothing in the file tells); {why}")
+
+
+def country_currency_sql(text_expr: str) -> str:
+    """SQL: the currency of a country name (NULL when unknown); names are this module's constants."""
+    whens = " ".join(f"WHEN '{country}' THEN '{code}'" for country, code in COUNTRY_CURRENCY.items())
+    return f"CASE lower(trim({text_expr})) {whens} END"

@@ -38,7 +38,7 @@ REQUIRED = {
     "owners": ["owner"],
     "products": ["product"],
     "market": ["period", "indicator"],
-    "fx_rates": ["currency", "rate"],
+    "fx_rates": ["rate"],   # and a currency, or a country whose currency is known
 }
 TYPE_WORDS = {"amount": "a number", "number": "a number", "percent": "a percentage",
               "date": "a date", "timestamp": "a date", "period": "a month or quarter",
@@ -288,6 +288,8 @@ def _check_usable(kind: str, mapping: dict[str, str], src: SourceFile) -> None:
     if kind == "opportunities" and not mapping.keys() & {"stage", "status", "is_won"}:
         raise ImportRefused(_no_kind_message(src))
     missing = [c for c in REQUIRED[kind] if c not in mapping]
+    if kind == "fx_rates" and not mapping.keys() & {"currency", "country"}:
+        missing.insert(0, "currency")
     if missing:
         raise ImportRefused(
             f"{src.name} cannot be imported as {KIND_LABELS[kind].lower()}: no column for "
@@ -338,7 +340,8 @@ def _load(cur, src: SourceFile, result: ImportResult, report, preview_rows, impo
     if kind == "opportunities":
         _order_stages(cur, result.snapshot_date)
     params = _select_params(cur, src, result)
-    table, select = _final_select(kind, import_id, result.snapshot_date, set(columns))
+    table, select = _final_select(kind, import_id, result.snapshot_date,
+                                  set(columns) | ({"currency"} if kind == "fx_rates" else set()))
     # table is a KINDS name and select is built from this module's SQL over c0..cN: no user text
     cur.execute(f"INSERT INTO {table} BY NAME SELECT * EXCLUDE (row_no) FROM ({select})", params)
     result.rows_loaded = cur.execute(
@@ -394,17 +397,17 @@ def _select_params(cur, src: SourceFile, result: ImportResult) -> dict:
         return {}
     is_base = "is_base" if "is_base" in result.mapping else "NULL"
     rows = cur.execute(f"SELECT currency, rate, {is_base} FROM sightline_staged "   # fixed column names
-                       "WHERE reject_reason IS NULL").fetchall()
+                       "WHERE reject_reason IS NULL ORDER BY row_no").fetchall()
     direction = fx_mod.decide(src.headers, result.mapping, rows, reporting)
     stored = {}
     for code, rate, _ in rows:
-        stored[code] = 1 / rate if direction.inverse else rate
+        stored[code] = 1 / rate if direction.inverted(code) else rate
     written = "base units per 1 unit of each currency (turned round)" if direction.inverse else \
         f"units of each currency per 1 {direction.base}"
     example = direction.example(stored)
     result.notes.append(f"Rates read as {written}: {direction.how}."
                         + (f" So {example}." if example else ""))
-    return {"inverse": direction.inverse, "base": direction.base}
+    return {"inverted": sorted(c for c in stored if direction.inverted(c)), "base": direction.base}
 
 
 def _parsed_expr(name: str, col: str, type_: str, profile: norm.ColumnProfile) -> str:
@@ -455,6 +458,9 @@ def _stage(cur, kind, columns, profiles, first_rowid: int) -> None:
             checks.append("WHEN rate <= 0 THEN 'positive:rate'")
     if "period" in columns:
         parts.append(f"{norm.period_sql(columns['period'][0])[1]} AS period_grain")
+    if kind == "fx_rates" and "currency" not in columns:   # a series per country (open data)
+        parts.append(f"{fx_mod.country_currency_sql(norm.text_sql(columns['country'][0]))} AS currency")
+        checks.insert(0, "WHEN currency IS NULL THEN 'no:currency'")
     blank = " AND ".join(f"{name}__empty" for name in columns) or "false"
     outcome_layer = "SELECT * FROM parsed"
     if kind == "opportunities":
@@ -495,6 +501,7 @@ def _reason_sql(kind: str, columns) -> str:
     status_text = f"'status ''' || trim(r.{columns['status'][0]}) || ''''" if "status" in columns else "'status'"
     whens = ["WHEN 'blank' THEN '(blank row)'",
              f"WHEN 'outcome:status' THEN {status_text} || ' is not open, won or lost'",
+             "WHEN 'no:currency' THEN 'no currency (or a country whose currency is known)'",
              "WHEN 'no:outcome' THEN 'no stage or outcome'",
              "WHEN 'no:id' THEN 'no opportunity id'"]
     for name, (col, type_) in columns.items():
@@ -584,7 +591,7 @@ def _final_select(kind: str, import_id: int, snapshot_date, present: set[str]) -
         if kind == "stage_history" and c in ("stage", "stage_order"):
             continue
         if kind == "fx_rates" and c == "rate":   # stored as units per one unit of base
-            exprs.append("CASE WHEN $inverse THEN 1 / rate ELSE rate END AS rate")
+            exprs.append("CASE WHEN list_contains($inverted, currency) THEN 1 / rate ELSE rate END AS rate")
         elif c in present or c == "period_grain":
             exprs.append(c)
         else:

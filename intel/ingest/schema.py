@@ -141,8 +141,10 @@ MARKET_COLUMNS = [
 
 FX_COLUMNS = [
     _c("currency", "currency", "currency", "currencycode", "isocode", "currencyisocode"),
-    _c("rate", "number", "rate", "fxrate", "exchangerate", "conversionrate", "rateto"),
+    _c("rate", "number", "rate", "fxrate", "exchangerate", "conversionrate", "rateto", "value"),
     _c("as_of", "date", "asof", "date", "startdate", "effectivedate", "validfrom"),
+    _c("country", "text", "country", "countryname", "area",
+       help="an exchange-rate series per country (open data): the country's currency is used"),
     _c("is_base", "bool", "iscorporate", "corporate", "isbase", "basecurrency",
        help="marks the currency the rates are quoted against (Salesforce CurrencyType.IsCorporate)"),
 ]
