@@ -151,7 +151,7 @@ def test_lookups_loaded_after_the_deals_say_what_they_joined(db):
     load("crm_sales_pipeline.csv")
     teams = load("crm_sales_teams.csv")
     # 11 deals, every agent in the sheet; all 11 now have a region and a manager.
-    assert teams.notes == ["10 people -> manager, region; 11 of 11 deals matched by owner; "
+    assert teams.notes == ["10 people → manager, region; 11 of 11 deals matched by owner; "
                            "deals with manager: 11, region: 11."]
 
 

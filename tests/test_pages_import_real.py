@@ -64,7 +64,7 @@ def test_data_page_says_what_a_lookup_table_joined_and_which_way_rates_read(db):
     at.button(key="data_import").click().run()
     assert not at.exception, at.exception
     shown = texts(at)
-    assert "10 people -> manager, region; 11 of 11 deals matched by owner" in shown
+    assert "10 people → manager, region; 11 of 11 deals matched by owner" in shown
     assert "1 USD = 0" in shown and "EUR" in shown
 
 

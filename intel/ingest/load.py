@@ -169,7 +169,7 @@ def lookup_effect(kind: str, import_id: int, db=None) -> list[str]:
     finally:
         cur.close()
     noun = {"owners": "people", "accounts": "accounts", "products": "products"}[kind]
-    text = f"{counts[0]:,} {noun}" + (f" -> {', '.join(a.replace('_', ' ') for a in filled)}" if filled else "")
+    text = f"{counts[0]:,} {noun}" + (f" → {', '.join(a.replace('_', ' ') for a in filled)}" if filled else "")
     if not deals:
         return [f"{text}; no deals are loaded yet: they join as soon as an opportunities export is."]
     text += f"; {matched:,} of {deals:,} deals matched by {key}"
