@@ -49,8 +49,11 @@ won_amount, lost_amount = float(totals["won_amount"].sum()), float(totals["lost_
 cycle = metric("sales_cycle", filters, exclude_nd).set_index("outcome")
 tiles = st.columns(4)
 kpi_tile(tiles[0], "Win rate", pct(won / (won + lost)), help=f"{won:,} won of {won + lost:,} closed")
-kpi_tile(tiles[1], "Win rate by value", pct(won_amount / (won_amount + lost_amount))
-         if won_amount + lost_amount else "—", help="Won amount ÷ (won + lost amount)")
+amountless_losses = lost and not lost_amount   # METRICS.md: by value is then undefined
+kpi_tile(tiles[1], "Win rate by value", "—" if amountless_losses or not won_amount + lost_amount
+         else pct(won_amount / (won_amount + lost_amount)),
+         help="Lost deals carry no amount in this data, so a win rate by value cannot be told"
+         if amountless_losses else "Won amount ÷ (won + lost amount)")
 kpi_tile(tiles[2], "Deals closed", f"{won + lost:,}", help=f"{won:,} won, {lost:,} lost")
 kpi_tile(tiles[3], "Sales cycle (won)",
          f"{cycle.loc['won', 'median_days']:.0f} days" if "won" in cycle.index else "—",
