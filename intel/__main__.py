@@ -204,14 +204,21 @@ def cmd_report(args) -> int:
 
 
 def cmd_alerts(args) -> int:
+    """Exit 0: no alert open; 1: alerts are open; 2: the check itself failed (cron tells them apart)."""
     from intel import alerts
 
-    table = alerts.evaluate(by=operator())
+    try:
+        table = alerts.evaluate(by=operator())
+        if args.format == "json":
+            rules = {r.id: r for r in alerts.list_rules()}
+            out = [{"id": int(r["id"]), "severity": r["severity"], "rule": r["rule"], "member": r["member"],
+                    "status": r["status"], "periods": json.loads(r["periods"]),
+                    "prompt": alerts.prompt(r, rules[r["rule_id"]])} for r in table.to_dict("records")]
+    except Exception as err:   # noqa: BLE001 - one sentence for cron's mail, not a traceback
+        first_line = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        print(f"The alert rules could not be checked on {config.db_path()}: {first_line}", file=sys.stderr)
+        return 2
     if args.format == "json":
-        rules = {r.id: r for r in alerts.list_rules()}
-        out = [{"id": int(r["id"]), "severity": r["severity"], "rule": r["rule"], "member": r["member"],
-                "status": r["status"], "periods": json.loads(r["periods"]),
-                "prompt": alerts.prompt(r, rules[r["rule_id"]])} for r in table.to_dict("records")]
         print(json.dumps(out, indent=2, default=str))
     else:
         for r in table.to_dict("records"):

@@ -50,7 +50,7 @@ def forecast_accuracy(dim: str, filters: Filters, grain: str = "month",
     models.refresh(db)
     table = store.query("forecast_accuracy", _params(filters, dim, grain, as_of_week), db=db)
     table["verdict"] = [("over-calls" if b > BIAS_FLAG else "sandbags" if b < -BIAS_FLAG else "on target")
-                        if b == b and b is not None else "—" for b in table["bias"]]
+                        if not pd.isna(b) else "—" for b in table["bias"]]
     return table
 
 

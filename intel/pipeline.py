@@ -18,6 +18,8 @@ from intel.metrics import GRAINS
 VELOCITY_DIMENSIONS = ("total", "region", "segment", "owner", "team", "product")
 WINDOW_DAYS = 182          # trailing two quarters for win rate, average deal and cycle
 STALE_SNAPSHOTS = 4        # unchanged across this many snapshots: stale
+VELOCITY_CHANGE_COLUMNS = ["member", "snapshot_0", "snapshot_1", "velocity_0", "velocity_1", "change_pct",
+                           "share_open_qualified", "share_win_rate", "share_avg_won_deal", "share_cycle_days"]
 MOVEMENT_ORDER = ["start", "won", "lost", "pushed_out", "grew", "shrank", "new", "pulled_in", "end"]
 
 
@@ -106,21 +108,26 @@ def velocity_change(dim: str, filters: Filters, s0: dt.date | None = None, s1: d
         b = before.loc[member] if member in before.index else None
         a = after.loc[member] if member in after.index else None
         row = {"member": member, "snapshot_0": s0, "snapshot_1": s1,
-               "velocity_0": None if b is None else b["velocity"],
-               "velocity_1": None if a is None else a["velocity"]}
+               "velocity_0": _number(b, "velocity"), "velocity_1": _number(a, "velocity")}
         terms = {}
-        for factor, column, sign in (("open_qualified", "open_qualified", 1), ("win_rate", "win_rate", 1),
-                                     ("avg_won_deal", "avg_won_deal", 1), ("cycle_days", "cycle_days", -1)):
-            x0 = None if b is None else b[column]
-            x1 = None if a is None else a[column]
-            ok = all(v is not None and v == v and v > 0 for v in (x0, x1))
-            terms[factor] = sign * (math.log(x1) - math.log(x0)) if ok else None
-        total = sum(terms.values()) if all(t is not None for t in terms.values()) else None
-        row["change_pct"] = (math.exp(total) - 1) if total is not None else None
+        for factor, sign in (("open_qualified", 1), ("win_rate", 1), ("avg_won_deal", 1), ("cycle_days", -1)):
+            x0, x1 = _number(b, factor), _number(a, factor)
+            ok = x0 > 0 and x1 > 0   # NaN (a factor missing) compares False
+            terms[factor] = sign * (math.log(x1) - math.log(x0)) if ok else math.nan
+        total = sum(terms.values())   # NaN when a factor is missing at either snapshot
+        row["change_pct"] = math.exp(total) - 1
         for factor, term in terms.items():
-            row[f"share_{factor}"] = term / total if total not in (None, 0) and term is not None else None
+            row[f"share_{factor}"] = term / total if total != 0 else math.nan
         rows.append(row)
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=VELOCITY_CHANGE_COLUMNS)
+
+
+def _number(row: pd.Series | None, column: str) -> float:
+    """A factor as a float, NaN when the member or the value is missing (SQL NULL arrives as
+    NaN or pd.NA, and bool(pd.NA) raises)."""
+    if row is None or pd.isna(row[column]):
+        return math.nan
+    return float(row[column])
 
 
 def coverage(filters: Filters, grain: str = "quarter", snapshot: dt.date | None = None, periods: int = 4,
