@@ -88,6 +88,29 @@ def velocity_by(dim: str, filters: Filters, snapshot: dt.date | None = None,
     return _run("velocity", filters, db, dim=dim, s=pick_snapshot(snapshot, db), window_days=window_days)
 
 
+def velocity_missing(row: pd.Series, snapshot: dt.date, window_days: int = WINDOW_DAYS) -> str | None:
+    """Why a velocity_by row has no velocity, in one sentence naming what the data lacks
+    (None when it has one)."""
+    if not pd.isna(row["velocity"]):
+        return None
+    since = snapshot - dt.timedelta(days=window_days)
+    if pd.isna(row["closed"]) or row["closed"] == 0:
+        why = [f"no deal closed between {since} and {snapshot}, so win rate, average won deal and "
+               "sales cycle are unknown"]
+    elif row["won"] == 0:
+        why = [f"no deal was won between {since} and {snapshot}, so the average won deal and the "
+               "sales cycle are unknown"]
+    else:
+        why = []
+        if pd.isna(row["avg_won_deal"]):
+            why.append("the deals won have no amount")
+        if pd.isna(row["cycle_days"]):
+            why.append("the deals won have no created date, so the sales cycle is unknown")
+        elif row["cycle_days"] == 0:
+            why.append("the deals won closed the day they were created (a cycle of 0 days)")
+    return f"Velocity at {snapshot} cannot be computed: {'; '.join(why) or 'a factor is missing'}."
+
+
 def velocity_change(dim: str, filters: Filters, s0: dt.date | None = None, s1: dt.date | None = None,
                     window_days: int = WINDOW_DAYS, db=None) -> pd.DataFrame:
     """Velocity at two snapshots per member and the share of its change each factor explains.
