@@ -187,3 +187,57 @@ def test_alerts_exit_code_tells_none_open_some_open_and_failure_apart(db, demo_d
     assert failed.stdout == "" and "Traceback" not in failed.stderr
     assert len(failed.stderr.strip().splitlines()) == 1
     assert failed.stderr.startswith(f"The alert rules could not be checked on {db}: IO Error: Could not set lock")
+
+
+# ---- members that are missing join as one '(none)' ----
+
+def test_forecast_variance_puts_target_call_and_deals_without_a_region_on_one_row(db, tmp_path):
+    from intel import forecast
+
+    deals = tmp_path / "deals-2026-10-01.csv"
+    deals.write_text("Opportunity ID,Stage,Amount,Close Date,Region\n"
+                     "D1,Closed Won,600,2026-08-10,EMEA\n"
+                     "D2,Closed Won,300,2026-07-15,\n"
+                     "D3,Closed Won,150,2026-09-01,\n"
+                     "D4,Closed Lost,999,2026-08-01,\n")
+    targets = tmp_path / "targets.csv"
+    targets.write_text("Period,Region,Quota,Commit,Submitted At\n"
+                       "2026-Q3,EMEA,1000,800,2026-07-01\n"
+                       "2026-Q3,,500,400,2026-07-01\n")
+    assert import_file(deals, by=ADMIN).status == "loaded"
+    assert import_file(targets, by=ADMIN).status == "loaded"
+    q3 = Filters(dt.date(2026, 7, 1), dt.date(2026, 9, 30))
+    table = forecast.forecast_vs_actual("region", q3, "quarter")
+    assert sorted(table["member"]) == ["(none)", "EMEA"]   # was (none) three times: target, call, actual
+    got = {r.member: (r.target, r.forecast, r.actual, r.deals_won) for r in table.itertuples()}
+    # no region: target 500, call 400, won D2 300 + D3 150 = 450 (2 deals), all on one row
+    assert got == {"EMEA": (1000, 800, 600, 1), "(none)": (500, 400, 450, 2)}
+    accuracy = forecast.forecast_accuracy("region", q3, "quarter").set_index("member")
+    assert accuracy.loc["(none)", "bias"] == pytest.approx((400 - 450) / 450)
+
+
+# ---- stage changes stamped with the same time ----
+
+def test_stage_changes_at_the_same_time_follow_stage_order_then_the_file(db):
+    from intel import models
+    from tests.conftest import rows
+
+    load("Opportunity.csv")
+    history = import_file(REAL / "OpportunityHistory.csv", by=ADMIN)
+    assert (history.rows_loaded, history.rows_rejected) == (7, 0)
+    # the store's own row order must not matter: hold the rows in reverse file order
+    cur = store.cursor()
+    cur.execute("CREATE TEMP TABLE held AS SELECT * FROM stage_history ORDER BY file_row DESC")
+    cur.execute("DELETE FROM stage_history")
+    cur.execute("INSERT INTO stage_history SELECT * FROM held")
+    cur.close()
+    models.refresh(force=True)
+    events = set(rows("SELECT right(id, 3), stage, next_stage FROM stage_events"))
+    assert events == {
+        # IA7: Prospecting (row 1) and Qualification (row 2) share 2026-10-01 09:00
+        ("IA7", "Prospecting", "Qualification"), ("IA7", "Qualification", None),
+        # IA8: Qualification (row 3) then Prospecting (row 4) at the same time: stage order first
+        ("IA8", "Prospecting", "Qualification"), ("IA8", "Qualification", "Proposal/Price Quote"),
+        ("IA8", "Proposal/Price Quote", None),
+        # IA6: two stages no snapshot holds (no stage order): the file's order
+        ("IA6", "Value Proposition", "Needs Analysis"), ("IA6", "Needs Analysis", None)}
