@@ -12,7 +12,7 @@ import pandas as pd
 
 from intel import models, store
 from intel.filters import Filters, fiscal_year_start
-from intel.forecast import parse_period
+from intel.forecast import period_bounds
 from intel.metrics import GRAINS
 
 VELOCITY_DIMENSIONS = ("total", "region", "segment", "owner", "team", "product")
@@ -55,9 +55,7 @@ def _run(name: str, filters: Filters, db=None, **params) -> pd.DataFrame:
 
 
 def _period_bounds(period: str) -> tuple[dt.date, dt.date, str]:
-    start, grain = parse_period(period)
-    months = start.year * 12 + start.month - 1 + (3 if grain == "quarter" else 1)
-    return start, dt.date(months // 12, months % 12 + 1, 1) - dt.timedelta(days=1), grain
+    return period_bounds(period)
 
 
 def current_period(grain: str = "quarter", db=None) -> str:
