@@ -96,6 +96,18 @@ METRIC_COMMANDS = {
 }
 
 
+def _day(text: str | None, flag: str, last: bool = False):
+    """--from/--to as a day: a date, or a month's or quarter's first (--from) or last (--to) day."""
+    from intel.forecast import day_or_period
+
+    if text is None:
+        return None
+    try:
+        return day_or_period(text, last)
+    except ValueError as err:
+        raise ValueError(f"{flag} {err}") from None
+
+
 def cmd_metric(args) -> int:
     import datetime as dt
 
@@ -110,6 +122,12 @@ def cmd_metric(args) -> int:
                           "forecast-accuracy": "owner", "bridge": "segment"}.get(args.name)
     start, end = default_range()
     try:
+        day_from = day_to = None
+        if args.name != "bridge":   # the bridge compares two periods, not a range
+            day_from = _day(args.date_from, "--from")
+            day_to = _day(args.date_to, "--to", last=True)
+        if day_from and day_to and day_from > day_to:
+            raise ValueError(f"--from {day_from} is after --to {day_to}.")
         scope = {"region": tuple(args.region), "segment": tuple(args.segment),
                  "owner": tuple(args.owner), "product": tuple(args.product)}
         if args.name == "movement":
@@ -117,15 +135,15 @@ def cmd_metric(args) -> int:
                 raise ValueError("movement needs --period P, e.g. --period 2026-Q4 (or 2026-11).")
             wide = Filters(dt.date(1900, 1, 1), dt.date(2999, 12, 31), **scope)
             if args.deals:
-                table = pipeline.movement_deals(args.target, wide, args.date_from, args.date_to)
+                table = pipeline.movement_deals(args.target, wide, day_from, day_to)
             else:
-                table = pipeline.movement(args.target, wide, args.date_from, args.date_to)
+                table = pipeline.movement(args.target, wide, day_from, day_to)
                 print(f"# snapshots {table.attrs['s0']} -> {table.attrs['s1']}", file=sys.stderr)
                 table = table[["category", "deals", "amount"]]
             _print_table(table, args.format)
             return 0
         if args.name == "velocity":
-            table = pipeline.velocity_by(args.by, Filters(start, end, **scope), args.date_to)
+            table = pipeline.velocity_by(args.by, Filters(start, end, **scope), day_to)
             _print_table(table.rename(columns={"member": args.by}), args.format)
             return 0
         if args.name == "bridge":
@@ -139,8 +157,10 @@ def cmd_metric(args) -> int:
             _print_table(members.rename(columns={"member": args.by}) if args.members else
                          steps.drop(columns=["measure"]), args.format)
             return 0
-        filters = Filters(dt.date.fromisoformat(args.date_from) if args.date_from else start,
-                          dt.date.fromisoformat(args.date_to) if args.date_to else end, **scope)
+        filters = Filters(day_from or start, day_to or end, **scope)
+        if filters.date_from > filters.date_to:
+            raise ValueError(f"--from {filters.date_from} is after the last day of the data's range, "
+                             f"{filters.date_to}: give --to as well.")
         nd = args.exclude_no_decision
         if args.name == "forecast-variance":
             table = forecast.forecast_vs_actual(args.by, filters, args.period or "quarter", args.as_of_week)
@@ -214,14 +234,21 @@ def cmd_report(args) -> int:
 
 
 def cmd_alerts(args) -> int:
+    """Exit 0: no alert open; 1: alerts are open; 2: the check itself failed (cron tells them apart)."""
     from intel import alerts
 
-    table = alerts.evaluate(by=operator())
+    try:
+        table = alerts.evaluate(by=operator())
+        if args.format == "json":
+            rules = {r.id: r for r in alerts.list_rules()}
+            out = [{"id": int(r["id"]), "severity": r["severity"], "rule": r["rule"], "member": r["member"],
+                    "status": r["status"], "periods": json.loads(r["periods"]),
+                    "prompt": alerts.prompt(r, rules[r["rule_id"]])} for r in table.to_dict("records")]
+    except Exception as err:   # noqa: BLE001 - one sentence for cron's mail, not a traceback
+        first_line = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        print(f"The alert rules could not be checked on {config.db_path()}: {first_line}", file=sys.stderr)
+        return 2
     if args.format == "json":
-        rules = {r.id: r for r in alerts.list_rules()}
-        out = [{"id": int(r["id"]), "severity": r["severity"], "rule": r["rule"], "member": r["member"],
-                "status": r["status"], "periods": json.loads(r["periods"]),
-                "prompt": alerts.prompt(r, rules[r["rule_id"]])} for r in table.to_dict("records")]
         print(json.dumps(out, indent=2, default=str))
     else:
         for r in table.to_dict("records"):
@@ -303,9 +330,12 @@ def main(argv: list[str] | None = None) -> int:
                                 "segment, owner or product")
     p.add_argument("--period", help="month or quarter (the grain); for movement, the target period "
                                     "(2026-Q4 or 2026-11)")
-    p.add_argument("--from", dest="date_from", help="first close date (YYYY-MM-DD); default: "
-                                                    "18 months back from the latest closed deal")
-    p.add_argument("--to", dest="date_to", help="last close date (YYYY-MM-DD)")
+    p.add_argument("--from", dest="date_from", help="first close date: 2026-07-15, or a month (2026-07) or "
+                                                    "quarter (2026-Q3) meaning its first day; default: 18 "
+                                                    "months back from the latest closed deal; bridge: period P0")
+    p.add_argument("--to", dest="date_to", help="last close date: 2026-07-31, or a month or quarter meaning "
+                                                "its last day; velocity and movement: the snapshot on or "
+                                                "before it; bridge: period P1")
     p.add_argument("--exclude-no-decision", action="store_true")
     for dim in ("region", "segment", "owner", "product"):
         p.add_argument(f"--{dim}", action="append", default=[], help=f"keep only this {dim} (repeatable)")

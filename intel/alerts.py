@@ -205,7 +205,7 @@ def rule_series(rule: Rule, db=None) -> pd.DataFrame:
         else:  # push_count: per member, the most pushes of one of its open deals
             watch = pipeline.watchlist(f, latest, db=db)
             key = "member" if dim == "all" else dim
-            watch = watch.assign(member="All") if dim == "all" else watch
+            watch = watch.assign(member="All") if dim == "all" else watch.assign(**{key: watch[key].fillna("(none)")})
             series = watch.groupby(key).agg(value=("pushes", "max"), sample=("id", "size")).reset_index()
             series = series.rename(columns={key: "member"})
         series = series.assign(period=label)

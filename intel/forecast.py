@@ -52,7 +52,7 @@ def forecast_accuracy(dim: str, filters: Filters, grain: str = "month",
     models.refresh(db)
     table = store.query("forecast_accuracy", _params(filters, dim, grain, as_of_week), db=db)
     table["verdict"] = [("over-calls" if b > BIAS_FLAG else "sandbags" if b < -BIAS_FLAG else "on target")
-                        if b == b and b is not None else "—" for b in table["bias"]]
+                        if not pd.isna(b) else "—" for b in table["bias"]]
     return table
 
 
@@ -68,6 +68,31 @@ def parse_period(label: str, fy_start: int | None = None) -> tuple[dt.date, str]
         year = int(m.group(1)) + months // 12
         return dt.date(year, months % 12 + 1, 1), "quarter"
     raise ValueError(f"'{label}' is not a period: write 2026-11 for a month or 2026-Q3 for a quarter.")
+
+
+def period_bounds(label: str, fy_start: int | None = None) -> tuple[dt.date, dt.date, str]:
+    """'2026-11' -> (2026-11-01, 2026-11-30, 'month'); '2026-Q3' -> first and last day of that
+    (fiscal) quarter, 'quarter'."""
+    start, grain = parse_period(label, fy_start)
+    months = start.year * 12 + start.month - 1 + (3 if grain == "quarter" else 1)
+    return start, dt.date(months // 12, months % 12 + 1, 1) - dt.timedelta(days=1), grain
+
+
+def day_or_period(text: str, last: bool = False) -> dt.date:
+    """A day from '2026-07-15', or from a month ('2026-07') or quarter ('2026-Q3', fiscal when the
+    fiscal year starts later): its first day, or its last with `last`."""
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
+        try:
+            return dt.date.fromisoformat(text.strip())
+        except ValueError:
+            pass
+    else:
+        try:
+            first, final, _ = period_bounds(text)
+            return final if last else first
+        except ValueError:
+            pass
+    raise ValueError(f"'{text}' is not a date or a period: write 2026-07-15, 2026-07 or 2026-Q3.")
 
 
 def bookings_bridge(p0: str, p1: str, dim: str, filters: Filters, db=None) -> tuple[pd.DataFrame, pd.DataFrame]:

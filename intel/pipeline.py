@@ -12,12 +12,14 @@ import pandas as pd
 
 from intel import models, store
 from intel.filters import Filters, fiscal_year_start
-from intel.forecast import parse_period
+from intel.forecast import period_bounds
 from intel.metrics import GRAINS
 
 VELOCITY_DIMENSIONS = ("total", "region", "segment", "owner", "team", "product")
 WINDOW_DAYS = 182          # trailing two quarters for win rate, average deal and cycle
 STALE_SNAPSHOTS = 4        # unchanged across this many snapshots: stale
+VELOCITY_CHANGE_COLUMNS = ["member", "snapshot_0", "snapshot_1", "velocity_0", "velocity_1", "change_pct",
+                           "share_open_qualified", "share_win_rate", "share_avg_won_deal", "share_cycle_days"]
 MOVEMENT_ORDER = ["start", "won", "lost", "pushed_out", "grew", "shrank", "new", "pulled_in", "end"]
 
 
@@ -53,9 +55,7 @@ def _run(name: str, filters: Filters, db=None, **params) -> pd.DataFrame:
 
 
 def _period_bounds(period: str) -> tuple[dt.date, dt.date, str]:
-    start, grain = parse_period(period)
-    months = start.year * 12 + start.month - 1 + (3 if grain == "quarter" else 1)
-    return start, dt.date(months // 12, months % 12 + 1, 1) - dt.timedelta(days=1), grain
+    return period_bounds(period)
 
 
 def current_period(grain: str = "quarter", db=None) -> str:
@@ -86,6 +86,29 @@ def velocity_by(dim: str, filters: Filters, snapshot: dt.date | None = None,
     return _run("velocity", filters, db, dim=dim, s=pick_snapshot(snapshot, db), window_days=window_days)
 
 
+def velocity_missing(row: pd.Series, snapshot: dt.date, window_days: int = WINDOW_DAYS) -> str | None:
+    """Why a velocity_by row has no velocity, in one sentence naming what the data lacks
+    (None when it has one)."""
+    if not pd.isna(row["velocity"]):
+        return None
+    since = snapshot - dt.timedelta(days=window_days)
+    if pd.isna(row["closed"]) or row["closed"] == 0:
+        why = [f"no deal closed between {since} and {snapshot}, so win rate, average won deal and "
+               "sales cycle are unknown"]
+    elif row["won"] == 0:
+        why = [f"no deal was won between {since} and {snapshot}, so the average won deal and the "
+               "sales cycle are unknown"]
+    else:
+        why = []
+        if pd.isna(row["avg_won_deal"]):
+            why.append("the deals won have no amount")
+        if pd.isna(row["cycle_days"]):
+            why.append("the deals won have no created date, so the sales cycle is unknown")
+        elif row["cycle_days"] == 0:
+            why.append("the deals won closed the day they were created (a cycle of 0 days)")
+    return f"Velocity at {snapshot} cannot be computed: {'; '.join(why) or 'a factor is missing'}."
+
+
 def velocity_change(dim: str, filters: Filters, s0: dt.date | None = None, s1: dt.date | None = None,
                     window_days: int = WINDOW_DAYS, db=None) -> pd.DataFrame:
     """Velocity at two snapshots per member and the share of its change each factor explains.
@@ -106,21 +129,26 @@ def velocity_change(dim: str, filters: Filters, s0: dt.date | None = None, s1: d
         b = before.loc[member] if member in before.index else None
         a = after.loc[member] if member in after.index else None
         row = {"member": member, "snapshot_0": s0, "snapshot_1": s1,
-               "velocity_0": None if b is None else b["velocity"],
-               "velocity_1": None if a is None else a["velocity"]}
+               "velocity_0": _number(b, "velocity"), "velocity_1": _number(a, "velocity")}
         terms = {}
-        for factor, column, sign in (("open_qualified", "open_qualified", 1), ("win_rate", "win_rate", 1),
-                                     ("avg_won_deal", "avg_won_deal", 1), ("cycle_days", "cycle_days", -1)):
-            x0 = None if b is None else b[column]
-            x1 = None if a is None else a[column]
-            ok = all(v is not None and v == v and v > 0 for v in (x0, x1))
-            terms[factor] = sign * (math.log(x1) - math.log(x0)) if ok else None
-        total = sum(terms.values()) if all(t is not None for t in terms.values()) else None
-        row["change_pct"] = (math.exp(total) - 1) if total is not None else None
+        for factor, sign in (("open_qualified", 1), ("win_rate", 1), ("avg_won_deal", 1), ("cycle_days", -1)):
+            x0, x1 = _number(b, factor), _number(a, factor)
+            ok = x0 > 0 and x1 > 0   # NaN (a factor missing) compares False
+            terms[factor] = sign * (math.log(x1) - math.log(x0)) if ok else math.nan
+        total = sum(terms.values())   # NaN when a factor is missing at either snapshot
+        row["change_pct"] = math.exp(total) - 1
         for factor, term in terms.items():
-            row[f"share_{factor}"] = term / total if total not in (None, 0) and term is not None else None
+            row[f"share_{factor}"] = term / total if total != 0 else math.nan
         rows.append(row)
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=VELOCITY_CHANGE_COLUMNS)
+
+
+def _number(row: pd.Series | None, column: str) -> float:
+    """A factor as a float, NaN when the member or the value is missing (SQL NULL arrives as
+    NaN or pd.NA, and bool(pd.NA) raises)."""
+    if row is None or pd.isna(row[column]):
+        return math.nan
+    return float(row[column])
 
 
 def coverage(filters: Filters, grain: str = "quarter", snapshot: dt.date | None = None, periods: int = 4,

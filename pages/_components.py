@@ -300,13 +300,18 @@ def _unconverted(path: str, version: str) -> str | None:
 PRIMARY, GREY = "#1f77b4", "#b0b0b0"
 
 
+def missing(value) -> bool:
+    """No value: None, NaN, NaT or pd.NA (a nullable column's NULL, which `x != x` cannot test)."""
+    return value is None or bool(pd.isna(value))
+
+
 def pct(value) -> str:
-    return "—" if value is None or value != value else f"{value:.1%}"
+    return "—" if missing(value) else f"{value:.1%}"
 
 
 def money(value) -> str:
     """12,345,678 -> '12.3M' for tiles (tables keep full figures)."""
-    if value is None or value != value:
+    if missing(value):
         return "—"
     from intel.models import money as compact
 

@@ -132,6 +132,8 @@ compare = url_choice("Compare with", "fc_compare", ["previous", "last_year"], "p
 before = previous_period(focus, same_period_last_year=compare == "last_year")
 bridge_dim = dim if dim != "total" else "segment"
 steps, members = metric("bookings_bridge", before, focus, bridge_dim, filters)
+if members.empty:
+    st.info(f"No deal was won in {before} or {focus}: the bridge has nothing to split.")
 waterfall(steps["step"], steps["amount"], steps["measure"], "fc_bridge",
           f"Bookings {before} → {focus}: deal count, mix ({bridge_dim}) and deal size")
 st.caption("Deal count: more or fewer deals at the old average. Mix: the deals moved between "

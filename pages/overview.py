@@ -4,8 +4,9 @@ import streamlit as st
 from intel import alerts
 from intel.forecast import parse_period, previous_period
 from intel.holdings import loaded_summary
+from intel.pipeline import velocity_missing
 from pages._components import (db_path, evaluate_alerts, global_filters, kpi_tile, markdown_link, metric,
-                               money, pct, plain, show_notes, url_choice)
+                               missing, money, pct, plain, say, show_notes, url_choice)
 
 DB = db_path()
 st.title("Overview")
@@ -31,13 +32,13 @@ if periods:
     prev_row = totals.loc[before] if before in totals.index else None
 
     def change(a, b):
-        return None if a is None or b is None or a != a or b != b or b == 0 else f"{(a - b) / abs(b):+.0%}"
+        return None if missing(a) or missing(b) or b == 0 else f"{(a - b) / abs(b):+.0%}"
 
     tiles = st.columns(5)
     if now_row is not None:
-        wape = abs(now_row["variance"]) / now_row["actual"] if now_row["actual"] and now_row["forecast"] == now_row["forecast"] else None
+        wape = abs(now_row["variance"]) / now_row["actual"] if now_row["actual"] and not missing(now_row["forecast"]) else None
         wape_before = (abs(prev_row["variance"]) / prev_row["actual"]
-                       if prev_row is not None and prev_row["actual"] and prev_row["forecast"] == prev_row["forecast"] else None)
+                       if prev_row is not None and prev_row["actual"] and not missing(prev_row["forecast"]) else None)
         kpi_tile(tiles[0], f"Bookings {focus}", money(now_row["actual"]),
                  delta=change(now_row["actual"], None if prev_row is None else prev_row["actual"]),
                  help=f"Attainment {pct(now_row['attainment'])} of target {money(now_row['target'])}")
@@ -45,16 +46,38 @@ if periods:
                  delta=change(now_row["attainment"], None if prev_row is None else prev_row["attainment"]))
         kpi_tile(tiles[2], "Forecast error (WAPE)", pct(wape), delta=change(wape, wape_before),
                  delta_color="inverse", help="|forecast − actual| ÷ actual for the quarter")
-    if focus in trend.index:
-        w = trend.loc[focus]["win_rate"]
+    # what a tile cannot show, and why, in sentences under the tiles
+    gaps = []
+    if now_row is None:
+        gaps.append(f"No deal was won in {focus} and no target or forecast call covers it.")
+    elif missing(now_row["target"]) or missing(now_row["forecast"]):
+        gaps.append(f"No {'target' if missing(now_row['target']) else 'forecast call'}"
+                    f"{' or forecast call' if missing(now_row['target']) and missing(now_row['forecast']) else ''}"
+                    f" is loaded for {focus}: attainment needs a target and forecast error a forecast call "
+                    "(upload them on the Data page).")
+    w = trend.loc[focus]["win_rate"] if focus in trend.index else None
+    if not missing(w):
         wb = trend.loc[before]["win_rate"] if before in trend.index else None
         kpi_tile(tiles[3], "Win rate", pct(w), delta=change(w, wb))
+    else:
+        kpi_tile(tiles[3], "Win rate", "—")
+        gaps.append(f"No deal closed in {focus}, so it has no win rate.")
     velocity = metric("velocity_change", "total", filters) if metric("snapshots") else None
     if velocity is not None and not velocity.empty:
         v = velocity.iloc[0]
+        compared = v["snapshot_0"] != v["snapshot_1"]
         kpi_tile(tiles[4], "Velocity per day", money(v["velocity_1"]),
-                 delta=None if v["change_pct"] != v["change_pct"] else f"{v['change_pct']:+.0%}",
-                 help=f"At {v['snapshot_1']} against {v['snapshot_0']}")
+                 delta=None if missing(v["change_pct"]) or not compared else f"{v['change_pct']:+.0%}",
+                 help=f"At {v['snapshot_1']} against {v['snapshot_0']}" if compared else f"At {v['snapshot_1']}")
+        if missing(v["velocity_1"]):
+            now_v = metric("velocity_by", "total", filters, v["snapshot_1"])
+            gaps.append(velocity_missing(now_v.iloc[0], v["snapshot_1"]) if not now_v.empty else
+                        "Velocity cannot be computed: no open deal and no deal closed in the last two quarters.")
+    elif velocity is not None:
+        kpi_tile(tiles[4], "Velocity per day", "—")
+        gaps.append("Velocity cannot be computed: no open deal and no deal closed in the last two quarters.")
+    for gap in gaps:
+        say("info", gap)
     if st.button("Prepare the QBR pack (HTML and PDF)", key="ov_pack"):
         from intel import report
 

@@ -1,11 +1,13 @@
 """Pipeline: what is in it, how fast it turns into bookings, whether it covers the target, what moved."""
+import datetime as dt
+
 import plotly.graph_objects as go
 import streamlit as st
 
 from intel.metrics import GRAINS
-from intel.pipeline import MOVEMENT_ORDER, VELOCITY_DIMENSIONS
+from intel.pipeline import MOVEMENT_ORDER, VELOCITY_DIMENSIONS, velocity_missing
 from pages._components import (PRIMARY, chart, download_buttons, global_filters, kpi_tile, metric,
-                               money, pct, plain, show_notes, url_choice, waterfall)
+                               missing, money, pct, plain, say, show_notes, url_choice, waterfall)
 
 CATEGORY_LABELS = {"start": "Start", "won": "Won", "lost": "Lost", "pushed_out": "Pushed out",
                    "grew": "Grew", "shrank": "Shrank", "new": "New", "pulled_in": "Pulled in",
@@ -40,18 +42,25 @@ show_notes(notes)
 st.subheader("Velocity")
 total = metric("velocity_change", "total", filters, None, as_of)
 row = total.iloc[0] if not total.empty else None
+if row is not None and (missing(row["change_pct"]) or row["snapshot_0"] == row["snapshot_1"]):
+    row = None   # nothing to compare: one snapshot, or a factor missing at either
 now = metric("velocity_by", "total", filters, as_of)
 if not now.empty:
     v = now.iloc[0]
     tiles = st.columns(5)
     kpi_tile(tiles[0], "Velocity per day", money(v["velocity"]),
-             delta=pct(row["change_pct"]) if row is not None and row["change_pct"] == row["change_pct"] else None,
+             delta=pct(row["change_pct"]) if row is not None else None,
              help="Open qualified deals × win rate × average won deal ÷ sales cycle days")
     kpi_tile(tiles[1], "Open qualified deals", f"{int(v['open_qualified']):,}", help="Open, past the first stage")
     kpi_tile(tiles[2], "Win rate", pct(v["win_rate"]), help="Deals closed in the last two quarters")
     kpi_tile(tiles[3], "Average won deal", money(v["avg_won_deal"]))
-    kpi_tile(tiles[4], "Sales cycle", f"{v['cycle_days']:.0f} days" if v["cycle_days"] == v["cycle_days"] else "—")
-if row is not None and row["change_pct"] == row["change_pct"]:
+    kpi_tile(tiles[4], "Sales cycle", "—" if missing(v["cycle_days"]) else f"{v['cycle_days']:.0f} days")
+    gap = velocity_missing(v, dt.date.fromisoformat(as_of))
+    if gap:
+        say("info", gap)
+else:
+    st.info(f"No open deal at {as_of} and no deal closed in the two quarters before it: velocity needs them.")
+if row is not None:
     shares = {"Open qualified deals": row["share_open_qualified"], "Win rate": row["share_win_rate"],
               "Average won deal": row["share_avg_won_deal"], "Sales cycle": row["share_cycle_days"]}
     fig = go.Figure(go.Bar(x=list(shares.values()), y=list(shares.keys()), orientation="h",
@@ -75,13 +84,19 @@ left, right = st.columns(2)
 stages = metric("pipeline_by_stage", filters, as_of)
 conversion = metric("stage_conversion", filters)
 with left:
-    fig = go.Figure(go.Funnel(y=stages["stage"], x=stages["amount"], customdata=stages[["deals"]],
-                              texttemplate="%{value:,.0f} (%{customdata[0]} deals)",
-                              marker={"color": PRIMARY}))
-    chart(fig, "pl_funnel", title=f"Open pipeline by stage, {as_of}")
+    if stages.empty:
+        st.info(f"No open deal in this scope at {as_of}: the export holds closed deals only.")
+    else:
+        fig = go.Figure(go.Funnel(y=stages["stage"], x=stages["amount"], customdata=stages[["deals"]],
+                                  texttemplate="%{value:,.0f} (%{customdata[0]} deals)",
+                                  marker={"color": PRIMARY}))
+        chart(fig, "pl_funnel", title=f"Open pipeline by stage, {as_of}")
     download_buttons(stages, f"pipeline-by-stage-{as_of}", key="pl_stages_dl")
 with right:
     source = conversion["source"].iloc[0] if not conversion.empty else "snapshots"
+    if conversion.empty:
+        st.info(f"No deal entered an open stage between {filters.date_from} and {filters.date_to}: stage "
+                "conversion needs a stage history (Salesforce OpportunityHistory) or successive snapshots.")
     st.caption(f"Conversion and time in stage from {'the imported stage history' if source == 'stage history' else 'successive snapshots (to the week)'}.")
     st.dataframe(conversion.drop(columns=["source"]), hide_index=True, width="stretch",
                  column_config={"conversion": st.column_config.NumberColumn("Conversion", format="percent"),
@@ -101,6 +116,8 @@ fig.update_layout(legend={"orientation": "h"})
 chart(fig, "pl_coverage", title="Pipeline ÷ (target − actual to date)")
 if cov["target"].isna().all():
     st.info("No targets are loaded for these periods: coverage needs them (upload quotas on the Data page).")
+if cov["coverage_needed"].isna().all():
+    st.info(f"No deal was won in the two quarters before {as_of}: the coverage needed (1 ÷ win rate) is unknown.")
 st.dataframe(cov, hide_index=True, width="stretch",
              column_config={"coverage": st.column_config.NumberColumn("Coverage", format="%.2f×"),
                             "coverage_needed": st.column_config.NumberColumn("Needed", format="%.2f×")})
@@ -154,5 +171,8 @@ st.subheader("Slipped, overdue and stale deals")
 watch = metric("watchlist", filters, as_of, limit=2000)
 st.caption(f"Open at {as_of}: slipped = close date moved to a later month (pushes), overdue = close "
            "date passed, stale = unchanged for 4 snapshots or more. Most pushed first.")
+if watch.empty:
+    st.info(f"No open deal at {as_of} slipped, is overdue or went stale"
+            + (" (one snapshot is loaded: slips and staleness need more)." if len(held) < 2 else "."))
 st.dataframe(watch, hide_index=True, width="stretch")
 download_buttons(watch, f"watchlist-{as_of}", key="pl_watch_dl")

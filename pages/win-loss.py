@@ -5,7 +5,7 @@ import streamlit as st
 from intel.metrics import BREAKDOWN_LABELS, BREAKDOWNS, GRAINS
 from intel.outcomes import NO_DECISION_HELP
 from pages._components import (GREY, PRIMARY, chart, download_buttons, global_filters, kpi_tile,
-                               metric, pct, plain, say, show_notes, url_choice)
+                               metric, missing, pct, plain, say, show_notes, url_choice)
 
 filters, notes = global_filters()
 
@@ -55,9 +55,15 @@ kpi_tile(tiles[1], "Win rate by value", "—" if amountless_losses or not won_am
          help="Lost deals carry no amount in this data, so a win rate by value cannot be told"
          if amountless_losses else "Won amount ÷ (won + lost amount)")
 kpi_tile(tiles[2], "Deals closed", f"{won + lost:,}", help=f"{won:,} won, {lost:,} lost")
-kpi_tile(tiles[3], "Sales cycle (won)",
-         f"{cycle.loc['won', 'median_days']:.0f} days" if "won" in cycle.index else "—",
+won_cycle = cycle.loc["won", "median_days"] if "won" in cycle.index else None
+kpi_tile(tiles[3], "Sales cycle (won)", "—" if missing(won_cycle) else f"{won_cycle:.0f} days",
          help="Median days from created to close date of the deals won")
+undated = int(cycle["without_dates"].sum())
+if undated:
+    say("info", f"{undated:,} of the {won + lost:,} closed deals {'has' if undated == 1 else 'have'} no "
+        "created date: the sales cycle "
+        + ("is unknown (the export has no created date, or it is empty)." if undated == won + lost
+           else "leaves them out."))
 
 # ---- trend ----
 st.subheader("Win rate trend")
@@ -122,6 +128,8 @@ with left:
     fig.update_layout(yaxis2={"overlaying": "y", "side": "right", "tickformat": ".0%", "range": [0, 1.05]},
                       legend={"orientation": "h"})
     reason_pick = chart(fig, "wl_reasons", select=True, title="Loss reasons (Pareto)")
+    if lost and reasons["reason"].tolist() == ["(no reason given)"]:
+        st.info("No lost deal gives a reason: the export has no loss reason column, or it is empty.")
     if reason_pick and not drill:
         drill = {"reason": reason_pick[0].get("x")}
     download_buttons(reasons, "loss-reasons", key="wl_reasons_dl")
@@ -143,6 +151,9 @@ with right:
 st.subheader("Competitors")
 h2h = metric("head_to_head", filters, exclude_nd)
 presence = metric("competitor_presence_in_losses", filters, grain, exclude_nd)
+if h2h.empty:
+    st.info("No closed deal names a competitor: head-to-head win rates and competitor presence need a "
+            "competitor column in the export.")
 left, right = st.columns(2)
 with left:
     h2h_table = st.dataframe(

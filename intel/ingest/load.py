@@ -603,6 +603,7 @@ def _final_select(kind: str, import_id: int, snapshot_date, present: set[str]) -
                      f"WHEN {norm.is_word_sql(stage, norm.LOST_WORDS)} THEN '{CLOSED_LOST}' ELSE {stage} END")
         exprs.append(f"{canonical} AS stage")
         exprs.append(f"(SELECT max(o.stage_order) FROM opportunities o WHERE o.stage = {canonical}) AS stage_order")
+        exprs.append("row_no AS file_row")   # the file's order breaks ties in changed_at
     if kind == "fx_rates":
         exprs.append("$base AS base")
     select = (f"SELECT {import_id} AS import_id, {', '.join(exprs)}, row_no FROM sightline_staged "
