@@ -13,7 +13,7 @@ import pandas as pd
 
 from intel import forecast, metrics, models, signals, store
 from intel.access import Actor, require
-from intel.filters import Filters, default_range
+from intel.filters import Filters, default_range, fiscal_year_start
 
 FRAMEWORKS = {
     "SWOT": ["Strength", "Weakness", "Opportunity", "Threat"],
@@ -209,7 +209,8 @@ def _decided(db) -> set[str]:
 def _market(db) -> pd.DataFrame:
     cur = store.cursor(db)
     try:
-        return cur.execute("SELECT period, region, indicator, value, unit FROM market ORDER BY period").df()
+        return cur.execute("SELECT period, coalesce(period_grain, 'month') AS period_grain, region, indicator, "
+                           "value, unit FROM market ORDER BY period").df()
     finally:
         cur.close()
 
@@ -289,12 +290,16 @@ def _market_suggestions(f: Filters, db) -> list[Suggestion]:
                     f"{our_growth:+.0%}: room to take share.",
                     {"market_growth": market_growth, "bookings_growth": our_growth},
                     {"indicator": "Market size", "region": region}))
-    for (region, indicator), part in market.groupby(["region", "indicator"]):
+    for (region, indicator, grain), part in market.groupby(["region", "indicator", "period_grain"]):
         name = indicator.lower()
         kind = next((k for k in INDICATOR_MOVES if k in name), None)
         if kind is None:
             continue
-        now, then = part[part["period"] == last]["value"], part[part["period"] == half_ago]["value"]
+        end, start = last, half_ago
+        if grain == "year":   # a yearly series moves year on year, up to its own latest year
+            end = part["period"].max()
+            start = end - pd.DateOffset(years=1)
+        now, then = part[part["period"] == end]["value"], part[part["period"] == start]["value"]
         if now.empty or then.empty:
             continue
         a, b = float(then.iloc[0]), float(now.iloc[0])
@@ -302,9 +307,9 @@ def _market_suggestions(f: Filters, db) -> list[Suggestion]:
         if abs(move) >= INDICATOR_MOVES[kind]:
             shown = f"{move:+.0%}" if kind == "fx" else f"{move:+.1f} points"
             out.append(Suggestion(
-                f"pestel:economic:{region}:{indicator}:{last:%Y-%m}", "PESTEL", "Economic", "region", region,
-                f"{region}: {indicator} moved {shown} in six months ({a:g} → {b:g}, {half_ago:%Y-%m} to "
-                f"{last:%Y-%m}).", {"from": a, "to": b},
+                f"pestel:economic:{region}:{indicator}:{end:%Y-%m}", "PESTEL", "Economic", "region", region,
+                f"{region}: {indicator} moved {shown} in {'a year' if grain == 'year' else 'six months'} "
+                f"({a:g} → {b:g}, {start:%Y-%m} to {end:%Y-%m}).", {"from": a, "to": b},
                 {"indicator": indicator, "region": region}))
     return out
 
@@ -329,9 +334,22 @@ def _decide(key: str, decision: str, note_id, by: Actor, db) -> None:
 
 # ---- market view ----
 
+def _bookings_by_grain(cur) -> pd.DataFrame:
+    """Won amount per region and month, (fiscal) quarter and calendar year: a yearly indicator (World
+    Bank files) sits beside the whole year's bookings, not its January's."""
+    return cur.execute(
+        """SELECT period_start(close_date, g.grain, $fy) AS period, g.grain AS period_grain, region,
+                  sum(amount) AS bookings
+           FROM deal_facts, (VALUES ('month'), ('quarter')) g(grain) WHERE is_won GROUP BY ALL
+           UNION ALL
+           SELECT CAST(date_trunc('year', close_date) AS DATE), 'year', region, sum(amount)
+           FROM deal_facts WHERE is_won GROUP BY ALL""", {"fy": fiscal_year_start()}).df()
+
+
 def market_view(region: str | None = None, db=None) -> pd.DataFrame:
-    """Per month and region: each imported indicator, our bookings, and our share where a market
-    size in the reporting currency (unit like 'USD m') exists."""
+    """Per period (month, quarter or year, as each indicator is published) and region: each imported
+    indicator, our bookings in that period, and our share where a market size in the reporting
+    currency (unit like 'USD m') exists."""
     market = _market(db)
     if market.empty:
         return market
@@ -339,13 +357,12 @@ def market_view(region: str | None = None, db=None) -> pd.DataFrame:
     cur = store.cursor(db)
     try:
         currency = cur.execute("SELECT value FROM settings WHERE name = 'reporting_currency'").fetchone()[0]
-        bookings = cur.execute(
-            """SELECT date_trunc('month', close_date)::DATE AS period, region, sum(amount) AS bookings
-               FROM deal_facts WHERE is_won GROUP BY ALL""").df()
+        bookings = _bookings_by_grain(cur)
     finally:
         cur.close()
-    wide = market.pivot_table(index=["period", "region"], columns="indicator", values="value").reset_index()
-    wide = wide.merge(bookings, on=["period", "region"], how="left")
+    wide = market.pivot_table(index=["period", "period_grain", "region"], columns="indicator",
+                              values="value").reset_index()
+    wide = wide.merge(bookings, on=["period", "period_grain", "region"], how="left")
     sizes = market[market["indicator"].str.lower().str.contains("market size")]
     if not sizes.empty:
         unit = str(sizes["unit"].iloc[0] or "")

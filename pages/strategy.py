@@ -192,7 +192,8 @@ else:
     if view.empty:
         st.info("No market indicators are imported for this region.")
     else:
-        indicators = [c for c in view.columns if c not in ("period", "region", "bookings", "market_share")]
+        indicators = [c for c in view.columns
+                      if c not in ("period", "period_grain", "region", "bookings", "market_share")]
         preferred = [i for i in indicators if i.lower() in ("market size", "inflation")] or indicators[:2]
         picked = st.multiselect("Indicators", indicators, default=preferred, key="st_indicators")
         fig = go.Figure()

@@ -19,6 +19,7 @@ import pandas as pd
 
 from intel import config, store
 from intel.access import Actor, require
+from intel.filters import fiscal_year_start
 
 log = logging.getLogger(__name__)
 from intel.ingest import mapping as mapping_mod
@@ -209,6 +210,8 @@ def _import(src: SourceFile, kind, chosen, as_of, dry_run, allow_duplicate, repo
         elif not kind:
             detection = mapping_mod.detect(src.headers, src.sample)
             kind, result.confidence, result.kind_reason = detection.kind, detection.confidence, detection.reason
+            if kind is None and _looks_like_targets(src.headers):
+                raise ImportRefused(_no_measure_message(src))
             if kind is None:
                 raise ImportRefused(_no_kind_message(src))
             if not detection.confident:
@@ -287,7 +290,10 @@ def _no_kind_message(src: SourceFile) -> str:
 def _check_usable(kind: str, mapping: dict[str, str], src: SourceFile) -> None:
     if kind == "opportunities" and not mapping.keys() & {"stage", "status", "is_won"}:
         raise ImportRefused(_no_kind_message(src))
-    missing = [c for c in REQUIRED[kind] if c not in mapping]
+    if kind == "targets_forecasts" and not mapping.keys() & MEASURES:
+        raise ImportRefused(_no_measure_message(src))
+    missing = [c for c in REQUIRED[kind] if c not in mapping
+               and not (kind == "market" and c == "indicator" and mapping_mod.is_single_indicator(mapping))]
     if kind == "fx_rates" and not mapping.keys() & {"currency", "country"}:
         missing.insert(0, "currency")
     if missing:
@@ -339,9 +345,14 @@ def _load(cur, src: SourceFile, result: ImportResult, report, preview_rows, impo
     report(0.7, f"{src.name}: checking rows")
     if kind == "opportunities":
         _order_stages(cur, result.snapshot_date)
+    if kind == "targets_forecasts":
+        result.warnings += _merge_repeated_quotas(cur, src, raw, columns)
     params = _select_params(cur, src, result)
     table, select = _final_select(kind, import_id, result.snapshot_date,
                                   set(columns) | ({"currency"} if kind == "fx_rates" else set()))
+    if "indicator" in params:
+        result.warnings.append(f"No indicator column: the values of {mapping['value']!r} are loaded as the "
+                               f"indicator {params['indicator']!r}.")
     # table is a KINDS name and select is built from this module's SQL over c0..cN: no user text
     cur.execute(f"INSERT INTO {table} BY NAME SELECT * EXCLUDE (row_no) FROM ({select})", params)
     result.rows_loaded = cur.execute(
@@ -393,6 +404,8 @@ def _select_params(cur, src: SourceFile, result: ImportResult) -> dict:
         if named and "currency" not in result.mapping:
             result.notes.append(f"Amounts are in {named}, as the column {result.mapping['amount']!r} says.")
         return {"currency": named or reporting}
+    if result.kind == "market":
+        return _market_params(result.mapping, src.name)
     if result.kind != "fx_rates":
         return {}
     is_base = "is_base" if "is_base" in result.mapping else "NULL"
@@ -428,7 +441,7 @@ def _parsed_expr(name: str, col: str, type_: str, profile: norm.ColumnProfile) -
     if type_ == "currency":
         return norm.currency_sql(col)
     if type_ == "period":
-        return norm.period_sql(col)[0]
+        return norm.period_sql(col, fiscal_year_start())[0]
     return norm.text_sql(col)  # text, stage, outcome
 
 
@@ -457,7 +470,9 @@ def _stage(cur, kind, columns, profiles, first_rowid: int) -> None:
         if kind == "fx_rates" and name == "rate":
             checks.append("WHEN rate <= 0 THEN 'positive:rate'")
     if "period" in columns:
-        parts.append(f"{norm.period_sql(columns['period'][0])[1]} AS period_grain")
+        parts.append(f"{norm.period_sql(columns['period'][0], fiscal_year_start())[1]} AS period_grain")
+        if kind == "targets_forecasts":   # a yearly quota has no month or quarter to be compared in
+            checks.append("WHEN NOT period__empty AND period_grain = 'year' THEN 'year:period'")
     if kind == "fx_rates" and "currency" not in columns:   # a series per country (open data)
         parts.append(f"{fx_mod.country_currency_sql(norm.text_sql(columns['country'][0]))} AS currency")
         checks.insert(0, "WHEN currency IS NULL THEN 'no:currency'")
@@ -513,9 +528,12 @@ def _reason_sql(kind: str, columns) -> str:
             whens.append(f"WHEN 'type:{name}' THEN {quoted} || ' is not {TYPE_WORDS[type_]}'")
         whens.append(f"WHEN 'range:{name}' THEN {quoted} || ' is not between 0 and 100%'")
         whens.append(f"WHEN 'positive:{name}' THEN {quoted} || ' is not a positive number'")
+        whens.append(f"WHEN 'year:{name}' THEN {quoted} || ' is a whole year, not a month or quarter'")
     duplicate = ("'opportunity id ' || s.id_ || ' appears more than once (first on row ' || "
                  "substr(s.reject_reason, 11) || ')'" if kind == "opportunities" else "s.reject_reason")
     return (f"CASE WHEN s.reject_reason LIKE 'duplicate:%' THEN {duplicate} "
+            "WHEN s.reject_reason LIKE 'repeat:%' THEN 'repeats row ' || substr(s.reject_reason, 8) "
+            "|| ' exactly (the same value in every column)' "
             f"ELSE CASE s.reject_reason {' '.join(whens)} ELSE s.reject_reason END END")
 
 
@@ -594,6 +612,8 @@ def _final_select(kind: str, import_id: int, snapshot_date, present: set[str]) -
             exprs.append("CASE WHEN list_contains($inverted, currency) THEN 1 / rate ELSE rate END AS rate")
         elif c in present or c == "period_grain":
             exprs.append(c)
+        elif kind == "market" and c == "indicator":
+            exprs.append("$indicator AS indicator")   # named by _select_params (bound: user text)
         else:
             exprs.append(f"NULL AS {c}")
     if kind == "stage_history":
@@ -620,7 +640,7 @@ _TABLE_COLUMNS = {
                  "annual_value", "parent"],
     "owners": ["owner_id", "owner", "team", "manager", "region"],
     "products": ["product_id", "product", "family", "list_price"],
-    "market": ["period", "region", "segment", "indicator", "value", "unit", "source"],
+    "market": ["period", "period_grain", "region", "segment", "indicator", "value", "unit", "source"],
     "fx_rates": ["currency", "rate", "as_of"],
 }
 
@@ -661,3 +681,101 @@ def undo_import(import_id: int, db: str | Path | None = None, *, by: Actor, chec
     store.bump(db)
     problems = check_alert_rules(db, by) if check_alerts else []
     return " ".join([f"Import #{import_id} ({file_name}) undone: its rows were removed."] + problems)
+
+
+# ---- targets as finance keeps them; market indicators as they are published ----
+
+MEASURES = {"target", "forecast_commit", "forecast_best_case", "forecast_pipeline"}
+LOOKED_FOR_MEASURES = ("Target, Quota, Plan, Budget, Target Amount or Quota Amount for the target, and "
+                       "Commit, Forecast Commit, Best Case, Upside or Pipeline for the forecast")
+
+
+def _no_measure_message(src: SourceFile) -> str:
+    return (f"{src.name} cannot be imported as targets and forecast calls: no column holds the target "
+            f"or the forecast (looked for {LOOKED_FOR_MEASURES}). Its columns are: "
+            f"{', '.join(src.headers[:12])}{'…' if len(src.headers) > 12 else ''}.")
+
+
+def _looks_like_targets(headers: list[str]) -> bool:
+    """A period and a scope (owner, region, ...) but no measure: a targets file missing its quota."""
+    found = mapping_mod.auto_mapping(headers, "targets_forecasts")
+    return "period" in found and bool(found.keys() & {"region", "segment", "owner", "product"})
+
+
+def _market_params(mapping: dict[str, str], file_name: str) -> dict:
+    """A one-indicator market file: the indicator it holds (bound: user text)."""
+    if "indicator" not in mapping:
+        return {"indicator": indicator_name(mapping["value"], file_name)}
+    return {}
+
+
+GENERIC_VALUES = {"value", "values", "amount", "obsvalue", "observation"}
+NOT_INDICATOR_WORDS = {"daily", "weekly", "monthly", "quarterly", "yearly", "annual", "data", "export",
+                       "worldbank", "wb", "oecd", "imf", "fred", "eurostat", "datahub", "csv", "latest"}
+
+
+def indicator_name(value_header: str, file_name: str) -> str:
+    """The indicator a one-indicator file holds: its value column's name ('Inflation', 'Exchange
+    rate'), or, where that column is just 'Value', the file's name without extensions, dates,
+    frequency and source words ('gdp.csv' -> 'GDP', 'worldbank_gdp_2024-05-01.csv' -> 'GDP')."""
+    if mapping_mod.header_key(value_header) not in GENERIC_VALUES:
+        return value_header.strip()
+    stem = Path(file_name).name.split(".")[0]
+    undated = re.sub(r"(19|20)\d\d([-_]?\d\d){0,2}", " ", stem)
+    words = [w for w in re.split(r"[^A-Za-z0-9]+", undated)
+             if w and not w.isdigit() and w.lower() not in NOT_INDICATOR_WORDS]
+    if not words:
+        return stem.replace("_", " ").strip().capitalize() or value_header.strip()
+    # Short words without a vowel, or of three letters or fewer, are acronyms (GDP, CPI, FX, PPP).
+    words = [w.upper() if len(w) <= 3 or not re.search("[aeiouAEIOU]", w) else w.lower() for w in words]
+    name = " ".join(words)
+    return name[0].upper() + name[1:]
+
+
+def _merge_repeated_quotas(cur, src: SourceFile, raw, columns) -> list[str]:
+    """Quota rows of one file that repeat a key (period, scope, currency, submission): rows equal in
+    every column are rejected as repeats of the first; rows that differ elsewhere (parts of one quota,
+    by a product line the mapping leaves out) are summed into the first. Returns the warnings."""
+    if "target" not in columns:
+        return []   # forecast calls repeat a key by design (one per submission)
+    keys = [k for k in ("period", "period_grain", "region", "segment", "owner", "product", "currency",
+                        "submitted_at") if k in columns or k == "period_grain"]
+    raw_cols = [f"r.c{i}" for i in range(len(src.headers))]
+    join = f"JOIN sightline_raw r ON r.rowid - {int(raw.first_rowid)} + 1 = s.row_no"
+    # keys and raw_cols are canonical names and generated column ids: no user text
+    key_cols = ", ".join("s." + k for k in keys)
+    cur.execute(f"""UPDATE sightline_staged u SET reject_reason = 'repeat:' || d.first
+        FROM (SELECT s.row_no, min(s.row_no) OVER (PARTITION BY {key_cols}, {', '.join(raw_cols)}) AS first
+              FROM sightline_staged s {join}
+              WHERE s.reject_reason IS NULL AND s.target IS NOT NULL) d
+        WHERE u.row_no = d.row_no AND d.row_no > d.first""")
+    amounts = [a for a in ("target", "forecast_commit", "forecast_best_case", "forecast_pipeline", "bookings")
+               if a in columns]
+    differs = ", ".join(f"count(DISTINCT coalesce({c}, '')) > 1" for c in raw_cols)
+    groups = cur.execute(f"""
+        SELECT list(s.row_no ORDER BY s.row_no) AS row_nos, {', '.join(f'sum(s.{a})' for a in amounts)},
+               [{differs}] AS differs, {', '.join(f'any_value(s.{k})' for k in keys)}
+        FROM sightline_staged s {join}
+        WHERE s.reject_reason IS NULL AND s.target IS NOT NULL
+        GROUP BY {key_cols} HAVING count(*) > 1 ORDER BY min(s.row_no)""").fetchall()
+    for group in groups:
+        row_nos, sums = group[0], group[1:1 + len(amounts)]
+        sets = ", ".join(f"{a} = $v{i}" for i, a in enumerate(amounts))
+        cur.execute(f"UPDATE sightline_staged SET {sets} WHERE row_no = $first",
+                    {**{f"v{i}": v for i, v in enumerate(sums)}, "first": row_nos[0]})
+        cur.execute("DELETE FROM sightline_staged WHERE list_contains($rest, row_no)", {"rest": row_nos[1:]})
+    return [_summed_sentence(g, amounts, keys, src.headers) for g in groups[:5]] + (
+        [f"{len(groups) - 5:,} more groups of quota rows were summed the same way."] if len(groups) > 5 else [])
+
+
+def _summed_sentence(group, amounts, keys, headers) -> str:
+    row_nos, target = group[0], group[1 + amounts.index("target")]
+    differs = [h for h, d in zip(headers, group[1 + len(amounts)]) if d]
+    scope = dict(zip(keys, group[2 + len(amounts):]))
+    period = scope.pop("period")
+    grain = scope.pop("period_grain")
+    said = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in scope.items() if v is not None)
+    rows = ", ".join(str(n) for n in row_nos[:-1]) + f" and {row_nos[-1]}"
+    return (f"Rows {rows} give quotas for the same {grain} starting {period:%Y-%m-%d}"
+            f"{' (' + said + ')' if said else ''} and differ in {', '.join(differs)}: they were summed "
+            f"into one quota of {target:,.2f}.")

@@ -82,6 +82,8 @@ def auto_mapping(headers: list[str], kind: str, filled: dict[str, int] | None = 
             options = [h for h in options if filled.get(h, 0)]
         used.add(options[0])
         mapping[name] = options[0]
+    if kind == "market":
+        mapping.update(_single_indicator_value(headers, mapping))
     return mapping
 
 
@@ -156,6 +158,8 @@ def detect(headers: list[str], sample: list[list[str]] | None = None) -> Detecti
         return Detection("market", 1.0, "market indicators per period")
     if opp.keys() & {"stage", "status", "is_won"}:
         return _opportunity_detection(opp, keys)
+    if is_single_indicator(market) and _only_series_columns(headers, market):
+        return Detection("market", 1.0, "one indicator per place and period, as open data publishes it")
     fx = auto_mapping(headers, "fx_rates")
     if {"currency", "rate"} <= fx.keys():
         return Detection("fx_rates", 1.0, "exchange rates per currency")
@@ -223,3 +227,28 @@ def remember_mapping(cur, headers: list[str], kind: str, mapping: dict[str, str]
         {"k": header_fingerprint(headers), "h": json.dumps(headers), "kind": kind,
          "m": json.dumps(mapping)},
     )
+
+
+# Codes that ride along with a published series (World Bank 'Country Code'): not its value.
+SERIES_CODES = {"countrycode", "code", "isocode", "iso", "iso2", "iso3", "countryiso3code",
+                "indicatorcode", "seriescode"}
+
+
+def _single_indicator_value(headers: list[str], mapping: dict[str, str]) -> dict[str, str]:
+    """{'value': header} for a file that publishes one indicator ('Country, Country Code, Year,
+    Inflation'; 'Date, Country, Exchange rate'): the one column left beside period, country and codes."""
+    if "indicator" in mapping or "value" in mapping or not {"period", "region"} <= mapping.keys():
+        return {}
+    rest = [h for h in headers if h not in mapping.values() and header_key(h) not in SERIES_CODES]
+    return {"value": rest[0]} if len(rest) == 1 else {}
+
+
+def is_single_indicator(market_mapping: dict[str, str]) -> bool:
+    """A market file with no indicator column: the indicator is named from its value column or file."""
+    return "indicator" not in market_mapping and {"period", "region", "value"} <= market_mapping.keys()
+
+
+def _only_series_columns(headers: list[str], market_mapping: dict[str, str]) -> bool:
+    """Every column is one a published series has (period, country, value, unit, codes): a file
+    with an Owner or Account beside them is not market data."""
+    return all(h in market_mapping.values() or header_key(h) in SERIES_CODES for h in headers)

@@ -124,20 +124,49 @@ def percent_sql(col: str, comma_decimal: bool, scale: float) -> str:
     return f"({n}) / {scale}"
 
 
-def period_sql(col: str) -> tuple[str, str]:
-    """(first day of the period, 'month' | 'quarter') from '2026-11', '2026-Q4', 'Q4 2026', 'Nov 2026'."""
+def period_sql(col: str, fy_start: int = 1) -> tuple[str, str]:
+    """(first day of the period, 'month' | 'quarter' | 'year') from '2026-11', '2026-Q4', 'Q4 2026',
+    'FY26 Q4', 'Nov 2026', 'Nov-26', '2026-11-15', '2026'.
+
+    Quarters are fiscal quarters when the fiscal year starts in month `fy_start`, and fiscal
+    years are named by the year they start in (as the app names them, README): with
+    fy_start = 4, 'FY24 Q1' and '2024-Q1' are April-June 2024. A two-digit year is 20xx.
+    A plain year is the whole year (market indicators; a targets file rejects it).
+    """
     t = f"upper(trim({col}))"
     q1 = f"regexp_extract({t}, '^(\\d{{4}})\\s*[-/ ]?\\s*Q([1-4])$', ['y', 'q'])"
     q2 = f"regexp_extract({t}, '^Q([1-4])\\s*[-/ ]?\\s*(?:FY)?(\\d{{4}})$', ['q', 'y'])"
     is_q1 = f"regexp_matches({t}, '^(\\d{{4}})\\s*[-/ ]?\\s*Q([1-4])$')"
     is_q2 = f"regexp_matches({t}, '^Q([1-4])\\s*[-/ ]?\\s*(?:FY)?(\\d{{4}})$')"
-    month = (f"try_strptime({t}, ['%Y-%m', '%Y/%m', '%m/%Y', '%Y-%m-%d', '%b %Y', '%B %Y', '%b-%Y', "
-             f"'%b-%y', '%m/%d/%Y', '%d.%m.%Y', '%Y%m'])")
-    start = (f"CASE WHEN {is_q1} THEN make_date(CAST({q1}.y AS INT), CAST({q1}.q AS INT) * 3 - 2, 1) "
-             f"WHEN {is_q2} THEN make_date(CAST({q2}.y AS INT), CAST({q2}.q AS INT) * 3 - 2, 1) "
+    fy, is_fy = _fiscal_quarter_parts(t)
+    is_year = f"regexp_matches({t}, '^(19|20)\\d{{2}}$')"
+    # '%b-%y' before '%b-%Y': '%Y' reads 'Apr-18' as the year 18.
+    month = (f"try_strptime({t}, ['%Y-%m', '%Y/%m', '%m/%Y', '%Y-%m-%d', '%Y/%m/%d', '%b %Y', '%B %Y', "
+             f"'%b-%y', '%b-%Y', '%b %y', '%B-%Y', '%m/%d/%Y', '%d.%m.%Y', '%Y%m'])")
+    start = (f"CASE WHEN {is_q1} THEN {_fiscal_quarter_start(f'{q1}.y', f'{q1}.q', fy_start)} "
+             f"WHEN {is_q2} THEN {_fiscal_quarter_start(f'{q2}.y', f'{q2}.q', fy_start)} "
+             f"WHEN {is_fy} THEN {_fiscal_quarter_start(f'{fy}.y', f'{fy}.q', fy_start)} "
+             f"WHEN {is_year} THEN make_date(CAST({t} AS INT), 1, 1) "
              f"ELSE CAST(date_trunc('month', {month}) AS DATE) END")
-    grain = f"CASE WHEN {is_q1} OR {is_q2} THEN 'quarter' ELSE 'month' END"
+    grain = (f"CASE WHEN {is_q1} OR {is_q2} OR {is_fy} THEN 'quarter' WHEN {is_year} THEN 'year' "
+             f"ELSE 'month' END")
     return start, grain
+
+
+def _fiscal_quarter_parts(t: str) -> tuple[str, str]:
+    """('FY24 Q1', 'FY2024-Q1', 'Q1 FY24', 'FY24Q1') -> (struct of y, q; whether it matches)."""
+    pattern = "^(?:FY\\s*(\\d{2}|\\d{4})\\s*[-/ ]?\\s*Q([1-4])|Q([1-4])\\s*[-/ ]?\\s*FY\\s*(\\d{2}))$"
+    parts = f"regexp_extract({t}, '{pattern}', ['y1', 'q1', 'q2', 'y2'])"
+    year = f"CAST(coalesce(nullif({parts}.y1, ''), {parts}.y2) AS INT)"
+    fy = (f"({{'y': CASE WHEN {year} < 100 THEN 2000 + {year} ELSE {year} END, "
+          f"'q': coalesce(nullif({parts}.q1, ''), {parts}.q2)}})")
+    return fy, f"regexp_matches({t}, '{pattern}')"
+
+
+def _fiscal_quarter_start(year: str, quarter: str, fy_start: int) -> str:
+    """First day of quarter `quarter` of the fiscal year `year` that starts in month fy_start."""
+    months = f"({int(fy_start) - 1} + (CAST({quarter} AS INT) - 1) * 3)"
+    return f"make_date(CAST({year} AS INT) + {months} // 12, {months} % 12 + 1, 1)"
 
 
 @dataclass

@@ -130,8 +130,8 @@ PRODUCT_COLUMNS = [
 ]
 
 MARKET_COLUMNS = [
-    _c("period", "period", "period", "month", "quarter", "date"),
-    _c("region", "text", "region", "country", "geo"),
+    _c("period", "period", "period", "month", "quarter", "date", "year", "time"),
+    _c("region", "text", "region", "countryname", "country", "geo"),
     _c("segment", "text", "segment"),
     _c("indicator", "text", "indicator", "metric", "measure", "series"),
     _c("value", "number", "value", "amount"),
