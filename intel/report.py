@@ -23,7 +23,7 @@ pio.defaults.mathjax = None   # no CDN reach
 # ---- the content, once: a list of blocks both renderers (HTML, PDF) draw ----
 
 def _cell(value, fmt: str | None) -> str:
-    if value is None or (isinstance(value, float) and value != value):
+    if value is None or pd.isna(value):
         return "—"
     return fmt.format(value) if fmt else str(value)
 
@@ -49,9 +49,9 @@ def qbr_blocks(period: str, filters: Filters, db=None) -> list[tuple]:
     kpis = []
     if period in totals.index:
         r = totals.loc[period]
-        kpis += [("Bookings", f"{r['actual']:,.0f}"), ("Target", "—" if r["target"] != r["target"] else f"{r['target']:,.0f}"),
-                 ("Attainment", "—" if r["attainment"] != r["attainment"] else f"{r['attainment']:.1%}"),
-                 ("Forecast (commit)", "—" if r["forecast"] != r["forecast"] else f"{r['forecast']:,.0f}")]
+        kpis += [("Bookings", f"{r['actual']:,.0f}"), ("Target", "—" if pd.isna(r["target"]) else f"{r['target']:,.0f}"),
+                 ("Attainment", "—" if pd.isna(r["attainment"]) else f"{r['attainment']:.1%}"),
+                 ("Forecast (commit)", "—" if pd.isna(r["forecast"]) else f"{r['forecast']:,.0f}")]
     if period in trend.index and trend.loc[period]["closed"]:
         kpis.append(("Win rate", f"{trend.loc[period]['win_rate']:.1%}"))
     blocks += [("h2", "Overview"), ("kpis", kpis)]

@@ -5,7 +5,7 @@ import streamlit as st
 from intel.forecast import DIMENSION_LABELS, DIMENSIONS, previous_period
 from intel.metrics import GRAINS
 from pages._components import (PRIMARY, chart, download_buttons, global_filters, kpi_tile,
-                               metric, money, pct, plain, say, show_notes, url_choice, waterfall)
+                               metric, missing, money, pct, plain, say, show_notes, url_choice, waterfall)
 
 GREEN, RED = "#2ca02c", "#d62728"   # variance colours in the table
 filters, notes = global_filters()
@@ -82,13 +82,13 @@ table = table[table["period"] == focus].drop(columns=["period", "period_start"])
 
 
 def _colour(value):
-    if value != value or value is None:
+    if missing(value):
         return ""
     return f"color: {GREEN if value >= 0 else RED}"
 
 
 styled = table.style.map(_colour, subset=["variance", "variance_pct"]).map(
-    lambda v: "" if v != v or v is None else f"color: {GREEN if v >= 1 else RED}", subset=["attainment"]
+    lambda v: "" if missing(v) else f"color: {GREEN if v >= 1 else RED}", subset=["attainment"]
 ).format({"target": "{:,.0f}", "forecast": "{:,.0f}", "best_case": "{:,.0f}", "actual": "{:,.0f}",
           "variance": "{:+,.0f}", "variance_pct": "{:+.1%}", "attainment": "{:.1%}"}, na_rep="—")
 st.dataframe(styled, hide_index=True, width="stretch",

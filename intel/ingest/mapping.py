@@ -164,6 +164,8 @@ def detect(headers: list[str], sample: list[list[str]] | None = None) -> Detecti
     if {"currency", "rate"} <= fx.keys():
         return Detection("fx_rates", 1.0, "exchange rates per currency")
     lookups = []
+    if "period" in targets:   # a list per period (quotas without a measure) is no lookup table
+        return Detection(None, 0.0, "it has a period column but no target or forecast column")
     if keys & USER_SIGNALS:
         owners = auto_mapping(headers, "owners")
         if "owner" in owners:
