@@ -117,11 +117,15 @@ def open_source(source: str | Path | bytes, name: str | None = None) -> SourceFi
         name = name or Path(path).name
         with open(path, "rb") as fh:
             data = fh.read()
-    _refuse_unreadable(data, name)
     sha = hashlib.sha256(data).hexdigest()
     cleaned = data
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 (Excel "Unicode text")
-        cleaned = data.decode("utf-16").encode("utf-8")
+        try:
+            cleaned = data.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError:
+            pass  # not UTF-16 after all: refused below as binary
+    # Checked once decoded: half of UTF-16's bytes are NUL, which looks binary.
+    _refuse_unreadable(cleaned, name)
     if b"\x00" in cleaned:
         cleaned = cleaned.replace(b"\x00", b"")
     crlf, lf = cleaned[:65536].count(b"\r\n"), cleaned[:65536].count(b"\n")
