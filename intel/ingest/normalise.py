@@ -81,7 +81,7 @@ def date_sql(col: str, family: str | None, as_date: bool = True) -> str:
 def _number_text(col: str) -> str:
     """The value without currency codes, symbols, spaces, apostrophes (Swiss thousands)."""
     return (f"regexp_replace(regexp_replace({text_sql(col)}, '^\\(\\s*(.*)\\s*\\)$', '-\\1'), "
-            f"'[A-Z]{{3}}\\s*|\\s*[A-Z]{{3}}$|[$€£¥₹\\s''\\x{{00A0}}]', '', 'g')")
+            f"'[A-Z]{{3}}\\s*|\\s*[A-Z]{{3}}$|[$€£¥₹\\s''\\x{{00A0}}\\x{{202F}}]', '', 'g')")
 
 
 def number_sql(col: str, comma_decimal: bool) -> str:
