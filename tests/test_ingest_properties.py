@@ -114,13 +114,19 @@ HEADER_STYLES = {
     "double spaces": lambda h: h.replace(" ", "  "),
     "padded": lambda h: f" {h} ",
     "snake": lambda h: "_".join(h.lower().replace("-", " ").split()),
+    "camel": lambda h: "".join(w if i == 0 else w.capitalize()
+                               for i, w in enumerate(h.lower().replace("-", " ").split())),
 }
 
-NUMBER_STYLES = ["plain", "plain short", "thousands", "european"]
-DECORATIONS = ["none", "code", "code after", "symbol"]
-DATE_STYLES = ["ISO", "M/D/YYYY", "D.M.YYYY", "D/M/YYYY"]
+# 1234.5 | 1234.50 | 1,234.50 | 1,234.5 | 1.234,50 | 1.234,5 | 1 234,50 | 1'234.50
+NUMBER_STYLES = ["plain", "plain short", "thousands", "thousands short", "european",
+                 "european short", "french", "swiss"]
+DECORATIONS = ["none", "code", "code after", "symbol", "symbol after"]
+DATE_STYLES = ["ISO", "M/D/YYYY", "D.M.YYYY", "D/M/YYYY", "M/D/YY", "D/M/YY", "D.M.YY"]
 TIME_SUFFIX = {"ISO": ["", " 17:00", "T09:30:00Z"], "M/D/YYYY": ["", " 5:00 PM"],
-               "D.M.YYYY": ["", " 17:00"], "D/M/YYYY": ["", " 17:00"]}
+               "D.M.YYYY": ["", " 17:00"], "D/M/YYYY": ["", " 17:00"], "M/D/YY": ["", " 9:30 AM"],
+               "D/M/YY": ["", " 17:00"], "D.M.YY": ["", " 17:00"]}
+ENCODINGS = ["utf-8", "cp1252", "utf-16"]
 
 
 @dataclass(frozen=True)
@@ -137,12 +143,15 @@ class Dialect:
     time_suffix: str
     number_style: str
     decoration: str
+    encoding: str
+    space: str              # the French thousands separator
 
 
 @st.composite
 def dialects(draw):
     vendor = draw(st.sampled_from(list(VENDORS)))
     date_style = draw(st.sampled_from(DATE_STYLES))
+    encoding = draw(st.sampled_from(ENCODINGS))
     return Dialect(
         vendor=vendor,
         header_styles=tuple(draw(st.sampled_from(list(HEADER_STYLES))) for _ in VENDORS[vendor]),
@@ -156,6 +165,9 @@ def dialects(draw):
         time_suffix=draw(st.sampled_from(TIME_SUFFIX[date_style])),
         number_style=draw(st.sampled_from(NUMBER_STYLES)),
         decoration=draw(st.sampled_from(DECORATIONS)),
+        encoding=encoding,
+        # Excel writes U+202F (narrow no-break space) in French locales; Windows-1252 has not got it.
+        space=draw(st.sampled_from([" ", "\u00a0"] + (["\u202f"] if encoding != "cp1252" else []))),
     )
 
 
@@ -168,9 +180,16 @@ def _decidable(deal_list: list[Deal], dialect: Dialect, draw) -> list[Deal]:
     - Without a currency column, the currency can only come from the amount text ('USD 1.00',
       '$1.00') or be the reporting currency (USD).
     - A currency symbol exists here for USD, EUR and GBP only.
+    - European amounts without cents (1.234) read as 1.234 unless the column shows its comma
+      decimal somewhere: give one amount cents.
     """
     out = list(deal_list)
-    if dialect.date_style == "D/M/YYYY":
+    if dialect.number_style == "european short":
+        priced = [i for i, d in enumerate(out) if d.amount is not None]
+        if priced and all(out[i].amount == out[i].amount.to_integral_value() for i in priced):
+            i = priced[0]
+            out[i] = replace(out[i], amount=out[i].amount + Decimal(draw(st.integers(1, 99))) / 100)
+    if dialect.date_style in ("D/M/YYYY", "D/M/YY"):
         for field in ("close_date", "created_date"):
             filled = [i for i, d in enumerate(out) if getattr(out[i], field) is not None]
             if filled and not any(getattr(out[i], field).day > 12 for i in filled):
@@ -179,7 +198,7 @@ def _decidable(deal_list: list[Deal], dialect: Dialect, draw) -> list[Deal]:
                 out[i] = replace(out[i], **{field: getattr(out[i], field).replace(day=day)})
     for i, d in enumerate(out):
         currency = d.currency
-        if dialect.decoration == "symbol" and currency not in SYMBOLS:
+        if dialect.decoration.startswith("symbol") and currency not in SYMBOLS:
             currency = draw(st.sampled_from(sorted(SYMBOLS)))
         if not dialect.with_currency_column and (dialect.decoration == "none" or d.amount is None):
             currency = "USD"
@@ -200,7 +219,9 @@ def write_date(value: dt.date | None, dialect: Dialect) -> str:
     d, m, y = value.day, value.month, value.year
     dd, mm = (f"{d:02d}", f"{m:02d}") if dialect.zero_pad else (str(d), str(m))
     text = {"ISO": f"{y}-{m:02d}-{d:02d}", "M/D/YYYY": f"{mm}/{dd}/{y}",
-            "D.M.YYYY": f"{dd}.{mm}.{y}", "D/M/YYYY": f"{dd}/{mm}/{y}"}[dialect.date_style]
+            "D.M.YYYY": f"{dd}.{mm}.{y}", "D/M/YYYY": f"{dd}/{mm}/{y}",
+            "M/D/YY": f"{mm}/{dd}/{y % 100:02d}", "D/M/YY": f"{dd}/{mm}/{y % 100:02d}",
+            "D.M.YY": f"{dd}.{mm}.{y % 100:02d}"}[dialect.date_style]
     return text + dialect.time_suffix
 
 
@@ -208,14 +229,17 @@ def write_amount(value: Decimal | None, currency: str, dialect: Dialect) -> str:
     if value is None:
         return ""
     style = dialect.number_style
-    if style == "plain":
-        text = f"{value:.2f}"
-    elif style == "plain short":   # 1234.5, 1234, 0
-        text = f"{value:f}".rstrip("0").rstrip(".") if "." in f"{value:f}" else f"{value:f}"
-    elif style == "thousands":
-        text = f"{value:,.2f}"
-    else:                          # European: 1.234,50
-        text = f"{value:,.2f}".replace(",", "_").replace(".", ",").replace("_", ".")
+    text = f"{value:,.2f}"                       # 1,234.50
+    if style.endswith("short"):                  # 1,234.5 and 1,234
+        text = text.rstrip("0").rstrip(".")
+    if style.startswith("plain"):
+        text = text.replace(",", "")
+    elif style.startswith("european"):
+        text = text.replace(",", "_").replace(".", ",").replace("_", ".")
+    elif style == "french":                      # 1 234,50
+        text = text.replace(",", dialect.space).replace(".", ",")
+    elif style == "swiss":
+        text = text.replace(",", "'")
     decoration = dialect.decoration
     if decoration == "code":
         return f"{currency} {text}"
@@ -223,6 +247,8 @@ def write_amount(value: Decimal | None, currency: str, dialect: Dialect) -> str:
         return f"{text} {currency}"
     if decoration == "symbol":
         return f"{SYMBOLS[currency]}{text}"
+    if decoration == "symbol after":
+        return f"{text} {SYMBOLS[currency]}"
     return text
 
 
@@ -247,7 +273,12 @@ def write_export(deal_list: list[Deal], dialect: Dialect) -> bytes:
                   "close_date": write_date(d.close_date, dialect),
                   "created_date": write_date(d.created_date, dialect)}
         writer.writerow(["" if values[k] is None else values[k] for k in columns])
-    return (b"\xef\xbb\xbf" if dialect.bom else b"") + buffer.getvalue().encode("utf-8")
+    text = buffer.getvalue()
+    if dialect.encoding == "utf-16":             # Excel "Unicode text": always with its BOM
+        return text.encode("utf-16")
+    if dialect.encoding == "cp1252":             # Excel "CSV" on Windows: no BOM
+        return text.encode("cp1252")
+    return (b"\xef\xbb\xbf" if dialect.bom else b"") + text.encode("utf-8")
 
 
 def canonical(d: Deal) -> tuple:
@@ -277,8 +308,23 @@ def import_and_read(data: bytes) -> tuple[object, list[tuple]]:
     return result, stored
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Failing cases the property found, kept as examples (each fixed in intel/ingest).
+ONE_DEAL = [Deal("1", "0", None, None, "open", "Prospecting", None, "USD", None, None)]
+PLAIN = Dialect("salesforce", ("as is",) * 9, False, False, ",", False, "\n", "ISO", False, "",
+                "plain", "none", "utf-8", " ")
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(exports())
+@example((ONE_DEAL, replace(PLAIN, encoding="utf-16")))  # refused as binary: half its bytes are NUL
+@example(([replace(ONE_DEAL[0], amount=Decimal("0.00"), currency="EUR")],
+          replace(PLAIN, decoration="symbol", encoding="cp1252")))  # '€0.00': "not latin-1 encoded"
+@example(([replace(ONE_DEAL[0], created_date=dt.date(2015, 1, 13))],
+          replace(PLAIN, date_style="D/M/YY")))  # '13/1/15' was stored as the year 15
+@example(([replace(ONE_DEAL[0], created_date=dt.date(2015, 1, 13))],
+          replace(PLAIN, date_style="D.M.YY")))  # '13.1.15' likewise
+@example(([replace(ONE_DEAL[0], amount=Decimal("1000.00"))],
+          replace(PLAIN, number_style="french", space="\u202f")))  # '1\u202f000,00': not a number
 def test_any_vendor_spelling_and_dialect_gives_the_same_canonical_rows(export):
     deal_list, dialect = export
     data = write_export(deal_list, dialect)
