@@ -19,6 +19,9 @@ DATE_FAMILIES = {
     "D/M/YYYY": ["%d/%m/%Y", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S"],
     "D.M.YYYY": ["%d.%m.%Y", "%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S", "%d.%m.%y"],
     "D-M-YYYY": ["%d-%m-%Y", "%d-%m-%Y %H:%M", "%d-%m-%Y %H:%M:%S"],
+    # Two-digit years need their own families: %Y reads '13/1/15' as the year 15.
+    "D/M/YY": ["%d/%m/%y", "%d/%m/%y %H:%M", "%d/%m/%y %H:%M:%S"],
+    "D.M.YY": ["%d.%m.%y", "%d.%m.%y %H:%M", "%d.%m.%y %H:%M:%S"],
 }
 # Ties (every day <= 12) go to the earlier family: US month-first for slashes, as
 # Salesforce and HubSpot US exports write them.
@@ -78,7 +81,7 @@ def date_sql(col: str, family: str | None, as_date: bool = True) -> str:
 def _number_text(col: str) -> str:
     """The value without currency codes, symbols, spaces, apostrophes (Swiss thousands)."""
     return (f"regexp_replace(regexp_replace({text_sql(col)}, '^\\(\\s*(.*)\\s*\\)$', '-\\1'), "
-            f"'[A-Z]{{3}}\\s*|\\s*[A-Z]{{3}}$|[$€£¥₹\\s''\\x{{00A0}}]', '', 'g')")
+            f"'[A-Z]{{3}}\\s*|\\s*[A-Z]{{3}}$|[$€£¥₹\\s''\\x{{00A0}}\\x{{202F}}]', '', 'g')")
 
 
 def number_sql(col: str, comma_decimal: bool) -> str:
@@ -188,9 +191,9 @@ def _date_family_from_shape(shapes: list[tuple]) -> str | None:
         if first_len == 4:
             fam = "ISO"
         elif sep == "/":
-            fam = "D/M/YYYY" if (max_a or 0) > 12 else ("M/D/YY" if year_len == 2 else "M/D/YYYY")
+            fam = ("D/M/" if (max_a or 0) > 12 else "M/D/") + ("YY" if year_len == 2 else "YYYY")
         elif sep == ".":
-            fam = "D.M.YYYY"
+            fam = "D.M.YY" if year_len == 2 else "D.M.YYYY"
         elif (year_len or 0) < 4:
             continue  # '-' with a short last part is not a date
         else:

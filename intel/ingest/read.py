@@ -70,13 +70,19 @@ def _refuse_unreadable(data: bytes, name: str) -> None:
 
 
 def _decode_header_block(data: bytes) -> tuple[str, str]:
-    """(encoding, text of the first 64 KB) — UTF-8 when the whole file is UTF-8, else Latin-1."""
+    """(encoding, text of the first 64 KB) — UTF-8 when the whole file is UTF-8, else
+    Windows-1252 (Excel's CSV: € and curly quotes in 0x80-0x9F), else Latin-1."""
     encoding = "utf-8"
     if not data.isascii():
         try:
             data.decode("utf-8")
         except UnicodeDecodeError:
             encoding = "latin-1"
+            try:
+                data.decode("cp1252")
+                encoding = "cp1252"
+            except UnicodeDecodeError:
+                pass
     return encoding, data[:65536].decode(encoding, errors="replace").lstrip("\ufeff")
 
 
@@ -119,17 +125,23 @@ def open_source(source: str | Path | bytes, name: str | None = None) -> SourceFi
         name = name or Path(path).name
         with open(path, "rb") as fh:
             data = fh.read()
-    _refuse_unreadable(data, name)
     sha = hashlib.sha256(data).hexdigest()
     cleaned = data
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 (Excel "Unicode text")
-        cleaned = data.decode("utf-16").encode("utf-8")
+        try:
+            cleaned = data.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError:
+            pass  # not UTF-16 after all: refused below as binary
+    # Checked once decoded: half of UTF-16's bytes are NUL, which looks binary.
+    _refuse_unreadable(cleaned, name)
     if b"\x00" in cleaned:
         cleaned = cleaned.replace(b"\x00", b"")
     crlf, lf = cleaned[:65536].count(b"\r\n"), cleaned[:65536].count(b"\n")
     if 0 < crlf < lf:  # mixed line endings (a file edited by two tools): make them all LF
         cleaned = cleaned.replace(b"\r\n", b"\n")
     encoding, head = _decode_header_block(cleaned)
+    if encoding != "utf-8":  # DuckDB reads Latin-1 but not Windows-1252: hand it UTF-8
+        cleaned, encoding = cleaned.decode(encoding).encode("utf-8"), "utf-8"
     lines = [ln for ln in head.splitlines() if ln.strip()]
     if not lines:
         raise ImportRefused(f"{name} is empty: there is nothing to import.")
