@@ -16,7 +16,8 @@ from intel.outcomes import NO_DECISION_REGEX
 _lock = threading.Lock()
 _built: dict[str, str] = {}   # store -> data version its models were built from (this process)
 BAND_QUANTILES = (0.25, 0.5, 0.75)  # deal-size bands: quartiles over the whole history
-LOOKUP_MODELS = ("owner_lookup", "account_lookup", "product_lookup")
+# built first, in this order: deal facts read deals through them (resolved_deals)
+LOOKUP_MODELS = ("fx_daily", "owner_lookup", "account_lookup", "product_lookup")
 
 
 def money(value: float) -> str:
@@ -51,7 +52,7 @@ def refresh(db=None, force: bool = False) -> bool:
                 return False
             cur.execute("BEGIN TRANSACTION")
             try:
-                # lookups first: deal facts read deals through them (names, team, region, ...)
+                # FX by day and the lookups first: deal facts read deals through them
                 for model in LOOKUP_MODELS:
                     cur.execute(f"DELETE FROM {model}")  # model names are this module's constants
                     cur.execute(f"INSERT INTO {model} BY NAME " + store.load_sql(f"models/{model}"))

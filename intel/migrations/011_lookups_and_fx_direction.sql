@@ -78,6 +78,11 @@ JOIN preferred USING (currency, base)
 LEFT JOIN base_rate b ON b.base = p.base
 WHERE p.base = (SELECT code FROM rep) OR b.rep_per_base IS NOT NULL;
 
+-- The rate in force on each day a deal in that currency closes (and on 9999-12-30, standing for
+-- "no close date": the latest rate), materialised by intel.models from sql/models/fx_daily.sql,
+-- so converting a million deals is an equality join, not an as-of join per query.
+CREATE TABLE fx_daily (currency VARCHAR, day DATE, per_reporting DOUBLE);
+
 CREATE OR REPLACE VIEW fx_latest AS
 SELECT currency, arg_max(per_reporting, valid_from) AS per_reporting FROM fx_points GROUP BY currency;
 
@@ -104,8 +109,8 @@ CROSS JOIN (SELECT value FROM settings WHERE name = 'reporting_currency') s
 LEFT JOIN owner_lookup ol ON ol.raw = o.owner
 LEFT JOIN account_lookup al ON al.raw = o.account
 LEFT JOIN product_lookup pl ON pl.raw = o.product
-ASOF LEFT JOIN fx_points fx
-    ON fx.currency = o.currency AND coalesce(o.close_date, DATE '9999-12-30') >= fx.valid_from;
+LEFT JOIN fx_daily fx
+    ON fx.currency = o.currency AND fx.day = coalesce(o.close_date, DATE '9999-12-30');
 
 CREATE OR REPLACE VIEW deals AS SELECT * FROM resolved_deals('opportunities_current');
 
