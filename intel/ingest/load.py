@@ -149,8 +149,8 @@ LOOKUP_ATTRIBUTES = {
 
 
 def lookup_effect(kind: str, import_id: int, db=None) -> list[str]:
-    """What a lookup table joined to, in words: 'sales_teams.csv: 35 owners -> team, region;
-    8,800 of 8,800 deals matched; 8,800 deals now have a region'."""
+    """What a lookup table joined to, in words: '35 people → team, region;
+    8,800 of 8,800 deals matched by owner; deals with region: 8,800'."""
     from intel import models   # models read what ingest loads
 
     models.refresh(db)
@@ -283,7 +283,7 @@ def _stop_when_mostly_rejected(src: SourceFile, result: ImportResult, dry_run: b
 def _no_kind_message(src: SourceFile) -> str:
     return (f"{src.name}: no column could be read as the deal's stage or outcome (looked for "
             f"Stage, Deal Stage, StageName, Status, IsWon…), and it is not a targets, stage history, "
-            f"accounts, market or FX file either. Its columns are: {', '.join(src.headers[:12])}"
+            f"owners, accounts, products, market or FX file either. Its columns are: {', '.join(src.headers[:12])}"
             f"{'…' if len(src.headers) > 12 else ''}.")
 
 
@@ -483,9 +483,8 @@ def _stage(cur, kind, columns, profiles, first_rowid: int) -> None:
         checks.insert(0, f"WHEN {' AND '.join(outcome)} THEN 'no:outcome'")
         if "status" in columns:
             # Without a stage, the status must say open, won or lost (an address's State does not).
-            words = norm.WON_WORDS + norm.LOST_WORDS + norm.NO_DECISION_WORDS + norm.OPEN_WORDS + ["1", "2"]
             no_stage = "stage__empty AND " if "stage" in columns else ""
-            checks.insert(1, f"WHEN {no_stage}NOT status__empty AND NOT {norm.is_word_sql('status', words)} "
+            checks.insert(1, f"WHEN {no_stage}NOT status__empty AND NOT {norm.is_word_sql('status', norm.OUTCOME_WORDS)} "
                              "THEN 'outcome:status'")
         if "id" in columns:
             checks.insert(0, "WHEN id__empty THEN 'no:id'")

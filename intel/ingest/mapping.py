@@ -123,9 +123,9 @@ class Detection:
 
 
 def _share_outcome_words(values: list[str]) -> float:
-    from intel.ingest.normalise import LOST_WORDS, NO_DECISION_WORDS, OPEN_WORDS, WON_WORDS
+    from intel.ingest.normalise import OUTCOME_WORDS
 
-    words = set(WON_WORDS) | set(LOST_WORDS) | set(NO_DECISION_WORDS) | set(OPEN_WORDS) | {"1", "2"}
+    words = set(OUTCOME_WORDS)
     filled = [header_key(v) for v in values if v.strip()]
     return sum(1 for v in filled if v in words) / len(filled) if filled else 0.0
 

@@ -35,6 +35,8 @@ LOST_WORDS = ["closedlost", "lost", "loss", "closedloss", "deallost", "verloren"
               "outsold", "lose"]
 NO_DECISION_WORDS = ["nodecision", "closednodecision", "closedlostnodecision"]
 OPEN_WORDS = ["open", "inprogress", "active", "0"]
+# Every word a status column may hold (Dynamics' statecode: 0 open, 1 won, 2 lost).
+OUTCOME_WORDS = WON_WORDS + LOST_WORDS + NO_DECISION_WORDS + OPEN_WORDS + ["1", "2"]
 TRUE_WORDS = ["1", "true", "yes", "y", "t", "x", "wahr", "ja", "oui", "si", "won"]
 FALSE_WORDS = ["0", "false", "no", "n", "f", "falsch", "nein", "non", "lost"]
 
