@@ -162,6 +162,13 @@ def cmd_metric(args) -> int:
             raise ValueError(f"--from {filters.date_from} is after the last day of the data's range, "
                              f"{filters.date_to}: give --to as well.")
         nd = args.exclude_no_decision
+        by_period = (args.name in ("forecast-variance", "forecast-accuracy", "competitor-presence")
+                     or (args.name == "win-rate" and (args.by == "period" or args.period)))
+        if filters.all_time:
+            if by_period:
+                raise ValueError(f"{args.name} by period needs close dates, and no closed deal in this "
+                                 "data has one; all-time figures work, e.g. `metric win-rate --by region`.")
+            print("# all time: the closed deals carry no close date", file=sys.stderr)
         if args.name == "forecast-variance":
             table = forecast.forecast_vs_actual(args.by, filters, args.period or "quarter", args.as_of_week)
             table = table.rename(columns={"member": args.by}).drop(columns=["period_start"])

@@ -265,3 +265,29 @@ def test_an_open_data_exchange_rate_series_converts_deals_by_country(db):
     # 7,445 AUD x 0.7445 USD/AUD = 5,542.80
     assert [a for (a,) in rows("SELECT amount_reporting FROM deals ORDER BY id")] == [
         Decimal("1000.00"), Decimal("1000.00"), Decimal("5542.80")]
+
+
+def test_command_line_on_a_dateless_dataset(tmp_path):
+    from tests.test_cli import run
+
+    db = tmp_path / "cli.duckdb"
+    out = run(db, "import", REAL / "ibm_sales_win_loss.csv")
+    assert out.returncode == 0 and "11 rows loaded, 1 rejected" in out.stdout
+    assert "Amounts are in USD, as the column 'Opportunity Amount USD' says." in out.stdout
+    by_region = run(db, "metric", "win-rate", "--by", "region", "--format", "json")
+    assert by_region.returncode == 0 and "all time" in by_region.stderr
+    import json
+    won = {r["region"]: (r["won"], r["closed"]) for r in json.loads(by_region.stdout)}
+    assert won == {"Northwest": (1, 2), "Pacific": (2, 6), "Midwest": (0, 2), "Southwest": (1, 1)}
+    trend = run(db, "metric", "win-rate", "--by", "period")
+    assert trend.returncode == 2 and "needs close dates" in trend.stderr
+
+
+def test_command_line_refuses_a_file_that_is_not_deals_and_forces_it(tmp_path):
+    from tests.test_cli import run
+
+    db = tmp_path / "cli.duckdb"
+    out = run(db, "import", REAL / "sfdc_report_summary_by_stage.csv")
+    assert out.returncode == 1 and "--kind opportunities" in out.stdout
+    fx = run(db, "import", REAL / "sfdc_CurrencyType.csv")
+    assert "note: Rates read as units of each currency per 1 USD" in fx.stdout and "1 USD = 0.92 EUR" in fx.stdout
