@@ -30,6 +30,8 @@ SETTINGS = {
         Setting("fiscal_year_start", "1", "First month (1-12) of the fiscal year."),
         Setting("min_sample", "10", "Closed deals below which a win rate is greyed and fires no alert."),
         Setting("memory_limit", "2GB", "DuckDB memory limit for this process."),
+        Setting("store_wait", "60", "Seconds the app or the command line waits for the store file while "
+                                    "the other one is using it, before saying it is busy."),
         Setting("auth", "none", "Sign-in: none (one local admin, no prompt), password (users kept in the "
                                 "store, managed by an admin) or oidc (Streamlit's st.login; [auth] in "
                                 ".streamlit/secrets.toml)."),

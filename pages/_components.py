@@ -1,6 +1,6 @@
 """Widgets every page shares (written once): the store adapter, KPI tile, table downloads.
 
-The only place Streamlit's caches meet the store: the connection is a cache_resource, and
+The only place Streamlit's caches meet the store: the connection is held only while runs use it, and
 page data is cached by the store's data version, so an import or undo refreshes every page.
 """
 from __future__ import annotations
@@ -22,19 +22,27 @@ if PagesManager.uses_pages_directory:
     st.rerun()
 
 
-@st.cache_resource(show_spinner=False)
-def _connection(path: str):
-    return store.connect(path)
-
-
 def db_path() -> str:
-    """The store file this app serves (SIGHTLINE_DB), connected once per process."""
+    """The store file this app serves (SIGHTLINE_DB). The app holds the file only while runs
+    read it (store.linger), so the command line can use it between runs: when it is taken, the
+    run waits (bounded, saying so) and then stops with a sentence rather than a traceback."""
     path = str(config.db_path())
-    _connection(path)
+    if store.is_open(path):
+        return path
+    shown = []
+    try:
+        with store.hold(path, told=lambda text: shown.append(st.info(plain(text)))):
+            pass
+    except store.StoreBusy as busy:
+        say("error", str(busy))
+        st.stop()
+    for element in shown:
+        element.empty()
     return path
 
 
 def data_version() -> str:
+    """Read from the store on every run: the command line may have imported since."""
     return store.data_version(db_path())
 
 
