@@ -39,8 +39,9 @@ class StoreBusy(Exception):
     """Another process held the store file for longer than we wait; the message says so."""
 
 
-class Conflict(Exception):
-    """A write kept meeting a concurrent write to the same rows; the message says to reload."""
+class Conflict(ValueError):
+    """A write kept meeting a concurrent write to the same rows; the message says to reload (a
+    ValueError, so every form that shows a refusal shows this one too)."""
 
 
 class _Held:

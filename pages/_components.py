@@ -108,8 +108,8 @@ def sign_in_gate(read_only: bool):
         by = LOCAL_ADMIN
     elif mode == "password":
         name = st.session_state.get("sl_user")
-        by = users.user_actor(name, db_path()) if name else None
-        if by is None:   # never signed in, or disabled since
+        by = users.user_actor(name, db_path(), epoch=st.session_state.get("sl_epoch")) if name else None
+        if by is None:   # never signed in, or disabled or given a new password since
             st.session_state.pop("sl_user", None)
             st.session_state.pop("sl_actor", None)
             _password_form()
@@ -146,12 +146,27 @@ def _password_form() -> None:
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
         try:
-            by = users.sign_in(name, password, db_path())
-        except users.SignInRefused as refused:
+            by = users.sign_in(name, password, db_path(), client=_client())
+        except (users.SignInRefused, ValueError) as refused:   # ValueError: store.Conflict
             say("error", str(refused))
             return
         st.session_state["sl_user"] = by.name
+        st.session_state["sl_epoch"] = users.session_epoch(by.name, db_path())
         st.rerun()
+
+
+def _client() -> str:
+    """Where a sign-in comes from, for its back-off: the browser's address as the server sees it
+    (not X-Forwarded-For, which the browser could make up), else this browser session."""
+    try:
+        address = st.context.ip_address
+    except Exception:   # noqa: BLE001 - no request context (AppTest)
+        address = None
+    if isinstance(address, str) and address:
+        return address
+    import secrets
+
+    return "session " + st.session_state.setdefault("sl_client", secrets.token_hex(8))
 
 
 def _oidc_user():
