@@ -288,8 +288,12 @@ def cmd_users(args) -> int:
             raise ValueError(f"users {args.action} needs a user name.")
         if args.action == "add":
             password = None if args.sso else _read_password(args)
-            users.add_user(args.name, args.role, password, by=operator())
+            users.add_user(args.name, args.role or "viewer", password, by=operator())
         elif args.action == "role":
+            if args.role is None:   # no silent default: a forgotten --role must not demote anyone
+                print(f"users role needs --role, one of {', '.join(ROLES)}: "
+                      f"python -m intel users role {args.name} --role ROLE", file=sys.stderr)
+                return 2
             users.set_role(args.name, args.role, by=operator())
         elif args.action == "password":
             users.set_password(args.name, _read_password(args), by=operator())
@@ -374,7 +378,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("users", help="users for sign-in mode password (roles for oidc users too)")
     p.add_argument("action", choices=["list", "add", "role", "password", "unlock", "disable", "enable"])
     p.add_argument("name", nargs="?", help="user name (an e-mail address for single sign-on users)")
-    p.add_argument("--role", choices=ROLES, default="viewer")
+    p.add_argument("--role", choices=ROLES, help="add: the new user's role (default viewer); role: required")
     p.add_argument("--sso", action="store_true", help="add: no password, single sign-on (oidc) only")
     p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     p.set_defaults(func=cmd_users)
@@ -384,8 +388,14 @@ def main(argv: list[str] | None = None) -> int:
         args.target, args.period = args.period, None
     elif args.command == "metric" and args.period not in (None, "month", "quarter"):
         parser.error("--period is month or quarter")
+    # the command holds the store until it ends; while the app (or another command) has it, wait
+    store.linger = None
+    store.on_wait = lambda text: print(text, file=sys.stderr)
     try:
         return args.func(args)
+    except store.StoreBusy as busy:
+        print(busy, file=sys.stderr)
+        return 2
     finally:
         store.close_all()
 

@@ -367,7 +367,8 @@ def _transition(alert_id: int, status: str, action: str, by: Actor, note: str | 
                 resolution: str | None = None) -> None:
     """Move an alert to `status`, setting what the action brings, and record the action."""
     require(by, "handle alerts")
-    with store.transaction(db) as cur:
+
+    def work(cur) -> None:   # two actions at the same moment: the second is applied after the first
         if cur.execute("SELECT count(*) FROM alerts WHERE id = $i", {"i": alert_id}).fetchone()[0] == 0:
             raise ValueError(f"There is no alert #{alert_id}.")
         cur.execute("""UPDATE alerts SET status = $status, owner = coalesce($owner, owner),
@@ -377,6 +378,8 @@ def _transition(alert_id: int, status: str, action: str, by: Actor, note: str | 
                     {"status": status, "owner": owner, "until": snoozed_until, "resolution": resolution,
                      "i": alert_id})
         _act(cur, alert_id, action, by.name, note)
+
+    store.write(work, db)
 
 
 def acknowledge(alert_id: int, owner: str, db=None, *, by: Actor) -> None:

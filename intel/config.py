@@ -30,11 +30,15 @@ SETTINGS = {
         Setting("fiscal_year_start", "1", "First month (1-12) of the fiscal year."),
         Setting("min_sample", "10", "Closed deals below which a win rate is greyed and fires no alert."),
         Setting("memory_limit", "2GB", "DuckDB memory limit for this process."),
+        Setting("store_wait", "60", "Seconds the app or the command line waits for the store file while "
+                                    "the other one is using it, before saying it is busy."),
         Setting("auth", "none", "Sign-in: none (one local admin, no prompt), password (users kept in the "
                                 "store, managed by an admin) or oidc (Streamlit's st.login; [auth] in "
                                 ".streamlit/secrets.toml)."),
-        Setting("lockout_attempts", "5", "Consecutive failed sign-ins that lock an account."),
-        Setting("lockout_minutes", "15", "How long a locked account stays locked."),
+        Setting("lockout_attempts", "5", "Consecutive failed sign-ins for one user name from one client "
+                                         "after which that client waits (1 minute, doubling with each "
+                                         "further failure); the account stays usable elsewhere."),
+        Setting("lockout_minutes", "15", "The longest a client waits after failed sign-ins."),
         Setting("oidc_default_role", "viewer", "Role of a single-sign-on user who has no user entry; "
                                                "empty to let in only the users an admin added."),
     ]

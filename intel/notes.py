@@ -99,7 +99,8 @@ def _note_from(row: dict) -> Note:
 def _new_version(note_id: int, expected_version: int, by: Actor, db, deleted: bool | None = None,
                  **changes) -> int:
     require(by, "edit notes")
-    with store.transaction(db) as cur:
+
+    def work(cur) -> int:   # run again from a fresh read when another save lands at the same moment
         current = _current(cur, note_id)
         if int(current["version"]) != int(expected_version):
             raise NoteConflict(
@@ -112,7 +113,9 @@ def _new_version(note_id: int, expected_version: int, by: Actor, db, deleted: bo
         note.check()
         version = int(current["version"]) + 1
         _insert(cur, note_id, version, note, by.name, current["deleted"] if deleted is None else deleted)
-    return version
+        return version
+
+    return store.write(work, db)
 
 
 def edit_note(note_id: int, expected_version: int, db=None, *, by: Actor, **changes) -> int:

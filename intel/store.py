@@ -1,16 +1,23 @@
-"""The DuckDB store: one connection per process and file, a cursor per call, migrations.
+"""The DuckDB store: a connection per process and file, held only while in use; a cursor per
+call; transactions with a bounded retry on write conflicts; migrations.
 
-DuckDB allows one process per file, and a connection object must not be shared across
-threads ("connection is busy"), so callers get a fresh cursor from `cursor()` and wrap
-writes in `transaction()`.
+DuckDB lets one process at a time open a file, and a connection object must not be shared
+across threads ("connection is busy"), so callers get a fresh cursor from `cursor()` and wrap
+writes in `transaction()` (or `write()`, which retries a conflict). The app and the command
+line share the file by taking turns: the connection is reference-counted (every cursor holds
+it), closed `linger` seconds after the last cursor is closed, and opened again on the next
+use, waiting up to `store_wait` seconds while another process holds the file.
 """
 from __future__ import annotations
 
+import os
+import random
 import re
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import duckdb
 
@@ -19,53 +26,332 @@ from intel import config
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQL = Path(__file__).parent / "sql"
 
-_connections: dict[str, duckdb.DuckDBPyConnection] = {}
-_versions: dict[str, str] = {}   # data_version per store, valid until bump()
-_lock = threading.Lock()
+# How long an idle connection stays open: the app keeps it through one script run's queries,
+# then lets the command line in. None keeps it until close_all() (the command line itself).
+linger: float | None = 1.0
+# Told once, in words, when a connection has to wait for another process (the CLI: stderr).
+on_wait: Callable[[str], None] | None = None
+WAIT_STEP = 0.05         # seconds between two attempts on a locked file
+WRITE_ATTEMPTS = 5       # a write that meets a concurrent one is tried this often
 
 
-def connect(path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
-    """The process's connection to the store at `path` (default: the SIGHTLINE_DB setting)."""
-    key = _key(path)
+class StoreBusy(Exception):
+    """Another process held the store file for longer than we wait; the message says so."""
+
+
+class Conflict(ValueError):
+    """A write kept meeting a concurrent write to the same rows; the message says to reload (a
+    ValueError, so every form that shows a refusal shows this one too)."""
+
+
+class _Held:
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        self.con, self.refs, self.timer, self.pinned = con, 0, None, False
+
+
+_held: dict[str, _Held] = {}
+_lock = threading.RLock()
+_umask_users = 0   # stretches currently running under the private umask (process-wide)
+_saved_umask = 0o022
+
+
+# ---- the file: private, opened in turns ----
+
+@contextmanager
+def _private_files() -> Iterator[None]:
+    """Files DuckDB creates meanwhile (the store, its WAL) are readable by their owner only:
+    they hold password hashes. The umask is process-wide, so it is counted across threads."""
+    global _umask_users, _saved_umask
     with _lock:
-        con = _connections.get(key)
-        if con is None:
-            Path(key).parent.mkdir(parents=True, exist_ok=True)
-            con = duckdb.connect(key)
+        if _umask_users == 0:
+            _saved_umask = os.umask(0o077)
+        _umask_users += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _umask_users -= 1
+            if _umask_users == 0:
+                os.umask(_saved_umask)
+
+
+def _make_private(key: str) -> None:
+    """chmod 600 the store and its WAL (a file made before this rule, or a WAL begun by a write
+    outside transaction())."""
+    for name in (key, key + ".wal"):
+        try:
+            if os.stat(name).st_mode & 0o077:
+                os.chmod(name, 0o600)
+        except FileNotFoundError:
+            pass
+
+
+def _locked(err: Exception) -> bool:
+    return isinstance(err, duckdb.IOException) and "lock" in str(err).lower()
+
+
+def _holder(err: Exception) -> str:
+    found = re.search(r"PID (\d+)", str(err))
+    return f"another program (process {found.group(1)})" if found else "another program"
+
+
+def wait_seconds() -> float:
+    return float(config.get("store_wait"))
+
+
+def _open(key: str) -> duckdb.DuckDBPyConnection:
+    Path(key).parent.mkdir(parents=True, exist_ok=True)
+    with _private_files():
+        con = duckdb.connect(key)
+        try:
             con.execute("SET memory_limit = $m", {"m": config.get("memory_limit")})
             migrate(con)
             con.execute("UPDATE settings SET value = $v WHERE name = 'reporting_currency' AND value <> $v",
                         {"v": config.get("reporting_currency")})
-            _connections[key] = con
-        return con
+        except BaseException:
+            con.close()
+            raise
+    _make_private(key)
+    return con
+
+
+def _marker(key: str) -> Path:
+    return Path(key + ".waiting")
+
+
+def _waiter(key: str) -> int | None:
+    """The live process (not this one) that waits for the file, as its marker says; None."""
+    try:
+        pid = int(_marker(key).read_text().strip() or 0)
+    except (OSError, ValueError):
+        return None
+    if pid == os.getpid() or pid <= 0:
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        _marker(key).unlink(missing_ok=True)   # a waiter that died: forget it
+        return None
+    except PermissionError:
+        pass
+    return pid
+
+
+def _wait_mark(key: str, mine: bool) -> None:
+    """Say (in a file beside the store) that this process waits for it, or no longer does."""
+    path = _marker(key)
+    try:
+        if mine:
+            with _private_files():
+                path.write_text(str(os.getpid()))
+        elif path.read_text().strip() == str(os.getpid()):
+            path.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
+def _acquire(key: str, wait: float | None = None, told: Callable[[str], None] | None = None):
+    """The open connection to `key`, one reference more; opened (waiting up to `wait` seconds
+    for another process to let go of the file) when none is open. A process that waits leaves
+    a marker; a holder that sees it closes as soon as it is idle, and a process about to open
+    lets a waiter that came first go before it, so the app and the command line take turns."""
+    wait = wait_seconds() if wait is None else wait
+    deadline = time.monotonic() + wait
+    said = marked = False
+    reason = "another program"
+    try:
+        while True:
+            with _lock:
+                held = _held.get(key)
+                if held is not None and (held.refs > 0 or linger is None or _waiter(key) is None):
+                    held.refs += 1
+                    if held.timer is not None:
+                        held.timer.cancel()
+                        held.timer = None
+                    return held.con
+                if held is not None:      # idle here, and someone else waits: their turn
+                    _close(key, held)
+                    held = None
+                waiter = _waiter(key)
+                if waiter is None:
+                    try:
+                        held = _held[key] = _Held(_open(key))
+                    except duckdb.IOException as err:
+                        if not _locked(err):
+                            raise
+                        reason = _holder(err)
+                    else:
+                        held.refs += 1
+                        return held.con
+                else:
+                    reason = f"another program (process {waiter})"
+            if time.monotonic() >= deadline:
+                raise StoreBusy(f"The store {key} is in use by {reason} and was not free after "
+                                f"{wait:g} s (SIGHTLINE_STORE_WAIT); try again when it is done.")
+            if not marked and waiter is None:
+                _wait_mark(key, True)
+                marked = True
+            if not said and (told or on_wait):
+                (told or on_wait)(f"The store is in use by {reason} (an import or a check from the command "
+                                  f"line, or another app); waiting up to {wait:g} s for it…")
+                said = True
+            time.sleep(WAIT_STEP)
+    finally:
+        if marked:
+            _wait_mark(key, False)
+
+
+def _release(key: str) -> None:
+    with _lock:
+        held = _held.get(key)
+        if held is None:
+            return
+        held.refs -= 1
+        _make_private(key)
+        if held.refs > 0 or held.pinned or linger is None:
+            return
+        if linger <= 0 or _waiter(key) is not None:    # someone waits for the file: let go now
+            _close(key, held)
+        else:
+            held.timer = threading.Timer(linger, _close_if_idle, (key, held))
+            held.timer.daemon = True
+            held.timer.start()
+
+
+def _close_if_idle(key: str, held: _Held) -> None:
+    with _lock:
+        if _held.get(key) is held and held.refs == 0 and not held.pinned:
+            _close(key, held)
+
+
+def _close(key: str, held: _Held) -> None:
+    """Close under the private umask (closing checkpoints into the file), and forget."""
+    _held.pop(key, None)
+    with _private_files():
+        held.con.close()
+    _make_private(key)
+
+
+def connect(path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
+    """The connection to the store at `path` (default: the SIGHTLINE_DB setting), held by this
+    process until close_all() (tests, and scripts that want the file for themselves)."""
+    key = _key(path)
+    con = _acquire(key)
+    with _lock:
+        _held[key].pinned = True
+        _held[key].refs -= 1
+    return con
+
+
+def is_open(path: str | Path | None = None) -> bool:
+    """Whether this process holds the store file right now."""
+    with _lock:
+        return _key(path) in _held
 
 
 def close_all() -> None:
     """Close every connection this process holds (tests, and the CLI on exit)."""
     with _lock:
-        _versions.clear()
-        for con in _connections.values():
-            con.close()
-        _connections.clear()
-
-
-def cursor(path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
-    return connect(path).cursor()
+        for key, held in list(_held.items()):
+            if held.timer is not None:
+                held.timer.cancel()
+            _close(key, held)
 
 
 @contextmanager
-def transaction(path: str | Path | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A cursor inside BEGIN … COMMIT; any exception rolls everything back."""
-    cur = cursor(path)
-    cur.execute("BEGIN TRANSACTION")
+def hold(path: str | Path | None = None, wait: float | None = None,
+         told: Callable[[str], None] | None = None) -> Iterator[None]:
+    """Keep the store open for a stretch of work (a script run, a command), waiting up to
+    `wait` seconds for it; `told` hears, once, that it had to wait. StoreBusy when it stays taken."""
+    key = _key(path)
+    _acquire(key, wait, told)
     try:
-        yield cur
-        cur.execute("COMMIT")
-    except BaseException:
-        cur.execute("ROLLBACK")
-        raise
+        yield
     finally:
-        cur.close()
+        _release(key)
+
+
+class Cursor:
+    """A DuckDB cursor that holds the store open until closed (by close(), `with`, or when it
+    is dropped)."""
+
+    def __init__(self, key: str):
+        self._key = key
+        self._cur = None
+        con = _acquire(key)
+        try:
+            self._cur = con.cursor()
+        except BaseException:
+            _release(key)
+            raise
+
+    def execute(self, *args, **kwargs) -> "Cursor":
+        self._cur.execute(*args, **kwargs)
+        return self
+
+    def __getattr__(self, name: str):
+        return getattr(self._cur, name)
+
+    def close(self) -> None:
+        cur, self._cur = self._cur, None
+        if cur is not None:
+            try:
+                cur.close()
+            finally:
+                _release(self._key)
+
+    def __enter__(self) -> "Cursor":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self):
+        if getattr(self, "_cur", None) is not None:
+            self.close()
+
+
+def cursor(path: str | Path | None = None) -> Cursor:
+    return Cursor(_key(path))
+
+
+def _conflict(err: Exception) -> bool:
+    """A write that met another one on the same rows (DuckDB's optimistic concurrency)."""
+    text = str(err)
+    return (isinstance(err, duckdb.TransactionException) and ("Conflict" in text or "constraint" in text)) \
+        or (isinstance(err, duckdb.ConstraintException) and "Duplicate key" in text)
+
+
+@contextmanager
+def transaction(path: str | Path | None = None) -> Iterator[Cursor]:
+    """A cursor inside BEGIN … COMMIT; any exception rolls everything back."""
+    with _private_files(), cursor(path) as cur:
+        cur.execute("BEGIN TRANSACTION")
+        try:
+            yield cur
+            cur.execute("COMMIT")
+        except BaseException:
+            try:
+                cur.execute("ROLLBACK")
+            except duckdb.TransactionException:   # a failed COMMIT has rolled back already
+                pass
+            raise
+
+
+def write(work: Callable[[Cursor], Any], path: str | Path | None = None,
+          attempts: int = WRITE_ATTEMPTS) -> Any:
+    """work(cur) in one transaction, run again (from a fresh read) when it meets a concurrent
+    write to the same rows; Conflict, in words, when it keeps meeting them."""
+    for attempt in range(attempts):
+        try:
+            with transaction(path) as cur:
+                return work(cur)
+        except (duckdb.TransactionException, duckdb.ConstraintException) as err:
+            if not _conflict(err):
+                raise
+            time.sleep(random.uniform(0.005, 0.05) * (attempt + 1))
+    raise Conflict("Someone else changed this at the same moment and your change could not be saved: "
+                   "reload the page and try again.")
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> int:
@@ -113,16 +399,14 @@ def _key(path) -> str:
 
 
 def bump(path: str | Path | None = None) -> None:
-    """Forget the cached data version after an import or undo (only this process writes the file)."""
-    _versions.pop(_key(path), None)
+    """Kept for callers: the data version is read from the store every time (another process
+    may have imported), so there is nothing to forget."""
 
 
 def data_version(path: str | Path | None = None) -> str:
     """Changes whenever an import lands or is undone, or the reporting currency changes:
-    the key for page caches and materialised models."""
-    key = _key(path)
-    if key in _versions:
-        return _versions[key]
+    the key for page caches and materialised models. Read from the store on every call (one
+    small query), since the command line may have imported while the app was running."""
     cur = cursor(path)
     try:
         row = cur.execute(
@@ -131,5 +415,4 @@ def data_version(path: str | Path | None = None) -> str:
         ).fetchone()
     finally:
         cur.close()
-    _versions[key] = "-".join(str(v) for v in row)
-    return _versions[key]
+    return "-".join(str(v) for v in row)

@@ -1,10 +1,13 @@
 """Users of sign-in mode `password` (and the roles of `oidc` users), kept in the store.
 
 Passwords are hashed with Argon2id (argon2-cffi: a random salt per hash, stored inside it)
-and never kept or logged as text. After `lockout_attempts` consecutive failures an account
-is locked for `lockout_minutes`; an admin can unlock it or set a new password. Wrong user and
-wrong password get the same answer, and an unknown user costs a hash too, so the sign-in
-form does not tell which names exist.
+and never kept or logged as text. Failed sign-ins are counted per user name and client (the
+browser's address, or its session): after `lockout_attempts` in a row that client waits before
+its next try, twice as long after each further failure (up to `lockout_minutes`), while the
+account stays usable from everywhere else, so nobody can lock an admin out by guessing. Wrong
+user and wrong password get the same answer, known and unknown names the same back-off, and an
+unknown user costs a hash too, so the sign-in form does not tell which names exist. A new
+password or a disable ends the user's open sessions (their session epoch moves on).
 """
 from __future__ import annotations
 
@@ -72,26 +75,35 @@ def add_user(username: str, role: str, password: str | None = None, display_name
     _check_role(role)
     if password is not None:
         _check_password(password)
-    with store.transaction(db) as cur:
+    hashed = _hasher.hash(password) if password is not None else None
+
+    def work(cur):
         if _exists(cur, name):
             raise ValueError(f"There is already a user '{name}'.")
         cur.execute("""INSERT INTO users (username, display_name, role, password_hash, created_at, created_by)
                        VALUES ($u, $d, $r, $h, now()::TIMESTAMP, $by)""",
-                    {"u": name, "d": (display_name or "").strip() or None, "r": role,
-                     "h": _hasher.hash(password) if password is not None else None, "by": by.name})
+                    {"u": name, "d": (display_name or "").strip() or None, "r": role, "h": hashed,
+                     "by": by.name})
         _event(cur, name, f"created as {role}", by.name)
+
+    store.write(work, db)
     return name
 
 
-def _change(username: str, by: Actor, event: str, sql: str, params: dict, db) -> None:
-    """One fixed UPDATE on an existing user, recorded."""
+def _change(username: str, by: Actor, event: str, sql: str | tuple[str, ...], params: dict, db) -> None:
+    """One fixed UPDATE on an existing user, recorded (retried when it meets another write)."""
     require(by, "manage users")
     name = (username or "").strip().lower()
-    with store.transaction(db) as cur:
+
+    def work(cur):
         if not _exists(cur, name):
             raise ValueError(f"There is no user '{name}'.")
-        cur.execute(sql, {**params, "u": name})
+        for statement in (sql,) if isinstance(sql, str) else sql:
+            used = {k: v for k, v in {**params, "u": name}.items() if f"${k}" in statement}
+            cur.execute(statement, used)
         _event(cur, name, event, by.name)
+
+    store.write(work, db)
 
 
 def set_role(username: str, role: str, db=None, *, by: Actor) -> None:
@@ -104,16 +116,20 @@ def set_role(username: str, role: str, db=None, *, by: Actor) -> None:
 
 
 def set_password(username: str, password: str, db=None, *, by: Actor) -> None:
-    """A new password (set by an admin); it also lifts a lock-out."""
+    """A new password (set by an admin); it lifts every back-off and ends the user's open sessions."""
     _check_password(password)
     _change(username, by, "password set",
-            "UPDATE users SET password_hash = $h, failed_attempts = 0, locked_until = NULL WHERE username = $u",
+            ("UPDATE users SET password_hash = $h, failed_attempts = 0, locked_until = NULL, "
+             "session_epoch = session_epoch + 1 WHERE username = $u",
+             "DELETE FROM sign_in_failures WHERE username = $u"),
             {"h": _hasher.hash(password)}, db)
 
 
 def unlock(username: str, db=None, *, by: Actor) -> None:
+    """Lift the back-off on every client for this user."""
     _change(username, by, "unlocked",
-            "UPDATE users SET failed_attempts = 0, locked_until = NULL WHERE username = $u", {}, db)
+            ("UPDATE users SET failed_attempts = 0, locked_until = NULL WHERE username = $u",
+             "DELETE FROM sign_in_failures WHERE username = $u"), {}, db)
 
 
 def disable(username: str, db=None, *, by: Actor) -> None:
@@ -121,7 +137,8 @@ def disable(username: str, db=None, *, by: Actor) -> None:
     require(by, "manage users")
     if by.name == (username or "").strip().lower():
         raise ValueError("You cannot disable your own account.")
-    _change(username, by, "disabled", "UPDATE users SET disabled = true WHERE username = $u", {}, db)
+    _change(username, by, "disabled",
+            "UPDATE users SET disabled = true, session_epoch = session_epoch + 1 WHERE username = $u", {}, db)
 
 
 def enable(username: str, db=None, *, by: Actor) -> None:
@@ -134,7 +151,10 @@ def list_users(db=None) -> pd.DataFrame:
     try:
         return cur.execute(
             """SELECT username, display_name, role, password_hash IS NOT NULL AS has_password,
-                      failed_attempts, locked_until, disabled, created_at, created_by
+                      failed_attempts,
+                      (SELECT max(wait_until) FROM sign_in_failures f
+                       WHERE f.username = users.username AND wait_until > now()::TIMESTAMP) AS locked_until,
+                      disabled, created_at, created_by
                FROM users ORDER BY username""").df()
     finally:
         cur.close()
@@ -149,48 +169,84 @@ def user_events(username: str | None = None, db=None) -> pd.DataFrame:
         cur.close()
 
 
-def sign_in(username: str, password: str, db=None, now: dt.datetime | None = None) -> Actor:
-    """The user, when the password is right and the account usable; SignInRefused otherwise."""
+WRONG = "Wrong user name or password."
+
+
+def sign_in(username: str, password: str, db=None, now: dt.datetime | None = None,
+            client: str = "") -> Actor:
+    """The user, when the password is right and the account usable; SignInRefused otherwise.
+    `client` names where the attempt comes from (the browser's address, or its session):
+    failures are counted, and backed off, per user name and client."""
     now = now or dt.datetime.now()
-    name = (username or "").strip().lower()
-    with store.transaction(db) as cur:   # the failure count must be kept: refuse after COMMIT
-        refusal, role = _attempt(cur, name, password or "", now)
-    if refusal:
-        raise SignInRefused(refusal)
-    return Actor(name, role)
+    name = (username or "").strip().lower()[:64]
+    client = (client or "unknown").strip()[:200]
+    cur = store.cursor(db)
+    try:
+        row = cur.execute("SELECT role, password_hash, disabled FROM users WHERE username = $u",
+                          {"u": name}).fetchone()
+        waiting = cur.execute("SELECT wait_until FROM sign_in_failures WHERE username = $u AND client = $c "
+                              "AND wait_until > $now", {"u": name, "c": client, "now": now}).fetchone()
+    finally:
+        cur.close()
+    known = row is not None
+    if waiting:
+        if known:
+            store.write(lambda c: _event(c, name, "refused: waiting after failures", None), db)
+        raise SignInRefused(_wait_sentence(waiting[0]))
+    usable = known and row[1] is not None and not row[2]
+    if not usable:
+        _verify(_DUMMY_HASH, password or "")   # same cost as a real check
+    if usable and _verify(row[1], password or ""):
+        new_hash = _hasher.hash(password) if _hasher.check_needs_rehash(row[1]) else row[1]
+
+        def succeed(c):
+            c.execute("UPDATE users SET failed_attempts = 0, locked_until = NULL, password_hash = $h "
+                      "WHERE username = $u", {"h": new_hash, "u": name})
+            c.execute("DELETE FROM sign_in_failures WHERE username = $u AND client = $c", {"u": name, "c": client})
+            _event(c, name, "signed in", None)
+
+        store.write(succeed, db)
+        return Actor(name, row[0])
+    reason = ("wrong password" if usable else "refused: disabled" if known and row[2]
+              else "refused: no password" if known else None)
+    until = store.write(lambda c: _count_failure(c, name, client, now, known, reason), db)
+    raise SignInRefused(_wait_sentence(until) if until else WRONG)
 
 
-def _attempt(cur, name: str, password: str, now: dt.datetime) -> tuple[str | None, str | None]:
-    """(refusal sentence or None, role) for one sign-in, with its bookkeeping."""
-    wrong = "Wrong user name or password."
-    row = cur.execute("SELECT role, password_hash, failed_attempts, locked_until, disabled "
-                      "FROM users WHERE username = $u", {"u": name}).fetchone()
-    if row is None or row[1] is None or row[4]:
-        _verify(_DUMMY_HASH, password)   # same cost as a real check
-        if row is not None:
-            _event(cur, name, "refused: disabled" if row[4] else "refused: no password", None)
-        return wrong, None
-    role, stored, failures, locked_until, _ = row
-    if locked_until is not None and locked_until > now:
-        _event(cur, name, "refused: locked", None)
-        return (f"Too many failed sign-ins: this account is locked until {locked_until:%H:%M}. "
-                "Try again then, or ask an admin to unlock it."), None
-    if not _verify(stored, password):
-        failures += 1
-        minutes = int(config.get("lockout_minutes"))
-        locked = now + dt.timedelta(minutes=minutes) if failures >= int(config.get("lockout_attempts")) else None
-        cur.execute("UPDATE users SET failed_attempts = $f, locked_until = $l WHERE username = $u",
-                    {"f": 0 if locked else failures, "l": locked, "u": name})
-        _event(cur, name, "locked out" if locked else "wrong password", None)
-        if locked:
-            return (f"Too many failed sign-ins: this account is locked for {minutes} minutes. "
-                    "Ask an admin to unlock it sooner."), None
-        return wrong, None
-    new_hash = _hasher.hash(password) if _hasher.check_needs_rehash(stored) else stored
-    cur.execute("UPDATE users SET failed_attempts = 0, locked_until = NULL, password_hash = $h "
-                "WHERE username = $u", {"h": new_hash, "u": name})
-    _event(cur, name, "signed in", None)
-    return None, role
+def _count_failure(cur, name: str, client: str, now: dt.datetime, known: bool, reason: str | None):
+    """Count one failure (in SQL, so two at once both count); the time this client must wait
+    until, when it has now failed too often."""
+    failures = cur.execute(
+        """INSERT INTO sign_in_failures VALUES ($u, $c, 1, $now, NULL)
+           ON CONFLICT (username, client) DO UPDATE SET failures = failures + 1, last_failed_at = $now
+           RETURNING failures""", {"u": name, "c": client, "now": now}).fetchone()[0]
+    attempts = int(config.get("lockout_attempts"))
+    until = None
+    if failures >= attempts:
+        seconds = min(60 * 2 ** (failures - attempts), 60 * int(config.get("lockout_minutes")))
+        until = now + dt.timedelta(seconds=seconds)
+        cur.execute("UPDATE sign_in_failures SET wait_until = $w WHERE username = $u AND client = $c",
+                    {"w": until, "u": name, "c": client})
+    if known:
+        cur.execute("UPDATE users SET failed_attempts = failed_attempts + 1 WHERE username = $u", {"u": name})
+        _event(cur, name, f"{reason}; from {client} waits until {until:%H:%M:%S}" if until else reason, None)
+    return until
+
+
+def _wait_sentence(until: dt.datetime) -> str:
+    return (f"Too many failed sign-ins for this user name from here: try again after {until:%H:%M:%S} "
+            "(or ask an admin to unlock it).")
+
+
+def session_epoch(username: str, db=None) -> int:
+    """The user's session epoch: a session signed in under another one has ended."""
+    cur = store.cursor(db)
+    try:
+        row = cur.execute("SELECT session_epoch FROM users WHERE username = $u",
+                          {"u": (username or "").strip().lower()}).fetchone()
+    finally:
+        cur.close()
+    return row[0] if row else -1
 
 
 def _verify(stored: str, password: str) -> bool:
@@ -200,21 +256,25 @@ def _verify(stored: str, password: str) -> bool:
         return False
 
 
-def _standing(name: str, db) -> tuple[str, bool] | None:
-    """(role, disabled) of a user entry; None when there is none."""
+def _standing(name: str, db) -> tuple[str, bool, int] | None:
+    """(role, disabled, session epoch) of a user entry; None when there is none."""
     cur = store.cursor(db)
     try:
-        return cur.execute("SELECT role, disabled FROM users WHERE username = $u", {"u": name}).fetchone()
+        return cur.execute("SELECT role, disabled, session_epoch FROM users WHERE username = $u",
+                           {"u": name}).fetchone()
     finally:
         cur.close()
 
 
-def user_actor(username: str, db=None) -> Actor | None:
+def user_actor(username: str, db=None, epoch: int | None = None) -> Actor | None:
     """The user as they stand now (a role change or a disable applies on their next click);
-    None when there is no such user or they are disabled."""
+    None when there is no such user, they are disabled, or (given the `epoch` their session
+    signed in under) their password was reset or the account disabled since."""
     name = (username or "").strip().lower()
     row = _standing(name, db)
-    return None if row is None or row[1] else Actor(name, row[0])
+    if row is None or row[1] or (epoch is not None and row[2] != epoch):
+        return None
+    return Actor(name, row[0])
 
 
 def actor_for_email(email: str, db=None) -> Actor | None:

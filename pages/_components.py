@@ -1,6 +1,6 @@
 """Widgets every page shares (written once): the store adapter, KPI tile, table downloads.
 
-The only place Streamlit's caches meet the store: the connection is a cache_resource, and
+The only place Streamlit's caches meet the store: the connection is held only while runs use it, and
 page data is cached by the store's data version, so an import or undo refreshes every page.
 """
 from __future__ import annotations
@@ -22,19 +22,27 @@ if PagesManager.uses_pages_directory:
     st.rerun()
 
 
-@st.cache_resource(show_spinner=False)
-def _connection(path: str):
-    return store.connect(path)
-
-
 def db_path() -> str:
-    """The store file this app serves (SIGHTLINE_DB), connected once per process."""
+    """The store file this app serves (SIGHTLINE_DB). The app holds the file only while runs
+    read it (store.linger), so the command line can use it between runs: when it is taken, the
+    run waits (bounded, saying so) and then stops with a sentence rather than a traceback."""
     path = str(config.db_path())
-    _connection(path)
+    if store.is_open(path):
+        return path
+    shown = []
+    try:
+        with store.hold(path, told=lambda text: shown.append(st.info(plain(text)))):
+            pass
+    except store.StoreBusy as busy:
+        say("error", str(busy))
+        st.stop()
+    for element in shown:
+        element.empty()
     return path
 
 
 def data_version() -> str:
+    """Read from the store on every run: the command line may have imported since."""
     return store.data_version(db_path())
 
 
@@ -100,8 +108,8 @@ def sign_in_gate(read_only: bool):
         by = LOCAL_ADMIN
     elif mode == "password":
         name = st.session_state.get("sl_user")
-        by = users.user_actor(name, db_path()) if name else None
-        if by is None:   # never signed in, or disabled since
+        by = users.user_actor(name, db_path(), epoch=st.session_state.get("sl_epoch")) if name else None
+        if by is None:   # never signed in, or disabled or given a new password since
             st.session_state.pop("sl_user", None)
             st.session_state.pop("sl_actor", None)
             _password_form()
@@ -138,12 +146,27 @@ def _password_form() -> None:
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
         try:
-            by = users.sign_in(name, password, db_path())
-        except users.SignInRefused as refused:
+            by = users.sign_in(name, password, db_path(), client=_client())
+        except (users.SignInRefused, ValueError) as refused:   # ValueError: store.Conflict
             say("error", str(refused))
             return
         st.session_state["sl_user"] = by.name
+        st.session_state["sl_epoch"] = users.session_epoch(by.name, db_path())
         st.rerun()
+
+
+def _client() -> str:
+    """Where a sign-in comes from, for its back-off: the browser's address as the server sees it
+    (not X-Forwarded-For, which the browser could make up), else this browser session."""
+    try:
+        address = st.context.ip_address
+    except Exception:   # noqa: BLE001 - no request context (AppTest)
+        address = None
+    if isinstance(address, str) and address:
+        return address
+    import secrets
+
+    return "session " + st.session_state.setdefault("sl_client", secrets.token_hex(8))
 
 
 def _oidc_user():

@@ -92,40 +92,55 @@ if not CAN_EDIT:
     st.caption("Notes are written by managers; you can read and download them.")
 else:
     st.header("Write a note")
-    editable = retired   # every note of the scope, deleted ones included (they can be restored)
-    choice = st.selectbox("Open a note", ["new"] + editable["note_id"].tolist(), key="st_pick",
+    editable = retired.set_index("note_id")   # every note of the scope, deleted ones included (to restore)
+    choice = st.selectbox("Open a note", ["new"] + editable.index.tolist(), key="st_pick",
                           format_func=lambda i: "A new note" if i == "new" else
-                          f"#{i} {editable.set_index('note_id').loc[i, 'category']}: "
-                          f"{editable.set_index('note_id').loc[i, 'text'][:60]}"
-                          + (" (deleted)" if editable.set_index('note_id').loc[i, 'deleted'] else ""))
-    current = None if choice == "new" else editable.set_index("note_id").loc[choice]
-    # The version the user opened: a save made against it is refused if someone saved since.
-    if st.session_state.get("st_opened_pick") != choice:
+                          f"#{i} {editable.loc[i, 'category']}: {editable.loc[i, 'text'][:60]}"
+                          + (" (deleted)" if editable.loc[i, "deleted"] else ""))
+    # The note as the user opened it: the editor shows that version (its widgets are keyed by note
+    # and version, so another note's text never stays in the box), and a save, delete or restore
+    # made from it is refused when someone saved a newer version since.
+    if st.session_state.get("st_opened_pick") != choice or (
+            choice != "new" and st.session_state.get("st_opened") is None):
         st.session_state["st_opened_pick"] = choice
-        st.session_state["st_opened_version"] = None if current is None else int(current["version"])
-    with st.form("st_form"):
+        st.session_state["st_opened"] = None if choice == "new" else editable.loc[choice].to_dict()
+    opened = st.session_state["st_opened"]
+    version = None if opened is None else int(opened["version"])
+    suffix = "new" if opened is None else f"{choice}_v{version}"
+    categories = notes.FRAMEWORKS["SWOT"] + notes.FRAMEWORKS["PESTEL"]
+    if f"st_text_{suffix}" not in st.session_state:   # first showing of this note and version
+        start = opened or {"framework": "SWOT", "category": categories[0], "impact": "medium", "text": "",
+                           "owner": None, "status": "open"}
+        st.session_state.update({f"st_framework_{suffix}": start["framework"],
+                                 f"st_category_{suffix}": start["category"],
+                                 f"st_impact_{suffix}": start["impact"], f"st_text_{suffix}": start["text"],
+                                 f"st_owner_{suffix}": start["owner"] or "",
+                                 f"st_status_{suffix}": start["status"]})
+    with st.form(f"st_form_{suffix}"):
         c1, c2, c3 = st.columns(3)
-        framework = c1.selectbox("Framework", list(notes.FRAMEWORKS),
-                                 index=0 if current is None else list(notes.FRAMEWORKS).index(current["framework"]))
-        categories = notes.FRAMEWORKS["SWOT"] + notes.FRAMEWORKS["PESTEL"]
-        category = c2.selectbox("Category", categories,
-                                index=0 if current is None else categories.index(current["category"]))
-        impact = c3.selectbox("Impact", list(notes.IMPACTS),
-                              index=1 if current is None else list(notes.IMPACTS).index(current["impact"]))
-        text = st.text_area("Note text", value="" if current is None else current["text"], key="st_text")
+        framework = c1.selectbox("Framework", list(notes.FRAMEWORKS), key=f"st_framework_{suffix}")
+        category = c2.selectbox("Category", categories, key=f"st_category_{suffix}")
+        impact = c3.selectbox("Impact", list(notes.IMPACTS), key=f"st_impact_{suffix}")
+        text = st.text_area("Note text", key=f"st_text_{suffix}")
         c4, c5, c6 = st.columns(3)
-        owner = c4.text_input("Owner", value="" if current is None or current["owner"] is None else current["owner"])
-        status = c5.selectbox("Status", list(notes.STATUSES),
-                              index=0 if current is None else list(notes.STATUSES).index(current["status"]))
+        owner = c4.text_input("Owner", key=f"st_owner_{suffix}")
+        status = c5.selectbox("Status", list(notes.STATUSES), key=f"st_status_{suffix}")
         evidence_page = c6.selectbox("Evidence: a page view", ["none", "overview", "forecast", "win-loss",
-                                                               "pipeline"], index=0)
-        version = st.session_state["st_opened_version"]
+                                                               "pipeline"], index=0, key=f"st_evidence_{suffix}")
         save = st.form_submit_button("Save note", type="primary")
+
+    def _reopen() -> None:
+        """After a change lands: forget this editor's state, so the next run opens the newest version."""
+        for key in [k for k in st.session_state if str(k).endswith(f"_{suffix}")]:
+            del st.session_state[key]
+        st.session_state.pop("st_opened_pick", None)
+        st.session_state.pop("st_opened", None)
+
     if save:
         evidence = None if evidence_page == "none" else {
             "page": evidence_page, "query": {} if kind == "company" else {kind: value}}
         try:
-            if current is None:
+            if opened is None:
                 new_id = notes.add_note(notes.Note(framework, category, text, kind, value, impact, owner, status,
                                                    evidence), db=DB, by=actor())
                 st.session_state["st_flash"] = [("success", f"Note #{new_id} added.")]
@@ -136,27 +151,34 @@ else:
                     changes["evidence"] = evidence
                 v = notes.edit_note(int(choice), version, db=DB, by=actor(), **changes)
                 st.session_state["st_flash"] = [("success", f"Note #{choice} saved as version {v}.")]
-                st.session_state.pop("st_opened_pick", None)
+            _reopen()
             st.rerun()
-        except notes.NoteConflict as conflict:
-            say("error", str(conflict))
-        except ValueError as err:
+        except (notes.NoteConflict, ValueError) as err:   # stale, a bad note, or store.Conflict: a sentence
             say("error", str(err))
-    if current is not None:
+    if opened is not None:
         b1, b2, b3 = st.columns(3)
         try:
-            if b1.button("Retire", key="st_retire", disabled=current["status"] == "retired"):
-                notes.retire_note(int(choice), int(current["version"]), db=DB, by=actor())
+            if b1.button("Retire", key="st_retire", disabled=opened["status"] == "retired"):
+                notes.retire_note(int(choice), version, db=DB, by=actor())
+                _reopen()
                 st.rerun()
-            if current["deleted"]:
+            if opened["deleted"]:
                 if b2.button("Restore", key="st_restore"):
-                    notes.restore_note(int(choice), int(current["version"]), db=DB, by=actor())
+                    notes.restore_note(int(choice), version, db=DB, by=actor())
+                    _reopen()
                     st.rerun()
             elif b2.button("Delete", key="st_delete"):
-                notes.delete_note(int(choice), int(current["version"]), db=DB, by=actor())
+                notes.delete_note(int(choice), version, db=DB, by=actor())
+                _reopen()
                 st.rerun()
-        except notes.NoteConflict as conflict:
-            say("error", str(conflict))
+        except (notes.NoteConflict, ValueError) as err:   # a stale view: refused like a stale save
+            say("error", str(err))
+        if choice in editable.index and int(editable.loc[choice, "version"]) != version:
+            say("warning", f"Note #{choice} has a newer version ({int(editable.loc[choice, 'version'])}) than "
+                           f"the one open here ({version}).")
+            if b3.button("Open the newest version", key="st_reload"):
+                _reopen()
+                st.rerun()
         with st.expander("History of this note"):
             st.dataframe(notes.note_history(int(choice), DB), hide_index=True, width="stretch")
 

@@ -34,7 +34,7 @@ else:
     st.dataframe(table, hide_index=True, width="stretch",
                  column_config={"username": "User", "display_name": "Name", "role": "Role",
                                 "has_password": "Password set", "failed_attempts": "Failed sign-ins",
-                                "locked_until": st.column_config.DatetimeColumn("Locked until",
+                                "locked_until": st.column_config.DatetimeColumn("Back-off until",
                                                                                 format="YYYY-MM-DD HH:mm"),
                                 "disabled": "Disabled", "created_by": "Added by",
                                 "created_at": st.column_config.DatetimeColumn("Added", format="YYYY-MM-DD")})

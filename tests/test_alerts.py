@@ -178,3 +178,34 @@ def test_demo_fires_the_planted_signals_and_not_on_thin_scopes(use_demo_db):
     assert (names["competitor_loss_share"], "Fabrikam") in got
     thin = Rule("thin", "win_rate", "owner", "<", 0.99, consecutive=3, min_sample=1000)
     assert alerts.test_rule(thin) == []
+
+
+def test_acknowledging_and_snoozing_one_alert_at_the_same_moment_both_land(segments):
+    import threading
+
+    only(win_rate_rule())
+    alerts.evaluate(today=dt.date(2026, 5, 2), by=ADMIN)
+    alert_id = rows("SELECT id FROM alerts")[0][0]
+    errors = []
+
+    def act(action, gate):
+        gate.wait()
+        try:
+            action()
+        except Exception as err:   # noqa: BLE001 - reported by the assertion below
+            errors.append(err)
+
+    for _ in range(10):            # ten rounds: the two writes meet on the same row
+        gate = threading.Barrier(2)
+        threads = [threading.Thread(target=act, args=(lambda: alerts.acknowledge(alert_id, "Dana", by=ADMIN), gate)),
+                   threading.Thread(target=act, args=(lambda: alerts.snooze(alert_id, dt.date(2026, 6, 1),
+                                                                            by=ADMIN), gate))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert errors == []
+    actions = alerts.history(alert_id)["action"].tolist()
+    assert actions.count("acknowledged") == 10 and actions.count("snoozed") == 10
+    status, owner = rows("SELECT status, owner FROM alerts WHERE id = $i", {"i": alert_id})[0]
+    assert owner == "Dana" and status in ("acknowledged", "snoozed")   # whichever landed last

@@ -118,3 +118,30 @@ def test_cli_notes_list(tmp_path):
     md = subprocess.run([sys.executable, "-m", "intel", "notes", "list", "--format", "md"], cwd=ROOT, env=env,
                         capture_output=True, text=True)
     assert "### Threat\n- Fabrikam = cheaper (high impact, open)" in md.stdout
+
+
+def test_two_managers_saving_one_note_at_the_same_moment_one_wins_the_other_is_told(db):
+    import threading
+
+    for round_ in range(10):      # ten rounds: the two saves meet in the store
+        note_id = notes.add_note(notes.Note("SWOT", "Strength", f"Round {round_}"), by=ADMIN)
+        gate, saved, told, errors = threading.Barrier(2), [], [], []
+
+        def save(who):
+            gate.wait()
+            try:
+                notes.edit_note(note_id, 1, by=Actor(who, "manager"), text=f"{who}'s text")
+                saved.append(who)
+            except notes.NoteConflict as conflict:
+                told.append(str(conflict))
+            except Exception as err:   # noqa: BLE001 - reported by the assertion below
+                errors.append(err)
+
+        threads = [threading.Thread(target=save, args=(who,)) for who in ("alice", "bob")]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == [] and len(saved) == 1 and len(told) == 1
+        assert f"The newer text is: “{saved[0]}'s text”" in told[0]
+        assert notes.note_history(note_id)["text"].tolist() == [f"Round {round_}", f"{saved[0]}'s text"]

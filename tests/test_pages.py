@@ -308,7 +308,7 @@ def test_strategy_page_adds_a_note_shown_as_text(db):
     at = app("pages/strategy.py")
     nasty = "<b>Fabrikam</b> **cuts** [price](javascript:alert(1))"
     next(s for s in at.selectbox if s.label == "Category").set_value("Threat")
-    at.text_area(key="st_text").set_value(nasty)
+    at.text_area(key="st_text_new").set_value(nasty)
     next(b for b in at.button if b.label == "Save note").click().run()
     assert not at.exception, at.exception
     assert nasty in [t.value for t in at.text]                # st.text: literal, never HTML/markdown
@@ -322,7 +322,7 @@ def test_strategy_page_edit_conflict_is_refused_with_the_newer_text(db):
     at = app("pages/strategy.py")
     at.selectbox(key="st_pick").set_value(note_id).run()
     notes.edit_note(note_id, 1, by=Actor("alice", "manager"), text="Renewals at 95%")     # someone else saves first
-    at.text_area(key="st_text").set_value("Renewals weak")
+    at.text_area(key=f"st_text_{note_id}_v1").set_value("Renewals weak")
     next(b for b in at.button if b.label == "Save note").click().run()
     assert not at.exception, at.exception
     assert "Renewals at 95%" in at.error[0].value.replace("\\", "")

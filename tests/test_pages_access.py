@@ -64,9 +64,25 @@ def test_password_sign_in_right_wrong_and_lock_out(password_mode, monkeypatch):
     assert at.title[0].value == "Sign in to Sightline"
     for _ in range(3):
         sign_in(at, "vic", "guess")
-    assert "locked for 15 minutes" in at.error[0].value.replace("\\", "")
-    sign_in(at, "vic", PASSWORD)
-    assert "locked until" in at.error[0].value.replace("\\", "") and not at.metric
+    assert "Too many failed sign-ins for this user name from here: try again after" \
+        in at.error[0].value.replace("\\", "")
+    sign_in(at, "vic", PASSWORD)                                # this browser waits, even with the password
+    assert "try again after" in at.error[0].value.replace("\\", "") and not at.metric
+    other_browser = sign_in(started(), "vic", PASSWORD)         # vic, elsewhere, is not locked out
+    assert other_browser.title[0].value == "Overview"
+
+
+def test_a_password_reset_ends_the_users_open_session(password_mode):
+    from intel import users
+    from intel.access import LOCAL_ADMIN
+
+    at = sign_in(started(), "dana", PASSWORD)
+    assert at.title[0].value == "Overview"
+    at.run()
+    assert at.title[0].value == "Overview"                      # still signed in on the next click
+    users.set_password("dana", "a brand new secret", by=LOCAL_ADMIN)
+    at.run()
+    assert at.title[0].value == "Sign in to Sightline" and not at.metric
 
 
 def test_a_viewer_reads_but_has_no_edit_controls(password_mode):

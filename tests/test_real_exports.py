@@ -181,12 +181,18 @@ def test_alerts_exit_code_tells_none_open_some_open_and_failure_apart(db, demo_d
     some_open = cli(demo, "alerts")
     assert some_open.returncode == 1 and "HIGH Win rate below 20%" in some_open.stdout
 
-    store.connect(db)   # this process holds the store: the check cannot open it
-    failed = cli(db, "alerts")
+    store.connect(db)   # this process holds the store and never lets go: the check waits, then fails
+    os.environ["SIGHTLINE_STORE_WAIT"] = "1"
+    try:
+        failed = cli(db, "alerts")
+    finally:
+        del os.environ["SIGHTLINE_STORE_WAIT"]
     assert failed.returncode == 2
     assert failed.stdout == "" and "Traceback" not in failed.stderr
-    assert len(failed.stderr.strip().splitlines()) == 1
-    assert failed.stderr.startswith(f"The alert rules could not be checked on {db}: IO Error: Could not set lock")
+    waiting, verdict = failed.stderr.strip().splitlines()
+    assert waiting.startswith(f"The store is in use by another program (process {os.getpid()})")
+    assert verdict.startswith(f"The alert rules could not be checked on {db}: The store {db.resolve()} is in use")
+    assert verdict.endswith("was not free after 1 s (SIGHTLINE_STORE_WAIT); try again when it is done.")
 
 
 # ---- members that are missing join as one '(none)' ----
