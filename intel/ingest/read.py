@@ -282,7 +282,7 @@ def open_source(source: str | Path | bytes, name: str | None = None) -> SourceFi
                 decoded_head = ""
             _refuse_unreadable(decoded_head.encode("utf-8"), name)
         else:
-            _refuse_unreadable(scan.head.replace(b"\x00", b"") if scan.nul else scan.head, name)
+            _refuse_unreadable(scan.head, name)
         codec, mixed, notes, warnings = "utf-8", False, [], []
         if utf16:
             codec = utf16
