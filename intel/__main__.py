@@ -14,10 +14,32 @@ from intel.ingest.schema import KINDS
 
 
 def _print_table(df, fmt: str) -> None:
+    from intel.export import formula_safe
+
     if fmt == "json":
         print(df.to_json(orient="records", date_format="iso", indent=2))
-    else:
-        df.to_csv(sys.stdout, index=False)
+    else:   # opened in a spreadsheet: defused like the pages' downloads
+        formula_safe(df).to_csv(sys.stdout, index=False)
+
+
+class CommandError(Exception):
+    """A wrong argument or an unusable input: printed as one sentence, exit code 2."""
+
+
+def _as_of(text: str | None):
+    """--as-of as a date inside the dates an import accepts."""
+    import datetime as dt
+
+    if text is None:
+        return None
+    try:
+        day = dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise CommandError(f"--as-of {text!r} is not a date: write it as YYYY-MM-DD (2026-11-22).") from None
+    first, last = config.date_window()
+    if not first <= day <= last:
+        raise CommandError(f"--as-of {day} is outside the dates an import accepts ({first} to {last}).")
+    return day
 
 
 def cmd_demo(args) -> int:
@@ -36,11 +58,22 @@ def cmd_demo(args) -> int:
 def cmd_import(args) -> int:
     from intel.ingest import import_file
 
-    failed = False
-    for path in args.paths:
-        result = import_file(path, kind=args.kind, as_of=args.as_of, allow_duplicate=args.again,
+    from pathlib import Path
+
+    as_of = _as_of(args.as_of)
+    failed, unreadable, not_imported = False, False, []
+    for path in args.paths:   # one file failing does not stop the next
+        if not Path(path).is_file():
+            why = "is a folder, not a file" if Path(path).is_dir() else "does not exist"
+            print(f"{path} {why}: it was not imported.", file=sys.stderr)
+            unreadable = True
+            not_imported.append(str(path))
+            continue
+        result = import_file(path, kind=args.kind, as_of=as_of, allow_duplicate=args.again,
                              force=args.force, by=operator())
-        failed |= result.status == "refused"
+        if result.status == "refused":
+            failed = True
+            not_imported.append(result.file_name)
         if args.json:
             print(json.dumps(result.summary(), default=str))
             continue
@@ -61,7 +94,10 @@ def cmd_import(args) -> int:
         note = unconverted_note()
         if note:
             print(f"warning: {note}")
-    return 1 if failed else 0
+    if not_imported and len(args.paths) > 1:
+        print(f"{len(not_imported)} of {len(args.paths)} files were not imported: {', '.join(not_imported)} "
+              "(the reasons are above).", file=sys.stderr)
+    return 2 if unreadable else 1 if failed else 0
 
 
 def cmd_imports(args) -> int:
@@ -78,7 +114,7 @@ def cmd_undo(args) -> int:
         print(undo_import(args.id, by=operator()))
     except ValueError as err:
         print(err, file=sys.stderr)
-        return 1
+        return 2
     return 0
 
 
@@ -108,6 +144,16 @@ def _day(text: str | None, flag: str, last: bool = False):
         raise ValueError(f"{flag} {err}") from None
 
 
+def _period_in_window(text: str, flag: str) -> None:
+    """A period far outside the data (9999-12) is named, not left to fail in date arithmetic."""
+    from intel import forecast
+
+    start, _ = forecast.parse_period(text)
+    first, last = config.date_window()
+    if not first <= start <= last:
+        raise ValueError(f"{flag} {text} is outside the dates the store accepts ({first} to {last}).")
+
+
 def cmd_metric(args) -> int:
     import datetime as dt
 
@@ -133,6 +179,7 @@ def cmd_metric(args) -> int:
         if args.name == "movement":
             if not args.target:
                 raise ValueError("movement needs --period P, e.g. --period 2026-Q4 (or 2026-11).")
+            _period_in_window(args.target, "--period")
             wide = Filters(dt.date(1900, 1, 1), dt.date(2999, 12, 31), **scope)
             if args.deals:
                 table = pipeline.movement_deals(args.target, wide, day_from, day_to)
@@ -149,6 +196,8 @@ def cmd_metric(args) -> int:
         if args.name == "bridge":
             if not (args.date_from and args.date_to):
                 raise ValueError("bridge needs --from P0 --to P1, e.g. --from 2026-Q2 --to 2026-Q3.")
+            _period_in_window(args.date_from, "--from")
+            _period_in_window(args.date_to, "--to")
             p0, _ = forecast.parse_period(args.date_from)
             p1, grain = forecast.parse_period(args.date_to)
             last = forecast.parse_period(forecast.previous_period(args.date_to, True))[0]
@@ -221,17 +270,21 @@ def cmd_report(args) -> int:
     from intel.filters import Filters
 
     try:
-        start, _ = forecast.parse_period(args.period)
+        start, grain = forecast.parse_period(args.period)
     except ValueError as err:
         print(err, file=sys.stderr)
         return 2
+    first, last = config.date_window()
+    if not first.replace(year=first.year + 1) <= start <= last:   # the pack looks a year back
+        raise CommandError(f"--period {args.period} is outside the dates the store accepts ({first} to {last}).")
+    out = Path(args.out)
+    if not out.parent.is_dir():
+        raise CommandError(f"--out {args.out}: the folder {out.parent} does not exist.")
     earliest = start.replace(year=start.year - 1)
-    _, grain = forecast.parse_period(args.period)
     months = start.year * 12 + start.month - 1 + (3 if grain == "quarter" else 1)
     end = dt.date(months // 12, months % 12 + 1, 1) - dt.timedelta(days=1)
     filters = Filters(earliest, end, region=tuple(args.region), segment=tuple(args.segment),
                       owner=tuple(args.owner), product=tuple(args.product))
-    out = Path(args.out)
     if out.suffix.lower() == ".pdf":
         out.write_bytes(report.qbr_pack_pdf(args.period, filters))
     else:
@@ -306,9 +359,15 @@ def cmd_users(args) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):
+        """A wrong argument is one sentence (and `--help` for the rest), exit code 2."""
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help).\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)   # `... | head` ends quietly
-    parser = argparse.ArgumentParser(prog="python -m intel", description="Sightline's command line.")
+    parser = _Parser(prog="python -m intel", description="Sightline's command line.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("demo", help="write the demo CSVs (when missing) and load them")
@@ -395,6 +454,13 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except store.StoreBusy as busy:
         print(busy, file=sys.stderr)
+        return 2
+    except CommandError as err:
+        print(err, file=sys.stderr)
+        return 2
+    except Exception as err:   # noqa: BLE001 - one sentence, never a traceback
+        first_line = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        print(f"python -m intel {args.command} failed: {first_line}", file=sys.stderr)
         return 2
     finally:
         store.close_all()

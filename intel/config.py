@@ -4,6 +4,7 @@ A setting is read from the environment variable SIGHTLINE_<NAME> when set.
 """
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +40,9 @@ SETTINGS = {
                                          "after which that client waits (1 minute, doubling with each "
                                          "further failure); the account stays usable elsewhere."),
         Setting("lockout_minutes", "15", "The longest a client waits after failed sign-ins."),
+        Setting("date_min", "1970-01-01", "Earliest date an import accepts; rows dated before it are rejected."),
+        Setting("date_max", "2100-12-31", "Latest date an import accepts; rows dated after it (9999-12-31 "
+                                          "placeholders) are rejected."),
         Setting("oidc_default_role", "viewer", "Role of a single-sign-on user who has no user entry; "
                                                "empty to let in only the users an admin added."),
     ]
@@ -58,6 +62,19 @@ def auth_mode() -> str:
     if mode not in AUTH_MODES:
         raise ValueError(f"SIGHTLINE_AUTH is '{mode}': it must be one of {', '.join(AUTH_MODES)}.")
     return mode
+
+
+def date_window() -> tuple[dt.date, dt.date]:
+    """(first, last) day an import accepts, from SIGHTLINE_DATE_MIN and SIGHTLINE_DATE_MAX."""
+    days = []
+    for name in ("date_min", "date_max"):
+        try:
+            days.append(dt.date.fromisoformat(get(name).strip()))
+        except ValueError:
+            raise ValueError(f"{SETTINGS[name].env} is '{get(name)}': write it as YYYY-MM-DD.") from None
+    if days[0] > days[1]:
+        raise ValueError(f"SIGHTLINE_DATE_MIN ({days[0]}) is after SIGHTLINE_DATE_MAX ({days[1]}).")
+    return days[0], days[1]
 
 
 def db_path() -> Path:

@@ -27,6 +27,7 @@ files = st.file_uploader("CSV exports", type=["csv", "txt", "tsv"], accept_multi
                          key=f"data_upload_{upload_round}",
                          help="Several files at once. Opportunities, stage history, targets and "
                               "forecast calls, accounts, market indicators or FX rates.")
+st.caption(f"Up to {st.get_option('server.maxUploadSize')} MB per file: raise `server.maxUploadSize` in `.streamlit/config.toml` for larger exports, or import them with `python -m intel import FILE`.")
 
 
 def _preview(file, kind, mapping):

@@ -42,7 +42,7 @@ def test_imports_lists_history_and_undo_removes_rows(tmp_path):
     assert [(h["id"], h["kind"], h["rows_loaded"]) for h in history] == [(1, "accounts", 2)]
     assert run(db, "undo", "1").returncode == 0
     again = run(db, "undo", "1")
-    assert again.returncode == 1 and "already undone" in again.stderr
+    assert again.returncode == 2 and "already undone" in again.stderr
     assert json.loads(run(db, "imports", "--json").stdout)[0]["undone_at"] is not None
 
 

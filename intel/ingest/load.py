@@ -72,6 +72,7 @@ class ImportResult:
     needs_choice: bool = False       # the kind is unsure: the analyst confirms it before importing
     mostly_rejected: bool = False    # more rows would be rejected than loaded: imported only with force
     notes: list[str] = field(default_factory=list)   # what the import decided (FX direction, joins, mapping)
+    encoding: str = ""                # what the file was decoded from ("UTF-8", "Windows-1252", ...)
     rejects: pd.DataFrame = field(default_factory=pd.DataFrame)
     preview: pd.DataFrame = field(default_factory=pd.DataFrame)
 
@@ -84,7 +85,7 @@ class ImportResult:
                 "import_id": self.import_id, "rows_loaded": self.rows_loaded,
                 "rows_rejected": self.rows_rejected, "mapping": self.mapping,
                 "snapshot_date": str(self.snapshot_date) if self.snapshot_date else None,
-                "confidence": self.confidence, "notes": self.notes,
+                "confidence": self.confidence, "encoding": self.encoding, "notes": self.notes,
                 "warnings": self.warnings, "message": self.message}
 
 
@@ -120,17 +121,21 @@ def import_file(source: str | Path | bytes, name: str | None = None, *, kind: st
     report = progress or (lambda fraction, text: None)
     name = name or (Path(source).name if not isinstance(source, (bytes, bytearray)) else "upload.csv")
     report(0.02, f"Reading {name}")
+    src = None
     try:
         src = open_source(source, name)
-    except ImportRefused as refusal:
-        return ImportResult(name, "refused", str(refusal))
-    try:
         result = _import(src, kind, mapping, as_of, dry_run, allow_duplicate, report, db,
                          by.name, preview_rows, force)
     except ImportRefused as refusal:
-        return ImportResult(name, "refused", str(refusal), headers=src.headers)
+        return ImportResult(name, "refused", str(refusal), headers=src.headers if src else [])
+    except Exception as err:   # noqa: BLE001 - one file's failure is said, and the next file goes on
+        log.exception("import of %s failed", name)
+        first_line = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        return ImportResult(name, "refused", f"{name} could not be imported ({first_line}); nothing was "
+                                             "loaded from it.", headers=src.headers if src else [])
     finally:
-        src.close()
+        if src is not None:
+            src.close()
     if result.status == "loaded" and result.kind in LOOKUPS:
         result.notes.extend(lookup_effect(result.kind, result.import_id, db))
     if result.status == "loaded" and check_alerts:
@@ -199,7 +204,8 @@ def _import(src: SourceFile, kind, chosen, as_of, dry_run, allow_duplicate, repo
             imported_by, preview_rows, force) -> ImportResult:
     cur = store.cursor(db)
     try:
-        result = ImportResult(src.name, "preview" if dry_run else "loaded", "", headers=src.headers)
+        result = ImportResult(src.name, "preview" if dry_run else "loaded", "", headers=src.headers,
+                              encoding=src.read_as, notes=list(src.notes), warnings=list(src.warnings))
         previous = cur.execute(
             "SELECT id, imported_at FROM imports WHERE sha256 = $s AND undone_at IS NULL "
             "ORDER BY id LIMIT 1", {"s": src.sha256}).fetchone()
@@ -326,7 +332,7 @@ def _load(cur, src: SourceFile, result: ImportResult, report, preview_rows, impo
     kind, mapping = result.kind, result.mapping
     raw = load_raw(cur, src, "sightline_raw")
     result.footer_lines = raw.footer_lines
-    if raw.rows == 0 and not raw.rejects:
+    if raw.rows == 0 and not raw.rejects and not raw.row_rejects:
         raise ImportRefused(f"{src.name} has a header but no rows.")
     if result.mapping_source == "automatic":
         _prefer_filled_columns(cur, src, result)
@@ -467,6 +473,10 @@ def _stage(cur, kind, columns, profiles, first_rowid: int) -> None:
             checks.append(f"WHEN NOT {name}__empty AND {name} IS NULL THEN 'type:{name}'")
         if type_ == "percent":
             checks.append(f"WHEN {name} < 0 OR {name} > 1 THEN 'range:{name}'")
+        if type_ in ("date", "timestamp", "period"):   # 9999-12-31 placeholders break every period view
+            first, last = config.date_window()   # dates, so their isoformat is safe SQL text
+            checks.append(f"WHEN CAST({name} AS DATE) NOT BETWEEN DATE '{first.isoformat()}' "
+                          f"AND DATE '{last.isoformat()}' THEN 'window:{name}'")
         if kind == "fx_rates" and name == "rate":
             checks.append("WHEN rate <= 0 THEN 'positive:rate'")
     if "period" in columns:
@@ -523,11 +533,19 @@ def _reason_sql(kind: str, columns) -> str:
         quoted = f"'{label} ''' || trim(r.{col}) || ''''"
         whens.append(f"WHEN 'no:{name}' THEN 'no {label}'")
         whens.append(f"WHEN 'placeholder:{name}' THEN {quoted} || ' is a placeholder, not a real id'")
-        if type_ in TYPE_WORDS:
+        if type_ == "amount":   # a number, but too large for an amount column (DECIMAL(18, 2))
+            big = " OR ".join(f"abs({norm.number_sql(f'r.{col}', comma)}) >= 1e16" for comma in (False, True))
+            whens.append(f"WHEN 'type:{name}' THEN {quoted} || CASE WHEN {big} THEN "
+                         f"' is too large for an amount (1e16 or more)' ELSE ' is not a number' END")
+        elif type_ in TYPE_WORDS:
             whens.append(f"WHEN 'type:{name}' THEN {quoted} || ' is not {TYPE_WORDS[type_]}'")
         whens.append(f"WHEN 'range:{name}' THEN {quoted} || ' is not between 0 and 100%'")
         whens.append(f"WHEN 'positive:{name}' THEN {quoted} || ' is not a positive number'")
         whens.append(f"WHEN 'year:{name}' THEN {quoted} || ' is a whole year, not a month or quarter'")
+        if type_ in ("date", "timestamp", "period"):
+            first, last = config.date_window()
+            whens.append(f"WHEN 'window:{name}' THEN {quoted} || ' is outside the dates an import accepts "
+                         f"({first.isoformat()} to {last.isoformat()}; SIGHTLINE_DATE_MIN, SIGHTLINE_DATE_MAX)'")
     duplicate = ("'opportunity id ' || s.id_ || ' appears more than once (first on row ' || "
                  "substr(s.reject_reason, 11) || ')'" if kind == "opportunities" else "s.reject_reason")
     return (f"CASE WHEN s.reject_reason LIKE 'duplicate:%' THEN {duplicate} "
@@ -654,9 +672,10 @@ def _rejects(cur, src: SourceFile, raw, reason_sql: str) -> pd.DataFrame:
             WHERE s.reject_reason IS NOT NULL AND s.reject_reason <> 'blank'
             ORDER BY s.row_no""").df()
     df.columns = ["row", "reason"] + src.headers
-    if raw.rejects:
-        structural = pd.DataFrame({"row": [None] * len(raw.rejects),
-                                   "reason": [f"line {line}: {why}" for line, why in raw.rejects]})
+    if raw.rejects or raw.row_rejects:
+        structural = pd.DataFrame({"row": [None] * len(raw.rejects) + [n for n, _ in raw.row_rejects],
+                                   "reason": [f"line {line}: {why}" for line, why in raw.rejects]
+                                   + [why for _, why in raw.row_rejects]})
         df = pd.concat([df, structural], ignore_index=True) if len(df) else structural
     return df
 

@@ -107,7 +107,8 @@ def number_sql(col: str, comma_decimal: bool) -> str:
 
 def amount_sql(col: str, comma_decimal: bool) -> str:
     """Money rounded to cents (drops float artefacts such as 12500.000000001)."""
-    return f"CAST(round({number_sql(col, comma_decimal)}, 2) AS DECIMAL(18, 2))"
+    # 1e16 and more do not fit DECIMAL(18, 2): NULL (the row is rejected) rather than abort the import
+    return f"try_cast(round({number_sql(col, comma_decimal)}, 2) AS DECIMAL(18, 2))"
 
 
 def currency_in_value_sql(col: str) -> str:

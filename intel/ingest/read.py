@@ -6,12 +6,16 @@ without an error on a messy file (shared/TESTING.md).
 """
 from __future__ import annotations
 
+import codecs
+import collections
 import csv
 import hashlib
 import io
 import os
 import re
+import shutil
 import tempfile
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +43,10 @@ class SourceFile:
     size: int
     cleanup: list[str] = field(default_factory=list)
     sample: list[list[str]] = field(default_factory=list)  # the first data rows, for detection
+    lines: int = 0        # physical lines of `path`, header included (to check nothing was lost)
+    read_as: str = "UTF-8"   # the encoding the file was decoded from, in words
+    notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def close(self) -> None:
         for path in self.cleanup:
@@ -46,6 +54,26 @@ class SourceFile:
                 os.unlink(path)
             except OSError:
                 pass
+
+
+CHUNK = 1 << 22   # files are hashed, decoded and copied 4 MB at a time, never held whole
+DETECT_SAMPLE = 200_000   # bytes of non-UTF-8 lines shown to the encoding detector
+LATIN_FALLBACK = "cp1252"   # Excel's "CSV" on Windows; a superset of Latin-1's printable characters
+ENCODING_LABELS = {"utf-8": "UTF-8", "utf-16": "UTF-16", "utf-16-le": "UTF-16 (little-endian, no byte-order mark)",
+                   "utf-16-be": "UTF-16 (big-endian, no byte-order mark)", "cp1252": "Windows-1252"}
+
+
+def _latin1_for_undefined(err: UnicodeDecodeError):
+    """Windows-1252 leaves five bytes undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D): read them as Latin-1
+    rather than fail or drop them."""
+    return err.object[err.start:err.end].decode("latin-1"), err.end
+
+
+codecs.register_error("sightline-latin1", _latin1_for_undefined)
+
+
+def _label(codec: str) -> str:
+    return ENCODING_LABELS.get(codec, codec.replace("_", "-").upper())
 
 
 def _refuse_unreadable(data: bytes, name: str) -> None:
@@ -69,21 +97,127 @@ def _refuse_unreadable(data: bytes, name: str) -> None:
         raise ImportRefused(f"{name} is a binary file, not a CSV export.")
 
 
-def _decode_header_block(data: bytes) -> tuple[str, str]:
-    """(encoding, text of the first 64 KB) — UTF-8 when the whole file is UTF-8, else
-    Windows-1252 (Excel's CSV: € and curly quotes in 0x80-0x9F), else Latin-1."""
-    encoding = "utf-8"
-    if not data.isascii():
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError:
-            encoding = "latin-1"
+def _utf16_codec(head: bytes) -> str | None:
+    """UTF-16 with a byte-order mark, or without one: text whose every other byte is NUL (ASCII
+    letters in UTF-16), on the odd bytes for little-endian, the even ones for big-endian."""
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return "utf-16"
+    pairs = head[:4096 - 4096 % 2]
+    if len(pairs) < 4:
+        return None
+    half = len(pairs) // 2
+    odd, even = pairs[1::2].count(0), pairs[0::2].count(0)
+    if odd > 0.4 * half and even < 0.05 * half:
+        return "utf-16-le"
+    if even > 0.4 * half and odd < 0.05 * half:
+        return "utf-16-be"
+    return None
+
+
+@dataclass
+class _Scan:
+    sha256: str
+    size: int
+    head: bytes          # the first 64 KB as stored
+    utf8: bool           # every byte of the file is valid UTF-8
+    nul: bool
+    lines: int           # physical lines ("\n"-separated)
+
+
+def _scan(fh) -> _Scan:
+    """One pass over the bytes: hash, size, line count, and whether the whole file is UTF-8."""
+    sha, size, lines, nul, head, last = hashlib.sha256(), 0, 0, False, b"", b""
+    decoder, utf8 = codecs.getincrementaldecoder("utf-8")(), True
+    while chunk := fh.read(CHUNK):
+        sha.update(chunk)
+        size += len(chunk)
+        if len(head) < 65536:
+            head += chunk[:65536 - len(head)]
+        lines += chunk.count(b"\n")
+        nul = nul or b"\x00" in chunk
+        if utf8:
             try:
-                data.decode("cp1252")
-                encoding = "cp1252"
+                decoder.decode(chunk)
             except UnicodeDecodeError:
-                pass
-    return encoding, data[:65536].decode(encoding, errors="replace").lstrip("\ufeff")
+                utf8 = False
+        last = chunk[-1:]
+    if utf8:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            utf8 = False
+    return _Scan(sha.hexdigest(), size, head, utf8, nul, lines + (1 if last not in (b"", b"\n") else 0))
+
+
+def _legacy_encoding(fh) -> tuple[str, int, int]:
+    """For a file that is not all UTF-8: (codec of its other lines, lines not UTF-8, lines that are
+    UTF-8 with non-ASCII characters). The codec is charset-normalizer's pick where it names a
+    non-Latin script with some confidence (Cyrillic Windows-1251, Shift-JIS...), else Windows-1252:
+    on a few accented Latin words the detector's pick among Latin code pages is a coin toss."""
+    bad = utf8 = 0
+    sample = bytearray()
+    for line in fh:   # only files that are not UTF-8 come here
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8")
+            utf8 += 1
+        except UnicodeDecodeError:
+            bad += 1
+            if len(sample) < DETECT_SAMPLE:
+                sample += line
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(bytes(sample)).best() if sample else None
+    if best is not None:
+        letters = [c for c in str(best) if not c.isascii() and c.isalpha()]
+        if len(letters) >= 8 and not all(unicodedata.name(c, "").startswith("LATIN") for c in letters):
+            return best.encoding, bad, utf8
+    return LATIN_FALLBACK, bad, utf8
+
+
+def _write_utf8(fh, out, codec: str, mixed: bool) -> int:
+    """Copy `fh` into `out` as UTF-8 without NULs, byte-order mark, CRLF or leading blank lines;
+    returns the lines written. `mixed`: each line is UTF-8 where it can be, else `codec`."""
+    if mixed:
+        def texts():
+            batch = []
+            for line in fh:
+                try:
+                    batch.append(line.decode("utf-8"))
+                except UnicodeDecodeError:
+                    batch.append(line.decode(codec, errors="sightline-latin1"))
+                if len(batch) >= 10_000:
+                    yield "".join(batch)
+                    batch = []
+            yield "".join(batch)
+    else:
+        errors = "strict" if codec.startswith("utf") else "sightline-latin1"
+        decoder = codecs.getincrementaldecoder(codec)(errors=errors)
+
+        def texts():
+            while chunk := fh.read(CHUNK):
+                yield decoder.decode(chunk)
+            yield decoder.decode(b"", final=True)
+    lines, started, carry, last = 0, False, "", ""
+    for text in texts():
+        text = carry + text.replace("\x00", "")
+        carry = ""
+        if text.endswith("\r"):   # a CRLF split across two chunks
+            text, carry = text[:-1], "\r"
+        if not started:
+            text = text.lstrip("\ufeff").lstrip("\r\n")
+            started = bool(text)
+        text = text.replace("\r\n", "\n")
+        if text:
+            data = text.encode("utf-8")
+            out.write(data)
+            lines += data.count(b"\n")
+            last = text[-1]
+    if carry:
+        out.write(b"\r")
+        last = "\r"
+    return lines + (1 if last not in ("", "\n") else 0)
 
 
 def _sniff_delimiter(lines: list[str]) -> str:
@@ -114,52 +248,80 @@ def _unique(headers: list[str]) -> list[str]:
     return out
 
 
-def open_source(source: str | Path | bytes, name: str | None = None) -> SourceFile:
-    """Inspect a file (path or bytes) and make it readable by DuckDB; refuse what is not a CSV."""
+def _open_bytes(source: str | Path | bytes, name: str):
+    """A binary file object over the upload or the path; missing files and folders refused."""
     if isinstance(source, (bytes, bytearray)):
-        data = bytes(source)
-        name = name or "upload.csv"
-        path = None
-    else:
-        path = str(source)
-        name = name or Path(path).name
-        with open(path, "rb") as fh:
-            data = fh.read()
-    sha = hashlib.sha256(data).hexdigest()
-    cleaned = data
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 (Excel "Unicode text")
-        try:
-            cleaned = data.decode("utf-16").encode("utf-8")
-        except UnicodeDecodeError:
-            pass  # not UTF-16 after all: refused below as binary
-    # Checked once decoded: half of UTF-16's bytes are NUL, which looks binary.
-    _refuse_unreadable(cleaned, name)
-    if b"\x00" in cleaned:
-        cleaned = cleaned.replace(b"\x00", b"")
-    crlf, lf = cleaned[:65536].count(b"\r\n"), cleaned[:65536].count(b"\n")
-    if 0 < crlf < lf:  # mixed line endings (a file edited by two tools): make them all LF
-        cleaned = cleaned.replace(b"\r\n", b"\n")
-    encoding, head = _decode_header_block(cleaned)
-    if encoding != "utf-8":  # DuckDB reads Latin-1 but not Windows-1252: hand it UTF-8
-        cleaned, encoding = cleaned.decode(encoding).encode("utf-8"), "utf-8"
-    lines = [ln for ln in head.splitlines() if ln.strip()]
-    if not lines:
+        return io.BytesIO(bytes(source))
+    path = Path(source)
+    if path.is_dir():
+        raise ImportRefused(f"{name} is a folder, not a file: give the path of a CSV file.")
+    try:
+        return open(path, "rb")
+    except FileNotFoundError:
+        raise ImportRefused(f"{name} was not found: there is no file at {path}.") from None
+    except OSError as err:
+        raise ImportRefused(f"{name} could not be read: {err.strerror or err}.") from None
+
+
+def open_source(source: str | Path | bytes, name: str | None = None) -> SourceFile:
+    """Inspect a file (path or bytes) and make it readable by DuckDB; refuse what is not a CSV.
+
+    The file is read in chunks (a 2 GB export is never held in memory): hashed, decoded (UTF-8,
+    UTF-16 with or without byte-order mark, or the legacy code page the detector names, line by
+    line where UTF-8 and Windows-1252 lines are mixed) and, when anything had to change, copied
+    as UTF-8 for DuckDB."""
+    is_bytes = isinstance(source, (bytes, bytearray))
+    name = name or ("upload.csv" if is_bytes else Path(source).name)
+    with _open_bytes(source, name) as fh:
+        scan = _scan(fh)
+        utf16 = _utf16_codec(scan.head)
+        if utf16:
+            try:   # checked once decoded: half of UTF-16's bytes are NUL, which looks binary
+                decoded_head = scan.head[:len(scan.head) - len(scan.head) % 2].decode(utf16)
+            except UnicodeDecodeError:
+                decoded_head = ""
+            _refuse_unreadable(decoded_head.encode("utf-8"), name)
+        else:
+            _refuse_unreadable(scan.head, name)
+        codec, mixed, notes, warnings = "utf-8", False, [], []
+        if utf16:
+            codec = utf16
+            notes.append(f"Read as {_label(codec)}.")
+        elif not scan.utf8:
+            fh.seek(0)
+            codec, bad, utf8_lines = _legacy_encoding(fh)
+            mixed = utf8_lines > 0
+            if mixed:
+                warnings.append(f"{bad:,} line{'' if bad == 1 else 's'} of {name} {'was' if bad == 1 else 'were'} "
+                                f"not UTF-8 (the others were): read as {_label(codec)}. Check their names and accents.")
+            else:
+                notes.append(f"Read as {_label(codec)} (the file is not UTF-8; detected by charset-normalizer).")
+        crlf, lf = scan.head.count(b"\r\n"), scan.head.count(b"\n")
+        copy = (is_bytes or codec != "utf-8" or scan.nul or 0 < crlf < lf   # mixed line endings
+                or scan.head[:1] in (b"\r", b"\n"))
+        cleanup, lines, path = [], scan.lines, None if is_bytes else str(source)
+        if copy:
+            fd, path = tempfile.mkstemp(suffix=".csv", prefix="sightline-")
+            cleanup.append(path)
+            fh.seek(0)
+            try:
+                with os.fdopen(fd, "wb") as out:
+                    lines = _write_utf8(fh, out, codec, mixed)
+            except UnicodeDecodeError:
+                os.unlink(path)
+                raise ImportRefused(f"{name} starts like UTF-16 text but is not readable as UTF-16.") from None
+    with open(path, "rb") as fh:
+        head = fh.read(65536).decode("utf-8", errors="replace").lstrip("\ufeff")
+    text_lines = [ln for ln in head.splitlines() if ln.strip()]
+    if not text_lines:
+        SourceFile(name, scan.sha256, "utf-8", ",", [], path, scan.size, cleanup).close()
         raise ImportRefused(f"{name} is empty: there is nothing to import.")
-    delimiter = _sniff_delimiter(lines)
-    headers = _unique(next(csv.reader([lines[0]], delimiter=delimiter)))
-    sample = list(csv.reader(lines[1:SAMPLE_LINES + 1], delimiter=delimiter))
-    cleanup = []
-    # DuckDB reads the original file when nothing had to change; otherwise a cleaned copy.
-    if path is None or cleaned is not data or _leading_blank_lines(cleaned):
-        fd, path = tempfile.mkstemp(suffix=".csv", prefix="sightline-")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(cleaned.lstrip(b"\r\n") if _leading_blank_lines(cleaned) else cleaned)
-        cleanup.append(path)
-    return SourceFile(name, sha, encoding, delimiter, headers, path, len(data), cleanup, sample)
-
-
-def _leading_blank_lines(data: bytes) -> bool:
-    return data[:1] in (b"\r", b"\n")
+    delimiter = _sniff_delimiter(text_lines)
+    headers = _unique(next(csv.reader([text_lines[0]], delimiter=delimiter)))
+    sample = list(csv.reader(text_lines[1:SAMPLE_LINES + 1], delimiter=delimiter))
+    return SourceFile(name, scan.sha256, "utf-8", delimiter, headers, path, scan.size, cleanup, sample,
+                      lines=lines, read_as=_label(codec) + (" and UTF-8, line by line" if mixed else ""),
+                      notes=notes, warnings=warnings)
 
 
 @dataclass
@@ -169,11 +331,15 @@ class RawTable:
     rejects: list[tuple[int, str]]  # (line in file, reason)
     footer_lines: int
     first_rowid: int = 0  # temporary tables number rows from an offset
+    row_rejects: list[tuple[int, str]] = field(default_factory=list)  # (data row, reason): broken quotes
 
 
-def load_raw(cur, src: SourceFile, table: str) -> RawTable:
-    """Read every row as text into a temporary table c0..cN; structural errors become rejects."""
-    names = [f"c{i}" for i in range(len(src.headers))]
+MAX_BROKEN_QUOTES = 50
+BROKEN = "\x01"   # first field of a line put in place of a broken one (never in an export: NULs and
+                   # control characters are text no CRM writes)
+
+
+def _read(cur, src: SourceFile, table: str, names: list[str]) -> None:
     cur.execute(f"DROP TABLE IF EXISTS {table}")  # table names are generated, never user text
     cur.execute("DROP TABLE IF EXISTS reject_errors")
     cur.execute("DROP TABLE IF EXISTS reject_scans")
@@ -185,7 +351,98 @@ def load_raw(cur, src: SourceFile, table: str) -> RawTable:
         {"path": src.path, "delim": src.delimiter,
          "columns": {n: "VARCHAR" for n in names}, "enc": src.encoding},
     )
+
+
+def _own_copy(src: SourceFile) -> None:
+    """Repairs write into a copy, never into the user's file."""
+    if src.path in src.cleanup:
+        return
+    fd, path = tempfile.mkstemp(suffix=".csv", prefix="sightline-")
+    os.close(fd)
+    shutil.copyfile(src.path, path)
+    src.cleanup.append(path)
+    src.path = path
+
+
+def _stand_in_for_line(src: SourceFile, position: int, fields: int) -> None:
+    """Replace the line starting at byte `position` by a row of `fields` fields whose first is BROKEN,
+    keeping the file's line count (and so every later line and row number)."""
+    _own_copy(src)
+    with open(src.path, "r+b") as fh:
+        # DuckDB's line_byte_position may point a byte or so into the line: go back to its start
+        start = max(0, position - 4096)
+        fh.seek(start)
+        newline = fh.read(position - start).rfind(b"\n")
+        if newline >= 0 or start == 0:
+            position = start + newline + 1
+        fh.seek(position)
+        rest = b""
+        while b"\n" not in rest and (chunk := fh.read(1 << 16)):
+            rest += chunk
+        length = rest.find(b"\n") if b"\n" in rest else len(rest)
+        stand_in = (BROKEN + src.delimiter * (fields - 1)).encode("utf-8")
+        if len(stand_in) <= length:   # in place: pad with spaces (the last field's, trimmed later)
+            fh.seek(position)
+            fh.write(stand_in + b" " * (length - len(stand_in)))
+            return
+    fd, path = tempfile.mkstemp(suffix=".csv", prefix="sightline-")   # a short line: splice a new copy
+    with os.fdopen(fd, "wb") as out, open(src.path, "rb") as fh:
+        remaining = position
+        while remaining and (chunk := fh.read(min(CHUNK, remaining))):
+            out.write(chunk)
+            remaining -= len(chunk)
+        out.write(stand_in)
+        fh.seek(position + length)
+        shutil.copyfileobj(fh, out, CHUNK)
+    os.unlink(src.path)
+    src.cleanup[src.cleanup.index(src.path)] = path
+    src.path = path
+
+
+def count_records(src: SourceFile) -> int:
+    """Data rows of the file as Python's csv module reads it (blank lines aside): the count the
+    import checks DuckDB's reading against."""
+    with open(src.path, encoding="utf-8", errors="replace", newline="") as fh:
+        reader = csv.reader(fh, delimiter=src.delimiter, quotechar='"', doublequote=True)
+        # deque(maxlen=1) keeps the loop in C: no Python per row over a million rows
+        last = collections.deque(enumerate(filter(None, reader)), maxlen=1)
+    return last[0][0] if last else 0   # the header is record 0
+
+
+def load_raw(cur, src: SourceFile, table: str) -> RawTable:
+    """Read every row as text into a temporary table c0..cN; structural errors become rejects.
+
+    A quote that opens a value and never closes makes DuckDB's reader swallow the lines after it
+    (and stop): such a line is replaced by a stand-in row (rejected with its row number) and the
+    file read again, so the rows after the damage load. Every data row ends up loaded or rejected:
+    the count is checked against the file's own lines (or Python's csv module where values span
+    lines) and a file where they differ is refused rather than loaded short."""
+    names = [f"c{i}" for i in range(len(src.headers))]
+    broken = 0
+    while True:
+        _read(cur, src, table, names)
+        runaway = cur.execute(
+            "SELECT line, line_byte_position FROM reject_errors WHERE error_type = 'UNQUOTED VALUE' "
+            "AND strpos(csv_line, chr(10)) > 0 ORDER BY line LIMIT 1").fetchone()
+        if runaway is None:
+            break
+        if broken == MAX_BROKEN_QUOTES:
+            raise ImportRefused(
+                f"{src.name} has more than {MAX_BROKEN_QUOTES} values whose quote never closes (the latest "
+                f"on line {runaway[0]:,}); from there on its rows could not be read. Nothing was loaded: "
+                "fix the quotes (or export the file again) and import it again.")
+        _stand_in_for_line(src, int(runaway[1]), len(names))
+        broken += 1
     rows, first_rowid = cur.execute(f"SELECT count(*), coalesce(min(rowid), 0) FROM {table}").fetchone()
+    row_rejects = []
+    if broken:
+        stand_ins = [r[0] for r in cur.execute(
+            f"SELECT rowid - {int(first_rowid)} + 1 FROM {table} WHERE starts_with(c0, chr(1)) ORDER BY 1"
+        ).fetchall()]
+        cur.execute(f"DELETE FROM {table} WHERE starts_with(c0, chr(1))")
+        rows -= len(stand_ins)
+        row_rejects = [(int(n), "a quote opens a value and never closes: the row could not be read "
+                                "(the rows after it were)") for n in stand_ins]
     rejects, footer = [], 0
     for line, csv_line, message in cur.execute(
         "SELECT line, any_value(csv_line), string_agg(DISTINCT error_message, '; ') "
@@ -196,4 +453,20 @@ def load_raw(cur, src: SourceFile, table: str) -> RawTable:
             footer += 1  # report footers ("Generated By", copyright) and stray notes
             continue
         rejects.append((int(line), f"wrong number of fields ({message})"))
-    return RawTable(table, rows, rejects, footer, first_rowid)
+    raw = RawTable(table, rows, rejects, footer, first_rowid, row_rejects)
+    _check_every_row_counted(src, raw)
+    return raw
+
+
+def _check_every_row_counted(src: SourceFile, raw: RawTable) -> None:
+    """Loaded + rejected + footer lines must be the file's data rows; refuse the file otherwise."""
+    accounted = raw.rows + len(raw.rejects) + len(raw.row_rejects) + raw.footer_lines
+    if src.lines and accounted == src.lines - 1:   # one line per row: the cheap, usual case
+        return
+    records = count_records(src)   # values spanning lines, blank lines: count records properly
+    if records != accounted:
+        raise ImportRefused(
+            f"{src.name} holds {records:,} data rows but only {accounted:,} could be read or rejected "
+            f"({raw.rows:,} read, {len(raw.rejects) + len(raw.row_rejects):,} rejected, {raw.footer_lines:,} "
+            "footer lines); nothing was loaded rather than lose rows. Check the file's quotes and "
+            "delimiters, or export it again.")
