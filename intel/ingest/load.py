@@ -128,6 +128,8 @@ def import_file(source: str | Path | bytes, name: str | None = None, *, kind: st
                          by.name, preview_rows, force)
     except ImportRefused as refusal:
         return ImportResult(name, "refused", str(refusal), headers=src.headers if src else [])
+    except store.StoreBusy:
+        raise   # not this file's fault: the whole command waits or stops, with the store's sentence
     except Exception as err:   # noqa: BLE001 - one file's failure is said, and the next file goes on
         log.exception("import of %s failed", name)
         first_line = (str(err).strip().splitlines() or [type(err).__name__])[0]
