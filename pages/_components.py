@@ -5,21 +5,30 @@ page data is cached by the store's data version, so an import or undo refreshes 
 """
 from __future__ import annotations
 
+import html
+import logging
 import re
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 from intel import config, export, store
 
-# Streamlit runs a script under pages/ on its own (multipage v1) when a fresh server's first
-# request names it (/forecast) before app.py has called st.navigation. Every page imports this
-# module, so that run turns v1 off and starts over through app.py, filters and all.
-from streamlit.runtime.pages_manager import PagesManager  # noqa: E402
+_LOG = logging.getLogger("sightline.pages")
 
-if PagesManager.uses_pages_directory:
-    PagesManager.uses_pages_directory = False
-    st.rerun()
+# Streamlit runs a script under pages/ on its own (multipage v1) when a fresh server's first
+# request names it (/forecast) before app.py has called st.navigation. Importing this module turns
+# v1 off for sessions yet to start; a session already running a page alone starts over through
+# app.py (db_path below). Nothing here raises at import: ten sessions importing this module at
+# once on a fresh server must each get the whole module, never a half-initialised one.
+PagesManager.uses_pages_directory = False
+_ENTERED = "sl_entered_through_app"
+
+
+def entered_through_app() -> None:
+    """app.py calls this first in every run; a page run without it (v1) starts over through app.py."""
+    st.session_state[_ENTERED] = True
 
 
 @st.cache_resource(show_spinner=False)
@@ -29,9 +38,37 @@ def _connection(path: str):
 
 def db_path() -> str:
     """The store file this app serves (SIGHTLINE_DB), connected once per process."""
+    if not st.session_state.get(_ENTERED):   # every page calls this first: a page run alone
+        st.rerun()
     path = str(config.db_path())
     _connection(path)
     return path
+
+
+NOT_DRAWN = "This page could not be drawn; the details are in the server log."
+
+
+def run_page(page) -> None:
+    """Run a page; an unexpected error shows one sentence to the visitor and its traceback goes to
+    the server log (with client.showErrorDetails = "full", as in the tests, it is raised instead)."""
+    try:
+        page.run()
+    except Exception:   # st.stop and st.rerun are BaseExceptions: they pass
+        if str(st.get_option("client.showErrorDetails")).lower() in ("full", "true"):
+            raise
+        _LOG.exception("The %s page failed", page.title)
+        st.error(NOT_DRAWN)
+
+
+def page_link(where, page: str, label: str, icon: str | None = None) -> None:
+    """A link to another page of the app, left out when this visitor cannot open that page
+    (a shared link opens one page; a viewer has no Data page)."""
+    from streamlit.errors import StreamlitPageNotFoundError
+
+    try:
+        where.page_link(page, label=label, icon=icon)
+    except StreamlitPageNotFoundError:
+        pass
 
 
 def data_version() -> str:
@@ -55,12 +92,24 @@ def kpi_tile(column, label: str, value: str, help: str | None = None, delta: str
     column.metric(label, value, delta=delta, help=help, delta_color=delta_color)
 
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=])")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=@&])")
+# what markdown links by itself, escaped or not (GFM autolinks): http(s)://, ftp://, www., e-mail
+_AUTOLINKED = re.compile(r"(?:(?:https?|ftp)://|www\.)\S+|[\w.+-]+@[\w-]+\.[\w.-]+", re.IGNORECASE)
+
+
+def _code_span(text: str) -> str:
+    fence = "`" * (max((len(r) for r in re.findall(r"`+", text)), default=0) + 1)
+    return f"{fence} {text} {fence}"
 
 
 def plain(text: str) -> str:
-    """User or file text made inert for Streamlit's markdown (no links, images, HTML, LaTeX)."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+    """User or file text made inert for Streamlit's markdown (no links, images, HTML, LaTeX);
+    anything markdown would link by itself (a bare URL) is shown as code."""
+    text, parts, last = str(text), [], 0
+    for found in _AUTOLINKED.finditer(text):
+        parts += [_MARKDOWN_SPECIAL.sub(r"\\\1", text[last:found.start()]), _code_span(found.group(0))]
+        last = found.end()
+    return "".join(parts) + _MARKDOWN_SPECIAL.sub(r"\\\1", text[last:])
 
 
 def say(level: str, text: str) -> None:
