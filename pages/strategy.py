@@ -189,8 +189,9 @@ if not covered:
     st.info("No market indicators are imported: upload a market file (period, region, indicator, value) "
             "on the Data page to see them beside our bookings.")
 else:
+    ours = [r for r in known["region"] if r in covered]   # where we sell and the market is known
     region = url_choice("Region", "st_market", regions, value if kind == "region" and value in regions
-                        else covered[0], notes=page_notes)
+                        else (ours or covered)[0], notes=page_notes)
     # market_view(region) is only asked about a region it holds data for
     view = notes.market_view(region, DB) if region in covered else every_market.iloc[0:0]
     if view.empty:
