@@ -93,8 +93,9 @@ def kpi_tile(column, label: str, value: str, help: str | None = None, delta: str
 
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=@&])")
-# what markdown links by itself, escaped or not (GFM autolinks): http(s)://, ftp://, www., e-mail
-_AUTOLINKED = re.compile(r"(?:(?:https?|ftp)://|www\.)\S+|[\w.+-]+@[\w-]+\.[\w.-]+", re.IGNORECASE)
+# what markdown links by itself, escaped or not (GFM autolinks): http(s)://, ftp://, www.
+# (an e-mail address keeps its escaped @: a user name reads as text, not as code)
+_AUTOLINKED = re.compile(r"(?:(?:https?|ftp)://|www\.)\S+", re.IGNORECASE)
 
 
 def _code_span(text: str) -> str:
@@ -104,7 +105,7 @@ def _code_span(text: str) -> str:
 
 def plain(text: str) -> str:
     """User or file text made inert for Streamlit's markdown (no links, images, HTML, LaTeX);
-    anything markdown would link by itself (a bare URL) is shown as code."""
+    a bare URL, which markdown would link by itself, is shown as code."""
     text, parts, last = str(text), [], 0
     for found in _AUTOLINKED.finditer(text):
         parts += [_MARKDOWN_SPECIAL.sub(r"\\\1", text[last:found.start()]), _code_span(found.group(0))]
