@@ -1,12 +1,13 @@
 """Sightline: navigation, sign-in, the store connection and the global filters. Pages hold layout."""
 import streamlit as st
 
-from pages._components import (db_path, filter_bar, load_secrets, share_controls, shared_view, show_notes,
-                               sign_in_gate)
+from pages._components import (db_path, entered_through_app, filter_bar, load_secrets, run_page, share_controls,
+                               shared_view, show_notes, sign_in_gate)
 
+entered_through_app()   # pages run from here, never alone (see pages/_components.py)
 st.set_page_config(page_title="Sightline", page_icon=":material/insights:", layout="wide")
 load_secrets()  # SIGHTLINE_* keys of .streamlit/secrets.toml become settings
-db_path()  # open (and migrate) the store once per process
+db_path()  # the store: migrated on first open; held while runs read it, so the command line gets turns
 
 OVERVIEW = st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True)
 FORECAST = st.Page("pages/forecast.py", title="Forecast vs actual", icon=":material/query_stats:",
@@ -35,7 +36,7 @@ if read_only:   # a shared link: that page alone, its state fixed by the link, n
     if page.url_path != shared.url_path:
         st.switch_page(shared)
     st.info("Shared view (read-only): the page, period and filters the sender chose.")
-    page.run()
+    run_page(page)
     st.stop()
 # each role sees the pages it can use (the intel functions refuse the rest regardless)
 manage = ([DATA] if by.can("import data") else []) + ([SHARING] if by.can("share views") else []) \
@@ -46,5 +47,5 @@ if page.url_path in FILTERED:
     _, notes = filter_bar()
     show_notes(notes)
 share_slot = st.sidebar.container()   # filled after the page ran: the link then holds its every choice
-page.run()
+run_page(page)
 share_controls(page.url_path, share_slot)

@@ -5,27 +5,38 @@ page data is cached by the store's data version, so an import or undo refreshes 
 """
 from __future__ import annotations
 
+import html
+import logging
 import re
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 from intel import config, export, store
 
-# Streamlit runs a script under pages/ on its own (multipage v1) when a fresh server's first
-# request names it (/forecast) before app.py has called st.navigation. Every page imports this
-# module, so that run turns v1 off and starts over through app.py, filters and all.
-from streamlit.runtime.pages_manager import PagesManager  # noqa: E402
+_LOG = logging.getLogger("sightline.pages")
 
-if PagesManager.uses_pages_directory:
-    PagesManager.uses_pages_directory = False
-    st.rerun()
+# Streamlit runs a script under pages/ on its own (multipage v1) when a fresh server's first
+# request names it (/forecast) before app.py has called st.navigation. Importing this module turns
+# v1 off for sessions yet to start; a session already running a page alone starts over through
+# app.py (db_path below). Nothing here raises at import: ten sessions importing this module at
+# once on a fresh server must each get the whole module, never a half-initialised one.
+PagesManager.uses_pages_directory = False
+_ENTERED = "sl_entered_through_app"
+
+
+def entered_through_app() -> None:
+    """app.py calls this first in every run; a page run without it (v1) starts over through app.py."""
+    st.session_state[_ENTERED] = True
 
 
 def db_path() -> str:
     """The store file this app serves (SIGHTLINE_DB). The app holds the file only while runs
     read it (store.linger), so the command line can use it between runs: when it is taken, the
     run waits (bounded, saying so) and then stops with a sentence rather than a traceback."""
+    if not st.session_state.get(_ENTERED):   # every page calls this first: a page run alone
+        st.rerun()
     path = str(config.db_path())
     if store.is_open(path):
         return path
@@ -39,6 +50,32 @@ def db_path() -> str:
     for element in shown:
         element.empty()
     return path
+
+
+NOT_DRAWN = "This page could not be drawn; the details are in the server log."
+
+
+def run_page(page) -> None:
+    """Run a page; an unexpected error shows one sentence to the visitor and its traceback goes to
+    the server log (with client.showErrorDetails = "full", as in the tests, it is raised instead)."""
+    try:
+        page.run()
+    except Exception:   # st.stop and st.rerun are BaseExceptions: they pass
+        if str(st.get_option("client.showErrorDetails")).lower() in ("full", "true"):
+            raise
+        _LOG.exception("The %s page failed", page.title)
+        st.error(NOT_DRAWN)
+
+
+def page_link(where, page: str, label: str, icon: str | None = None) -> None:
+    """A link to another page of the app, left out when this visitor cannot open that page
+    (a shared link opens one page; a viewer has no Data page)."""
+    from streamlit.errors import StreamlitPageNotFoundError
+
+    try:
+        where.page_link(page, label=label, icon=icon)
+    except StreamlitPageNotFoundError:
+        pass
 
 
 def data_version() -> str:
@@ -63,12 +100,25 @@ def kpi_tile(column, label: str, value: str, help: str | None = None, delta: str
     column.metric(label, value, delta=delta, help=help, delta_color=delta_color)
 
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=])")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=@&])")
+# what markdown links by itself, escaped or not (GFM autolinks): http(s)://, ftp://, www.
+# (an e-mail address keeps its escaped @: a user name reads as text, not as code)
+_AUTOLINKED = re.compile(r"(?:(?:https?|ftp)://|www\.)\S+", re.IGNORECASE)
+
+
+def _code_span(text: str) -> str:
+    fence = "`" * (max((len(r) for r in re.findall(r"`+", text)), default=0) + 1)
+    return f"{fence} {text} {fence}"
 
 
 def plain(text: str) -> str:
-    """User or file text made inert for Streamlit's markdown (no links, images, HTML, LaTeX)."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+    """User or file text made inert for Streamlit's markdown (no links, images, HTML, LaTeX);
+    a bare URL, which markdown would link by itself, is shown as code."""
+    text, parts, last = str(text), [], 0
+    for found in _AUTOLINKED.finditer(text):
+        parts += [_MARKDOWN_SPECIAL.sub(r"\\\1", text[last:found.start()]), _code_span(found.group(0))]
+        last = found.end()
+    return "".join(parts) + _MARKDOWN_SPECIAL.sub(r"\\\1", text[last:])
 
 
 def say(level: str, text: str) -> None:
@@ -341,14 +391,71 @@ def money(value) -> str:
     return compact(value)
 
 
+def _inert(value):
+    """Text made literal for Plotly, which renders <a href>, <b>, <br>... in every label; numbers,
+    dates and None pass unchanged, lists and arrays element by element."""
+    import numpy as np
+
+    if isinstance(value, str):
+        return html.escape(value, quote=False)
+    if isinstance(value, np.ndarray):
+        return value if value.dtype.kind not in "OUS" else np.vectorize(_inert, otypes=[object])(value)
+    if isinstance(value, (list, tuple)):
+        return [_inert(v) for v in value]
+    return value
+
+
+_TRACE_TEXT = ("x", "y", "z", "labels", "parents", "text", "hovertext", "customdata", "name",
+               "legendgrouptitle")
+_CLICKED = ("x", "y", "label", "text", "hovertext", "customdata", "legendgroup")
+
+
+def _inert_figure(fig) -> None:
+    """Every user-supplied string a figure can show (category values, trace names, text, hover text,
+    custom data, titles, tick labels, annotations) escaped once, here, for every page."""
+    for trace in fig.data:
+        for attr in _TRACE_TEXT:
+            if attr in trace and trace[attr] is not None:
+                if attr == "legendgrouptitle":
+                    trace.legendgrouptitle.text = _inert(trace.legendgrouptitle.text)
+                else:
+                    trace[attr] = _inert(trace[attr])
+    layout = fig.layout
+    if layout.title.text:
+        layout.title.text = _inert(layout.title.text)
+    if layout.legend.title.text:
+        layout.legend.title.text = _inert(layout.legend.title.text)
+
+    def axis(ax):
+        if ax.title.text:
+            ax.title.text = _inert(ax.title.text)
+        if ax.ticktext is not None:
+            ax.ticktext = _inert(ax.ticktext)
+        if ax.categoryarray is not None:
+            ax.categoryarray = _inert(ax.categoryarray)
+
+    fig.for_each_xaxis(axis)
+    fig.for_each_yaxis(axis)
+    for note in layout.annotations:
+        if note.text:
+            note.text = _inert(note.text)
+
+
+def _clicked(point: dict) -> dict:
+    """A clicked point with its labels as the data holds them (the figure shows them escaped)."""
+    return {k: html.unescape(v) if k in _CLICKED and isinstance(v, str) else v for k, v in dict(point).items()}
+
+
 def chart(fig, key: str, select: bool = False, title: str | None = None) -> list[dict]:
-    """Draw a Plotly figure; with select, return the points the user clicked (for drill-down)."""
+    """Draw a Plotly figure, its text made literal; with select, return the points the user clicked
+    (for drill-down), with their labels as in the data."""
     fig.update_layout(title=title, margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 10},
                       template="plotly_white")
+    _inert_figure(fig)
     event = st.plotly_chart(fig, key=key, on_select="rerun" if select else "ignore",
                             selection_mode="points", width="stretch")
     if select and event and event.selection:
-        return list(event.selection.points)
+        return [_clicked(p) for p in event.selection.points]
     return []
 
 

@@ -6,7 +6,7 @@ from intel.forecast import parse_period, previous_period
 from intel.holdings import loaded_summary
 from intel.pipeline import velocity_missing
 from pages._components import (db_path, evaluate_alerts, global_filters, kpi_tile, markdown_link, metric,
-                               missing, money, pct, plain, say, show_notes, url_choice)
+                               missing, money, page_link, pct, plain, say, show_notes, url_choice)
 
 DB = db_path()
 st.title("Overview")
@@ -16,7 +16,7 @@ summary = loaded_summary(DB)
 held = summary[summary["rows"] > 0]
 if held.empty:
     st.info("No data is loaded yet. Upload CRM exports or load the demo data on the Data page.")
-    st.page_link("pages/data.py", label="Go to the Data page", icon=":material/upload_file:")
+    page_link(st, "pages/data.py", "Go to the Data page", ":material/upload_file:")
     st.stop()
 
 filters, notes = global_filters()
@@ -73,6 +73,9 @@ if periods:
             now_v = metric("velocity_by", "total", filters, v["snapshot_1"])
             gaps.append(velocity_missing(now_v.iloc[0], v["snapshot_1"]) if not now_v.empty else
                         "Velocity cannot be computed: no open deal and no deal closed in the last two quarters.")
+        elif compared and missing(v["change_pct"]):
+            gaps.append(f"Velocity at {v['snapshot_1']} cannot be compared with {v['snapshot_0']}: open qualified "
+                        "deals, win rate, average won deal or sales cycle is zero or unknown at one of them.")
     elif velocity is not None:
         kpi_tile(tiles[4], "Velocity per day", "—")
         gaps.append("Velocity cannot be computed: no open deal and no deal closed in the last two quarters.")
@@ -95,10 +98,11 @@ if periods:
         right.download_button("Download the QBR pack (PDF)", pdf_pack, f"qbr-{focus}.pdf", "application/pdf",
                               key="ov_pack_pdf")
     links = st.columns(4)
-    links[0].page_link("pages/forecast.py", label="Forecast vs actual", icon=":material/query_stats:")
-    links[1].page_link("pages/win-loss.py", label="Win-loss", icon=":material/trophy:")
-    links[2].page_link("pages/pipeline.py", label="Pipeline", icon=":material/filter_alt:")
-    links[3].page_link("pages/alerts.py", label="Alerts", icon=":material/notifications:")
+    # a shared link opens this page alone: links to the others are left out
+    page_link(links[0], "pages/forecast.py", "Forecast vs actual", ":material/query_stats:")
+    page_link(links[1], "pages/win-loss.py", "Win-loss", ":material/trophy:")
+    page_link(links[2], "pages/pipeline.py", "Pipeline", ":material/filter_alt:")
+    page_link(links[3], "pages/alerts.py", "Alerts", ":material/notifications:")
 
 # ---- alerts ----
 evaluate_alerts()

@@ -204,15 +204,21 @@ for n, s in enumerate(found):
 
 # ---- market ----
 st.header("Market", anchor="market")
-regions = known["region"]
-if not regions:
-    st.info("Import market indicators (period, region, indicator, value) on the Data page.")
+every_market = notes.market_view(None, DB)
+covered = sorted(set(every_market["region"].dropna())) if "region" in every_market else []
+regions = sorted(set(known["region"]) | set(covered))
+if not covered:
+    st.info("No market indicators are imported: upload a market file (period, region, indicator, value) "
+            "on the Data page to see them beside our bookings.")
 else:
+    ours = [r for r in known["region"] if r in covered]   # where we sell and the market is known
     region = url_choice("Region", "st_market", regions, value if kind == "region" and value in regions
-                        else regions[0], notes=page_notes)
-    view = notes.market_view(region, DB)
+                        else (ours or covered)[0], notes=page_notes)
+    # market_view(region) is only asked about a region it holds data for
+    view = notes.market_view(region, DB) if region in covered else every_market.iloc[0:0]
     if view.empty:
-        st.info("No market indicators are imported for this region.")
+        say("info", f"No market indicators are imported for {region}: the market data covers "
+                    f"{', '.join(covered)}. Upload indicators for {region} on the Data page.")
     else:
         indicators = [c for c in view.columns
                       if c not in ("period", "period_grain", "region", "bookings", "market_share")]

@@ -38,6 +38,16 @@ def apptest_runs_app_py():
         yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def apptest_sees_exceptions_in_full():
+    """AppTest runs pages in this process: show it every exception in full (.streamlit/config.toml
+    hides them from visitors, and app.py then draws a sentence instead). Served apps keep the file's."""
+    from streamlit import config
+
+    config.set_option("client.showErrorDetails", "full")
+    yield
+
+
 @pytest.fixture
 def db(tmp_path, monkeypatch):
     """A fresh store file for this test (SIGHTLINE_DB points at it)."""
