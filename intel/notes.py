@@ -295,7 +295,8 @@ def _market_suggestions(f: Filters, db) -> list[Suggestion]:
                     {"indicator": "Market size", "region": region}))
     for (region, indicator, grain), part in market.groupby(["region", "indicator", "period_grain"]):
         name = indicator.lower()
-        kind = next((k for k in INDICATOR_MOVES if k in name), None)
+        # "FX EUR/USD", "Exchange rate", "Exchange rates": a currency, moving relatively
+        kind = "fx" if "exchange rate" in name else next((k for k in INDICATOR_MOVES if k in name), None)
         if kind is None:
             continue
         end, start = last, half_ago
@@ -375,6 +376,8 @@ def market_view(region: str | None = None, db=None) -> pd.DataFrame:
         wide["market_share"] = wide["bookings"] / (wide[name] * scale) if scale else None
     if region:
         wide = wide[wide["region"] == region]
+        if wide.empty:   # no market data for this region: an empty view, its columns kept
+            return wide
         empty = [c for c in wide.columns if c not in ("bookings", "market_share") and wide[c].isna().all()]
         wide = wide.drop(columns=empty)   # indicators of other regions (FX of another currency)
     return wide.sort_values(["region", "period"])

@@ -145,3 +145,22 @@ def test_two_managers_saving_one_note_at_the_same_moment_one_wins_the_other_is_t
         assert errors == [] and len(saved) == 1 and len(told) == 1
         assert f"The newer text is: “{saved[0]}'s text”" in told[0]
         assert notes.note_history(note_id)["text"].tolist() == [f"Round {round_}", f"{saved[0]}'s text"]
+
+
+def test_market_view_of_a_region_without_market_data_is_empty_not_an_error(db):
+    from intel.notes import market_view
+
+    import_file(FIXTURES / "market_indicators.csv", by=ADMIN)
+    view = market_view("Atlantis")
+    assert view.empty and "region" in view.columns
+
+
+def test_an_exchange_rate_that_moved_is_suggested_as_an_economic_factor(db):
+    # BRL per USD 5.00 -> 5.75 in six months: +15%, above the 10% an FX move needs
+    data = (b"Period,Region,Indicator,Value,Unit,Source\n"
+            b"2026-04,LATAM,Exchange rate,5.00,BRL per USD,Central bank\n"
+            b"2026-10,LATAM,Exchange rate,5.75,BRL per USD,Central bank\n")
+    assert import_file(data, "fx-series.csv", by=ADMIN).status == "loaded"
+    found = [s for s in notes.suggestions() if s.category == "Economic"]
+    assert [s.text for s in found] == [
+        "LATAM: Exchange rate moved +15% in six months (5 → 5.75, 2026-04 to 2026-10)."]
