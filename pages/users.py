@@ -73,12 +73,18 @@ if not table.empty:
                 say("error", str(err))
         if row["failed_attempts"] or pd.notna(row["locked_until"]):
             if st.button("Unlock", key="us_unlock"):
-                users.unlock(picked, DB, by=actor())
-                _done(f"{picked} unlocked.")
+                try:
+                    users.unlock(picked, DB, by=actor())
+                    _done(f"{picked} unlocked.")
+                except ValueError as err:   # e.g. changed by someone else meanwhile
+                    say("error", str(err))
         if row["disabled"]:
             if st.button("Enable", key="us_enable"):
-                users.enable(picked, DB, by=actor())
-                _done(f"{picked} can sign in again.")
+                try:
+                    users.enable(picked, DB, by=actor())
+                    _done(f"{picked} can sign in again.")
+                except ValueError as err:
+                    say("error", str(err))
         elif st.button("Disable", key="us_disable"):
             try:
                 users.disable(picked, DB, by=actor())
