@@ -289,6 +289,19 @@ class Cursor:
         self._cur.execute(*args, **kwargs)
         return self
 
+    # Results are read through the wrapper, so `cursor().execute(...).fetchone()` keeps the
+    # cursor (and the store) open until the rows are read.
+    def fetchone(self):
+        return self._cur.fetchone()
+
+    def fetchall(self):
+        return self._cur.fetchall()
+
+    def df(self):
+        return self._cur.df()
+
+    fetchdf = df
+
     def __getattr__(self, name: str):
         return getattr(self._cur, name)
 

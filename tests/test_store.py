@@ -116,3 +116,9 @@ def test_amounts_convert_to_the_reporting_currency_only_where_a_rate_is_known(db
     import_file(FIXTURES / "fx_rates.csv", by=ADMIN)             # EUR 1.08
     assert rows("SELECT amount_reporting FROM deals WHERE currency = 'EUR'") == [(Decimal("540.00"),)]
     assert rows("SELECT amount_reporting FROM deals WHERE id = '0065g00000AAA02'") == [(Decimal("1234.50"),)]
+
+
+def test_a_chained_cursor_stays_open_until_its_rows_are_read(db):
+    # the wrapper is dropped right after execute(); the rows must still be readable
+    assert store.cursor().execute("SELECT 41 + 1").fetchone() == (42,)
+    assert store.cursor().execute("SELECT 1 AS x UNION ALL SELECT 2").df()["x"].tolist() == [1, 2]
