@@ -136,19 +136,24 @@ def test_qbr_pack_opens_offline_with_its_charts(browser, tmp_path, demo_db, arti
     context.close()
 
 
-def test_a_share_link_in_a_fresh_context(browser, app_server, artifacts):
-    # the link is made through the app itself (its process owns the store file)
+def create_share_link(browser, page_url: str) -> str:
+    """A read-only link made through the app itself, as a manager does: the address to send."""
     context = browser.new_context(viewport={"width": 1400, "height": 1800})
     page = context.new_page()
-    page.goto(app_server + "/forecast")
+    page.goto(page_url)
     expect(page.get_by_text("Share this view")).to_be_visible(timeout=30_000)
     page.get_by_text("Share this view").click()
     page.get_by_role("button", name="Create a read-only link").click()
     link = page.locator("code").filter(has_text="share=").first
     expect(link).to_be_visible(timeout=30_000)
     url = link.text_content().strip()
-    assert url.startswith(app_server + "/forecast?share=")     # the whole address, ready to send
     context.close()
+    return url
+
+
+def test_a_share_link_in_a_fresh_context(browser, app_server, artifacts):
+    url = create_share_link(browser, app_server + "/forecast")
+    assert url.startswith(app_server + "/forecast?share=")     # the whole address, ready to send
     fresh = browser.new_context(viewport={"width": 1400, "height": 1800})
     viewer = fresh.new_page()
     viewer.goto(url)

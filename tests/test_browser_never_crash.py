@@ -8,6 +8,7 @@ import shutil
 from playwright.sync_api import Page, expect
 
 from tests.conftest import serve_app
+from tests.test_browser import create_share_link
 
 # What a visitor must never read: Streamlit's exception box, or the text of a Python error.
 TRACEBACK = re.compile(r"Traceback|Error:|ImportError|KeyError|File \"/|line \d+, in ")
@@ -41,16 +42,7 @@ def test_ten_first_visitors_at_once_after_a_start(browser, tmp_path, demo_db):
 
 
 def test_a_shared_overview_link_opens_for_its_recipient(browser, app_server, artifacts):
-    context = browser.new_context(viewport={"width": 1400, "height": 1800})
-    page = context.new_page()
-    page.goto(app_server)
-    expect(page.get_by_text("Share this view")).to_be_visible(timeout=30_000)
-    page.get_by_text("Share this view").click()
-    page.get_by_role("button", name="Create a read-only link").click()
-    link = page.locator("code").filter(has_text="share=").first
-    expect(link).to_be_visible(timeout=30_000)
-    url = link.text_content().strip()
-    context.close()
+    url = create_share_link(browser, app_server)
     for width, name in ((1400, "shared-overview.png"), (390, "shared-overview-phone.png")):
         fresh = browser.new_context(viewport={"width": width, "height": 2400})
         viewer = fresh.new_page()
