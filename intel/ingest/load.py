@@ -172,8 +172,10 @@ def lookup_effect(kind: str, import_id: int, db=None) -> list[str]:
         deals, matched = cur.execute(
             f"SELECT count(*), count(l.raw) FROM opportunities_current o "
             f"LEFT JOIN {key}_lookup l ON l.raw = o.{key}").fetchone()
-        having = {a: cur.execute(f"SELECT count({col}) FROM deal_facts").fetchone()[0]
-                  for a, col in attributes.items() if col and a in filled}
+        shown = {a: col for a, col in attributes.items() if col and a in filled}
+        having = dict(zip(shown, cur.execute(   # one scan of the deal facts for every attribute
+            f"SELECT {', '.join(f'count({col})' for col in shown.values())} FROM deal_facts").fetchone())) \
+            if shown else {}
     finally:
         cur.close()
     noun = {"owners": "people", "accounts": "accounts", "products": "products"}[kind]
