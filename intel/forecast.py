@@ -27,33 +27,22 @@ def _check(dim: str, grain: str) -> None:
         raise ValueError(f"Unknown period {grain!r}: use month or quarter.")
 
 
-def _params(filters: Filters, dim: str, grain: str, as_of_week: int | None) -> dict:
-    _check(dim, grain)
-    if as_of_week is not None and not 1 <= int(as_of_week) <= 13:
-        raise ValueError("The forecast week must be between 1 and 13.")
-    # periods need dates: an all-time range is its real (wide) dates here, undated deals fall out
-    return {**filters.params(), "date_from": filters.date_from, "date_to": filters.date_to,
-            "dim": dim, "grain": grain, "fy_start": fiscal_year_start(),
-            "as_of_week": int(as_of_week) if as_of_week is not None else None}
-
-
 def forecast_vs_actual(dim: str, filters: Filters, grain: str = "quarter",
                        as_of_week: int | None = None, db=None) -> pd.DataFrame:
     """Per period and member: target, forecast (commit), best case, actual, variance, variance %,
-    attainment, and when the standing call was submitted."""
-    models.refresh(db)
-    return store.query("forecast_vs_actual", _params(filters, dim, grain, as_of_week), db=db)
+    attainment, bias, and when the standing call was submitted."""
+    from intel import metrics
+
+    return metrics.run("forecast_variance", filters, db=db, dim=dim, grain=grain, as_of_week=as_of_week)
 
 
 def forecast_accuracy(dim: str, filters: Filters, grain: str = "month",
                       as_of_week: int | None = None, db=None) -> pd.DataFrame:
     """Per member: periods with a forecast, bias, MAPE (and periods left out for a zero actual),
     WAPE; a verdict: 'over-calls', 'sandbags' or 'on target'."""
-    models.refresh(db)
-    table = store.query("forecast_accuracy", _params(filters, dim, grain, as_of_week), db=db)
-    table["verdict"] = [("over-calls" if b > BIAS_FLAG else "sandbags" if b < -BIAS_FLAG else "on target")
-                        if not pd.isna(b) else "—" for b in table["bias"]]
-    return table
+    from intel import metrics
+
+    return metrics.run("forecast_accuracy", filters, db=db, dim=dim, grain=grain, as_of_week=as_of_week)
 
 
 def parse_period(label: str, fy_start: int | None = None) -> tuple[dt.date, str]:
@@ -173,3 +162,27 @@ def previous_period(label: str, same_period_last_year: bool = False) -> str:
         return f"{earlier:%Y-%m}"
     shifted = (earlier.year * 12 + earlier.month - 1) - (fy - 1)
     return f"{shifted // 12}-Q{(shifted % 12) // 3 + 1}"
+
+
+# ---- the catalogue's hooks (intel.metrics): parameters, finishing, composed figures ----
+
+def plan_params(values: dict, filters: Filters, db=None) -> dict:
+    """Forecast SQL parameters: periods need dates, so an all-time range is its real (wide) dates
+    here, and undated deals fall out."""
+    return {**values, "date_from": filters.date_from, "date_to": filters.date_to}
+
+
+def accuracy_verdict(table: pd.DataFrame, params: dict) -> pd.DataFrame:
+    """A verdict per member: 'over-calls' or 'sandbags' past ±BIAS_FLAG bias, else 'on target'."""
+    table["verdict"] = [("over-calls" if b > BIAS_FLAG else "sandbags" if b < -BIAS_FLAG else "on target")
+                        if not pd.isna(b) else "—" for b in table["bias"]]
+    return table
+
+
+def bridge_steps(filters: Filters, params: dict, db=None) -> pd.DataFrame:
+    """The bridge's bars (bookings_bridge's steps) with each member's effects in .attrs['members']."""
+    if not (params.get("p0") and params.get("p1")):
+        raise ValueError("The bookings bridge needs two periods, e.g. 2026-Q2 and 2026-Q3.")
+    steps, members = bookings_bridge(params["p0"], params["p1"], params["dim"], filters, db=db)
+    steps.attrs["members"] = members
+    return steps

@@ -1,71 +1,342 @@
-"""The metric catalogue and the functions pages, the command line and alerts call.
+"""The metric catalogue: every number Sightline shows, defined once, and the one runner.
 
-Each metric's SQL is intel/sql/<name>.sql with its definition (from shared/METRICS.md) in a
-comment on top; the functions here only bind parameters and run it. A dimension name is
-checked against BREAKDOWNS before it reaches SQL, and even then it is a bound value.
+An entry names a metric with its label, format and description (shared/METRICS.md), the SQL
+file holding its definition (intel/sql/<sql>.sql, the definition in a comment on top), the
+dimensions and grains it may be cut by, the parameters it takes, the column holding its value
+and the one counting what stands behind it (what an alert's minimum sample counts), and its
+independent check (intel/checks.py, a plain pandas computation the tests compare it with).
+
+Pages, the command line, alerts and the QBR pack all call `run(name, filters, **params)`,
+which validates the parameters against the entry (a dimension from a URL is checked against
+the entry's list before it reaches SQL, and even then it is a bound value), refreshes the
+models once, binds the parameters and runs the SQL. Labels and formats come from here too.
 """
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import importlib
+from dataclasses import dataclass, field
+from typing import Any, Callable
 
 import pandas as pd
 
 from intel import config, models, store
 from intel.filters import Filters, fiscal_year_start
 
-BREAKDOWNS = ("region", "segment", "owner", "team", "manager", "industry", "country", "product",
-              "product_family", "competitor", "lead_source", "deal_size_band")
-BREAKDOWN_LABELS = {"region": "Region", "segment": "Segment", "owner": "Owner", "team": "Team",
-                    "manager": "Manager", "industry": "Industry", "country": "Country",
-                    "product": "Product", "product_family": "Product family",
-                    "competitor": "Competitor", "lead_source": "Lead source",
-                    "deal_size_band": "Deal size band"}
-GRAINS = ("month", "quarter")
+# ---- dimensions: one list, every canonical attribute a deal carries (joined ones included) ----
 
+DIMENSION_LABELS = {
+    "total": "Total", "region": "Region", "segment": "Segment", "owner": "Owner", "team": "Team",
+    "manager": "Manager", "industry": "Industry", "country": "Country", "product": "Product",
+    "product_family": "Product family", "competitor": "Competitor", "lead_source": "Lead source",
+    "deal_type": "Deal type", "deal_size_band": "Deal size band",
+}
+# every attribute of a closed deal (deal facts); 'total' puts every deal under one member, 'All'
+DEAL_DIMENSIONS = tuple(d for d in DIMENSION_LABELS if d != "total")
+# targets and forecast calls carry only these four, so plan-versus-actual figures stop there
+PLAN_DIMENSIONS = ("total", "region", "segment", "owner", "product")
+# an open deal in a snapshot has every attribute but the size band (set on closed history)
+SNAPSHOT_DIMENSIONS = ("total",) + tuple(d for d in DEAL_DIMENSIONS if d != "deal_size_band")
+BREAKDOWNS = DEAL_DIMENSIONS          # what a win-loss view can be broken down by
+BREAKDOWN_LABELS = DIMENSION_LABELS
+GRAINS = ("month", "quarter")         # a period; 'all' is the whole range
+
+# ---- formats: how a value reads, wherever it is shown ----
+
+FORMATS = ("percent", "count", "money", "days", "ratio", "velocity", "text", "date")
+
+
+def format_value(value, fmt: str, signed: bool = False) -> str:
+    """A value as a person reads it: 0.234 -> '23.4%', 1234567 -> '1,234,567', 3.1 -> '3.10×';
+    '—' when there is none."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return "—"
+    sign = "+" if signed else ""
+    if fmt == "percent":
+        return f"{value:{sign}.1%}"
+    if fmt in ("money", "count"):
+        return f"{value:{sign},.0f}"
+    if fmt == "days":
+        return f"{value:,.0f} days"
+    if fmt == "ratio":
+        return f"{value:.2f}×"
+    if fmt == "velocity":
+        return f"{value:,.0f}/day"
+    return str(value)
+
+
+# The columns metrics return, with the label and format they are shown with everywhere.
+COLUMNS: dict[str, tuple[str, str]] = {
+    "member": ("Member", "text"), "period": ("Period", "text"), "won": ("Won", "count"),
+    "lost": ("Lost", "count"), "closed": ("Closed", "count"), "win_rate": ("Win rate", "percent"),
+    "win_rate_low": ("Win rate, low", "percent"), "win_rate_high": ("Win rate, high", "percent"),
+    "won_amount": ("Won amount", "money"), "lost_amount": ("Lost amount", "money"),
+    "win_rate_by_value": ("Win rate by value", "percent"), "small_sample": ("Small sample", "text"),
+    "reason": ("Reason", "text"), "losses": ("Losses", "count"), "share": ("Share", "percent"),
+    "cumulative_share": ("Cumulative", "percent"), "competitor": ("Competitor", "text"),
+    "losses_naming": ("Losses naming it", "count"), "presence": ("Presence in losses", "percent"),
+    "presence_in_losses": ("Share of our losses", "percent"), "outcome": ("Outcome", "text"),
+    "deals": ("Deals", "count"), "median_days": ("Median days", "days"),
+    "p25_days": ("25th percentile", "days"), "p75_days": ("75th percentile", "days"),
+    "mean_days": ("Mean days", "days"), "without_dates": ("Without dates", "count"),
+    "target": ("Target", "money"), "forecast": ("Forecast", "money"), "best_case": ("Best case", "money"),
+    "actual": ("Actual", "money"), "deals_won": ("Deals won", "count"), "variance": ("Variance", "money"),
+    "variance_pct": ("Variance %", "percent"), "attainment": ("Attainment", "percent"),
+    "bias": ("Bias", "percent"), "mape": ("MAPE", "percent"), "wape": ("WAPE", "percent"),
+    "periods": ("Periods", "count"), "verdict": ("Verdict", "text"), "stage": ("Stage", "text"),
+    "amount": ("Amount", "money"), "weighted": ("Weighted", "money"), "entered": ("Entered", "count"),
+    "moved_on": ("Moved on", "count"), "conversion": ("Conversion", "percent"),
+    "open_qualified": ("Open qualified deals", "count"), "avg_won_deal": ("Average won deal", "money"),
+    "cycle_days": ("Sales cycle", "days"), "velocity": ("Velocity", "velocity"),
+    "velocity_0": ("Velocity before", "velocity"), "velocity_1": ("Velocity after", "velocity"),
+    "change_pct": ("Change", "percent"), "pipeline": ("Pipeline", "money"),
+    "weighted_pipeline": ("Weighted pipeline", "money"), "open_deals": ("Open deals", "count"),
+    "actual_to_date": ("Actual to date", "money"), "remaining": ("Remaining target", "money"),
+    "coverage": ("Coverage", "ratio"), "coverage_needed": ("Needed", "ratio"),
+    "category": ("Movement", "text"), "pushes": ("Pushes", "count"),
+    "average_won_deal": ("Average won deal", "money"),
+}
+
+
+def column_label(column: str, dim: str | None = None) -> str:
+    """How a result column is headed; the member column takes the dimension's name."""
+    if column == "member" and dim:
+        return DIMENSION_LABELS.get(dim, dim)
+    return COLUMNS.get(column, (column.replace("_", " ").capitalize(), "text"))[0]
+
+
+def column_format(column: str) -> str:
+    return COLUMNS.get(column, ("", "text"))[1]
+
+
+# ---- parameters a metric may take beyond the filters ----
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    kind: type | str           # bool, int, 'date', 'period', str
+    default: Any = None
+    help: str = ""
+    low: int | None = None
+    high: int | None = None
+
+    def parse(self, value):
+        """The value checked and converted (from a widget, a URL or the command line)."""
+        if value is None:
+            return self.default
+        if self.kind is bool:
+            return bool(value)
+        if self.kind is int:
+            number = int(value)
+            if self.low is not None and number < self.low:
+                raise ValueError(f"{self.name.replace('_', ' ')} must be at least {self.low}.")
+            if self.high is not None and number > self.high:
+                raise ValueError(f"{self.name.replace('_', ' ')} must be between {self.low} and {self.high}.")
+            return number
+        if self.kind == "date":
+            return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+        if self.kind == "period":
+            from intel.forecast import parse_period
+
+            parse_period(str(value))   # raises with a sentence when it is not a period
+            return str(value)
+        return str(value)
+
+
+PARAMS = {p.name: p for p in [
+    Param("exclude_no_decision", bool, False, "leave 'No decision' losses out of win rates"),
+    Param("as_of_week", int, None, "the forecast call standing at the end of week N", 1, 13),
+    Param("snapshot", "date", None, "the pipeline snapshot on or before this day (default: the latest)"),
+    Param("s0", "date", None, "the earlier snapshot (default: the one before the later)"),
+    Param("s1", "date", None, "the later snapshot (default: the latest)"),
+    Param("period", "period", None, "the target period, e.g. 2026-Q4 or 2026-11"),
+    Param("p0", "period", None, "the earlier period of a bridge, e.g. 2026-Q2"),
+    Param("p1", "period", None, "the later period of a bridge, e.g. 2026-Q3"),
+    Param("periods", int, 4, "how many periods, from the one holding the snapshot", 1, 12),
+    Param("window_quarters", int, 2, "the trailing window, in quarters", 1, 8),
+    Param("category", str, None, "one movement category"),
+    Param("stale_snapshots", int, 4, "unchanged across this many snapshots: stale", 2, 52),
+    Param("limit", int, None, "at most this many rows", 1, None),
+    Param("member", str, None, "one member of the dimension"),
+    Param("period_start", "date", None, "one period, by its first day"),
+    Param("reason", str, None, "one loss reason"),
+    Param("competitor", str, None, "one competitor"),
+]}
+
+
+# ---- the catalogue ----
 
 @dataclass(frozen=True)
 class Metric:
     name: str
     label: str
-    format: str         # percent | count | money | days
-    description: str
-    sql: str            # intel/sql/<sql>.sql
+    format: str                       # of the value: one of FORMATS
+    description: str                  # from shared/METRICS.md
+    sql: str | None                   # intel/sql/<sql>.sql
+    value: str                        # the column holding the number
+    sample: str | None                # the column counting what stands behind it
+    member: str = "member"            # the column naming what a row is about
+    dimensions: tuple[str, ...] = ()  # () : not cut by a dimension
+    grains: tuple[str, ...] = ("all",)
+    params: tuple[str, ...] = ()
+    prepare: str | None = None        # "module:function"(params, filters, db) -> SQL parameters
+    compute: str | None = None        # "module:function"(filters, params, db) -> frame (no SQL of its own)
+    finish: str | None = None         # "module:function"(frame, params) -> frame
+    check: str | None = None          # "module:function" in intel.checks: the independent computation
+    kind: str = "metric"              # metric | deals (the rows behind a number)
+    dim_default: str | None = None
+    grain_default: str | None = None
+    columns: tuple[str, ...] = field(default=())   # the columns shown, in order (tables, pack)
+
+    @property
+    def default_dim(self) -> str | None:
+        return self.dim_default or (self.dimensions[0] if self.dimensions else None)
+
+    @property
+    def default_grain(self) -> str:
+        return self.grain_default or self.grains[0]
 
 
-CATALOGUE = {m.name: m for m in [
-    Metric("win_rate", "Win rate", "percent",
-           "Won ÷ (won + lost) over deals closed in the period; 'No decision' left out when excluded.",
-           "win_rate_trend"),
-    Metric("win_rate_by", "Win rate by member", "percent",
-           "Win rate of each member of a dimension over the range, with its Wilson interval.",
-           "win_rate_by"),
-    Metric("win_rate_by_period", "Win rate by member and period", "percent",
-           "Win rate of each member of a dimension in each period.", "win_rate_by_period"),
+def _hook(path: str | None) -> Callable | None:
+    if path is None:
+        return None
+    module, function = path.split(":")
+    return getattr(importlib.import_module(module), function)
+
+
+WIN_RATE = ("Won ÷ (won + lost) over the deals closed in the period; 'No decision' losses left out "
+            "when excluded.")
+_win_loss = dict(dimensions=("total",) + DEAL_DIMENSIONS, params=("exclude_no_decision",))
+_forecast = dict(sql="forecast_vs_actual", dimensions=PLAN_DIMENSIONS, grains=("quarter", "month"),
+                 params=("as_of_week",), prepare="intel.forecast:plan_params", sample="deals_won")
+_snapshot = dict(params=("snapshot",), prepare="intel.pipeline:snapshot_params")
+
+CATALOGUE: dict[str, Metric] = {m.name: m for m in [
+    # ---- win-loss ----
+    Metric("win_rate", "Win rate", "percent", WIN_RATE, "win_rate", "win_rate", "closed",
+           grains=("all", "month", "quarter"), check="intel.checks:win_rate",
+           columns=("member", "period", "won", "lost", "win_rate", "small_sample"), **_win_loss),
     Metric("win_rate_by_value", "Win rate by value", "percent",
-           "Won amount ÷ (won + lost amount) over deals closed in the period.", "win_rate_trend"),
-    Metric("loss_reasons", "Loss reasons", "count",
-           "Losses per reason, ranked, with share and cumulative share (Pareto).", "loss_reasons"),
+           "Won amount ÷ (won + lost amount) over the deals closed in the period; undefined where "
+           "every loss has no amount.", "win_rate", "win_rate_by_value", "closed",
+           grains=("all", "month", "quarter"), check="intel.checks:win_rate_by_value",
+           columns=("member", "period", "won_amount", "lost_amount", "win_rate_by_value"), **_win_loss),
+    Metric("average_won_deal", "Average won deal", "money",
+           "Amount won ÷ deals won with an amount, over the deals won in the period (reporting "
+           "currency); deals won without an amount are counted beside it.",
+           "average_won_deal", "average_won_deal", "won", grains=("all", "month", "quarter"),
+           check="intel.checks:average_won_deal",
+           columns=("member", "period", "won", "average_won_deal"),
+           dimensions=("total",) + DEAL_DIMENSIONS),
+    Metric("loss_reasons", "Loss reasons", "percent",
+           "Losses per reason, ranked, with share and cumulative share (Pareto).",
+           "loss_reasons", "share", "losses", member="reason", params=("exclude_no_decision",),
+           check="intel.checks:loss_reasons", columns=("reason", "losses", "share", "cumulative_share")),
     Metric("competitor_presence_in_losses", "Competitor presence in losses", "percent",
-           "Losses naming the competitor ÷ all losses, per period.", "competitor_presence_in_losses"),
+           "Losses naming the competitor ÷ all losses, per period.",
+           "competitor_presence_in_losses", "presence", "losses", member="competitor",
+           grains=("month", "quarter"), params=("exclude_no_decision",),
+           check="intel.checks:competitor_presence_in_losses",
+           columns=("period", "competitor", "losses_naming", "losses", "presence")),
     Metric("head_to_head", "Head-to-head win rate", "percent",
-           "Win rate over the deals naming that competitor.", "head_to_head"),
+           "Win rate over the deals naming that competitor, and its share of our losses.",
+           "head_to_head", "win_rate", "closed", member="competitor", params=("exclude_no_decision",),
+           check="intel.checks:head_to_head",
+           columns=("competitor", "won", "lost", "win_rate", "presence_in_losses")),
     Metric("sales_cycle", "Sales cycle", "days",
-           "Median days from created to close date of deals won (and, beside them, lost).",
-           "sales_cycle"),
+           "Median days from created to close date of the deals won (and, beside them, lost).",
+           "sales_cycle", "median_days", "deals", dimensions=("total",) + DEAL_DIMENSIONS,
+           params=("exclude_no_decision",), check="intel.checks:sales_cycle",
+           columns=("member", "outcome", "deals", "median_days", "p25_days", "p75_days")),
+    # ---- forecast versus actual ----
+    Metric("bookings", "Bookings", "money",
+           "Amount of the deals won with a close date in the period (reporting currency).",
+           value="actual", check="intel.checks:bookings",
+           columns=("period", "member", "actual", "deals_won"), **_forecast),
+    Metric("attainment", "Attainment", "percent", "Bookings ÷ target for the period and scope.",
+           value="attainment", check="intel.checks:attainment",
+           columns=("period", "member", "target", "actual", "attainment"), **_forecast),
+    Metric("forecast_variance", "Forecast vs actual", "money",
+           "Actual − forecast (the commit call standing at the period's end or at week N); "
+           "variance % = (actual − forecast) ÷ forecast; attainment = actual ÷ target.",
+           value="variance", check="intel.checks:forecast_variance",
+           columns=("period", "member", "target", "forecast", "best_case", "actual", "variance",
+                    "variance_pct", "attainment"), **_forecast),
+    Metric("forecast_bias", "Forecast bias", "percent",
+           "(Forecast − actual) ÷ actual per period: positive over-calls, negative sandbags.",
+           value="bias", check="intel.checks:forecast_bias",
+           columns=("period", "member", "forecast", "actual", "bias"), **_forecast),
+    Metric("forecast_accuracy", "Forecast accuracy", "percent",
+           "Over the periods with a forecast: bias = Σ(f − a) ÷ Σa, MAPE = mean |f − a| ÷ a "
+           "(actual 0 left out), WAPE = Σ|f − a| ÷ Σa; a verdict past ±10% bias.",
+           "forecast_accuracy", "wape", "periods", dimensions=PLAN_DIMENSIONS, grains=("month", "quarter"),
+           params=("as_of_week",), prepare="intel.forecast:plan_params",
+           finish="intel.forecast:accuracy_verdict", check="intel.checks:forecast_accuracy",
+           dim_default="owner", columns=("member", "periods", "bias", "mape", "wape", "verdict")),
+    Metric("bookings_bridge", "Bookings bridge", "money",
+           "The change in bookings from P0 to P1 split into deal count, mix and deal size effects, "
+           "which add up to the change exactly.",
+           None, "amount", "deals", member="step", dimensions=PLAN_DIMENSIONS[1:], params=("p0", "p1"),
+           compute="intel.forecast:bridge_steps", check="intel.checks:bookings_bridge",
+           dim_default="segment", columns=("step", "amount", "deals")),
+    # ---- pipeline ----
+    Metric("pipeline_by_stage", "Open pipeline by stage", "money",
+           "Open deals at a snapshot per stage: deals, amount, and amount weighted by probability.",
+           "pipeline_by_stage", "amount", "deals", member="stage", check="intel.checks:pipeline_by_stage",
+           columns=("stage", "deals", "amount", "weighted"), **_snapshot),
+    Metric("stage_conversion", "Stage conversion", "percent",
+           "Deals that reached the next stage ÷ deals that entered the stage; median days in it.",
+           "stage_conversion", "conversion", "entered", member="stage",
+           check="intel.checks:stage_conversion", columns=("stage", "entered", "moved_on", "conversion")),
+    Metric("velocity", "Pipeline velocity", "velocity",
+           "Open qualified deals × win rate × average won deal ÷ sales cycle days, each factor over "
+           "the trailing window (2 quarters) up to the snapshot.",
+           "velocity", "velocity", "closed", dimensions=SNAPSHOT_DIMENSIONS,
+           params=("snapshot", "window_quarters"), prepare="intel.pipeline:velocity_params",
+           check="intel.checks:velocity", dim_default="segment",
+           columns=("member", "open_qualified", "win_rate", "avg_won_deal", "cycle_days", "velocity")),
+    Metric("velocity_change", "Velocity change", "percent",
+           "Velocity at a snapshot against the one about a quarter earlier, and the share of the "
+           "change each factor explains (log decomposition).",
+           None, "change_pct", "closed", dimensions=SNAPSHOT_DIMENSIONS,
+           params=("s0", "s1", "window_quarters"), compute="intel.pipeline:velocity_change_frame",
+           check="intel.checks:velocity_change", dim_default="segment",
+           columns=("member", "velocity_0", "velocity_1", "change_pct")),
+    Metric("coverage", "Pipeline coverage", "ratio",
+           "Open pipeline closing in the period ÷ (target − actual to date); beside it, the "
+           "coverage needed, 1 ÷ win rate.",
+           "coverage", "coverage", "open_deals", member="period", grains=("quarter", "month"),
+           params=("snapshot", "periods", "window_quarters"), prepare="intel.pipeline:velocity_params",
+           check="intel.checks:coverage",
+           columns=("period", "pipeline", "remaining", "coverage", "coverage_needed")),
+    Metric("pipeline_movement", "Pipeline movement", "money",
+           "What moved in period P's pipeline between two snapshots: start − won − lost − pushed out "
+           "+ grew − shrank + new + pulled in = end.",
+           "pipeline_movement", "amount", "deals", member="category", params=("period", "s0", "s1"),
+           prepare="intel.pipeline:movement_params",
+           check="intel.checks:pipeline_movement", columns=("category", "deals", "amount")),
+    # ---- the deals behind the numbers ----
+    Metric("closed_deals", "Closed deals", "money", "The closed deals behind a win-loss number, newest first.",
+           "closed_deals", "amount", None, member="name", kind="deals",
+           dimensions=("total",) + DEAL_DIMENSIONS, grains=("month", "quarter"),
+           params=("exclude_no_decision", "member", "period_start", "reason", "competitor", "limit")),
+    Metric("pipeline_movement_deals", "Deals that moved", "money",
+           "The deals behind the pipeline movement, largest changes first.",
+           "pipeline_movement_deals", "change", None, member="name", kind="deals",
+           params=("period", "s0", "s1", "category", "limit"), prepare="intel.pipeline:movement_params"),
+    Metric("deal_watchlist", "Deal watchlist", "count",
+           "Open deals that slipped (with their push count), are overdue, or went stale.",
+           "deal_watchlist", "pushes", None, member="name", kind="deals",
+           params=("snapshot", "stale_snapshots", "limit"), prepare="intel.pipeline:snapshot_params"),
 ]}
 
 
-def _check_dim(dim: str) -> str:
-    if dim not in BREAKDOWNS:
-        raise ValueError(f"Unknown breakdown {dim!r}: use one of {', '.join(BREAKDOWNS)}.")
-    return dim
-
-
-def _check_grain(grain: str) -> str:
-    if grain not in GRAINS:
-        raise ValueError(f"Unknown period {grain!r}: use month or quarter.")
-    return grain
+def get(name: str) -> Metric:
+    """The catalogue entry; hyphens read as underscores (win-rate = win_rate)."""
+    key = name.replace("-", "_")
+    if key not in CATALOGUE:
+        raise ValueError(f"Unknown metric {name!r}: use one of {', '.join(CATALOGUE)}.")
+    return CATALOGUE[key]
 
 
 def min_sample() -> int:
@@ -75,54 +346,106 @@ def min_sample() -> int:
         return 10
 
 
-def run(sql_name: str, filters: Filters, exclude_no_decision: bool = False, db=None,
-        **extra) -> pd.DataFrame:
-    """Run a metric's SQL on fresh models with the filters and settings bound."""
-    models.refresh(db)
-    params = {**filters.params(), "exclude_nd": bool(exclude_no_decision),
-              "min_sample": min_sample(), "fy_start": fiscal_year_start(), "grain": "month",
-              "dim": None, **extra}
-    return store.query(sql_name, params, db=db)
+def bind(metric: Metric, dim: str | None = None, grain: str | None = None, **params) -> dict:
+    """The metric's parameters checked against its entry, with defaults filled in."""
+    if dim is not None and dim not in metric.dimensions:
+        allowed = ", ".join(metric.dimensions) or "no dimension"
+        raise ValueError(f"Unknown breakdown {dim!r}: {metric.label} can be cut by {allowed}.")
+    if grain is not None and grain not in metric.grains:
+        words = {"all": "the whole range", "month": "month", "quarter": "quarter"}
+        raise ValueError(f"{metric.label} is not shown by {grain!r}: use "
+                         f"{' or '.join(words.get(g, g) for g in metric.grains)}.")
+    unknown = set(params) - set(metric.params)
+    if unknown:
+        raise ValueError(f"{metric.label} takes no {', '.join(sorted(unknown))}.")
+    bound = {name: PARAMS[name].parse(params.get(name)) for name in metric.params}
+    bound["dim"] = dim or metric.default_dim
+    bound["grain"] = grain or metric.default_grain
+    return bound
 
+
+def sql_params(bound: dict, filters: Filters) -> dict:
+    """What every metric SQL may name: the filters, the settings and the bound parameters."""
+    return {**filters.params(), "fy_start": fiscal_year_start(), "min_sample": min_sample(),
+            **bound, "exclude_nd": bool(bound.get("exclude_no_decision", False)),
+            "limit": bound.get("limit") or 2**62}
+
+
+def run(name: str, filters: Filters, *, db=None, dim: str | None = None, grain: str | None = None,
+        **params) -> pd.DataFrame:
+    """The metric `name` over `filters`, cut by `dim` per `grain`, with its parameters: its rows,
+    columns as its SQL names them (the entry says which holds the value and the sample)."""
+    metric = get(name)
+    bound = bind(metric, dim, grain, **params)
+    models.refresh(db)
+    if metric.compute:
+        frame = _hook(metric.compute)(filters, bound, db)
+    else:
+        values = sql_params(bound, filters)
+        if metric.prepare:
+            values = _hook(metric.prepare)(values, filters, db)
+        frame = store.query(metric.sql, values, db=db)
+        frame.attrs.update({k: v for k, v in values.items() if k in ("s0", "s1", "p_start", "p_end")})
+    if metric.finish:
+        frame = _hook(metric.finish)(frame, bound)
+    return frame
+
+
+def check(name: str, filters: Filters, *, db=None, dim: str | None = None, grain: str | None = None,
+          **params) -> pd.DataFrame:
+    """The metric's independent check over the same scope (intel/checks.py): what the tests
+    compare `run` with."""
+    metric = get(name)
+    if metric.check is None:
+        raise ValueError(f"{metric.label} has no independent check.")
+    bound = bind(metric, dim, grain, **params)
+    models.refresh(db)
+    return _hook(metric.check)(filters, bound, db)
+
+
+# ---- named calls, kept for readability where one shape is meant ----
 
 def win_rate_trend(filters: Filters, grain: str = "month", exclude_no_decision: bool = False,
                    db=None) -> pd.DataFrame:
     """Per period: won, lost, closed, win rate with its 95% interval, win rate by value."""
-    return run("win_rate_trend", filters, exclude_no_decision, db, grain=_check_grain(grain))
+    frame = run("win_rate", filters, db=db, dim="total", grain=grain, exclude_no_decision=exclude_no_decision)
+    return frame.drop(columns=["member"])
 
 
 def win_rate_by(dim: str, filters: Filters, exclude_no_decision: bool = False, db=None) -> pd.DataFrame:
     """Per member of `dim`: won, lost, win rate with its interval, win rate by value, small_sample."""
-    return run("win_rate_by", filters, exclude_no_decision, db, dim=_check_dim(dim))
+    frame = run("win_rate", filters, db=db, dim=dim, grain="all", exclude_no_decision=exclude_no_decision)
+    return frame.drop(columns=["period", "period_start"])
 
 
 def win_rate_by_period(dim: str, filters: Filters, grain: str = "month",
                        exclude_no_decision: bool = False, db=None) -> pd.DataFrame:
     """Per member of `dim` and period: win rate with its interval."""
-    return run("win_rate_by_period", filters, exclude_no_decision, db, dim=_check_dim(dim),
-               grain=_check_grain(grain))
+    frame = run("win_rate", filters, db=db, dim=dim, grain=grain, exclude_no_decision=exclude_no_decision)
+    return frame.drop(columns=["won_amount", "lost_amount", "win_rate_by_value"])
 
 
 def loss_reasons(filters: Filters, exclude_no_decision: bool = False, db=None) -> pd.DataFrame:
     """Loss reasons ranked, with share and cumulative share."""
-    return run("loss_reasons", filters, exclude_no_decision, db)
+    return run("loss_reasons", filters, db=db, exclude_no_decision=exclude_no_decision)
 
 
 def competitor_presence_in_losses(filters: Filters, grain: str = "month",
                                   exclude_no_decision: bool = False, db=None) -> pd.DataFrame:
     """Per period and competitor: losses naming it, all losses, presence."""
-    return run("competitor_presence_in_losses", filters, exclude_no_decision, db,
-               grain=_check_grain(grain))
+    return run("competitor_presence_in_losses", filters, db=db, grain=grain,
+               exclude_no_decision=exclude_no_decision)
 
 
 def head_to_head(filters: Filters, exclude_no_decision: bool = False, db=None) -> pd.DataFrame:
     """Per competitor: win rate where it is named, its interval, and its presence in our losses."""
-    return run("head_to_head", filters, exclude_no_decision, db)
+    return run("head_to_head", filters, db=db, exclude_no_decision=exclude_no_decision)
 
 
-def sales_cycle(filters: Filters, exclude_no_decision: bool = False, db=None) -> pd.DataFrame:
-    """Won vs lost: median, quartiles and mean days from created to close."""
-    return run("sales_cycle", filters, exclude_no_decision, db)
+def sales_cycle(filters: Filters, exclude_no_decision: bool = False, db=None,
+                dim: str = "total") -> pd.DataFrame:
+    """Won vs lost (per member of `dim`): median, quartiles and mean days from created to close."""
+    return run("sales_cycle", filters, db=db, dim=dim, exclude_no_decision=exclude_no_decision)
 
 
 def closed_deals(filters: Filters, exclude_no_decision: bool = False, db=None, *,
@@ -132,7 +455,6 @@ def closed_deals(filters: Filters, exclude_no_decision: bool = False, db=None, *
                  limit: int | None = None) -> pd.DataFrame:
     """The deals behind a number, newest first: closed in scope, optionally one member, period,
     reason or competitor; at most `limit` of them."""
-    return run("closed_deals", filters, exclude_no_decision, db,
-               dim=_check_dim(dim) if dim else None, member=member if dim else None,
-               period_start=period_start, grain=_check_grain(grain), reason=reason,
-               competitor=competitor, limit=int(limit) if limit else 2**62)
+    return run("closed_deals", filters, db=db, dim=dim, grain=grain,
+               exclude_no_decision=exclude_no_decision, member=member if dim else None,
+               period_start=period_start, reason=reason, competitor=competitor, limit=limit)

@@ -10,13 +10,13 @@ import math
 
 import pandas as pd
 
-from intel import models, store
+from intel import metrics, store
 from intel.filters import Filters, fiscal_year_start
 from intel.forecast import period_bounds
-from intel.metrics import GRAINS
 
-VELOCITY_DIMENSIONS = ("total", "region", "segment", "owner", "team", "product")
-WINDOW_DAYS = 182          # trailing two quarters for win rate, average deal and cycle
+VELOCITY_DIMENSIONS = metrics.SNAPSHOT_DIMENSIONS
+WINDOW_QUARTERS = 2        # trailing two quarters for win rate, average deal and cycle
+WINDOW_DAYS = 182          # what the SQL takes today: 91 days a quarter
 STALE_SNAPSHOTS = 4        # unchanged across this many snapshots: stale
 VELOCITY_CHANGE_COLUMNS = ["member", "snapshot_0", "snapshot_1", "velocity_0", "velocity_1", "change_pct",
                            "share_open_qualified", "share_win_rate", "share_avg_won_deal", "share_cycle_days"]
@@ -49,11 +49,6 @@ def pick_snapshot(day: dt.date | str | None, db=None, *, before: dt.date | None 
     return earlier[-1]
 
 
-def _run(name: str, filters: Filters, db=None, **params) -> pd.DataFrame:
-    models.refresh(db)
-    return store.query(name, {**filters.params(), "fy_start": fiscal_year_start(), **params}, db=db)
-
-
 def _period_bounds(period: str) -> tuple[dt.date, dt.date, str]:
     return period_bounds(period)
 
@@ -69,21 +64,20 @@ def current_period(grain: str = "quarter", db=None) -> str:
 
 def pipeline_by_stage(filters: Filters, snapshot: dt.date | None = None, db=None) -> pd.DataFrame:
     """Open pipeline by stage at a snapshot (default: the latest): deals, amount, weighted amount."""
-    return _run("pipeline_by_stage", filters, db, s=pick_snapshot(snapshot, db))
+    return metrics.run("pipeline_by_stage", filters, db=db, snapshot=snapshot)
 
 
 def stage_conversion(filters: Filters, db=None) -> pd.DataFrame:
     """Per open stage: deals that entered it in the range, those that moved on, conversion,
     median days in stage, and the source (stage history or snapshots)."""
-    return _run("stage_conversion", filters, db)
+    return metrics.run("stage_conversion", filters, db=db)
 
 
 def velocity_by(dim: str, filters: Filters, snapshot: dt.date | None = None,
-                window_days: int = WINDOW_DAYS, db=None) -> pd.DataFrame:
+                window_quarters: int = WINDOW_QUARTERS, db=None) -> pd.DataFrame:
     """Per member at a snapshot: open qualified deals, win rate, average won deal, cycle, velocity."""
-    if dim not in VELOCITY_DIMENSIONS:
-        raise ValueError(f"Unknown dimension {dim!r}: use one of {', '.join(VELOCITY_DIMENSIONS)}.")
-    return _run("velocity", filters, db, dim=dim, s=pick_snapshot(snapshot, db), window_days=window_days)
+    return metrics.run("velocity", filters, db=db, dim=dim, snapshot=snapshot,
+                       window_quarters=window_quarters)
 
 
 def velocity_missing(row: pd.Series, snapshot: dt.date, window_days: int = WINDOW_DAYS) -> str | None:
@@ -110,7 +104,7 @@ def velocity_missing(row: pd.Series, snapshot: dt.date, window_days: int = WINDO
 
 
 def velocity_change(dim: str, filters: Filters, s0: dt.date | None = None, s1: dt.date | None = None,
-                    window_days: int = WINDOW_DAYS, db=None) -> pd.DataFrame:
+                    window_quarters: int = WINDOW_QUARTERS, db=None) -> pd.DataFrame:
     """Velocity at two snapshots per member and the share of its change each factor explains.
 
     Log decomposition: Δln v = Δln n + Δln w + Δln a − Δln c; each share is its term ÷ Δln v
@@ -122,8 +116,8 @@ def velocity_change(dim: str, filters: Filters, s0: dt.date | None = None, s1: d
         s0 = a_quarter_before[-1] if a_quarter_before else snapshots(db)[0]
     else:
         s0 = pick_snapshot(s0, db)
-    before = velocity_by(dim, filters, s0, window_days, db).set_index("member")
-    after = velocity_by(dim, filters, s1, window_days, db).set_index("member")
+    before = velocity_by(dim, filters, s0, window_quarters, db).set_index("member")
+    after = velocity_by(dim, filters, s1, window_quarters, db).set_index("member")
     rows = []
     for member in after.index.union(before.index):
         b = before.loc[member] if member in before.index else None
@@ -152,13 +146,11 @@ def _number(row: pd.Series | None, column: str) -> float:
 
 
 def coverage(filters: Filters, grain: str = "quarter", snapshot: dt.date | None = None, periods: int = 4,
-             window_days: int = WINDOW_DAYS, db=None) -> pd.DataFrame:
+             window_quarters: int = WINDOW_QUARTERS, db=None) -> pd.DataFrame:
     """Per period from the one holding the snapshot: pipeline, target, actual to date, remaining,
     coverage, and the coverage needed (1 ÷ win rate)."""
-    if grain not in GRAINS:
-        raise ValueError(f"Unknown period {grain!r}: use month or quarter.")
-    return _run("coverage", filters, db, s=pick_snapshot(snapshot, db), grain=grain, periods=periods,
-                window_days=window_days)
+    return metrics.run("coverage", filters, db=db, grain=grain, snapshot=snapshot, periods=periods,
+                       window_quarters=window_quarters)
 
 
 def _movement_params(period: str, s0, s1, db) -> dict:
@@ -175,22 +167,49 @@ def movement(period: str, filters: Filters, s0: dt.date | None = None, s1: dt.da
     """What moved in period P's pipeline between two snapshots (default: the last two):
     one row per category (start, won, lost, pushed_out, grew, shrank, new, pulled_in, end,
     created_and_closed) with deals and amount; the snapshots used are in .attrs."""
-    params = _movement_params(period, s0, s1, db)
-    table = _run("pipeline_movement", filters, db, **params)
-    table.attrs.update(params)
-    return table
+    return metrics.run("pipeline_movement", filters, db=db, period=period, s0=s0, s1=s1)
 
 
 def movement_deals(period: str, filters: Filters, s0: dt.date | None = None, s1: dt.date | None = None,
                    category: str | None = None, limit: int | None = None, db=None) -> pd.DataFrame:
     """The deals behind the movement (one category, or all), largest changes first."""
-    params = _movement_params(period, s0, s1, db)
-    return _run("pipeline_movement_deals", filters, db, **params, category=category,
-                limit=int(limit) if limit else 2**62)
+    return metrics.run("pipeline_movement_deals", filters, db=db, period=period, s0=s0, s1=s1,
+                       category=category, limit=limit)
 
 
 def watchlist(filters: Filters, snapshot: dt.date | None = None, stale_snapshots: int = STALE_SNAPSHOTS,
               limit: int | None = None, db=None) -> pd.DataFrame:
     """Open deals that slipped (with push count), are overdue, or went stale, at a snapshot."""
-    return _run("deal_watchlist", filters, db, s=pick_snapshot(snapshot, db),
-                stale_snapshots=stale_snapshots, limit=int(limit) if limit else 2**62)
+    return metrics.run("deal_watchlist", filters, db=db, snapshot=snapshot,
+                       stale_snapshots=stale_snapshots, limit=limit)
+
+
+# ---- the catalogue's hooks (intel.metrics) ----
+
+def snapshot_params(values: dict, filters: Filters, db=None) -> dict:
+    """The snapshot a figure is read at: the one on or before the asked day (default: the latest)."""
+    return {**values, "s": pick_snapshot(values.get("snapshot"), db)}
+
+
+def velocity_params(values: dict, filters: Filters, db=None) -> dict:
+    """The snapshot, and the trailing window its win rate, average deal and cycle are read over."""
+    quarters = values.get("window_quarters") or WINDOW_QUARTERS
+    return {**snapshot_params(values, filters, db), "window_days": 91 * quarters}
+
+
+def movement_params(values: dict, filters: Filters, db=None) -> dict:
+    if not values.get("period"):
+        raise ValueError("Pipeline movement needs a target period, e.g. 2026-Q4 (or 2026-11).")
+    return {**values, **_movement_params(values["period"], values.get("s0"), values.get("s1"), db)}
+
+
+def velocity_change_frame(filters: Filters, params: dict, db=None) -> pd.DataFrame:
+    """velocity_change for the catalogue, with `closed`: the deals closed in the later window
+    (what a minimum sample counts)."""
+    quarters = params.get("window_quarters") or WINDOW_QUARTERS
+    dim = params["dim"]
+    table = velocity_change(dim, filters, params.get("s0"), params.get("s1"), quarters, db)
+    if table.empty:
+        return table.assign(closed=pd.Series(dtype="float64"))
+    later = velocity_by(dim, filters, table["snapshot_1"].iloc[0], quarters, db)
+    return table.merge(later[["member", "closed"]], on="member", how="left")

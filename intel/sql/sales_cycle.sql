@@ -1,7 +1,9 @@
 -- Sales cycle (shared/METRICS.md): days from created date to close date, for the deals won
 -- and (beside them) the deals lost in the range: median, quartiles, mean and the count.
--- Deals without a created date are left out and counted in without_dates.
-SELECT CASE WHEN is_won THEN 'won' ELSE 'lost' END AS outcome,
+-- Deals without a created date are left out and counted in without_dates. Per member of $dim
+-- ('total': one member, 'All').
+SELECT CASE WHEN $dim = 'total' THEN 'All' ELSE member END AS member,
+       CASE WHEN is_won THEN 'won' ELSE 'lost' END AS outcome,
        count(cycle_days) AS deals,
        median(cycle_days) AS median_days,
        quantile_cont(cycle_days, 0.25) AS p25_days,
@@ -10,4 +12,4 @@ SELECT CASE WHEN is_won THEN 'won' ELSE 'lost' END AS outcome,
        count(*) - count(cycle_days) AS without_dates
 FROM closed_in_scope($date_from, $date_to, $region, $segment, $owner, $product, $exclude_nd, $dim)
 GROUP BY ALL
-ORDER BY outcome DESC
+ORDER BY member, outcome DESC
