@@ -118,20 +118,6 @@ def cmd_undo(args) -> int:
     return 0
 
 
-METRIC_COMMANDS = {
-    "win-rate": "win rate per --by DIM (or per period with --by period)",
-    "loss-reasons": "loss reasons ranked, with share and cumulative share",
-    "head-to-head": "win rate over the deals naming each competitor",
-    "competitor-presence": "competitor presence in losses per period",
-    "sales-cycle": "days from created to close, won vs lost",
-    "forecast-variance": "actual vs target vs forecast per --period and --by DIM",
-    "forecast-accuracy": "bias, MAPE and WAPE per --by owner/region",
-    "bridge": "bookings bridge --from P0 --to P1 (periods: 2026-Q2, 2026-07) over --by DIM",
-    "velocity": "pipeline velocity and its factors per --by DIM at the latest snapshot",
-    "movement": "what moved in --period P between snapshots --from DATE and --to DATE",
-}
-
-
 def _day(text: str | None, flag: str, last: bool = False):
     """--from/--to as a day: a date, or a month's or quarter's first (--from) or last (--to) day."""
     from intel.forecast import day_or_period
@@ -154,98 +140,152 @@ def _period_in_window(text: str, flag: str) -> None:
         raise ValueError(f"{flag} {text} is outside the dates the store accepts ({first} to {last}).")
 
 
+HIDDEN_COLUMNS = ("period_start", "measure", "sign")   # what a figure needs to be drawn, not read
+
+
 def cmd_metric(args) -> int:
+    """Any catalogue metric over the filters; its table on standard output (the pages' numbers)."""
     import datetime as dt
 
-    from intel import metrics
+    from intel import forecast, metrics
     from intel.filters import Filters, default_range
 
-    from intel import forecast
-
-    from intel import pipeline
-
-    args.by = args.by or {"win-rate": "segment", "forecast-variance": "total", "velocity": "segment",
-                          "forecast-accuracy": "owner", "bridge": "segment"}.get(args.name)
+    entry = metrics.get(args.metric)
+    params = {name: getattr(args, name) for name in entry.params
+              if name not in RANGE_PARAMS and getattr(args, name, None) not in (None, False)}
+    dim, grain = getattr(args, "by", None), getattr(args, "grain", None)
+    trend = dim == "period"
+    if trend:   # win rate --by period: the trend of the whole scope
+        dim, grain = "total", grain or "month"
+    scope = {"region": tuple(args.region), "segment": tuple(args.segment),
+             "owner": tuple(args.owner), "product": tuple(args.product)}
     start, end = default_range()
     try:
-        day_from = day_to = None
-        if args.name != "bridge":   # the bridge compares two periods, not a range
-            day_from = _day(args.date_from, "--from")
-            day_to = _day(args.date_to, "--to", last=True)
-        if day_from and day_to and day_from > day_to:
-            raise ValueError(f"--from {day_from} is after --to {day_to}.")
-        scope = {"region": tuple(args.region), "segment": tuple(args.segment),
-                 "owner": tuple(args.owner), "product": tuple(args.product)}
-        if args.name == "movement":
-            if not args.target:
-                raise ValueError("movement needs --period P, e.g. --period 2026-Q4 (or 2026-11).")
-            _period_in_window(args.target, "--period")
-            wide = Filters(dt.date(1900, 1, 1), dt.date(2999, 12, 31), **scope)
-            if args.deals:
-                table = pipeline.movement_deals(args.target, wide, day_from, day_to)
-            else:
-                table = pipeline.movement(args.target, wide, day_from, day_to)
-                print(f"# snapshots {table.attrs['s0']} -> {table.attrs['s1']}", file=sys.stderr)
-                table = table[["category", "deals", "amount"]]
-            _print_table(table, args.format)
-            return 0
-        if args.name == "velocity":
-            table = pipeline.velocity_by(args.by, Filters(start, end, **scope), day_to)
-            _print_table(table.rename(columns={"member": args.by}), args.format)
-            return 0
-        if args.name == "bridge":
+        if "p0" in entry.params:   # a bridge compares two periods, not a range
             if not (args.date_from and args.date_to):
-                raise ValueError("bridge needs --from P0 --to P1, e.g. --from 2026-Q2 --to 2026-Q3.")
+                raise ValueError(f"{args.metric} needs --from P0 --to P1, e.g. --from 2026-Q2 --to 2026-Q3.")
             _period_in_window(args.date_from, "--from")
             _period_in_window(args.date_to, "--to")
             p0, _ = forecast.parse_period(args.date_from)
-            p1, grain = forecast.parse_period(args.date_to)
+            p1, _ = forecast.parse_period(args.date_to)
             last = forecast.parse_period(forecast.previous_period(args.date_to, True))[0]
             filters = Filters(min(p0, p1, last), max(p0, p1) + dt.timedelta(days=92), **scope)
-            steps, members = forecast.bookings_bridge(args.date_from, args.date_to, args.by, filters)
-            _print_table(members.rename(columns={"member": args.by}) if args.members else
-                         steps.drop(columns=["measure"]), args.format)
-            return 0
-        filters = Filters(day_from or start, day_to or end, **scope)
-        if filters.date_from > filters.date_to:
-            raise ValueError(f"--from {filters.date_from} is after the last day of the data's range, "
-                             f"{filters.date_to}: give --to as well.")
-        nd = args.exclude_no_decision
-        by_period = (args.name in ("forecast-variance", "forecast-accuracy", "competitor-presence")
-                     or (args.name == "win-rate" and (args.by == "period" or args.period)))
-        if filters.all_time:
-            if by_period:
-                raise ValueError(f"{args.name} by period needs close dates, and no closed deal in this "
-                                 "data has one; all-time figures work, e.g. `metric win-rate --by region`.")
-            print("# all time: the closed deals carry no close date", file=sys.stderr)
-        if args.name == "forecast-variance":
-            table = forecast.forecast_vs_actual(args.by, filters, args.period or "quarter", args.as_of_week)
-            table = table.rename(columns={"member": args.by}).drop(columns=["period_start"])
-        elif args.name == "forecast-accuracy":
-            table = forecast.forecast_accuracy(args.by, filters, args.period or "month", args.as_of_week)
-            table = table.rename(columns={"member": args.by})
-        elif args.name == "win-rate":
-            if args.by == "period":
-                table = metrics.win_rate_trend(filters, args.period or "month", nd)
-            elif args.period:
-                table = metrics.win_rate_by_period(args.by, filters, args.period, nd)
-            else:
-                table = metrics.win_rate_by(args.by, filters, nd)
-            table = table.rename(columns={"member": args.by}).drop(columns=["period_start"], errors="ignore")
-        elif args.name == "loss-reasons":
-            table = metrics.loss_reasons(filters, nd)
-        elif args.name == "head-to-head":
-            table = metrics.head_to_head(filters, nd)
-        elif args.name == "competitor-presence":
-            table = metrics.competitor_presence_in_losses(filters, args.period or "month", nd)
-            table = table.drop(columns=["period_start"])
+            params.update(p0=args.date_from, p1=args.date_to)
         else:
-            table = metrics.sales_cycle(filters, nd)
+            day_from = _day(args.date_from, "--from")
+            day_to = _day(args.date_to, "--to", last=True)
+            if day_from and day_to and day_from > day_to:
+                raise ValueError(f"--from {day_from} is after --to {day_to}.")
+            if "period" in entry.params:   # the target period of a movement; snapshots from --from/--to
+                if not args.target:
+                    raise ValueError(f"{args.metric} needs --period P, e.g. --period 2026-Q4 (or 2026-11).")
+                _period_in_window(args.target, "--period")
+                params.update(period=args.target, s0=day_from, s1=day_to)
+                filters = Filters(dt.date(1900, 1, 1), dt.date(2999, 12, 31), **scope)
+            elif "snapshot" in entry.params or "s1" in entry.params:   # --to: the snapshot on or before it
+                params.update({"snapshot" if "snapshot" in entry.params else "s1": day_to})
+                filters = Filters(start, end, **scope)
+            else:
+                filters = Filters(day_from or start, day_to or end, **scope)
+                if filters.date_from > filters.date_to:
+                    raise ValueError(f"--from {filters.date_from} is after the last day of the data's range, "
+                                     f"{filters.date_to}: give --to as well.")
+                if filters.all_time:
+                    if (grain or entry.default_grain) != "all":
+                        raise ValueError(f"{args.metric} by period needs close dates, and no closed deal in this "
+                                         "data has one; all-time figures work, e.g. `metric win-rate --by region`.")
+                    print("# all time: the closed deals carry no close date", file=sys.stderr)
+        if getattr(args, "deals", False):
+            table = metrics.run(entry.deals, filters, **params)
+        else:
+            table = metrics.run(entry.name, filters, dim=dim, grain=grain, **params)
+            if "s0" in table.attrs and "s1" in table.attrs:
+                print(f"# snapshots {table.attrs['s0']} -> {table.attrs['s1']}", file=sys.stderr)
+            if getattr(args, "members", False):
+                table = table.attrs["members"]
     except ValueError as err:
         print(err, file=sys.stderr)
         return 2
-    _print_table(table, args.format)
+    if "member" in table.columns and dim:
+        table = table.drop(columns=["member"]) if trend else table.rename(columns={"member": dim})
+    _print_table(table.drop(columns=[c for c in HIDDEN_COLUMNS if c in table.columns]), args.format)
     return 0
+
+
+# parameters read from --from/--to/--period rather than flags of their own
+RANGE_PARAMS = ("p0", "p1", "s0", "s1", "snapshot", "period")
+
+
+def _metric_parsers(sub) -> None:
+    """`metric NAME`: one sub-command per catalogue metric, its flags from its entry."""
+    from intel import metrics
+
+    listing = "\n".join(f"  {m.name.replace('_', '-'):32} {m.label}" for m in metrics.CATALOGUE.values()
+                        if m.kind == "metric")
+    p = sub.add_parser("metric", help="print a metric as CSV or JSON (the numbers the pages show)",
+                       description="Print a metric of the catalogue as CSV or JSON.\n\nMetrics:\n" + listing,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    names = p.add_subparsers(dest="name", required=True, metavar="NAME")
+    for m in metrics.CATALOGUE.values():
+        if m.kind != "metric":
+            continue
+        spelled = m.name.replace("_", "-")
+        aliases = [a for a in dict.fromkeys((m.name, *m.aliases)) if a != spelled]
+        q = names.add_parser(spelled, aliases=aliases, help=m.label, description=f"{m.label}: {m.description}")
+        q.set_defaults(func=cmd_metric, metric=m.name)
+        if m.dimensions:
+            by = list(m.dimensions) + (["period"] if "total" in m.dimensions and set(m.grains) - {"all"} else [])
+            q.add_argument("--by", choices=by, default=m.default_dim,
+                           help=f"the dimension (default {m.default_dim})"
+                                + ("; period: the whole scope per period" if "period" in by else ""))
+        if "period" in m.params:
+            q.add_argument("--period", dest="target", help=PARAMS_HELP["period"])
+        elif m.grains != ("all",):
+            q.add_argument("--period", dest="grain", choices=list(m.grains),
+                           help=f"the grain (default {m.default_grain}; all: the whole range)")
+        q.add_argument("--from", dest="date_from", help=_FROM_HELP[_range_kind(m)])
+        q.add_argument("--to", dest="date_to", help=_TO_HELP[_range_kind(m)])
+        for name in m.params:
+            if name in RANGE_PARAMS:
+                continue
+            param = metrics.PARAMS[name]
+            flag = "--" + name.replace("_", "-")
+            if param.kind is bool:
+                q.add_argument(flag, action="store_true", help=param.help)
+            else:
+                q.add_argument(flag, type=int if param.kind is int else str, help=param.help)
+        for dim in ("region", "segment", "owner", "product"):
+            q.add_argument(f"--{dim}", action="append", default=[], help=f"keep only this {dim} (repeatable)")
+        if m.deals:
+            q.add_argument("--deals", action="store_true", help="list the deals behind the figure")
+        if m.compute and m.name == "bookings_bridge":
+            q.add_argument("--members", action="store_true", help="list each member's effects")
+        q.add_argument("--format", choices=["csv", "json"], default="csv")
+
+
+PARAMS_HELP = {"period": "the target period, e.g. 2026-Q4 or 2026-11"}
+
+
+def _range_kind(m) -> str:
+    if "p0" in m.params:
+        return "periods"
+    if "period" in m.params or "s1" in m.params or "snapshot" in m.params:
+        return "snapshots"
+    return "range"
+
+
+_FROM_HELP = {
+    "range": "first close date: 2026-07-15, or a month (2026-07) or quarter (2026-Q3) meaning its first "
+             "day; default: 18 months back from the latest closed deal",
+    "periods": "the earlier period P0 (2026-Q2, 2026-07)",
+    "snapshots": "the earlier snapshot: the one on or before this day (default: the one before --to's)",
+}
+_TO_HELP = {
+    "range": "last close date: 2026-07-31, or a month or quarter meaning its last day",
+    "periods": "the later period P1",
+    "snapshots": "the snapshot on or before this day (a date, or a month or quarter: its last day); "
+                 "default: the latest",
+}
 
 
 def cmd_notes(args) -> int:
@@ -392,28 +432,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("id", type=int)
     p.set_defaults(func=cmd_undo)
 
-    p = sub.add_parser("metric", help="print a metric as CSV or JSON (the numbers the pages show)")
-    p.add_argument("name", choices=list(METRIC_COMMANDS),
-                   help="; ".join(f"{k}: {v}" for k, v in METRIC_COMMANDS.items()))
-    p.add_argument("--by", help="win-rate: period, region, segment (default), owner, team, product, "
-                                "competitor, lead_source or deal_size_band; forecast: total, region, "
-                                "segment, owner or product")
-    p.add_argument("--period", help="month or quarter (the grain); for movement, the target period "
-                                    "(2026-Q4 or 2026-11)")
-    p.add_argument("--from", dest="date_from", help="first close date: 2026-07-15, or a month (2026-07) or "
-                                                    "quarter (2026-Q3) meaning its first day; default: 18 "
-                                                    "months back from the latest closed deal; bridge: period P0")
-    p.add_argument("--to", dest="date_to", help="last close date: 2026-07-31, or a month or quarter meaning "
-                                                "its last day; velocity and movement: the snapshot on or "
-                                                "before it; bridge: period P1")
-    p.add_argument("--exclude-no-decision", action="store_true")
-    for dim in ("region", "segment", "owner", "product"):
-        p.add_argument(f"--{dim}", action="append", default=[], help=f"keep only this {dim} (repeatable)")
-    p.add_argument("--as-of-week", type=int, help="forecast: the call standing at the end of week N")
-    p.add_argument("--members", action="store_true", help="bridge: list each member's effects")
-    p.add_argument("--deals", action="store_true", help="movement: list the deals behind each category")
-    p.add_argument("--format", choices=["csv", "json"], default="csv")
-    p.set_defaults(func=cmd_metric)
+    _metric_parsers(sub)
 
     p = sub.add_parser("notes", help="strategy notes (SWOT / PESTEL)")
     p.add_argument("action", choices=["list"])
@@ -443,10 +462,6 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_users)
 
     args = parser.parse_args(argv)
-    if getattr(args, "name", None) == "movement":
-        args.target, args.period = args.period, None
-    elif args.command == "metric" and args.period not in (None, "month", "quarter"):
-        parser.error("--period is month or quarter")
     # the command holds the store until it ends; while the app (or another command) has it, wait
     store.linger = None
     store.on_wait = lambda text: print(text, file=sys.stderr)

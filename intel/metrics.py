@@ -187,6 +187,8 @@ class Metric:
     dim_default: str | None = None
     grain_default: str | None = None
     columns: tuple[str, ...] = field(default=())   # the columns shown, in order (tables, pack)
+    aliases: tuple[str, ...] = ()     # other names the command line accepts
+    deals: str | None = None          # the entry listing the deals behind it
 
     @property
     def default_dim(self) -> str | None:
@@ -214,18 +216,19 @@ _snapshot = dict(params=("snapshot",), prepare="intel.pipeline:snapshot_params")
 CATALOGUE: dict[str, Metric] = {m.name: m for m in [
     # ---- win-loss ----
     Metric("win_rate", "Win rate", "percent", WIN_RATE, "win_rate", "win_rate", "closed",
-           grains=("all", "month", "quarter"), check="intel.checks:win_rate",
-           columns=("member", "period", "won", "lost", "win_rate", "small_sample"), **_win_loss),
+           grains=("all", "month", "quarter"), check="intel.checks:win_rate", dim_default="segment",
+           columns=("member", "period", "won", "lost", "win_rate", "small_sample"),
+           deals="closed_deals", **_win_loss),
     Metric("win_rate_by_value", "Win rate by value", "percent",
            "Won amount ÷ (won + lost amount) over the deals closed in the period; undefined where "
            "every loss has no amount.", "win_rate", "win_rate_by_value", "closed",
-           grains=("all", "month", "quarter"), check="intel.checks:win_rate_by_value",
+           grains=("all", "month", "quarter"), check="intel.checks:win_rate_by_value", dim_default="segment",
            columns=("member", "period", "won_amount", "lost_amount", "win_rate_by_value"), **_win_loss),
     Metric("average_won_deal", "Average won deal", "money",
            "Amount won ÷ deals won with an amount, over the deals won in the period (reporting "
            "currency); deals won without an amount are counted beside it.",
            "average_won_deal", "average_won_deal", "won", grains=("all", "month", "quarter"),
-           check="intel.checks:average_won_deal",
+           check="intel.checks:average_won_deal", dim_default="segment",
            columns=("member", "period", "won", "average_won_deal"),
            dimensions=("total",) + DEAL_DIMENSIONS),
     Metric("loss_reasons", "Loss reasons", "percent",
@@ -236,7 +239,7 @@ CATALOGUE: dict[str, Metric] = {m.name: m for m in [
            "Losses naming the competitor ÷ all losses, per period.",
            "competitor_presence_in_losses", "presence", "losses", member="competitor",
            grains=("month", "quarter"), params=("exclude_no_decision",),
-           check="intel.checks:competitor_presence_in_losses",
+           check="intel.checks:competitor_presence_in_losses", aliases=("competitor-presence",),
            columns=("period", "competitor", "losses_naming", "losses", "presence")),
     Metric("head_to_head", "Head-to-head win rate", "percent",
            "Win rate over the deals naming that competitor, and its share of our losses.",
@@ -278,7 +281,7 @@ CATALOGUE: dict[str, Metric] = {m.name: m for m in [
            "which add up to the change exactly.",
            None, "amount", "deals", member="step", dimensions=PLAN_DIMENSIONS[1:], params=("p0", "p1"),
            compute="intel.forecast:bridge_steps", check="intel.checks:bookings_bridge",
-           dim_default="segment", columns=("step", "amount", "deals")),
+           dim_default="segment", columns=("step", "amount", "deals"), aliases=("bridge",)),
     # ---- pipeline ----
     Metric("pipeline_by_stage", "Open pipeline by stage", "money",
            "Open deals at a snapshot per stage: deals, amount, and amount weighted by probability.",
@@ -314,7 +317,8 @@ CATALOGUE: dict[str, Metric] = {m.name: m for m in [
            "+ grew − shrank + new + pulled in = end.",
            "pipeline_movement", "amount", "deals", member="category", params=("period", "s0", "s1"),
            prepare="intel.pipeline:movement_params",
-           check="intel.checks:pipeline_movement", columns=("category", "deals", "amount")),
+           check="intel.checks:pipeline_movement", columns=("category", "deals", "amount"),
+           aliases=("movement",), deals="pipeline_movement_deals"),
     # ---- the deals behind the numbers ----
     Metric("closed_deals", "Closed deals", "money", "The closed deals behind a win-loss number, newest first.",
            "closed_deals", "amount", None, member="name", kind="deals",
@@ -334,6 +338,7 @@ CATALOGUE: dict[str, Metric] = {m.name: m for m in [
 def get(name: str) -> Metric:
     """The catalogue entry; hyphens read as underscores (win-rate = win_rate)."""
     key = name.replace("-", "_")
+    key = next((m.name for m in CATALOGUE.values() if name in m.aliases), key)
     if key not in CATALOGUE:
         raise ValueError(f"Unknown metric {name!r}: use one of {', '.join(CATALOGUE)}.")
     return CATALOGUE[key]
