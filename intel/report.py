@@ -22,17 +22,18 @@ pio.defaults.mathjax = None   # no CDN reach
 
 # ---- the content, once: a list of blocks both renderers (HTML, PDF) draw ----
 
-def _cell(value, fmt: str | None) -> str:
-    if value is None or pd.isna(value):
-        return "—"
-    return fmt.format(value) if fmt else str(value)
+def _table(df: pd.DataFrame, columns: tuple[str, ...], dim: str | None = None,
+           signed: tuple[str, ...] = ()) -> tuple:
+    """("table", header labels, rows of formatted cell texts): labels and formats from the catalogue."""
+    header = [metrics.column_label(col, dim) for col in columns]
+    body = [[metrics.format_value(row.get(col), metrics.column_format(col), signed=col in signed)
+             for col in columns] for row in df.to_dict("records")]
+    return ("table", header, body)
 
 
-def _table(df: pd.DataFrame, columns: dict[str, str], formats: dict[str, str] | None = None) -> tuple:
-    """("table", header labels, rows of formatted cell texts)."""
-    formats = formats or {}
-    body = [[_cell(row.get(col), formats.get(col)) for col in columns] for row in df.to_dict("records")]
-    return ("table", list(columns.values()), body)
+def _kpi(name: str, value) -> tuple[str, str]:
+    entry = metrics.get(name)
+    return (entry.label, metrics.format_value(value, entry.format))
 
 
 def qbr_blocks(period: str, filters: Filters, db=None) -> list[tuple]:
@@ -44,73 +45,59 @@ def qbr_blocks(period: str, filters: Filters, db=None) -> list[tuple]:
     wide = filters.with_(date_from=min(filters.date_from, forecast.parse_period(before)[0]))
     blocks: list[tuple] = []
 
-    totals = forecast.forecast_vs_actual("total", wide, grain, db=db).set_index("period")
-    trend = metrics.win_rate_trend(wide, grain, db=db).set_index("period")
+    totals = metrics.run("forecast_variance", wide, db=db, dim="total", grain=grain).set_index("period")
+    trend = metrics.run("win_rate", wide, db=db, dim="total", grain=grain).set_index("period")
     kpis = []
     if period in totals.index:
         r = totals.loc[period]
-        kpis += [("Bookings", f"{r['actual']:,.0f}"), ("Target", "—" if pd.isna(r["target"]) else f"{r['target']:,.0f}"),
-                 ("Attainment", "—" if pd.isna(r["attainment"]) else f"{r['attainment']:.1%}"),
-                 ("Forecast (commit)", "—" if pd.isna(r["forecast"]) else f"{r['forecast']:,.0f}")]
+        kpis += [_kpi("bookings", r["actual"]), ("Target", metrics.format_value(r["target"], "money")),
+                 _kpi("attainment", r["attainment"]),
+                 ("Forecast (commit)", metrics.format_value(r["forecast"], "money"))]
     if period in trend.index and trend.loc[period]["closed"]:
-        kpis.append(("Win rate", f"{trend.loc[period]['win_rate']:.1%}"))
+        kpis.append(_kpi("win_rate", trend.loc[period]["win_rate"]))
     blocks += [("h2", "Overview"), ("kpis", kpis)]
     unconverted = unconverted_note(db)
     if unconverted:   # the pack's money leaves these deals out: say so where the numbers start
         blocks.append(("p", unconverted))
 
     # forecast vs actual
-    f_all = forecast.forecast_vs_actual("total", filters, grain, db=db)
+    f_all = metrics.run("forecast_variance", filters, db=db, dim="total", grain=grain)
     chart = go.Figure([go.Bar(x=f_all["period"], y=f_all["actual"], name="Actual"),
                        go.Scatter(x=f_all["period"], y=f_all["target"], name="Target", mode="lines+markers"),
                        go.Scatter(x=f_all["period"], y=f_all["forecast"], name="Forecast (commit)", mode="lines+markers")])
-    by_region = forecast.forecast_vs_actual("region", wide, grain, db=db)
+    by_region = metrics.run("forecast_variance", wide, db=db, dim="region", grain=grain)
     by_region = by_region[by_region["period"] == period]
-    accuracy = forecast.forecast_accuracy("owner", filters, "month", db=db)
+    accuracy = metrics.run("forecast_accuracy", filters, db=db, dim="owner", grain="month")
     flagged = accuracy[accuracy["verdict"] != "on target"]
     blocks += [("h2", "Forecast vs actual"), ("chart", chart, "Target, forecast and actual by period"),
                ("h3", f"Variance by region, {period}"),
-               _table(by_region, {"member": "Region", "target": "Target", "forecast": "Forecast", "actual": "Actual",
-                                      "variance": "Variance", "variance_pct": "Variance %", "attainment": "Attainment"},
-                          {"target": "{:,.0f}", "forecast": "{:,.0f}", "actual": "{:,.0f}", "variance": "{:+,.0f}",
-                           "variance_pct": "{:+.1%}", "attainment": "{:.1%}"}),
+               _table(by_region, ("member", "target", "forecast", "actual", "variance", "variance_pct",
+                                  "attainment"), "region", signed=("variance", "variance_pct")),
                ("h3", "Over-calling and sandbagging owners"),
-               _table(flagged, {"member": "Owner", "periods": "Periods", "bias": "Bias", "wape": "WAPE",
-                                "verdict": "Verdict"}, {"bias": "{:+.1%}", "wape": "{:.1%}"})]
+               _table(flagged, ("member", "periods", "bias", "wape", "verdict"), "owner", signed=("bias",))]
 
     # win-loss
-    wl = metrics.win_rate_trend(filters, "month", db=db)
+    wl = metrics.run("win_rate", filters, db=db, dim="total", grain="month")
     chart = go.Figure(go.Scatter(x=wl["period"], y=wl["win_rate"], mode="lines+markers", name="Win rate"))
     chart.update_yaxes(tickformat=".0%")
-    by_segment = metrics.win_rate_by("segment", filters, db=db)
-    reasons = metrics.loss_reasons(filters, db=db)
-    h2h = metrics.head_to_head(filters, db=db)
+    by_segment = metrics.run("win_rate", filters, db=db, dim="segment", grain="all")
+    reasons = metrics.run("loss_reasons", filters, db=db)
+    h2h = metrics.run("head_to_head", filters, db=db)
     blocks += [("h2", "Win-loss"), ("chart", chart, "Win rate by month"),
-               ("h3", "By segment"), _table(by_segment, {"member": "Segment", "won": "Won", "lost": "Lost",
-                                                              "win_rate": "Win rate", "small_sample": "Small sample"},
-                                                 {"win_rate": "{:.1%}"}),
-               ("h3", "Why we lose"), _table(reasons, {"reason": "Reason", "losses": "Losses",
-                                                             "share": "Share", "cumulative_share": "Cumulative"},
-                                                   {"share": "{:.1%}", "cumulative_share": "{:.1%}"}),
-               ("h3", "Competitors"), _table(h2h, {"competitor": "Competitor", "won": "Won", "lost": "Lost",
-                                                         "win_rate": "Head-to-head win rate",
-                                                         "presence_in_losses": "Share of our losses"},
-                                                   {"win_rate": "{:.1%}", "presence_in_losses": "{:.1%}"})]
+               ("h3", "By segment"), _table(by_segment, ("member", "won", "lost", "win_rate", "small_sample"),
+                                            "segment"),
+               ("h3", "Why we lose"), _table(reasons, metrics.get("loss_reasons").columns),
+               ("h3", "Competitors"), _table(h2h, metrics.get("head_to_head").columns)]
 
     # pipeline and movement
     if pipeline.snapshots(db):
-        stages = pipeline.pipeline_by_stage(filters, db=db)
-        cov = pipeline.coverage(filters, "quarter", db=db)
-        blocks += [("h2", "Pipeline"), _table(stages, {"stage": "Stage", "deals": "Deals", "amount": "Amount",
-                                                          "weighted": "Weighted"},
-                                                 {"amount": "{:,.0f}", "weighted": "{:,.0f}"}),
-                   ("h3", "Coverage"), _table(cov, {"period": "Period", "pipeline": "Pipeline", "remaining": "Remaining target",
-                                                        "coverage": "Coverage", "coverage_needed": "Needed"},
-                                                  {"pipeline": "{:,.0f}", "remaining": "{:,.0f}", "coverage": "{:.2f}×",
-                                                   "coverage_needed": "{:.2f}×"})]
+        stages = metrics.run("pipeline_by_stage", filters, db=db)
+        cov = metrics.run("coverage", filters, db=db, grain="quarter")
+        blocks += [("h2", "Pipeline"), _table(stages, metrics.get("pipeline_by_stage").columns),
+                   ("h3", "Coverage"), _table(cov, metrics.get("coverage").columns)]
         if len(pipeline.snapshots(db)) > 1:
             current = pipeline.current_period("quarter", db)
-            moved = pipeline.movement(current, filters, db=db)
+            moved = metrics.run("pipeline_movement", filters, db=db, period=current)
             steps = moved[moved["category"] != "created_and_closed"]
             chart = go.Figure(go.Waterfall(x=steps["category"], y=(steps["amount"] * steps["sign"]).tolist(),
                                            measure=["absolute"] + ["relative"] * 7 + ["total"]))
