@@ -1,10 +1,14 @@
 """Sightline: navigation, sign-in, the store connection and the global filters. Pages hold layout."""
 import streamlit as st
 
-from pages._components import (db_path, entered_through_app, filter_bar, load_secrets, run_page, share_controls,
-                               shared_view, show_notes, sign_in_gate)
+from pages._components.auth import load_secrets, sign_in_gate
+from pages._components.data import db_path
+from pages._components.page import run_page
+from pages._components.sharing import share_controls, shared_view
+from pages._components.urlstate import filter_bar, show_notes
+from pages._components.workaround import entered_through_app
 
-entered_through_app()   # pages run from here, never alone (see pages/_components.py)
+entered_through_app()   # pages run from here, never alone (see pages/_components/workaround.py)
 st.set_page_config(page_title="Sightline", page_icon=":material/insights:", layout="wide")
 load_secrets()  # SIGHTLINE_* keys of .streamlit/secrets.toml become settings
 db_path()  # the store: migrated on first open; held while runs read it, so the command line gets turns

@@ -5,8 +5,11 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from intel import alerts
-from pages._components import (PRIMARY, actor, chart, db_path, download_buttons, evaluate_alerts, markdown_link,
-                               plain, say)
+from pages._components.alerts import evaluate_alerts
+from pages._components.auth import actor
+from pages._components.charts import PRIMARY, chart
+from pages._components.data import db_path
+from pages._components.widgets import download_buttons, markdown_link, plain, say
 
 DB = db_path()
 SEVERITY_LABEL = {"high": "HIGH", "medium": "MEDIUM", "low": "LOW"}

@@ -8,7 +8,9 @@ from intel.demo import load_demo
 from intel.holdings import import_history, unconverted_note
 from intel.ingest import import_file, undo_import
 from intel.ingest.schema import KIND_LABELS, KINDS
-from pages._components import actor, data_version, db_path, download_buttons, plain, say
+from pages._components.auth import actor
+from pages._components.data import data_version, db_path
+from pages._components.widgets import download_buttons, plain, say
 
 NONE = "— not in this file —"
 DB = db_path()

@@ -4,8 +4,10 @@ import streamlit as st
 
 from intel.forecast import DIMENSION_LABELS, DIMENSIONS, previous_period
 from intel.metrics import GRAINS
-from pages._components import (PRIMARY, chart, download_buttons, global_filters, kpi_tile,
-                               metric, missing, money, pct, plain, say, show_notes, url_choice, waterfall)
+from pages._components.charts import PRIMARY, chart, waterfall
+from pages._components.data import metric
+from pages._components.urlstate import global_filters, show_notes, url_choice
+from pages._components.widgets import download_buttons, kpi_tile, missing, money, pct, plain, say
 
 GREEN, RED = "#2ca02c", "#d62728"   # variance colours in the table
 filters, notes = global_filters()

@@ -5,8 +5,10 @@ from intel import alerts
 from intel.forecast import parse_period, previous_period
 from intel.holdings import loaded_summary
 from intel.pipeline import velocity_missing
-from pages._components import (db_path, evaluate_alerts, global_filters, kpi_tile, markdown_link, metric,
-                               missing, money, page_link, pct, plain, say, show_notes, url_choice)
+from pages._components.alerts import evaluate_alerts
+from pages._components.data import db_path, metric
+from pages._components.urlstate import global_filters, show_notes, url_choice
+from pages._components.widgets import kpi_tile, markdown_link, missing, money, page_link, pct, plain, say
 
 DB = db_path()
 st.title("Overview")

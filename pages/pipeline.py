@@ -6,8 +6,10 @@ import streamlit as st
 
 from intel.metrics import GRAINS
 from intel.pipeline import MOVEMENT_ORDER, VELOCITY_DIMENSIONS, velocity_missing
-from pages._components import (PRIMARY, chart, download_buttons, global_filters, kpi_tile, metric,
-                               missing, money, pct, plain, say, show_notes, url_choice, waterfall)
+from pages._components.charts import PRIMARY, chart, waterfall
+from pages._components.data import metric
+from pages._components.urlstate import global_filters, show_notes, url_choice
+from pages._components.widgets import download_buttons, kpi_tile, missing, money, pct, plain, say
 
 CATEGORY_LABELS = {"start": "Start", "won": "Won", "lost": "Lost", "pushed_out": "Pushed out",
                    "grew": "Grew", "shrank": "Shrank", "new": "New", "pulled_in": "Pulled in",

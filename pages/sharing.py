@@ -4,7 +4,10 @@ import json
 import streamlit as st
 
 from intel import share
-from pages._components import PAGE_PATHS, actor, app_url, db_path, download_buttons, plain, say
+from pages._components.auth import actor
+from pages._components.data import db_path
+from pages._components.sharing import PAGE_PATHS, app_url
+from pages._components.widgets import download_buttons, plain, say
 
 DB = db_path()
 PAGE_TITLES = {"overview": "Overview", "forecast": "Forecast vs actual", "win-loss": "Win-loss",

@@ -6,8 +6,11 @@ import streamlit as st
 
 from intel import notes
 from intel.filters import members
-from pages._components import (PRIMARY, actor, chart, db_path, download_buttons, markdown_link, plain, say,
-                               url_choice)
+from pages._components.auth import actor
+from pages._components.charts import PRIMARY, chart
+from pages._components.data import db_path
+from pages._components.urlstate import url_choice
+from pages._components.widgets import download_buttons, markdown_link, plain, say
 
 DB = db_path()
 st.title("Strategy notes")

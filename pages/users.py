@@ -4,7 +4,9 @@ import streamlit as st
 
 from intel import config, users
 from intel.access import ACTIONS, ROLES
-from pages._components import actor, db_path, download_buttons, plain, say
+from pages._components.auth import actor
+from pages._components.data import db_path
+from pages._components.widgets import download_buttons, plain, say
 
 DB = db_path()
 ROLE_HELP = {"viewer": "reads every page", "analyst": "+ imports and undoes data",

@@ -4,8 +4,10 @@ import streamlit as st
 
 from intel.metrics import BREAKDOWN_LABELS, BREAKDOWNS, GRAINS
 from intel.outcomes import NO_DECISION_HELP
-from pages._components import (GREY, PRIMARY, chart, download_buttons, global_filters, kpi_tile,
-                               metric, missing, pct, plain, say, show_notes, url_choice)
+from pages._components.charts import GREY, PRIMARY, chart
+from pages._components.data import metric
+from pages._components.urlstate import global_filters, show_notes, url_choice
+from pages._components.widgets import download_buttons, kpi_tile, missing, pct, plain, say
 
 filters, notes = global_filters()
 

@@ -19,7 +19,7 @@ def fresh() -> AppTest:
 
 
 def started() -> AppTest:
-    """The app after its first request (which reruns once through app.py: pages/_components.py),
+    """The app after its first request (which reruns once through app.py: pages/_components/workaround.py),
     so the form's widgets are the ones the next submission reaches."""
     return fresh().run().run()
 

@@ -1,0 +1,77 @@
+"""The store adapter: which store the app serves, its data version, and cached intel results.
+
+The only place Streamlit's caches meet the store: the connection is held only while runs use it, and
+page data is cached by the store's data version, so an import or undo refreshes every page.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from intel import config, store
+from pages._components.widgets import plain, say
+from pages._components.workaround import rerun_if_page_runs_alone
+
+
+def db_path() -> str:
+    """The store file this app serves (SIGHTLINE_DB). The app holds the file only while runs
+    read it (store.linger), so the command line can use it between runs: when it is taken, the
+    run waits (bounded, saying so) and then stops with a sentence rather than a traceback."""
+    rerun_if_page_runs_alone()
+    path = str(config.db_path())
+    if store.is_open(path):
+        return path
+    shown = []
+    try:
+        with store.hold(path, told=lambda text: shown.append(st.info(plain(text)))):
+            pass
+    except store.StoreBusy as busy:
+        say("error", str(busy))
+        st.stop()
+    for element in shown:
+        element.empty()
+    return path
+
+
+def data_version() -> str:
+    """Read from the store on every run: the command line may have imported since."""
+    return store.data_version(db_path())
+
+
+@st.cache_data(show_spinner=False)
+def _filter_choices(path: str, version: str):
+    from intel.filters import default_range, members
+
+    return members(path), default_range(path)
+
+
+def _intel_function(name: str):
+    from intel import forecast, metrics, pipeline, signals
+
+    for module in (metrics, signals, forecast, pipeline):  # pure functions of the data
+        if hasattr(module, name):
+            return getattr(module, name)
+    raise AttributeError(name)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _metric(path: str, version: str, name: str, args: tuple, kwargs: tuple):
+    return _intel_function(name)(*args, db=path, **dict(kwargs))
+
+
+def metric(name: str, *args, **kwargs):
+    """An intel.metrics function's result, cached until the data changes."""
+    return _metric(db_path(), data_version(), name, args, tuple(sorted(kwargs.items())))
+
+
+@st.cache_data(show_spinner=False)
+def _unconverted(path: str, version: str) -> str | None:
+    from intel.holdings import unconverted_note
+
+    return unconverted_note(path)
+
+
+@st.cache_data(show_spinner="Checking the alert rules…", max_entries=8)
+def _evaluate(path: str, version: str, today, _by) -> int:
+    from intel import alerts
+
+    return len(alerts.evaluate(path, today, by=_by))

@@ -1,0 +1,87 @@
+"""Widgets every page shares (written once): KPI tile, table downloads, page links, user text
+shown literally (plain, say, markdown_link) and the tiles' formats."""
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import streamlit as st
+
+from intel import export
+
+
+def page_link(where, page: str, label: str, icon: str | None = None) -> None:
+    """A link to another page of the app, left out when this visitor cannot open that page
+    (a shared link opens one page; a viewer has no Data page)."""
+    from streamlit.errors import StreamlitPageNotFoundError
+
+    try:
+        where.page_link(page, label=label, icon=icon)
+    except StreamlitPageNotFoundError:
+        pass
+
+
+def download_buttons(df: pd.DataFrame, name: str, key: str) -> None:
+    """CSV and XLSX downloads of a table, formula-safe."""
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-") or "table"
+    left, right = st.columns(2)
+    left.download_button("Download CSV", export.to_csv_bytes(df), f"{stem}.csv", "text/csv",
+                         key=f"{key}_csv", width="stretch")
+    right.download_button(
+        "Download XLSX", export.to_xlsx_bytes(df), f"{stem}.xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key=f"{key}_xlsx", width="stretch")
+
+
+def kpi_tile(column, label: str, value: str, help: str | None = None, delta: str | None = None,
+             delta_color: str = "normal") -> None:
+    column.metric(label, value, delta=delta, help=help, delta_color=delta_color)
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=@&])")
+# what markdown links by itself, escaped or not (GFM autolinks): http(s)://, ftp://, www.
+# (an e-mail address keeps its escaped @: a user name reads as text, not as code)
+_AUTOLINKED = re.compile(r"(?:(?:https?|ftp)://|www\.)\S+", re.IGNORECASE)
+
+
+def _code_span(text: str) -> str:
+    fence = "`" * (max((len(r) for r in re.findall(r"`+", text)), default=0) + 1)
+    return f"{fence} {text} {fence}"
+
+
+def plain(text: str) -> str:
+    """User or file text made inert for Streamlit's markdown (no links, images, HTML, LaTeX);
+    a bare URL, which markdown would link by itself, is shown as code."""
+    text, parts, last = str(text), [], 0
+    for found in _AUTOLINKED.finditer(text):
+        parts += [_MARKDOWN_SPECIAL.sub(r"\\\1", text[last:found.start()]), _code_span(found.group(0))]
+        last = found.end()
+    return "".join(parts) + _MARKDOWN_SPECIAL.sub(r"\\\1", text[last:])
+
+
+def say(level: str, text: str) -> None:
+    """st.success / info / warning / error with text shown literally."""
+    getattr(st, level)(plain(text))
+
+
+def markdown_link(label: str, url: str) -> str:
+    """A markdown link whose label is shown literally; the url is ours (page and query string)."""
+    return f"[{plain(label)}]({url.replace(' ', '%20').replace(')', '%29')})"
+
+
+def missing(value) -> bool:
+    """No value: None, NaN, NaT or pd.NA (a nullable column's NULL, which `x != x` cannot test)."""
+    return value is None or bool(pd.isna(value))
+
+
+def pct(value) -> str:
+    return "—" if missing(value) else f"{value:.1%}"
+
+
+def money(value) -> str:
+    """12,345,678 -> '12.3M' for tiles (tables keep full figures)."""
+    if missing(value):
+        return "—"
+    from intel.models import money as compact
+
+    return compact(value)
