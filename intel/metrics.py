@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from intel import config, models, store
-from intel.filters import Filters, fiscal_year_start
+from intel.filters import Filters
+from intel.periods import GRAINS, fiscal_year_start
 
 BREAKDOWNS = ("region", "segment", "owner", "team", "manager", "industry", "country", "product",
               "product_family", "competitor", "lead_source", "deal_size_band")
@@ -21,7 +22,6 @@ BREAKDOWN_LABELS = {"region": "Region", "segment": "Segment", "owner": "Owner", 
                     "product": "Product", "product_family": "Product family",
                     "competitor": "Competitor", "lead_source": "Lead source",
                     "deal_size_band": "Deal size band"}
-GRAINS = ("month", "quarter")
 
 
 @dataclass(frozen=True)

@@ -119,6 +119,8 @@ def previous(text: str, same_period_last_year: bool = False, fy_start: int | Non
 def between(first: dt.date, last: dt.date, grain: str, fy_start: int | None = None) -> list[str]:
     """The periods that hold a day from `first` to `last` (inclusive), oldest first."""
     first, last = _date(first), _date(last)
+    if first > last:
+        return []
     fy = fy_start or fiscal_year_start()
     out, start = [], start_of(first, grain, fy)
     while start <= last:

@@ -10,10 +10,9 @@ import math
 
 import pandas as pd
 
-from intel import models, store
-from intel.filters import Filters, fiscal_year_start
-from intel.forecast import period_bounds
-from intel.metrics import GRAINS
+from intel import models, periods, store
+from intel.filters import Filters
+from intel.periods import GRAINS   # coverage() has a `periods` argument
 
 VELOCITY_DIMENSIONS = ("total", "region", "segment", "owner", "team", "product")
 WINDOW_DAYS = 182          # trailing two quarters for win rate, average deal and cycle
@@ -51,20 +50,12 @@ def pick_snapshot(day: dt.date | str | None, db=None, *, before: dt.date | None 
 
 def _run(name: str, filters: Filters, db=None, **params) -> pd.DataFrame:
     models.refresh(db)
-    return store.query(name, {**filters.params(), "fy_start": fiscal_year_start(), **params}, db=db)
-
-
-def _period_bounds(period: str) -> tuple[dt.date, dt.date, str]:
-    return period_bounds(period)
+    return store.query(name, {**filters.params(), "fy_start": periods.fiscal_year_start(), **params}, db=db)
 
 
 def current_period(grain: str = "quarter", db=None) -> str:
     """The period holding the latest snapshot, in the usual notation (2026-Q4, 2026-11)."""
-    latest = pick_snapshot(None, db)
-    if grain == "month":
-        return f"{latest:%Y-%m}"
-    shifted = latest.year * 12 + latest.month - 1 - (fiscal_year_start() - 1)
-    return f"{shifted // 12}-Q{(shifted % 12) // 3 + 1}"
+    return periods.label(pick_snapshot(None, db), grain)
 
 
 def pipeline_by_stage(filters: Filters, snapshot: dt.date | None = None, db=None) -> pd.DataFrame:
@@ -162,7 +153,7 @@ def coverage(filters: Filters, grain: str = "quarter", snapshot: dt.date | None 
 
 
 def _movement_params(period: str, s0, s1, db) -> dict:
-    p_start, p_end, _ = _period_bounds(period)
+    p_start, p_end, _ = periods.bounds(period)
     later = pick_snapshot(s1, db)
     earlier = pick_snapshot(s0, db) if s0 is not None else pick_snapshot(None, db, before=later)
     if earlier >= later:

@@ -98,6 +98,7 @@ def test_periods_between_two_days():
     assert periods.between(D(2026, 2, 15), D(2026, 4, 1), "month") == ["2026-02", "2026-03", "2026-04"]
     assert periods.between(D(2026, 3, 31), D(2026, 4, 1), "quarter", fy_start=1) == ["2026-Q1", "2026-Q2"]
     assert periods.between(D(2026, 5, 1), D(2026, 4, 1), "month") == []
+    assert periods.between(D(2026, 4, 20), D(2026, 4, 10), "month") == []   # backwards, same month
 
 
 def test_not_a_period_is_one_sentence():
