@@ -12,10 +12,10 @@ import pandas as pd
 
 from intel import models, periods, store
 from intel.filters import Filters
-from intel.periods import GRAINS   # coverage() has a `periods` argument
+from intel.periods import GRAINS   # coverage() has an argument named `periods`
 
 VELOCITY_DIMENSIONS = ("total", "region", "segment", "owner", "team", "product")
-WINDOW_DAYS = 182          # trailing two quarters for win rate, average deal and cycle
+WINDOW_QUARTERS = 2        # the trailing window of win rate, average deal and cycle (METRICS.md)
 STALE_SNAPSHOTS = 4        # unchanged across this many snapshots: stale
 VELOCITY_CHANGE_COLUMNS = ["member", "snapshot_0", "snapshot_1", "velocity_0", "velocity_1", "change_pct",
                            "share_open_qualified", "share_win_rate", "share_avg_won_deal", "share_cycle_days"]
@@ -53,6 +53,11 @@ def _run(name: str, filters: Filters, db=None, **params) -> pd.DataFrame:
     return store.query(name, {**filters.params(), "fy_start": periods.fiscal_year_start(), **params}, db=db)
 
 
+def _window_from(snapshot: dt.date, quarters: int) -> dt.date:
+    """The first day of the trailing window of `quarters` quarters ending on the snapshot."""
+    return periods.trailing_window(snapshot, quarters)[0]
+
+
 def current_period(grain: str = "quarter", db=None) -> str:
     """The period holding the latest snapshot, in the usual notation (2026-Q4, 2026-11)."""
     return periods.label(pick_snapshot(None, db), grain)
@@ -70,24 +75,27 @@ def stage_conversion(filters: Filters, db=None) -> pd.DataFrame:
 
 
 def velocity_by(dim: str, filters: Filters, snapshot: dt.date | None = None,
-                window_days: int = WINDOW_DAYS, db=None) -> pd.DataFrame:
-    """Per member at a snapshot: open qualified deals, win rate, average won deal, cycle, velocity."""
+                window_quarters: int = WINDOW_QUARTERS, db=None) -> pd.DataFrame:
+    """Per member at a snapshot: open qualified deals, and over the deals closed in the trailing
+    window (the 3 x window_quarters calendar months ending on the snapshot) win rate, average won
+    deal and cycle; then velocity."""
     if dim not in VELOCITY_DIMENSIONS:
         raise ValueError(f"Unknown dimension {dim!r}: use one of {', '.join(VELOCITY_DIMENSIONS)}.")
-    return _run("velocity", filters, db, dim=dim, s=pick_snapshot(snapshot, db), window_days=window_days)
+    s = pick_snapshot(snapshot, db)
+    return _run("velocity", filters, db, dim=dim, s=s, window_from=_window_from(s, window_quarters))
 
 
-def velocity_missing(row: pd.Series, snapshot: dt.date, window_days: int = WINDOW_DAYS) -> str | None:
+def velocity_missing(row: pd.Series, snapshot: dt.date, window_quarters: int = WINDOW_QUARTERS) -> str | None:
     """Why a velocity_by row has no velocity, in one sentence naming what the data lacks
     (None when it has one)."""
     if not pd.isna(row["velocity"]):
         return None
-    since = snapshot - dt.timedelta(days=window_days)
+    since, snapshot = periods.trailing_window(snapshot, window_quarters)
     if pd.isna(row["closed"]) or row["closed"] == 0:
-        why = [f"no deal closed between {since} and {snapshot}, so win rate, average won deal and "
+        why = [f"no deal closed from {since} to {snapshot}, so win rate, average won deal and "
                "sales cycle are unknown"]
     elif row["won"] == 0:
-        why = [f"no deal was won between {since} and {snapshot}, so the average won deal and the "
+        why = [f"no deal was won from {since} to {snapshot}, so the average won deal and the "
                "sales cycle are unknown"]
     else:
         why = []
@@ -101,20 +109,21 @@ def velocity_missing(row: pd.Series, snapshot: dt.date, window_days: int = WINDO
 
 
 def velocity_change(dim: str, filters: Filters, s0: dt.date | None = None, s1: dt.date | None = None,
-                    window_days: int = WINDOW_DAYS, db=None) -> pd.DataFrame:
+                    window_quarters: int = WINDOW_QUARTERS, db=None) -> pd.DataFrame:
     """Velocity at two snapshots per member and the share of its change each factor explains.
 
     Log decomposition: Δln v = Δln n + Δln w + Δln a − Δln c; each share is its term ÷ Δln v
-    (the four add up to 1). Default: the latest snapshot against the one about a quarter earlier.
+    (the four add up to 1). Default: the latest snapshot against the latest one taken at least
+    3 calendar months earlier (the first snapshot when none is that old).
     """
     s1 = pick_snapshot(s1, db)
     if s0 is None:
-        a_quarter_before = [d for d in snapshots(db) if d <= s1 - dt.timedelta(days=91)]
+        a_quarter_before = [d for d in snapshots(db) if d <= periods.add_months(s1, -3)]
         s0 = a_quarter_before[-1] if a_quarter_before else snapshots(db)[0]
     else:
         s0 = pick_snapshot(s0, db)
-    before = velocity_by(dim, filters, s0, window_days, db).set_index("member")
-    after = velocity_by(dim, filters, s1, window_days, db).set_index("member")
+    before = velocity_by(dim, filters, s0, window_quarters, db).set_index("member")
+    after = velocity_by(dim, filters, s1, window_quarters, db).set_index("member")
     rows = []
     for member in after.index.union(before.index):
         b = before.loc[member] if member in before.index else None
@@ -143,13 +152,14 @@ def _number(row: pd.Series | None, column: str) -> float:
 
 
 def coverage(filters: Filters, grain: str = "quarter", snapshot: dt.date | None = None, periods: int = 4,
-             window_days: int = WINDOW_DAYS, db=None) -> pd.DataFrame:
+             window_quarters: int = WINDOW_QUARTERS, db=None) -> pd.DataFrame:
     """Per period from the one holding the snapshot: pipeline, target, actual to date, remaining,
-    coverage, and the coverage needed (1 ÷ win rate)."""
+    coverage, and the coverage needed (1 ÷ win rate over the trailing window ending on the snapshot)."""
     if grain not in GRAINS:
         raise ValueError(f"Unknown period {grain!r}: use month or quarter.")
-    return _run("coverage", filters, db, s=pick_snapshot(snapshot, db), grain=grain, periods=periods,
-                window_days=window_days)
+    s = pick_snapshot(snapshot, db)
+    return _run("coverage", filters, db, s=s, grain=grain, periods=periods,
+                window_from=_window_from(s, window_quarters))
 
 
 def _movement_params(period: str, s0, s1, db) -> dict:
