@@ -267,7 +267,7 @@ def cmd_report(args) -> int:
     from intel.filters import Filters
 
     try:
-        start, end, _ = periods.bounds(args.period)
+        start, _ = periods.parse(args.period)
     except ValueError as err:
         print(err, file=sys.stderr)
         return 2
@@ -277,6 +277,7 @@ def cmd_report(args) -> int:
     out = Path(args.out)
     if not out.parent.is_dir():
         raise CommandError(f"--out {args.out}: the folder {out.parent} does not exist.")
+    _, end, _ = periods.bounds(args.period)   # only now: a period past the window may end past year 9999
     filters = Filters(periods.add_months(start, -12), end, region=tuple(args.region), segment=tuple(args.segment),
                       owner=tuple(args.owner), product=tuple(args.product))
     if out.suffix.lower() == ".pdf":
