@@ -24,7 +24,7 @@ import pandas as pd  # noqa: E402
 from bench.timing import best_of  # noqa: E402
 
 from bench.bench_win_loss import ensure_store  # noqa: E402
-from intel import forecast, models, store  # noqa: E402
+from intel import forecast, models, periods, store  # noqa: E402
 from intel.filters import Filters  # noqa: E402
 from intel.access import LOCAL_ADMIN as ADMIN  # noqa: E402
 
@@ -71,7 +71,7 @@ def ensure_calls() -> None:
 
 
 def page_queries(f: Filters, focus: str) -> dict:
-    before = forecast.previous_period(focus)
+    before = periods.previous(focus)
     return {
         "periods": forecast.period_options(f, "quarter"),
         "inputs": forecast.forecast_inputs(f),
@@ -127,7 +127,7 @@ def main():
     ensure_calls()
     models.refresh()
     f = Filters(dt.date(2025, 11, 1), dt.date(2027, 4, 30))
-    periods, focus = forecast.period_options(f, "quarter")
+    _, focus = forecast.period_options(f, "quarter")
     cur = store.cursor()
     facts = cur.execute("SELECT * FROM deal_facts").df()
     tf = cur.execute("SELECT * FROM targets_forecasts").df()
@@ -137,7 +137,7 @@ def main():
     tf["period"] = pd.to_datetime(tf["period"])
     for col in ("target", "forecast_commit"):
         tf[col] = tf[col].astype(float)
-    focus_start = pd.Timestamp(forecast.parse_period(focus)[0])
+    focus_start = pd.Timestamp(periods.parse(focus)[0])
     page_queries(f, focus)   # warm
     ours = best_of(lambda: page_queries(f, focus))
     theirs = best_of(lambda: pandas_queries(facts, tf, f, focus_start), 3)

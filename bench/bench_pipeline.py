@@ -20,7 +20,7 @@ import pandas as pd  # noqa: E402
 
 from bench.timing import best_of  # noqa: E402
 
-from intel import models, pipeline, store  # noqa: E402
+from intel import models, periods, pipeline, store  # noqa: E402
 from intel.filters import Filters  # noqa: E402
 from intel.access import LOCAL_ADMIN as ADMIN  # noqa: E402
 
@@ -97,7 +97,8 @@ def pandas_movement(a: pd.DataFrame, b: pd.DataFrame, start, end) -> pd.Series:
 def pandas_rest(b: pd.DataFrame, facts: pd.DataFrame, s1) -> dict:
     open_b = b[~b["is_closed"]]
     stages = open_b.groupby("stage").agg(deals=("id", "size"), amount=("amount", "sum"))
-    window = facts[facts["is_closed"] & (facts["close_date"] > s1 - pd.Timedelta(days=182))
+    first_day = pd.Timestamp(periods.trailing_window(s1, 2)[0])   # the 6 calendar months ending on s1
+    window = facts[facts["is_closed"] & (facts["close_date"] >= first_day)
                    & (facts["close_date"] <= s1)]
     won = window[window["is_won"]]
     velocity = pd.DataFrame({"n": open_b[open_b["stage_order"] > 1].groupby("segment").size(),

@@ -23,7 +23,7 @@ import pandas as pd  # noqa: E402
 
 from bench import bench_forecast, bench_win_loss  # noqa: E402
 from bench.timing import best_of  # noqa: E402
-from intel import alerts, forecast, models, report, share, store, users  # noqa: E402
+from intel import alerts, forecast, models, periods, report, share, store, users  # noqa: E402
 from intel.access import LOCAL_ADMIN as ADMIN  # noqa: E402
 from intel.filters import Filters  # noqa: E402
 
@@ -43,7 +43,7 @@ def main():
     tf["period"] = pd.to_datetime(tf["period"])
     for col in ("target", "forecast_commit"):
         tf[col] = tf[col].astype(float)
-    focus_start = pd.Timestamp(forecast.parse_period(focus)[0])
+    focus_start = pd.Timestamp(periods.parse(focus)[0])
 
     evaluate = best_of(lambda: alerts.evaluate(by=ADMIN), 3)
     report.qbr_blocks(focus, f)   # warm

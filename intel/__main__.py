@@ -120,21 +120,21 @@ def cmd_undo(args) -> int:
 
 def _day(text: str | None, flag: str, last: bool = False):
     """--from/--to as a day: a date, or a month's or quarter's first (--from) or last (--to) day."""
-    from intel.forecast import day_or_period
+    from intel import periods
 
     if text is None:
         return None
     try:
-        return day_or_period(text, last)
+        return periods.day_or_period(text, last)
     except ValueError as err:
         raise ValueError(f"{flag} {err}") from None
 
 
 def _period_in_window(text: str, flag: str) -> None:
     """A period far outside the data (9999-12) is named, not left to fail in date arithmetic."""
-    from intel import forecast
+    from intel import periods
 
-    start, _ = forecast.parse_period(text)
+    start, _ = periods.parse(text)
     first, last = config.date_window()
     if not first <= start <= last:
         raise ValueError(f"{flag} {text} is outside the dates the store accepts ({first} to {last}).")
@@ -147,7 +147,7 @@ def cmd_metric(args) -> int:
     """Any catalogue metric over the filters; its table on standard output (the pages' numbers)."""
     import datetime as dt
 
-    from intel import forecast, metrics
+    from intel import metrics, periods
     from intel.filters import Filters, default_range
 
     entry = metrics.get(args.metric)
@@ -166,10 +166,10 @@ def cmd_metric(args) -> int:
                 raise ValueError(f"{args.metric} needs --from P0 --to P1, e.g. --from 2026-Q2 --to 2026-Q3.")
             _period_in_window(args.date_from, "--from")
             _period_in_window(args.date_to, "--to")
-            p0, _ = forecast.parse_period(args.date_from)
-            p1, _ = forecast.parse_period(args.date_to)
-            last = forecast.parse_period(forecast.previous_period(args.date_to, True))[0]
-            filters = Filters(min(p0, p1, last), max(p0, p1) + dt.timedelta(days=92), **scope)
+            p0, end0, _ = periods.bounds(args.date_from)
+            p1, end1, _ = periods.bounds(args.date_to)
+            last_year = periods.parse(periods.previous(args.date_to, same_period_last_year=True))[0]
+            filters = Filters(min(p0, p1, last_year), max(end0, end1), **scope)
             params.update(p0=args.date_from, p1=args.date_to)
         else:
             day_from = _day(args.date_from, "--from")
@@ -303,27 +303,24 @@ def cmd_notes(args) -> int:
 
 
 def cmd_report(args) -> int:
-    import datetime as dt
     from pathlib import Path
 
-    from intel import forecast, report
+    from intel import periods, report
     from intel.filters import Filters
 
     try:
-        start, grain = forecast.parse_period(args.period)
+        start, _ = periods.parse(args.period)
     except ValueError as err:
         print(err, file=sys.stderr)
         return 2
     first, last = config.date_window()
-    if not first.replace(year=first.year + 1) <= start <= last:   # the pack looks a year back
+    if not periods.add_months(first, 12) <= start <= last:   # the pack looks a year back
         raise CommandError(f"--period {args.period} is outside the dates the store accepts ({first} to {last}).")
     out = Path(args.out)
     if not out.parent.is_dir():
         raise CommandError(f"--out {args.out}: the folder {out.parent} does not exist.")
-    earliest = start.replace(year=start.year - 1)
-    months = start.year * 12 + start.month - 1 + (3 if grain == "quarter" else 1)
-    end = dt.date(months // 12, months % 12 + 1, 1) - dt.timedelta(days=1)
-    filters = Filters(earliest, end, region=tuple(args.region), segment=tuple(args.segment),
+    _, end, _ = periods.bounds(args.period)   # only now: a period past the window may end past year 9999
+    filters = Filters(periods.add_months(start, -12), end, region=tuple(args.region), segment=tuple(args.segment),
                       owner=tuple(args.owner), product=tuple(args.product))
     if out.suffix.lower() == ".pdf":
         out.write_bytes(report.qbr_pack_pdf(args.period, filters))

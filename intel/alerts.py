@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 import pandas as pd
 
-from intel import forecast, metrics, pipeline, store
+from intel import forecast, metrics, periods, pipeline, store
 from intel.access import Actor, require
 from intel.filters import Filters, default_range
 
@@ -213,10 +213,9 @@ def rule_series(rule: Rule, db=None) -> pd.DataFrame:
     series = series[["member", "period", "value", "sample"]].dropna(subset=["value"])
     if rule.threshold_kind != "absolute" and rule.metric in ("win_rate", "bookings_vs_target",
                                                              "forecast_bias", "competitor_loss_share"):
-        step = 1 if rule.threshold_kind == "vs_previous" else (12 if rule.grain == "month" else 4)
-        labels = list(order)
-        base = series.assign(period=series["period"].map(
-            lambda p: labels[order[p] + step] if order[p] + step < len(labels) else None))
+        step = 1 if rule.threshold_kind == "vs_previous" else periods.PER_YEAR[rule.grain]
+        # each value becomes the base of the period `step` later (a period outside the series matches none)
+        base = series.assign(period=series["period"].map(lambda p: periods.shift(p, step)))
         merged = series.merge(base.rename(columns={"value": "base", "sample": "base_sample"}),
                               on=["member", "period"], how="left")
         merged["value"] = (merged["value"] - merged["base"]) / merged["base"].abs()
@@ -289,7 +288,7 @@ def evaluate(db=None, today: dt.date | None = None, *, by: Actor) -> pd.DataFram
             live = cur.execute(
                 """SELECT id, member, status, snoozed_until, periods FROM alerts
                    WHERE rule_id = $r AND status <> 'resolved'""", {"r": rule.id}).fetchall()
-            for alert_id, member, status, snoozed_until, periods in live:
+            for alert_id, member, status, snoozed_until, stored_periods in live:
                 breach = firing.pop(member, None)
                 if status == "snoozed" and snoozed_until is not None and snoozed_until <= today:
                     cur.execute("UPDATE alerts SET status = 'open', snoozed_until = NULL WHERE id = $i",
@@ -303,7 +302,7 @@ def evaluate(db=None, today: dt.date | None = None, *, by: Actor) -> pd.DataFram
                 cur.execute("""UPDATE alerts SET periods = $p, observed = $o, still_firing = true,
                                    last_evaluated_at = now()::TIMESTAMP WHERE id = $i""",
                             {"p": json.dumps(breach.periods), "o": evidence, "i": alert_id})
-                if json.loads(periods) != breach.periods:
+                if json.loads(stored_periods) != breach.periods:
                     _act(cur, alert_id, "updated", by.name, f"now {', '.join(breach.periods)}")
             for member, breach in firing.items():
                 # a decision already taken on this very breach is not asked for again
@@ -413,19 +412,19 @@ def _fmt(metric: str, value: float) -> str:
 def prompt(alert: dict, rule: Rule) -> dict:
     """The course-correction prompt for an alert: what happened (with its numbers), questions to
     diagnose, actions to weigh, and links to the page view and the deals behind it."""
-    periods = json.loads(alert["periods"]) if isinstance(alert["periods"], str) else alert["periods"]
+    fired = json.loads(alert["periods"]) if isinstance(alert["periods"], str) else alert["periods"]
     observed = json.loads(alert["observed"]) if isinstance(alert["observed"], str) else alert["observed"]
     member, dim = alert["member"], rule.dimension
-    values = ", ".join(f"{p} {_fmt(rule.metric, v)}" for p, v in zip(periods, observed["values"]))
+    values = ", ".join(f"{p} {_fmt(rule.metric, v)}" for p, v in zip(fired, observed["values"]))
     scope = {} if dim in ("all", "competitor") or member == "All" else {dim: member} \
         if dim in ("region", "segment", "owner", "product") else {}
     if rule.metric == "win_rate":
-        start = forecast.parse_period(periods[0])[0]
+        start = periods.parse(fired[0])[0]
         query = {**scope, "from": start.isoformat(), "by": "competitor"}
         return {
             "summary": f"{member}: win rate {values} ({rule.describe()}).",
             "questions": [
-                f"Which competitors and loss reasons are behind {member}'s lost deals in {', '.join(periods)}?",
+                f"Which competitors and loss reasons are behind {member}'s lost deals in {', '.join(fired)}?",
                 "Did the deal mix change (size, product, lead source) or did we lose deals we used to win?",
                 "Are we qualifying the right opportunities, or carrying deals that never fit?",
             ],

@@ -10,7 +10,8 @@ import datetime as dt
 from dataclasses import dataclass, field, replace
 from typing import Mapping, Sequence
 
-from intel import config, models, store
+from intel import models, periods, store
+from intel.periods import fiscal_year_start  # noqa: F401  (its home is periods; callers may import it here)
 
 DIMENSIONS = ("region", "segment", "owner", "product")   # the global filter bar
 TRAILING_MONTHS = 18
@@ -55,11 +56,6 @@ class Filters:
         return "; ".join(parts)
 
 
-def _month_end(day: dt.date) -> dt.date:
-    nxt = dt.date(day.year + (day.month == 12), day.month % 12 + 1, 1)
-    return nxt - dt.timedelta(days=1)
-
-
 def default_range(db=None, months: int = TRAILING_MONTHS) -> tuple[dt.date, dt.date]:
     """The trailing `months` whole months ending with the latest closed deal (not today); all
     time when closed deals exist but none has a close date."""
@@ -73,11 +69,7 @@ def default_range(db=None, months: int = TRAILING_MONTHS) -> tuple[dt.date, dt.d
         cur.close()
     if latest is None and undated:
         return ALL_TIME
-    latest = latest or dt.date.today()
-    first = dt.date(latest.year, latest.month, 1)
-    for _ in range(months - 1):
-        first = dt.date(first.year - (first.month == 1), (first.month - 2) % 12 + 1, 1)
-    return first, _month_end(latest)
+    return periods.trailing_months(latest or dt.date.today(), months)
 
 
 def members(db=None) -> dict[str, list[str]]:
@@ -118,10 +110,3 @@ def parse_query(query: Mapping[str, Sequence[str]], known: Mapping[str, Sequence
         chosen[dim] = tuple(dict.fromkeys(v for v in values if v in known.get(dim, ())))
     return Filters(dates["from"], dates["to"], **chosen), notes
 
-
-def fiscal_year_start() -> int:
-    try:
-        month = int(config.get("fiscal_year_start"))
-    except ValueError:
-        return 1
-    return month if 1 <= month <= 12 else 1

@@ -21,7 +21,8 @@ from typing import Any, Callable
 import pandas as pd
 
 from intel import config, models, store
-from intel.filters import Filters, fiscal_year_start
+from intel.filters import Filters
+from intel.periods import GRAINS, fiscal_year_start
 
 # ---- dimensions: one list, every canonical attribute a deal carries (joined ones included) ----
 
@@ -39,7 +40,6 @@ PLAN_DIMENSIONS = ("total", "region", "segment", "owner", "product")
 SNAPSHOT_DIMENSIONS = ("total",) + tuple(d for d in DEAL_DIMENSIONS if d != "deal_size_band")
 BREAKDOWNS = DEAL_DIMENSIONS          # what a win-loss view can be broken down by
 BREAKDOWN_LABELS = DIMENSION_LABELS
-GRAINS = ("month", "quarter")         # a period; 'all' is the whole range
 
 # ---- formats: how a value reads, wherever it is shown ----
 
@@ -136,9 +136,9 @@ class Param:
         if self.kind == "date":
             return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
         if self.kind == "period":
-            from intel.forecast import parse_period
+            from intel import periods
 
-            parse_period(str(value))   # raises with a sentence when it is not a period
+            periods.parse(str(value))   # raises with a sentence when it is not a period
             return str(value)
         return str(value)
 

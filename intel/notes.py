@@ -13,7 +13,8 @@ import pandas as pd
 
 from intel import forecast, metrics, models, signals, store
 from intel.access import Actor, require
-from intel.filters import Filters, default_range, fiscal_year_start
+from intel.filters import Filters, default_range
+from intel.periods import fiscal_year_start
 
 FRAMEWORKS = {
     "SWOT": ["Strength", "Weakness", "Opportunity", "Threat"],

@@ -10,13 +10,11 @@ import math
 
 import pandas as pd
 
-from intel import metrics, store
-from intel.filters import Filters, fiscal_year_start
-from intel.forecast import period_bounds
+from intel import metrics, periods, store
+from intel.filters import Filters
 
 VELOCITY_DIMENSIONS = metrics.SNAPSHOT_DIMENSIONS
-WINDOW_QUARTERS = 2        # trailing two quarters for win rate, average deal and cycle
-WINDOW_DAYS = 182          # what the SQL takes today: 91 days a quarter
+WINDOW_QUARTERS = 2        # the trailing window of win rate, average deal and cycle (METRICS.md)
 STALE_SNAPSHOTS = 4        # unchanged across this many snapshots: stale
 VELOCITY_CHANGE_COLUMNS = ["member", "snapshot_0", "snapshot_1", "velocity_0", "velocity_1", "change_pct",
                            "share_open_qualified", "share_win_rate", "share_avg_won_deal", "share_cycle_days"]
@@ -49,17 +47,14 @@ def pick_snapshot(day: dt.date | str | None, db=None, *, before: dt.date | None 
     return earlier[-1]
 
 
-def _period_bounds(period: str) -> tuple[dt.date, dt.date, str]:
-    return period_bounds(period)
+def _window_from(snapshot: dt.date, quarters: int) -> dt.date:
+    """The first day of the trailing window of `quarters` quarters ending on the snapshot."""
+    return periods.trailing_window(snapshot, quarters)[0]
 
 
 def current_period(grain: str = "quarter", db=None) -> str:
     """The period holding the latest snapshot, in the usual notation (2026-Q4, 2026-11)."""
-    latest = pick_snapshot(None, db)
-    if grain == "month":
-        return f"{latest:%Y-%m}"
-    shifted = latest.year * 12 + latest.month - 1 - (fiscal_year_start() - 1)
-    return f"{shifted // 12}-Q{(shifted % 12) // 3 + 1}"
+    return periods.label(pick_snapshot(None, db), grain)
 
 
 def pipeline_by_stage(filters: Filters, snapshot: dt.date | None = None, db=None) -> pd.DataFrame:
@@ -80,17 +75,17 @@ def velocity_by(dim: str, filters: Filters, snapshot: dt.date | None = None,
                        window_quarters=window_quarters)
 
 
-def velocity_missing(row: pd.Series, snapshot: dt.date, window_days: int = WINDOW_DAYS) -> str | None:
+def velocity_missing(row: pd.Series, snapshot: dt.date, window_quarters: int = WINDOW_QUARTERS) -> str | None:
     """Why a velocity_by row has no velocity, in one sentence naming what the data lacks
     (None when it has one)."""
     if not pd.isna(row["velocity"]):
         return None
-    since = snapshot - dt.timedelta(days=window_days)
+    since, snapshot = periods.trailing_window(snapshot, window_quarters)
     if pd.isna(row["closed"]) or row["closed"] == 0:
-        why = [f"no deal closed between {since} and {snapshot}, so win rate, average won deal and "
+        why = [f"no deal closed from {since} to {snapshot}, so win rate, average won deal and "
                "sales cycle are unknown"]
     elif row["won"] == 0:
-        why = [f"no deal was won between {since} and {snapshot}, so the average won deal and the "
+        why = [f"no deal was won from {since} to {snapshot}, so the average won deal and the "
                "sales cycle are unknown"]
     else:
         why = []
@@ -108,11 +103,12 @@ def velocity_change(dim: str, filters: Filters, s0: dt.date | None = None, s1: d
     """Velocity at two snapshots per member and the share of its change each factor explains.
 
     Log decomposition: Δln v = Δln n + Δln w + Δln a − Δln c; each share is its term ÷ Δln v
-    (the four add up to 1). Default: the latest snapshot against the one about a quarter earlier.
+    (the four add up to 1). Default: the latest snapshot against the latest one taken at least
+    3 calendar months earlier (the first snapshot when none is that old).
     """
     s1 = pick_snapshot(s1, db)
     if s0 is None:
-        a_quarter_before = [d for d in snapshots(db) if d <= s1 - dt.timedelta(days=91)]
+        a_quarter_before = [d for d in snapshots(db) if d <= periods.add_months(s1, -3)]
         s0 = a_quarter_before[-1] if a_quarter_before else snapshots(db)[0]
     else:
         s0 = pick_snapshot(s0, db)
@@ -154,7 +150,7 @@ def coverage(filters: Filters, grain: str = "quarter", snapshot: dt.date | None 
 
 
 def _movement_params(period: str, s0, s1, db) -> dict:
-    p_start, p_end, _ = _period_bounds(period)
+    p_start, p_end, _ = periods.bounds(period)
     later = pick_snapshot(s1, db)
     earlier = pick_snapshot(s0, db) if s0 is not None else pick_snapshot(None, db, before=later)
     if earlier >= later:
@@ -194,7 +190,8 @@ def snapshot_params(values: dict, filters: Filters, db=None) -> dict:
 def velocity_params(values: dict, filters: Filters, db=None) -> dict:
     """The snapshot, and the trailing window its win rate, average deal and cycle are read over."""
     quarters = values.get("window_quarters") or WINDOW_QUARTERS
-    return {**snapshot_params(values, filters, db), "window_days": 91 * quarters}
+    values = snapshot_params(values, filters, db)
+    return {**values, "window_from": _window_from(values["s"], quarters)}
 
 
 def movement_params(values: dict, filters: Filters, db=None) -> dict:

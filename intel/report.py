@@ -13,7 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from intel import alerts, forecast, metrics, notes, pipeline
+from intel import alerts, forecast, metrics, notes, periods, pipeline
 from intel.filters import Filters
 from intel.holdings import unconverted_note
 
@@ -40,9 +40,9 @@ def qbr_blocks(period: str, filters: Filters, db=None) -> list[tuple]:
     """The pack's content for a quarter or month (`2026-Q3`, `2026-09`) within the filters' scope:
     ("h2"|"h3"|"p", text), ("kpis", [(label, value)]), ("table", header, rows), ("chart", figure,
     title), ("alert", severity, summary, questions, actions), ("board", framework, {category: [lines]})."""
-    start, grain = forecast.parse_period(period)
-    before = forecast.previous_period(period)
-    wide = filters.with_(date_from=min(filters.date_from, forecast.parse_period(before)[0]))
+    _, grain = periods.parse(period)
+    before = periods.previous(period)
+    wide = filters.with_(date_from=min(filters.date_from, periods.parse(before)[0]))
     blocks: list[tuple] = []
 
     totals = metrics.run("forecast_variance", wide, db=db, dim="total", grain=grain).set_index("period")

@@ -8,10 +8,9 @@ Each comes with the numbers behind it.
 """
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 
-from intel import metrics
+from intel import metrics, periods
 from intel.filters import Filters
 
 WIN_RATE_FLOOR = 0.20
@@ -32,17 +31,15 @@ def falling_win_rates(filters: Filters, dim: str = "segment", floor: float = WIN
                       db=None) -> list[Signal]:
     """Members below `floor` for `months`+ consecutive months, the run ending near the range's end."""
     grid = metrics.win_rate_by_period(dim, filters, "month", exclude_no_decision, db)
-    recent, month = set(), filters.date_to.replace(day=1)
-    for _ in range(months):   # the range's last `months` months
-        recent.add(f"{month:%Y-%m}")
-        month = (month - dt.timedelta(days=1)).replace(day=1)
+    last = periods.label(filters.date_to, "month")
+    recent = {periods.shift(last, -k) for k in range(months)}   # the range's last `months` months
     out = []
     for member, rows in grid.groupby("member", sort=True):
         run: list = []
         best: list = []
         for row in rows.itertuples():
             below = not row.small_sample and row.win_rate < floor
-            consecutive = run and _next_month(run[-1].period_start) == row.period_start
+            consecutive = run and periods.shift(run[-1].period, 1) == row.period
             run = (run + [row] if consecutive else [row]) if below else []
             if len(run) >= months and run[-1].period in recent:
                 best = list(run)
@@ -55,10 +52,6 @@ def falling_win_rates(filters: Filters, dim: str = "segment", floor: float = WIN
                                "win_rates": [float(r.win_rate) for r in best],
                                "closed": [int(r.closed) for r in best]}))
     return out
-
-
-def _next_month(start):
-    return start.replace(year=start.year + (start.month == 12), month=start.month % 12 + 1)
 
 
 def rising_competitors(filters: Filters, rise: float = PRESENCE_RISE, exclude_no_decision: bool = False,

@@ -2,7 +2,8 @@
 import plotly.graph_objects as go
 import streamlit as st
 
-from intel.forecast import DIMENSION_LABELS, DIMENSIONS, previous_period
+from intel import periods
+from intel.forecast import DIMENSION_LABELS, DIMENSIONS
 from intel.metrics import GRAINS
 from pages._components.charts import PRIMARY, chart, waterfall
 from pages._components.data import metric
@@ -29,13 +30,13 @@ with controls[2]:
                       else f"As of week {w}", help="Compare like with like: the call standing at the end "
                                                    "of week N of each period.")
 as_of_week = None if week == "final" else int(week)
-periods, last_complete = metric("period_options", filters, grain)
-if not periods:
+choices, last_complete = metric("period_options", filters, grain)
+if not choices:
     show_notes(notes)
     st.info("No period in the selected range.")
     st.stop()
 with controls[3]:
-    focus = url_choice("Focus period", "fc_period", periods, last_complete or periods[-1], notes=notes)
+    focus = url_choice("Focus period", "fc_period", choices, last_complete or choices[-1], notes=notes)
 show_notes(notes)
 
 inputs = metric("forecast_inputs", filters)
@@ -131,7 +132,7 @@ st.subheader("Bookings bridge")
 compare = url_choice("Compare with", "fc_compare", ["previous", "last_year"], "previous", widget=st.radio,
                      notes=notes, horizontal=True,
                      format_func=lambda c: "The period before" if c == "previous" else "The same period last year")
-before = previous_period(focus, same_period_last_year=compare == "last_year")
+before = periods.previous(focus, same_period_last_year=compare == "last_year")
 bridge_dim = dim if dim != "total" else "segment"
 steps, members = metric("bookings_bridge", before, focus, bridge_dim, filters)
 if members.empty:

@@ -1,8 +1,7 @@
 """Overview (landing page): the period's KPIs against the period before, open alerts, what moved."""
 import streamlit as st
 
-from intel import alerts
-from intel.forecast import parse_period, previous_period
+from intel import alerts, periods
 from intel.holdings import loaded_summary
 from intel.pipeline import velocity_missing
 from pages._components.alerts import evaluate_alerts
@@ -22,12 +21,12 @@ if held.empty:
     st.stop()
 
 filters, notes = global_filters()
-periods, last_complete = metric("period_options", filters, "quarter")
-if periods:
-    focus = url_choice("Quarter", "ov_period", periods, last_complete or periods[-1], notes=notes)
+quarters, last_complete = metric("period_options", filters, "quarter")
+if quarters:
+    focus = url_choice("Quarter", "ov_period", quarters, last_complete or quarters[-1], notes=notes)
     show_notes(notes)
-    before = previous_period(focus)
-    wider = filters.with_(date_from=min(filters.date_from, parse_period(before)[0]))
+    before = periods.previous(focus)
+    wider = filters.with_(date_from=min(filters.date_from, periods.parse(before)[0]))
     totals = metric("forecast_vs_actual", "total", wider, "quarter").set_index("period")
     trend = metric("win_rate_trend", wider, "quarter").set_index("period")
     now_row = totals.loc[focus] if focus in totals.index else None

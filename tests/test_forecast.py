@@ -16,7 +16,7 @@ import datetime as dt
 
 import pytest
 
-from intel import forecast
+from intel import forecast, periods
 from intel.filters import Filters
 from intel.ingest import import_file
 from intel.access import LOCAL_ADMIN as ADMIN
@@ -112,14 +112,14 @@ def test_demo_over_forecasting_region_and_sandbagging_owner_are_named(use_demo_d
 
 
 def test_period_notation(monkeypatch):
-    assert forecast.parse_period("2026-11") == (dt.date(2026, 11, 1), "month")
-    assert forecast.parse_period("2026-Q3") == (dt.date(2026, 7, 1), "quarter")
+    assert periods.parse("2026-11") == (dt.date(2026, 11, 1), "month")
+    assert periods.parse("2026-Q3") == (dt.date(2026, 7, 1), "quarter")
     monkeypatch.setenv("SIGHTLINE_FISCAL_YEAR_START", "4")
-    assert forecast.parse_period("2026-Q1") == (dt.date(2026, 4, 1), "quarter")
-    assert forecast.parse_period("2026-Q4") == (dt.date(2027, 1, 1), "quarter")
-    assert forecast.previous_period("2026-Q1") == "2025-Q4"
+    assert periods.parse("2026-Q1") == (dt.date(2026, 4, 1), "quarter")
+    assert periods.parse("2026-Q4") == (dt.date(2027, 1, 1), "quarter")
+    assert periods.previous("2026-Q1") == "2025-Q4"
     with pytest.raises(ValueError, match="not a period"):
-        forecast.parse_period("Q5")
+        periods.parse("Q5")
 
 
 def test_missing_targets_are_reported(db):

@@ -95,7 +95,8 @@ def test_slipped_overdue_and_stale(snapshots):
 
 def test_velocity_and_its_decomposition(snapshots):
     v2 = pipeline.velocity_by("total", WIDE, S2).iloc[0]
-    # open past the first stage at S2: D, E, F; closed in the 182 days up to S2: A, J, L won, B lost
+    # open past the first stage at S2: D, E, F; closed in the 6 calendar months up to S2
+    # (2026-04-20 .. 2026-10-19): A, J, L won, B lost
     assert (v2["open_qualified"], v2["won"], v2["closed"]) == (3, 3, 4)
     assert v2["avg_won_deal"] == pytest.approx((100 + 1000 + 250) / 3)
     assert v2["cycle_days"] == statistics.median([37, 1, 90])

@@ -66,10 +66,12 @@ def test_velocity_change_with_no_recent_closed_deal_is_nan_and_says_why(db):
     assert math.isnan(change["change_pct"].iloc[0]) and math.isnan(change["velocity_1"].iloc[0])
     now = pipeline.velocity_by("total", WIDE, SNAPSHOT).iloc[0]
     # open past the first stage: the 3 Engaging deals (Prospecting is the first stage);
-    # every closed deal closed in 2017, long before 2026-05-22 (= 2026-11-20 - 182 days)
+    # every closed deal closed in 2017, long before the trailing two quarters. Changed with the
+    # window (was "between 2026-05-22 and 2026-11-20", 182 days back, start excluded): now the 6
+    # calendar months ending on 2026-11-20, i.e. from the day after 2026-05-20, both ends included
     assert int(now["open_qualified"]) == 3
     assert pipeline.velocity_missing(now, SNAPSHOT) == (
-        "Velocity at 2026-11-20 cannot be computed: no deal closed between 2026-05-22 and 2026-11-20, "
+        "Velocity at 2026-11-20 cannot be computed: no deal closed from 2026-05-21 to 2026-11-20, "
         "so win rate, average won deal and sales cycle are unknown.")
 
 
@@ -103,7 +105,8 @@ def test_salesforce_data_export_every_page_runs_and_says_what_is_missing(db):
     tiles = {m.label: m.value for m in runs[None].metric}
     # 2026-Q2: Acme won 12,000 (05-14), Globex lost (06-02) -> bookings 12k, win rate 1/2
     assert (tiles["Bookings 2026-Q2"], tiles["Win rate"], tiles["Attainment"]) == ("12k", "50.0%", "—")
-    # velocity at 2026-11-20 over deals closed after 2026-05-22: Globex lost, Initech won (no amount,
+    # velocity at 2026-11-20 over deals closed from 2026-05-21 (the 6 calendar months ending on it;
+    # 182 days back it was after 2026-05-22, the same deals): Globex lost, Initech won (no amount,
     # 80 days), Umbrella lost, Hooli won 8,000 (87 days); open past the first stage: Wayne,
     # Wonka, Cyberdyne -> 3 x (2/4) x 8,000 / median(80, 87) = 12,000 / 83.5 = 143.7
     assert tiles["Velocity per day"] == "144"
@@ -117,7 +120,8 @@ def test_salesforce_data_export_every_page_runs_and_says_what_is_missing(db):
 
 def test_crm_sample_export_every_page_runs_and_says_what_is_missing(db):
     load("sales_pipeline.csv")
-    velocity = ("Velocity at 2026-11-20 cannot be computed: no deal closed between 2026-05-22 and "
+    # the trailing window: the 6 calendar months ending on 2026-11-20 (was 182 days: after 2026-05-22)
+    velocity = ("Velocity at 2026-11-20 cannot be computed: no deal closed from 2026-05-21 to "
                 "2026-11-20")
     runs = every_page({
         # 2017-Q2 (the last complete quarter): one loss (S8DX3XOU, 2017-06-05), nothing won

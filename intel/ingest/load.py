@@ -19,7 +19,7 @@ import pandas as pd
 
 from intel import config, store
 from intel.access import Actor, require
-from intel.filters import fiscal_year_start
+from intel.periods import fiscal_year_start
 
 log = logging.getLogger(__name__)
 from intel.ingest import mapping as mapping_mod

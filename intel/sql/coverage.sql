@@ -1,7 +1,8 @@
 -- Coverage of the remaining target per period (shared/METRICS.md), as of snapshot $s, for the
 -- period holding $s and the next $periods - 1:
 --   coverage = open pipeline closing in the period ÷ (target − actual to date)
---   coverage needed = 1 ÷ win rate (deals closed in the $window_days days up to $s)
+--   coverage needed = 1 ÷ win rate (deals closed in the trailing window, $window_from to $s inclusive:
+--   the 3N calendar months ending on $s, from intel.periods.trailing_window)
 -- actual to date: deals won with a close date in the period up to $s. No target: no coverage.
 WITH periods AS (
     SELECT DISTINCT period_start(CAST(d AS DATE), $grain, $fy_start) AS p
@@ -33,7 +34,7 @@ WITH periods AS (
 ), rate AS (
     SELECT count(*) FILTER (WHERE is_won) / nullif(count(*), 0) AS win_rate
     FROM deal_facts
-    WHERE is_closed AND close_date > $s - to_days(CAST($window_days AS INTEGER)) AND close_date <= $s
+    WHERE is_closed AND close_date >= CAST($window_from AS DATE) AND close_date <= $s
       AND chosen(region, $region) AND chosen(segment, $segment)
       AND chosen(owner, $owner) AND chosen(product, $product)
 )

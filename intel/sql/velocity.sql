@@ -2,7 +2,8 @@
 --   velocity ($/day) = open qualified deals × win rate × average won deal ÷ sales cycle days
 -- open qualified deals: open at $s and past the first stage (stage_order > 1);
 -- win rate, average won deal and sales cycle (median days, created → close, of won deals):
--- over the deals closed in the $window_days days up to $s. Members missing a factor get no velocity.
+-- over the deals closed in the trailing window, $window_from to $s inclusive (the 3N calendar months
+-- ending on $s, from intel.periods.trailing_window). Members missing a factor get no velocity.
 WITH open_deals AS (
     SELECT member_of($dim, region, segment, owner, team, product, competitor, lead_source, NULL) AS member,
            count(*) FILTER (WHERE stage_order > 1) AS open_qualified
@@ -17,7 +18,7 @@ WITH open_deals AS (
            avg(amount) FILTER (WHERE is_won) AS avg_won_deal,
            median(cycle_days) FILTER (WHERE is_won) AS cycle_days
     FROM deal_facts
-    WHERE is_closed AND close_date > $s - to_days(CAST($window_days AS INTEGER)) AND close_date <= $s
+    WHERE is_closed AND close_date >= CAST($window_from AS DATE) AND close_date <= $s
       AND chosen(region, $region) AND chosen(segment, $segment)
       AND chosen(owner, $owner) AND chosen(product, $product)
     GROUP BY ALL
