@@ -29,6 +29,9 @@ MACROS = SQL / "macros"
 # The shared SQL macros (intel/sql/macros/<name>.sql), created in this order: DuckDB binds a macro
 # when it is created, so each file may use the tables and the macros of the files before it.
 MACRO_FILES = ("periods", "scope", "deals", "winloss", "forecast", "pipeline")
+# Macros older migrations created that no current macro replaces by name (both became
+# deal_member): dropped, so a store made before holds what a new one holds.
+RETIRED_MACROS = ("tf_member", "member_of")
 
 # How long an idle connection stays open: the app keeps it through one script run's queries,
 # then lets the command line in. None keeps it until close_all() (the command line itself).
@@ -403,6 +406,8 @@ def create_macros(con: duckdb.DuckDBPyConnection) -> None:
     try:
         for name in MACRO_FILES:
             con.execute((MACROS / f"{name}.sql").read_text())
+        for name in RETIRED_MACROS:
+            con.execute(f"DROP MACRO IF EXISTS {name}")   # names are this module's constants
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

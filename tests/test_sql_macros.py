@@ -1,5 +1,6 @@
 """The shared SQL macros (intel/sql/macros/): created by the store at every connect, so a new store
-and one made by older migrations hold the same definitions."""
+and one made by older migrations hold the same definitions; one dimension -> member mapping; one
+scope predicate."""
 from __future__ import annotations
 
 import re
@@ -9,8 +10,14 @@ import duckdb
 import pytest
 
 from intel import store
-from tests.conftest import ROOT, rows
+from intel.access import LOCAL_ADMIN as ADMIN
+from intel.filters import members
+from intel.ingest import import_file
+from tests.conftest import FIXTURES, ROOT, rows
 
+# Every dimension a deal can be cut by, and what deal_member answers for each.
+DIMENSIONS = ("total", "region", "segment", "owner", "team", "manager", "industry", "country", "product",
+              "product_family", "competitor", "lead_source", "deal_type", "deal_size_band")
 MACROS_SQL = ("SELECT function_name, function_type, parameters, macro_definition FROM duckdb_functions() "
               "WHERE function_type IN ('macro', 'table_macro') AND NOT internal ORDER BY ALL")
 # The last commit whose migrations (003-012) created the macros.
@@ -31,6 +38,8 @@ def test_a_new_store_holds_every_macro_of_the_macro_files_and_nothing_else(db):
     assert {p.stem for p in store.MACROS.glob("*.sql")} == set(store.MACRO_FILES)   # none left out
     held = {name for name, *_ in rows(MACROS_SQL)}
     assert held == macro_names_in_files()
+    assert {"deal_member", "in_scope", "closed_in_scope", "forecast_actual"} <= held
+    assert not held & set(store.RETIRED_MACROS)
     assert rows("SELECT count(*) FROM deals") == [(0,)]   # the view over resolved_deals
 
 
@@ -42,21 +51,26 @@ def test_no_migration_creates_a_macro():
 def test_a_macro_left_by_an_older_version_is_replaced_at_the_next_connect(db, tmp_path):
     store.connect(db)
     store.close_all()
-    with duckdb.connect(str(db)) as con:   # as migration 003 left it: no range, no looked-up dimension
+    with duckdb.connect(str(db)) as con:   # as migrations 005, 011 and 012 left them
         con.execute("""
+            CREATE OR REPLACE MACRO tf_member(dim, region, segment, owner, product) AS
+                coalesce(CASE dim WHEN 'total' THEN 'All' WHEN 'region' THEN region WHEN 'segment' THEN segment
+                                  WHEN 'owner' THEN owner WHEN 'product' THEN product END, '(none)');
+            CREATE MACRO member_of(dim, region, segment, owner, team, product, competitor, lead_source, band) AS
+                coalesce(CASE dim WHEN 'total' THEN 'All' WHEN 'region' THEN region END, '(none)');
             CREATE OR REPLACE MACRO closed_in_scope(date_from, date_to, regions, segments, owners, products,
                                                     exclude_nd, dim) AS TABLE
                 SELECT *, coalesce(CASE dim WHEN 'region' THEN region END, '(none)') AS member
-                FROM deal_facts WHERE is_closed AND close_date BETWEEN date_from AND date_to""")
-        con.execute("INSERT INTO deal_facts (id, manager, is_closed, is_won, no_decision) "
-                    "VALUES ('D1', 'Mia', true, true, false)")
+                FROM deal_facts WHERE is_closed AND NOT (exclude_nd AND no_decision)""")
+        con.execute("INSERT INTO deal_facts (id, deal_type, is_closed, is_won, no_decision, close_date) "
+                    "VALUES ('D1', 'Renewal', true, true, false, DATE '2026-01-05')")
     fresh = tmp_path / "fresh.duckdb"
     store.connect(fresh)
     store.connect(db)
     assert definitions(db) == definitions(fresh)
-    # the old one had neither all time (an undated deal) nor the manager
-    assert rows("SELECT member FROM closed_in_scope(NULL, NULL, [], [], [], [], false, 'manager')",
-                db_path=db) == [("Mia",)]
+    # the old closed_in_scope knew no deal_type: every deal was '(none)'
+    assert rows("SELECT member FROM closed_in_scope(NULL, NULL, [], [], [], [], false, 'deal_type')",
+                db_path=db) == [("Renewal",)]
 
 
 def _old_migrations() -> list[tuple[int, str]]:
@@ -82,3 +96,26 @@ def test_a_store_built_by_the_old_migrations_opens_with_todays_macros(db, tmp_pa
     store.connect(fresh)
     store.connect(db)
     assert definitions(db) == definitions(fresh)
+
+
+def test_deal_member_maps_every_dimension(db):
+    cur = store.cursor()
+    try:
+        cur.execute(f"CREATE TEMP TABLE d AS SELECT * FROM (VALUES "
+                    f"({', '.join(repr('the ' + dim) for dim in DIMENSIONS[1:])}), "
+                    f"({', '.join(['NULL'] * (len(DIMENSIONS) - 1))})) v({', '.join(DIMENSIONS[1:])})")
+        args = ", ".join(DIMENSIONS[1:])
+        for dim in DIMENSIONS:
+            got = [m for (m,) in cur.execute(f"SELECT deal_member($d, {args}) FROM d", {"d": dim}).fetchall()]
+            # the row with every value gives its own; the row without any is '(none)'; total is 'All'
+            assert got == (["All", "All"] if dim == "total" else [f"the {dim}", "(none)"]), dim
+        assert cur.execute(f"SELECT DISTINCT deal_member(NULL, {args}) FROM d").fetchall() == [("(none)",)]
+    finally:
+        cur.close()
+
+
+def test_the_filter_pickers_list_the_values_each_filter_dimension_takes(db):
+    assert import_file(FIXTURES / "pipeline-2026-10-05.csv", by=ADMIN).status == "loaded"
+    # no deal names a product: nothing to pick ('(none)' is no choice)
+    assert members() == {"region": ["APAC", "EMEA"], "segment": ["Enterprise", "SMB"],
+                         "owner": ["Ann", "Bob", "Cy"], "product": []}

@@ -1,6 +1,6 @@
 -- The plan rows forecast versus actual reads. Its macros (tf_member, range_first_day,
 -- range_last_day, forecast_actual) were defined here; they now live in intel/sql/macros/
--- and the store recreates them at every connect.
+-- (tf_member became deal_member) and the store recreates them at every connect.
 
 -- Materialised by intel.models.refresh from sql/models/plan_rows.sql.
 CREATE TABLE plan_rows (

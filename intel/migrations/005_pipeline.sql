@@ -1,6 +1,6 @@
 -- Pipeline: the snapshots held and the per-deal history models. The macros snapshot_at,
--- movement and member_of were defined here; they now live in intel/sql/macros/ and the store
--- recreates them at every connect.
+-- movement and member_of were defined here; they now live in intel/sql/macros/ (member_of
+-- became deal_member) and the store recreates them at every connect.
 
 -- Each snapshot date and the import that stands for it (a later upload of the same date wins).
 CREATE VIEW snapshot_dates AS

@@ -6,13 +6,13 @@
 -- total (intel.forecast.bookings_bridge adds it); the three add up to B₁ − B₀ exactly.
 WITH won AS (
     SELECT CASE WHEN period_start(close_date, $grain, $fy_start) = $p0 THEN 0 ELSE 1 END AS side,
-           tf_member($dim, region, segment, owner, product) AS member, amount
+           deal_member($dim, region, segment, owner, team, manager, industry, country, product,
+                       product_family, competitor, lead_source, deal_type, deal_size_band) AS member, amount
     FROM deal_facts
     WHERE is_won AND period_start(close_date, $grain, $fy_start) IN ($p0, $p1)
-      AND chosen(region, $region) AND chosen(segment, $segment)
-      AND chosen(owner, $owner) AND chosen(product, $product)
+      AND in_scope(region, segment, owner, product, $region, $segment, $owner, $product)
 ), per_member AS (
-    SELECT coalesce(member, '(none)') AS member,
+    SELECT member,
            count(*) FILTER (WHERE side = 0) AS deals_0, coalesce(sum(amount) FILTER (WHERE side = 0), 0) AS bookings_0,
            count(*) FILTER (WHERE side = 1) AS deals_1, coalesce(sum(amount) FILTER (WHERE side = 1), 0) AS bookings_1
     FROM won GROUP BY ALL

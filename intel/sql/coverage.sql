@@ -13,29 +13,25 @@ WITH periods AS (
            sum(value * probability) AS weighted
     FROM snapshot_at($s)
     WHERE NOT is_closed
-      AND chosen(region, $region) AND chosen(segment, $segment)
-      AND chosen(owner, $owner) AND chosen(product, $product)
+      AND in_scope(region, segment, owner, product, $region, $segment, $owner, $product)
     GROUP BY 1
 ), won AS (
     SELECT period_start(close_date, $grain, $fy_start) AS p, sum(amount) AS actual
     FROM deal_facts
     WHERE is_won AND close_date <= $s
-      AND chosen(region, $region) AND chosen(segment, $segment)
-      AND chosen(owner, $owner) AND chosen(product, $product)
+      AND in_scope(region, segment, owner, product, $region, $segment, $owner, $product)
     GROUP BY 1
 ), targets AS (
     SELECT period_start(period, $grain, $fy_start) AS p, sum(target) AS target
     FROM plan_rows
     WHERE target IS NOT NULL AND (period_grain = 'month' OR $grain = 'quarter')
-      AND chosen(region, $region) AND chosen(segment, $segment)
-      AND chosen(owner, $owner) AND chosen(product, $product)
+      AND in_scope(region, segment, owner, product, $region, $segment, $owner, $product)
     GROUP BY 1
 ), rate AS (
     SELECT count(*) FILTER (WHERE is_won) / nullif(count(*), 0) AS win_rate
     FROM deal_facts
     WHERE is_closed AND close_date > $s - to_days(CAST($window_days AS INTEGER)) AND close_date <= $s
-      AND chosen(region, $region) AND chosen(segment, $segment)
-      AND chosen(owner, $owner) AND chosen(product, $product)
+      AND in_scope(region, segment, owner, product, $region, $segment, $owner, $product)
 )
 SELECT period_label(periods.p, $grain, $fy_start) AS period, periods.p AS period_start,
        coalesce(pipe.deals, 0) AS open_deals, coalesce(pipe.pipeline, 0) AS pipeline,

@@ -1,38 +1,33 @@
 -- Forecast versus actual (shared/METRICS.md, Forecast versus actual).
 
--- A plan row or a won deal without a value for the dimension is the member '(none)' before
--- any join: NULL = NULL is not true, so target, forecast and actual of the missing member came
--- out as three '(none)' rows. Same convention as member_of and closed_in_scope.
-CREATE OR REPLACE MACRO tf_member(dim, region, segment, owner, product) AS
-    coalesce(CASE dim WHEN 'total' THEN 'All' WHEN 'region' THEN region WHEN 'segment' THEN segment
-                      WHEN 'owner' THEN owner WHEN 'product' THEN product END, '(none)');
-
--- Forecast versus actual, per report period and member of a dimension (shared/METRICS.md).
+-- Forecast versus actual, per report period and member of a dimension:
 --   actual   = amount of deals won with close date in the period (deal facts, reporting currency)
 --   target   = the uploaded quota for the period and scope (the latest import of each row)
 --   forecast = the uploaded commit / best-case call standing at the cutoff: the latest
 --              submission before its period ends, or, with as_of_week N, before the end of
 --              week N of the report period (calls without a date stand from the start).
 -- Uploaded months roll up into quarters; quarter-grain uploads show only at quarter grain.
--- dim 'total' puts everything under one member, 'All'.
--- Every side's member comes from tf_member (never NULL), so the USING joins meet on '(none)' too.
+-- dim 'total' puts everything under one member, 'All'. Plan rows carry only region, segment,
+-- owner and product: any other dim puts them under '(none)'. Every side's member comes from
+-- deal_member (never NULL), so the USING joins meet on '(none)' too.
 CREATE OR REPLACE MACRO forecast_actual(grain, fy_start, dim, date_from, date_to, as_of_week,
-                             regions, segments, owners, products) AS TABLE
+                                        regions, segments, owners, products) AS TABLE
 WITH planned AS (
     SELECT p.*, period_start(p.period, grain, fy_start) AS rp,
-           tf_member(dim, p.region, p.segment, p.owner, p.product) AS member
+           deal_member(dim, p.region, p.segment, p.owner, NULL, NULL, NULL, NULL, p.product,
+                       NULL, NULL, NULL, NULL, NULL) AS member
     FROM plan_rows p
     WHERE (p.period_grain = 'month' OR grain = 'quarter')
       AND p.period BETWEEN range_first_day(date_from, grain, fy_start) AND range_last_day(date_to, grain, fy_start)
-      AND chosen(p.region, regions) AND chosen(p.segment, segments)
-      AND chosen(p.owner, owners) AND chosen(p.product, products)
+      AND in_scope(p.region, p.segment, p.owner, p.product, regions, segments, owners, products)
 ), targets AS (
     SELECT rp, member, sum(target) AS target FROM planned WHERE target IS NOT NULL GROUP BY rp, member
 ), week_calls AS (
     -- as of week N: per uploaded row, the latest call made before the end of week N of the
     -- report period (and before its own period ended)
     SELECT any_value(period_start(period, grain, fy_start)) AS rp,
-           any_value(tf_member(dim, region, segment, owner, product)) AS member,
+           any_value(deal_member(dim, region, segment, owner, NULL, NULL, NULL, NULL, product,
+                                 NULL, NULL, NULL, NULL, NULL)) AS member,
            arg_max({'forecast': forecast_commit, 'best_case': forecast_best_case, 'submitted_at': submitted_at},
                    {'at': coalesce(submitted_at, period), 'import': import_id}) AS c
     FROM targets_forecasts
@@ -40,8 +35,7 @@ WITH planned AS (
       AND (forecast_commit IS NOT NULL OR forecast_best_case IS NOT NULL)
       AND (period_grain = 'month' OR grain = 'quarter')
       AND period BETWEEN range_first_day(date_from, grain, fy_start) AND range_last_day(date_to, grain, fy_start)
-      AND chosen(region, regions) AND chosen(segment, segments)
-      AND chosen(owner, owners) AND chosen(product, products)
+      AND in_scope(region, segment, owner, product, regions, segments, owners, products)
       AND coalesce(submitted_at, period) < period + CASE WHEN period_grain = 'quarter'
                                                          THEN INTERVAL 3 MONTH ELSE INTERVAL 1 MONTH END
       AND coalesce(submitted_at, period) < period_start(period, grain, fy_start) + to_days(7 * as_of_week)
@@ -56,13 +50,13 @@ WITH planned AS (
     GROUP BY rp, member
 ), actuals AS (
     SELECT period_start(close_date, grain, fy_start) AS rp,
-           tf_member(dim, region, segment, owner, product) AS member,
+           deal_member(dim, region, segment, owner, team, manager, industry, country, product,
+                       product_family, competitor, lead_source, deal_type, deal_size_band) AS member,
            sum(amount) AS actual, count(*) AS deals_won
     FROM deal_facts
     WHERE is_won
       AND close_date BETWEEN range_first_day(date_from, grain, fy_start) AND range_last_day(date_to, grain, fy_start)
-      AND chosen(region, regions) AND chosen(segment, segments)
-      AND chosen(owner, owners) AND chosen(product, products)
+      AND in_scope(region, segment, owner, product, regions, segments, owners, products)
     GROUP BY ALL
 )
 SELECT rp AS period_start, member, t.target, c.forecast, c.best_case,

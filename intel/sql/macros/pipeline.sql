@@ -1,13 +1,14 @@
 -- Pipeline snapshots and the movement between two of them (shared/METRICS.md, Pipeline).
 
--- The deals as exported on date snap, value in the reporting currency (NULL: no FX rate).
+-- The deals as exported on date snap (the import standing for that snapshot date), resolved
+-- (resolved_deals), value in the reporting currency (NULL: no FX rate).
 CREATE OR REPLACE MACRO snapshot_at(snap) AS TABLE
 SELECT * EXCLUDE (amount_reporting), CAST(amount_reporting AS DOUBLE) AS value
 FROM resolved_deals('opportunities')
 WHERE import_id = (SELECT import_id FROM snapshot_dates WHERE snapshot_date = snap);
 
--- Pipeline movement of target period [p_start, p_end] between snapshots s0 and s1
--- (shared/METRICS.md). The pipeline of P at a snapshot is its open deals closing in P.
+-- Pipeline movement of target period [p_start, p_end] between snapshots s0 and s1.
+-- The pipeline of P at a snapshot is its open deals closing in P.
 -- In P at s0: leaves as won / lost (closed, or gone from the export) / pushed_out (open, close
 -- date now outside P), or stays and grew / shrank / unchanged. In P at s1 only: new (not in
 -- s0) or pulled_in (in s0 with a close date outside P). Amounts leaving count at their s0 value,
@@ -45,12 +46,4 @@ SELECT id, name, account, owner, region, segment, product, stage_0, stage_1, clo
             ELSE amount_1 END AS change
 FROM j
 WHERE (in_p0 OR in_p1 OR (NOT in_s0 AND closed_1 AND close_1 BETWEEN p_start AND p_end))
-  AND chosen(region, regions) AND chosen(segment, segments)
-  AND chosen(owner, owners) AND chosen(product, products);
-
--- A deal's member for a breakdown dimension ('total' puts every deal under 'All').
-CREATE OR REPLACE MACRO member_of(dim, region, segment, owner, team, product, competitor, lead_source, band) AS
-    coalesce(CASE dim WHEN 'total' THEN 'All' WHEN 'region' THEN region WHEN 'segment' THEN segment
-                      WHEN 'owner' THEN owner WHEN 'team' THEN team WHEN 'product' THEN product
-                      WHEN 'competitor' THEN competitor WHEN 'lead_source' THEN lead_source
-                      WHEN 'deal_size_band' THEN band END, '(none)');
+  AND in_scope(region, segment, owner, product, regions, segments, owners, products);
