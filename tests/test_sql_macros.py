@@ -3,13 +3,14 @@ and one made by older migrations hold the same definitions; one dimension -> mem
 scope predicate."""
 from __future__ import annotations
 
+import datetime as dt
 import re
 import subprocess
 
 import duckdb
 import pytest
 
-from intel import store
+from intel import models, store
 from intel.access import LOCAL_ADMIN as ADMIN
 from intel.filters import members
 from intel.ingest import import_file
@@ -38,7 +39,7 @@ def test_a_new_store_holds_every_macro_of_the_macro_files_and_nothing_else(db):
     assert {p.stem for p in store.MACROS.glob("*.sql")} == set(store.MACRO_FILES)   # none left out
     held = {name for name, *_ in rows(MACROS_SQL)}
     assert held == macro_names_in_files()
-    assert {"deal_member", "in_scope", "closed_in_scope", "forecast_actual"} <= held
+    assert {"deal_member", "in_scope", "bookings", "closed_in_scope", "forecast_actual"} <= held
     assert not held & set(store.RETIRED_MACROS)
     assert rows("SELECT count(*) FROM deals") == [(0,)]   # the view over resolved_deals
 
@@ -119,3 +120,15 @@ def test_the_filter_pickers_list_the_values_each_filter_dimension_takes(db):
     # no deal names a product: nothing to pick ('(none)' is no choice)
     assert members() == {"region": ["APAC", "EMEA"], "segment": ["Enterprise", "SMB"],
                          "owner": ["Ann", "Bob", "Cy"], "product": []}
+
+
+def test_bookings_are_the_won_amount_per_period_in_scope(db):
+    # pipeline-2026-10-19.csv: won L 250 (2026-09-30, Q3, EMEA), J 1000 (2026-10-07, Q4, APAC),
+    # A 100 (2026-10-08, Q4, EMEA); B lost and the open deals count nowhere
+    assert import_file(FIXTURES / "pipeline-2026-10-19.csv", by=ADMIN).status == "loaded"
+    models.refresh()
+    sql = ("SELECT period_start, member, bookings, deals_won FROM bookings('quarter', 1, $dim, DATE '2026-01-01', "
+           "DATE '2026-12-31', $regions, [], [], []) ORDER BY ALL")
+    q3, q4 = dt.date(2026, 7, 1), dt.date(2026, 10, 1)
+    assert rows(sql, {"dim": "total", "regions": []}) == [(q3, "All", 250, 1), (q4, "All", 1100, 2)]
+    assert rows(sql, {"dim": "region", "regions": ["EMEA"]}) == [(q3, "EMEA", 250, 1), (q4, "EMEA", 100, 1)]

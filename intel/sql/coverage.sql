@@ -2,7 +2,7 @@
 -- period holding $s and the next $periods - 1:
 --   coverage = open pipeline closing in the period ÷ (target − actual to date)
 --   coverage needed = 1 ÷ win rate (deals closed in the $window_days days up to $s)
--- actual to date: deals won with a close date in the period up to $s. No target: no coverage.
+-- actual to date: bookings of the period up to $s. No target: no coverage.
 WITH periods AS (
     SELECT DISTINCT period_start(CAST(d AS DATE), $grain, $fy_start) AS p
     FROM range(CAST(period_start($s, $grain, $fy_start) AS TIMESTAMP),
@@ -15,12 +15,10 @@ WITH periods AS (
     WHERE NOT is_closed
       AND in_scope(region, segment, owner, product, $region, $segment, $owner, $product)
     GROUP BY 1
-), won AS (
-    SELECT period_start(close_date, $grain, $fy_start) AS p, sum(amount) AS actual
-    FROM deal_facts
-    WHERE is_won AND close_date <= $s
-      AND in_scope(region, segment, owner, product, $region, $segment, $owner, $product)
-    GROUP BY 1
+), won AS (   -- from the first period shown: the earlier ones are not listed
+    SELECT period_start AS p, bookings AS actual
+    FROM bookings($grain, $fy_start, 'total', period_start($s, $grain, $fy_start), $s,
+                  $region, $segment, $owner, $product)
 ), targets AS (
     SELECT period_start(period, $grain, $fy_start) AS p, sum(target) AS target
     FROM plan_rows

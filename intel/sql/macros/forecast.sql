@@ -1,7 +1,20 @@
--- Forecast versus actual (shared/METRICS.md, Forecast versus actual).
+-- Bookings and forecast versus actual (shared/METRICS.md, Forecast versus actual).
+
+-- Bookings (the actual): the amount of the deals won with a close date from date_from to
+-- date_to, in the global filters' scope, per report period (period_start, at grain) and member
+-- of dim; deals_won counts them. Read by forecast_actual, coverage.sql and bookings_bridge.sql.
+CREATE OR REPLACE MACRO bookings(grain, fy_start, dim, date_from, date_to, regions, segments, owners, products) AS TABLE
+    SELECT period_start(close_date, grain, fy_start) AS period_start,
+           deal_member(dim, region, segment, owner, team, manager, industry, country, product,
+                       product_family, competitor, lead_source, deal_type, deal_size_band) AS member,
+           sum(amount) AS bookings, count(*) AS deals_won
+    FROM deal_facts
+    WHERE is_won AND close_date BETWEEN date_from AND date_to
+      AND in_scope(region, segment, owner, product, regions, segments, owners, products)
+    GROUP BY ALL;
 
 -- Forecast versus actual, per report period and member of a dimension:
---   actual   = amount of deals won with close date in the period (deal facts, reporting currency)
+--   actual   = bookings of the period (macro bookings: deal facts, reporting currency)
 --   target   = the uploaded quota for the period and scope (the latest import of each row)
 --   forecast = the uploaded commit / best-case call standing at the cutoff: the latest
 --              submission before its period ends, or, with as_of_week N, before the end of
@@ -49,15 +62,9 @@ WITH planned AS (
           SELECT rp, member, c FROM week_calls)
     GROUP BY rp, member
 ), actuals AS (
-    SELECT period_start(close_date, grain, fy_start) AS rp,
-           deal_member(dim, region, segment, owner, team, manager, industry, country, product,
-                       product_family, competitor, lead_source, deal_type, deal_size_band) AS member,
-           sum(amount) AS actual, count(*) AS deals_won
-    FROM deal_facts
-    WHERE is_won
-      AND close_date BETWEEN range_first_day(date_from, grain, fy_start) AND range_last_day(date_to, grain, fy_start)
-      AND in_scope(region, segment, owner, product, regions, segments, owners, products)
-    GROUP BY ALL
+    SELECT period_start AS rp, member, bookings AS actual, deals_won
+    FROM bookings(grain, fy_start, dim, range_first_day(date_from, grain, fy_start),
+                  range_last_day(date_to, grain, fy_start), regions, segments, owners, products)
 )
 SELECT rp AS period_start, member, t.target, c.forecast, c.best_case,
        c.submitted_at, coalesce(a.actual, 0) AS actual, coalesce(a.deals_won, 0) AS deals_won
