@@ -1,7 +1,7 @@
 """Pipeline: what is in it, how fast it turns into bookings, whether it covers the target, and
 what moved between two snapshots. Definitions: shared/METRICS.md, repeated on top of each SQL
 file (pipeline_*.sql, velocity.sql, coverage.sql, stage_conversion.sql, deal_watchlist.sql and
-the movement macro of migration 005).
+the movement macro of intel/sql/macros/pipeline.sql).
 """
 from __future__ import annotations
 
@@ -79,11 +79,13 @@ def stage_conversion(filters: Filters, db=None) -> pd.DataFrame:
 
 
 def velocity_by(dim: str, filters: Filters, snapshot: dt.date | None = None,
-                window_days: int = WINDOW_DAYS, db=None) -> pd.DataFrame:
-    """Per member at a snapshot: open qualified deals, win rate, average won deal, cycle, velocity."""
+                window_days: int = WINDOW_DAYS, db=None, *, exclude_no_decision: bool = False) -> pd.DataFrame:
+    """Per member at a snapshot: open qualified deals, win rate, average won deal, cycle, velocity.
+    With exclude_no_decision, "No decision" losses leave the win rate (and the closed count)."""
     if dim not in VELOCITY_DIMENSIONS:
         raise ValueError(f"Unknown dimension {dim!r}: use one of {', '.join(VELOCITY_DIMENSIONS)}.")
-    return _run("velocity", filters, db, dim=dim, s=pick_snapshot(snapshot, db), window_days=window_days)
+    return _run("velocity", filters, db, dim=dim, s=pick_snapshot(snapshot, db), window_days=window_days,
+                exclude_nd=bool(exclude_no_decision))
 
 
 def velocity_missing(row: pd.Series, snapshot: dt.date, window_days: int = WINDOW_DAYS) -> str | None:
@@ -110,7 +112,8 @@ def velocity_missing(row: pd.Series, snapshot: dt.date, window_days: int = WINDO
 
 
 def velocity_change(dim: str, filters: Filters, s0: dt.date | None = None, s1: dt.date | None = None,
-                    window_days: int = WINDOW_DAYS, db=None) -> pd.DataFrame:
+                    window_days: int = WINDOW_DAYS, db=None, *,
+                    exclude_no_decision: bool = False) -> pd.DataFrame:
     """Velocity at two snapshots per member and the share of its change each factor explains.
 
     Log decomposition: Δln v = Δln n + Δln w + Δln a − Δln c; each share is its term ÷ Δln v
@@ -122,8 +125,10 @@ def velocity_change(dim: str, filters: Filters, s0: dt.date | None = None, s1: d
         s0 = a_quarter_before[-1] if a_quarter_before else snapshots(db)[0]
     else:
         s0 = pick_snapshot(s0, db)
-    before = velocity_by(dim, filters, s0, window_days, db).set_index("member")
-    after = velocity_by(dim, filters, s1, window_days, db).set_index("member")
+    before = velocity_by(dim, filters, s0, window_days, db,
+                         exclude_no_decision=exclude_no_decision).set_index("member")
+    after = velocity_by(dim, filters, s1, window_days, db,
+                        exclude_no_decision=exclude_no_decision).set_index("member")
     rows = []
     for member in after.index.union(before.index):
         b = before.loc[member] if member in before.index else None
@@ -152,13 +157,14 @@ def _number(row: pd.Series | None, column: str) -> float:
 
 
 def coverage(filters: Filters, grain: str = "quarter", snapshot: dt.date | None = None, periods: int = 4,
-             window_days: int = WINDOW_DAYS, db=None) -> pd.DataFrame:
+             window_days: int = WINDOW_DAYS, db=None, *, exclude_no_decision: bool = False) -> pd.DataFrame:
     """Per period from the one holding the snapshot: pipeline, target, actual to date, remaining,
-    coverage, and the coverage needed (1 ÷ win rate)."""
+    coverage, and the coverage needed (1 ÷ win rate; with exclude_no_decision, "No decision"
+    losses leave that win rate)."""
     if grain not in GRAINS:
         raise ValueError(f"Unknown period {grain!r}: use month or quarter.")
     return _run("coverage", filters, db, s=pick_snapshot(snapshot, db), grain=grain, periods=periods,
-                window_days=window_days)
+                window_days=window_days, exclude_nd=bool(exclude_no_decision))
 
 
 def _movement_params(period: str, s0, s1, db) -> dict:

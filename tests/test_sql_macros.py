@@ -1,6 +1,6 @@
 """The shared SQL macros (intel/sql/macros/): created by the store at every connect, so a new store
 and one made by older migrations hold the same definitions; one dimension -> member mapping; one
-scope predicate."""
+scope predicate; win rates that honour the "exclude no decision" switch everywhere."""
 from __future__ import annotations
 
 import datetime as dt
@@ -10,9 +10,9 @@ import subprocess
 import duckdb
 import pytest
 
-from intel import models, store
+from intel import models, pipeline, store
 from intel.access import LOCAL_ADMIN as ADMIN
-from intel.filters import members
+from intel.filters import Filters, members
 from intel.ingest import import_file
 from tests.conftest import FIXTURES, ROOT, rows
 
@@ -23,6 +23,12 @@ MACROS_SQL = ("SELECT function_name, function_type, parameters, macro_definition
               "WHERE function_type IN ('macro', 'table_macro') AND NOT internal ORDER BY ALL")
 # The last commit whose migrations (003-012) created the macros.
 OLD_COMMIT = "ec975063cfa8e3625e56be97d7a42d48e9dd7cc3"
+# no_decision-2026-10-05.csv, one snapshot on 2026-10-05, every deal closed inside the 182 days
+# before it: W1 100 and W2 300 won; L1 200 lost on price; N1 400 and N2 150 lost to no decision
+# ("No Decision / Non-Responsive", "Customer went dark"); O1 500 open in the first stage, O2 300
+# open in negotiation (past the first stage: the one open qualified deal).
+SNAPSHOT = dt.date(2026, 10, 5)
+WIDE = Filters(dt.date(2026, 1, 1), dt.date(2026, 12, 31))
 
 
 def macro_names_in_files() -> set[str]:
@@ -97,6 +103,10 @@ def test_a_store_built_by_the_old_migrations_opens_with_todays_macros(db, tmp_pa
     store.connect(fresh)
     store.connect(db)
     assert definitions(db) == definitions(fresh)
+    # and it computes with them: the no-decision switch reaches coverage (see the test below)
+    assert import_file(FIXTURES / "no_decision-2026-10-05.csv", by=ADMIN, db=db).status == "loaded"
+    cov = pipeline.coverage(WIDE, "quarter", SNAPSHOT, db=db, exclude_no_decision=True)
+    assert cov["coverage_needed"].iloc[0] == pytest.approx(3 / 2)
 
 
 def test_deal_member_maps_every_dimension(db):
@@ -132,3 +142,26 @@ def test_bookings_are_the_won_amount_per_period_in_scope(db):
     q3, q4 = dt.date(2026, 7, 1), dt.date(2026, 10, 1)
     assert rows(sql, {"dim": "total", "regions": []}) == [(q3, "All", 250, 1), (q4, "All", 1100, 2)]
     assert rows(sql, {"dim": "region", "regions": ["EMEA"]}) == [(q3, "EMEA", 250, 1), (q4, "EMEA", 100, 1)]
+
+
+@pytest.fixture
+def no_decision(db):
+    assert import_file(FIXTURES / "no_decision-2026-10-05.csv", by=ADMIN).status == "loaded"
+    return db
+
+
+def test_coverage_and_velocity_win_rate_leave_no_decision_losses_out_when_asked(no_decision):
+    # counted: 2 won of 5 closed = 0.4, so coverage needed = 1 / 0.4 = 2.5;
+    # excluded: N1 and N2 leave both sides, 2 won of 3 closed = 2/3, needed = 1.5
+    kept = pipeline.velocity_by("total", WIDE, SNAPSHOT).iloc[0]
+    left = pipeline.velocity_by("total", WIDE, SNAPSHOT, exclude_no_decision=True).iloc[0]
+    assert (kept["won"], kept["closed"], kept["win_rate"]) == (2, 5, pytest.approx(0.4))
+    assert (left["won"], left["closed"], left["win_rate"]) == (2, 3, pytest.approx(2 / 3))
+    assert pipeline.coverage(WIDE, "quarter", SNAPSHOT)["coverage_needed"].iloc[0] == pytest.approx(2.5)
+    assert pipeline.coverage(WIDE, "quarter", SNAPSHOT, exclude_no_decision=True)[
+        "coverage_needed"].iloc[0] == pytest.approx(1.5)
+    # velocity = open qualified (O2) × win rate × average won deal (200) ÷ cycle (median of W1's 31
+    # and W2's 76 days, 53.5); velocity_change reads its snapshots (here one, twice) with the switch
+    assert (kept["velocity"], left["velocity"]) == (pytest.approx(0.4 * 200 / 53.5), pytest.approx(2 / 3 * 200 / 53.5))
+    change = pipeline.velocity_change("total", WIDE, SNAPSHOT, SNAPSHOT, exclude_no_decision=True).iloc[0]
+    assert change["velocity_1"] == pytest.approx(2 / 3 * 200 / 53.5)

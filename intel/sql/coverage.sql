@@ -1,7 +1,8 @@
 -- Coverage of the remaining target per period (shared/METRICS.md), as of snapshot $s, for the
 -- period holding $s and the next $periods - 1:
 --   coverage = open pipeline closing in the period ÷ (target − actual to date)
---   coverage needed = 1 ÷ win rate (deals closed in the $window_days days up to $s)
+--   coverage needed = 1 ÷ win rate (deals closed in the $window_days days up to $s; with
+--                     $exclude_nd, "No decision" losses left out, as closed_in_scope does)
 -- actual to date: bookings of the period up to $s. No target: no coverage.
 WITH periods AS (
     SELECT DISTINCT period_start(CAST(d AS DATE), $grain, $fy_start) AS p
@@ -27,9 +28,8 @@ WITH periods AS (
     GROUP BY 1
 ), rate AS (
     SELECT count(*) FILTER (WHERE is_won) / nullif(count(*), 0) AS win_rate
-    FROM deal_facts
+    FROM closed_in_scope(NULL, NULL, $region, $segment, $owner, $product, $exclude_nd, NULL)
     WHERE is_closed AND close_date > $s - to_days(CAST($window_days AS INTEGER)) AND close_date <= $s
-      AND in_scope(region, segment, owner, product, $region, $segment, $owner, $product)
 )
 SELECT period_label(periods.p, $grain, $fy_start) AS period, periods.p AS period_start,
        coalesce(pipe.deals, 0) AS open_deals, coalesce(pipe.pipeline, 0) AS pipeline,

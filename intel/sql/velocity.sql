@@ -2,7 +2,8 @@
 --   velocity ($/day) = open qualified deals × win rate × average won deal ÷ sales cycle days
 -- open qualified deals: open at $s and past the first stage (stage_order > 1);
 -- win rate, average won deal and sales cycle (median days, created → close, of won deals):
--- over the deals closed in the $window_days days up to $s. Members missing a factor get no velocity.
+-- over the deals closed in the $window_days days up to $s (closed_in_scope: with $exclude_nd,
+-- "No decision" losses leave the win rate). Members missing a factor get no velocity.
 -- Snapshot rows carry no deal-size band (it is a deal fact): open deals pass NULL for it.
 WITH open_deals AS (
     SELECT deal_member($dim, region, segment, owner, team, manager, industry, country, product,
@@ -13,14 +14,12 @@ WITH open_deals AS (
       AND in_scope(region, segment, owner, product, $region, $segment, $owner, $product)
     GROUP BY ALL
 ), closed AS (
-    SELECT deal_member($dim, region, segment, owner, team, manager, industry, country, product,
-                       product_family, competitor, lead_source, deal_type, deal_size_band) AS member,
+    SELECT member,
            count(*) FILTER (WHERE is_won) AS won, count(*) AS closed,
            avg(amount) FILTER (WHERE is_won) AS avg_won_deal,
            median(cycle_days) FILTER (WHERE is_won) AS cycle_days
-    FROM deal_facts
+    FROM closed_in_scope(NULL, NULL, $region, $segment, $owner, $product, $exclude_nd, $dim)
     WHERE is_closed AND close_date > $s - to_days(CAST($window_days AS INTEGER)) AND close_date <= $s
-      AND in_scope(region, segment, owner, product, $region, $segment, $owner, $product)
     GROUP BY ALL
 )
 SELECT member, coalesce(o.open_qualified, 0) AS open_qualified, c.won, c.closed,
