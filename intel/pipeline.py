@@ -15,7 +15,11 @@ from intel.filters import Filters, fiscal_year_start
 from intel.forecast import period_bounds
 from intel.metrics import GRAINS
 
-VELOCITY_DIMENSIONS = ("total", "region", "segment", "owner", "team", "product")
+# Every dimension deal_member knows but deal_size_band: a band is a deal fact (from the deal's
+# latest amount), which the snapshot rows velocity counts open deals from do not carry, so every
+# open deal would fall under '(none)' and each band would show no open deal and no velocity.
+VELOCITY_DIMENSIONS = ("total", "region", "segment", "owner", "team", "manager", "industry", "country",
+                       "product", "product_family", "competitor", "lead_source", "deal_type")
 WINDOW_DAYS = 182          # trailing two quarters for win rate, average deal and cycle
 STALE_SNAPSHOTS = 4        # unchanged across this many snapshots: stale
 VELOCITY_CHANGE_COLUMNS = ["member", "snapshot_0", "snapshot_1", "velocity_0", "velocity_1", "change_pct",

@@ -165,3 +165,16 @@ def test_coverage_and_velocity_win_rate_leave_no_decision_losses_out_when_asked(
     assert (kept["velocity"], left["velocity"]) == (pytest.approx(0.4 * 200 / 53.5), pytest.approx(2 / 3 * 200 / 53.5))
     change = pipeline.velocity_change("total", WIDE, SNAPSHOT, SNAPSHOT, exclude_no_decision=True).iloc[0]
     assert change["velocity_1"] == pytest.approx(2 / 3 * 200 / 53.5)
+
+
+def test_velocity_cuts_by_every_dimension_an_open_deal_carries(no_decision):
+    assert set(pipeline.VELOCITY_DIMENSIONS) == set(DIMENSIONS) - {"deal_size_band"}   # see pipeline.py
+    by_type = pipeline.velocity_by("deal_type", WIDE, SNAPSHOT).set_index("member")
+    # Renewal: W2 won; New Business: W1 won, L1 N1 N2 lost, and O2 open past the first stage
+    assert by_type.loc["Renewal", "closed"] == 1 and by_type.loc["New Business", "closed"] == 4
+    assert by_type.loc["New Business", "open_qualified"] == 1
+    by_industry = pipeline.velocity_by("industry", WIDE, SNAPSHOT).set_index("member")
+    # Retail: W1 W2 (and O1 O2 open); Banking: L1 N1; N2 has no industry
+    assert by_industry["closed"].to_dict() == {"Retail": 2, "Banking": 2, "(none)": 1}
+    for dim in pipeline.VELOCITY_DIMENSIONS:
+        assert pipeline.velocity_by(dim, WIDE, SNAPSHOT)["closed"].sum() == 5, dim
