@@ -1,9 +1,8 @@
 -- Coverage of the remaining target per period (shared/METRICS.md), as of snapshot $s, for the
 -- period holding $s and the next $periods - 1:
 --   coverage = open pipeline closing in the period ÷ (target − actual to date)
---   coverage needed = 1 ÷ win rate (deals closed in the $window_days days up to $s; with
---                     $exclude_nd, "No decision" losses left out, as closed_in_scope does)
--- actual to date: bookings of the period up to $s. No target: no coverage.
+--   coverage needed = 1 ÷ win rate (deals closed in the $window_days days up to $s)
+-- actual to date: deals won with a close date in the period up to $s. No target: no coverage.
 WITH periods AS (
     SELECT DISTINCT period_start(CAST(d AS DATE), $grain, $fy_start) AS p
     FROM range(CAST(period_start($s, $grain, $fy_start) AS TIMESTAMP),
@@ -16,7 +15,7 @@ WITH periods AS (
     WHERE NOT is_closed
       AND in_scope(region, segment, owner, product, $region, $segment, $owner, $product)
     GROUP BY 1
-), won AS (   -- from the first period shown: the earlier ones are not listed
+), won AS (       -- bookings, from the first period shown (the earlier ones are not listed)
     SELECT period_start AS p, bookings AS actual
     FROM bookings($grain, $fy_start, 'total', period_start($s, $grain, $fy_start), $s,
                   $region, $segment, $owner, $product)
@@ -26,7 +25,7 @@ WITH periods AS (
     WHERE target IS NOT NULL AND (period_grain = 'month' OR $grain = 'quarter')
       AND in_scope(region, segment, owner, product, $region, $segment, $owner, $product)
     GROUP BY 1
-), rate AS (
+), rate AS (      -- closed_in_scope: with $exclude_nd, "No decision" losses leave the win rate
     SELECT count(*) FILTER (WHERE is_won) / nullif(count(*), 0) AS win_rate
     FROM closed_in_scope(NULL, NULL, $region, $segment, $owner, $product, $exclude_nd, NULL)
     WHERE is_closed AND close_date > $s - to_days(CAST($window_days AS INTEGER)) AND close_date <= $s

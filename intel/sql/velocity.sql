@@ -2,19 +2,18 @@
 --   velocity ($/day) = open qualified deals × win rate × average won deal ÷ sales cycle days
 -- open qualified deals: open at $s and past the first stage (stage_order > 1);
 -- win rate, average won deal and sales cycle (median days, created → close, of won deals):
--- over the deals closed in the $window_days days up to $s (closed_in_scope: with $exclude_nd,
--- "No decision" losses leave the win rate). Members missing a factor get no velocity.
--- Snapshot rows carry no deal-size band (it is a deal fact): open deals pass NULL for it.
+-- over the deals closed in the $window_days days up to $s. Members missing a factor get no velocity.
 WITH open_deals AS (
     SELECT deal_member($dim, region, segment, owner, team, manager, industry, country, product,
-                       product_family, competitor, lead_source, deal_type, NULL) AS member,
+                       product_family, competitor, lead_source, deal_type,
+                       NULL) AS member,   -- snapshot rows carry no deal-size band (a deal fact)
            count(*) FILTER (WHERE stage_order > 1) AS open_qualified
     FROM snapshot_at($s)
     WHERE NOT is_closed
       AND in_scope(region, segment, owner, product, $region, $segment, $owner, $product)
     GROUP BY ALL
 ), closed AS (
-    SELECT member,
+    SELECT member,    -- closed_in_scope: with $exclude_nd, "No decision" losses leave the win rate
            count(*) FILTER (WHERE is_won) AS won, count(*) AS closed,
            avg(amount) FILTER (WHERE is_won) AS avg_won_deal,
            median(cycle_days) FILTER (WHERE is_won) AS cycle_days
