@@ -77,10 +77,11 @@ def members(db=None) -> dict[str, list[str]]:
     models.refresh(db)
     cur = store.cursor(db)
     try:
+        # deal_member: the one dimension -> member mapping; '(none)' (no value) is no choice
         return {dim: [v for (v,) in cur.execute(
-            "SELECT DISTINCT CASE $d WHEN 'region' THEN region WHEN 'segment' THEN segment "
-            "WHEN 'owner' THEN owner WHEN 'product' THEN product END AS v FROM deal_facts "
-            "WHERE v IS NOT NULL ORDER BY v", {"d": dim}).fetchall()] for dim in DIMENSIONS}
+            "SELECT DISTINCT deal_member($d, region, segment, owner, team, manager, industry, country, "
+            "product, product_family, competitor, lead_source, deal_type, deal_size_band) AS v "
+            "FROM deal_facts WHERE v <> '(none)' ORDER BY v", {"d": dim}).fetchall()] for dim in DIMENSIONS}
     finally:
         cur.close()
 

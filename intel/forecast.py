@@ -1,7 +1,7 @@
 """Forecast versus actual: variance, attainment, accuracy and bias, and the bookings bridge.
 
-Definitions are those of shared/METRICS.md; the SQL (intel/sql/forecast_*.sql,
-bookings_bridge.sql and the forecast_actual macro of migration 004) states them on top.
+Definitions are those of shared/METRICS.md; the SQL (intel/sql/forecast_*.sql, bookings_bridge.sql
+and the bookings and forecast_actual macros of intel/sql/macros/forecast.sql) states them on top.
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Pipeline: what is in it, how fast it turns into bookings, whether it covers the target, and
 what moved between two snapshots. Definitions: shared/METRICS.md, repeated on top of each SQL
 file (pipeline_*.sql, velocity.sql, coverage.sql, stage_conversion.sql, deal_watchlist.sql and
-the movement macro of migration 005).
+the movement macro of intel/sql/macros/pipeline.sql).
 """
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ import pandas as pd
 from intel import metrics, periods, store
 from intel.filters import Filters
 
+# Every dimension but deal_size_band: a band is a deal fact (from the deal's latest amount), which
+# the snapshot rows velocity counts open deals from do not carry.
 VELOCITY_DIMENSIONS = metrics.SNAPSHOT_DIMENSIONS
 WINDOW_QUARTERS = 2        # the trailing window of win rate, average deal and cycle (METRICS.md)
 STALE_SNAPSHOTS = 4        # unchanged across this many snapshots: stale
@@ -69,10 +71,12 @@ def stage_conversion(filters: Filters, db=None) -> pd.DataFrame:
 
 
 def velocity_by(dim: str, filters: Filters, snapshot: dt.date | None = None,
-                window_quarters: int = WINDOW_QUARTERS, db=None) -> pd.DataFrame:
-    """Per member at a snapshot: open qualified deals, win rate, average won deal, cycle, velocity."""
+                window_quarters: int = WINDOW_QUARTERS, db=None, *,
+                exclude_no_decision: bool = False) -> pd.DataFrame:
+    """Per member at a snapshot: open qualified deals, win rate, average won deal, cycle, velocity.
+    With exclude_no_decision, "No decision" losses leave the win rate (and the closed count)."""
     return metrics.run("velocity", filters, db=db, dim=dim, snapshot=snapshot,
-                       window_quarters=window_quarters)
+                       window_quarters=window_quarters, exclude_no_decision=exclude_no_decision)
 
 
 def velocity_missing(row: pd.Series, snapshot: dt.date, window_quarters: int = WINDOW_QUARTERS) -> str | None:
@@ -99,7 +103,8 @@ def velocity_missing(row: pd.Series, snapshot: dt.date, window_quarters: int = W
 
 
 def velocity_change(dim: str, filters: Filters, s0: dt.date | None = None, s1: dt.date | None = None,
-                    window_quarters: int = WINDOW_QUARTERS, db=None) -> pd.DataFrame:
+                    window_quarters: int = WINDOW_QUARTERS, db=None, *,
+                    exclude_no_decision: bool = False) -> pd.DataFrame:
     """Velocity at two snapshots per member and the share of its change each factor explains.
 
     Log decomposition: Δln v = Δln n + Δln w + Δln a − Δln c; each share is its term ÷ Δln v
@@ -112,8 +117,10 @@ def velocity_change(dim: str, filters: Filters, s0: dt.date | None = None, s1: d
         s0 = a_quarter_before[-1] if a_quarter_before else snapshots(db)[0]
     else:
         s0 = pick_snapshot(s0, db)
-    before = velocity_by(dim, filters, s0, window_quarters, db).set_index("member")
-    after = velocity_by(dim, filters, s1, window_quarters, db).set_index("member")
+    before = velocity_by(dim, filters, s0, window_quarters, db,
+                         exclude_no_decision=exclude_no_decision).set_index("member")
+    after = velocity_by(dim, filters, s1, window_quarters, db,
+                        exclude_no_decision=exclude_no_decision).set_index("member")
     rows = []
     for member in after.index.union(before.index):
         b = before.loc[member] if member in before.index else None
@@ -142,11 +149,13 @@ def _number(row: pd.Series | None, column: str) -> float:
 
 
 def coverage(filters: Filters, grain: str = "quarter", snapshot: dt.date | None = None, periods: int = 4,
-             window_quarters: int = WINDOW_QUARTERS, db=None) -> pd.DataFrame:
+             window_quarters: int = WINDOW_QUARTERS, db=None, *,
+                exclude_no_decision: bool = False) -> pd.DataFrame:
     """Per period from the one holding the snapshot: pipeline, target, actual to date, remaining,
-    coverage, and the coverage needed (1 ÷ win rate)."""
+    coverage, and the coverage needed (1 ÷ win rate; with exclude_no_decision, "No decision"
+    losses leave that win rate)."""
     return metrics.run("coverage", filters, db=db, grain=grain, snapshot=snapshot, periods=periods,
-                       window_quarters=window_quarters)
+                       window_quarters=window_quarters, exclude_no_decision=exclude_no_decision)
 
 
 def _movement_params(period: str, s0, s1, db) -> dict:
@@ -205,8 +214,10 @@ def velocity_change_frame(filters: Filters, params: dict, db=None) -> pd.DataFra
     (what a minimum sample counts)."""
     quarters = params.get("window_quarters") or WINDOW_QUARTERS
     dim = params["dim"]
-    table = velocity_change(dim, filters, params.get("s0"), params.get("s1"), quarters, db)
+    nd = params.get("exclude_no_decision", False)
+    table = velocity_change(dim, filters, params.get("s0"), params.get("s1"), quarters, db,
+                            exclude_no_decision=nd)
     if table.empty:
         return table.assign(closed=pd.Series(dtype="float64"))
-    later = velocity_by(dim, filters, table["snapshot_1"].iloc[0], quarters, db)
+    later = velocity_by(dim, filters, table["snapshot_1"].iloc[0], quarters, db, exclude_no_decision=nd)
     return table.merge(later[["member", "closed"]], on="member", how="left")

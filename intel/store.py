@@ -25,6 +25,13 @@ from intel import config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQL = Path(__file__).parent / "sql"
+MACROS = SQL / "macros"
+# The shared SQL macros (intel/sql/macros/<name>.sql), created in this order: DuckDB binds a macro
+# when it is created, so each file may use the tables and the macros of the files before it.
+MACRO_FILES = ("periods", "scope", "deals", "winloss", "forecast", "pipeline")
+# Macros older migrations created that no current macro replaces by name (both became
+# deal_member): dropped, so a store made before holds what a new one holds.
+RETIRED_MACROS = ("tf_member", "member_of")
 
 # How long an idle connection stays open: the app keeps it through one script run's queries,
 # then lets the command line in. None keeps it until close_all() (the command line itself).
@@ -368,7 +375,8 @@ def write(work: Callable[[Cursor], Any], path: str | Path | None = None,
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> int:
-    """Apply the numbered migrations not yet applied; return the schema version."""
+    """Apply the numbered migrations not yet applied, then create the macros afresh; return the
+    schema version."""
     con.execute(
         "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMP)"
     )
@@ -385,7 +393,25 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
         except BaseException:
             con.execute("ROLLBACK")
             raise
+    create_macros(con)
     return con.execute("SELECT max(version) FROM schema_version").fetchone()[0]
+
+
+def create_macros(con: duckdb.DuckDBPyConnection) -> None:
+    """(Re)create the shared macros of intel/sql/macros/ (and the deals view over them), in
+    MACRO_FILES order, in one transaction. Migrations hold tables only, so every store opened runs
+    today's definitions, whenever it was made; analysts' own SQL sees them too. After the
+    migrations: DuckDB binds a macro when it is created, so its tables must exist."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for name in MACRO_FILES:
+            con.execute((MACROS / f"{name}.sql").read_text())
+        for name in RETIRED_MACROS:
+            con.execute(f"DROP MACRO IF EXISTS {name}")   # names are this module's constants
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
 
 
 def load_sql(name: str) -> str:

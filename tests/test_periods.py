@@ -109,10 +109,10 @@ def test_not_a_period_is_one_sentence():
 
 
 def test_labels_match_the_sql_macros():
-    macros = (ROOT / "intel" / "migrations" / "003_metric_macros.sql").read_text()
+    macros = (ROOT / "intel" / "sql" / "macros" / "periods.sql").read_text()
     con = duckdb.connect()
     for name in ("period_start", "period_label"):
-        con.execute(re.search(rf"CREATE MACRO {name}\(.*?;", macros, re.S).group(0))
+        con.execute(re.search(rf"CREATE OR REPLACE MACRO {name}\(.*?;", macros, re.S).group(0))
     days = [D(2025, 1, 1) + dt.timedelta(days=k) for k in range(0, 800, 9)]
     for fy in range(1, 13):
         for grain in periods.GRAINS:

@@ -1,21 +1,6 @@
--- Forecast versus actual, per report period and member of a dimension (shared/METRICS.md).
---   actual   = amount of deals won with close date in the period (deal facts, reporting currency)
---   target   = the uploaded quota for the period and scope (the latest import of each row)
---   forecast = the uploaded commit / best-case call standing at the cutoff: the latest
---              submission before its period ends, or, with as_of_week N, before the end of
---              week N of the report period (calls without a date stand from the start).
--- Uploaded months roll up into quarters; quarter-grain uploads show only at quarter grain.
--- dim 'total' puts everything under one member, 'All'.
-CREATE MACRO tf_member(dim, region, segment, owner, product) AS
-    CASE dim WHEN 'total' THEN 'All' WHEN 'region' THEN region WHEN 'segment' THEN segment
-             WHEN 'owner' THEN owner WHEN 'product' THEN product END;
-
--- First and last day of the report periods the range touches (constants: zone maps prune on them).
-CREATE MACRO range_first_day(date_from, grain, fy_start) AS period_start(date_from, grain, fy_start);
-CREATE MACRO range_last_day(date_to, grain, fy_start) AS
-    CAST(period_start(date_to, grain, fy_start)
-         + CASE WHEN grain = 'quarter' THEN INTERVAL 3 MONTH ELSE INTERVAL 1 MONTH END
-         - INTERVAL 1 DAY AS DATE);
+-- The plan rows forecast versus actual reads. Its macros (tf_member, range_first_day,
+-- range_last_day, forecast_actual) were defined here; they now live in intel/sql/macros/
+-- (tf_member became deal_member) and the store recreates them at every connect.
 
 -- Materialised by intel.models.refresh from sql/models/plan_rows.sql.
 CREATE TABLE plan_rows (
@@ -23,58 +8,3 @@ CREATE TABLE plan_rows (
     product VARCHAR, target DECIMAL(18, 2),
     final_call STRUCT(forecast DECIMAL(18, 2), best_case DECIMAL(18, 2), submitted_at TIMESTAMP)
 );
-
-CREATE MACRO forecast_actual(grain, fy_start, dim, date_from, date_to, as_of_week,
-                             regions, segments, owners, products) AS TABLE
-WITH planned AS (
-    SELECT p.*, period_start(p.period, grain, fy_start) AS rp,
-           tf_member(dim, p.region, p.segment, p.owner, p.product) AS member
-    FROM plan_rows p
-    WHERE (p.period_grain = 'month' OR grain = 'quarter')
-      AND p.period BETWEEN range_first_day(date_from, grain, fy_start) AND range_last_day(date_to, grain, fy_start)
-      AND chosen(p.region, regions) AND chosen(p.segment, segments)
-      AND chosen(p.owner, owners) AND chosen(p.product, products)
-), targets AS (
-    SELECT rp, member, sum(target) AS target FROM planned WHERE target IS NOT NULL GROUP BY rp, member
-), week_calls AS (
-    -- as of week N: per uploaded row, the latest call made before the end of week N of the
-    -- report period (and before its own period ended)
-    SELECT any_value(period_start(period, grain, fy_start)) AS rp,
-           any_value(tf_member(dim, region, segment, owner, product)) AS member,
-           arg_max({'forecast': forecast_commit, 'best_case': forecast_best_case, 'submitted_at': submitted_at},
-                   {'at': coalesce(submitted_at, period), 'import': import_id}) AS c
-    FROM targets_forecasts
-    WHERE as_of_week IS NOT NULL
-      AND (forecast_commit IS NOT NULL OR forecast_best_case IS NOT NULL)
-      AND (period_grain = 'month' OR grain = 'quarter')
-      AND period BETWEEN range_first_day(date_from, grain, fy_start) AND range_last_day(date_to, grain, fy_start)
-      AND chosen(region, regions) AND chosen(segment, segments)
-      AND chosen(owner, owners) AND chosen(product, products)
-      AND coalesce(submitted_at, period) < period + CASE WHEN period_grain = 'quarter'
-                                                         THEN INTERVAL 3 MONTH ELSE INTERVAL 1 MONTH END
-      AND coalesce(submitted_at, period) < period_start(period, grain, fy_start) + to_days(7 * as_of_week)
-    GROUP BY period, region, segment, owner, product
-), calls AS (
-    SELECT rp, member, sum(c.forecast) AS forecast, sum(c.best_case) AS best_case,
-           max(c.submitted_at) AS submitted_at
-    FROM (SELECT rp, member, final_call AS c FROM planned
-          WHERE as_of_week IS NULL AND final_call IS NOT NULL
-          UNION ALL
-          SELECT rp, member, c FROM week_calls)
-    GROUP BY rp, member
-), actuals AS (
-    SELECT period_start(close_date, grain, fy_start) AS rp,
-           tf_member(dim, region, segment, owner, product) AS member,
-           sum(amount) AS actual, count(*) AS deals_won
-    FROM deal_facts
-    WHERE is_won
-      AND close_date BETWEEN range_first_day(date_from, grain, fy_start) AND range_last_day(date_to, grain, fy_start)
-      AND chosen(region, regions) AND chosen(segment, segments)
-      AND chosen(owner, owners) AND chosen(product, products)
-    GROUP BY ALL
-)
-SELECT rp AS period_start, coalesce(member, '(none)') AS member, t.target, c.forecast, c.best_case,
-       c.submitted_at, coalesce(a.actual, 0) AS actual, coalesce(a.deals_won, 0) AS deals_won
-FROM targets t
-FULL OUTER JOIN calls c USING (rp, member)
-FULL OUTER JOIN actuals a USING (rp, member);

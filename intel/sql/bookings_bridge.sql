@@ -4,18 +4,16 @@
 --   deal-size effect of s = n₁ₛ × (a₁ₛ − a₀ₛ)
 -- A member absent in period 0 takes a₀ₛ = a₁ₛ. The deal-count effect (N₁ − N₀) × A₀ is a
 -- total (intel.forecast.bookings_bridge adds it); the three add up to B₁ − B₀ exactly.
-WITH won AS (
-    SELECT CASE WHEN period_start(close_date, $grain, $fy_start) = $p0 THEN 0 ELSE 1 END AS side,
-           tf_member($dim, region, segment, owner, product) AS member, amount
-    FROM deal_facts
-    WHERE is_won AND period_start(close_date, $grain, $fy_start) IN ($p0, $p1)
-      AND chosen(region, $region) AND chosen(segment, $segment)
-      AND chosen(owner, $owner) AND chosen(product, $product)
+WITH won AS (      -- bookings of the two periods: one row per period and member
+    SELECT CASE WHEN period_start = $p0 THEN 0 ELSE 1 END AS side, member, deals_won, bookings
+    FROM bookings($grain, $fy_start, $dim, least($p0, $p1), range_last_day(greatest($p0, $p1), $grain, $fy_start),
+                  $region, $segment, $owner, $product)
+    WHERE period_start IN ($p0, $p1)
 ), per_member AS (
-    SELECT coalesce(member, '(none)') AS member,
-           count(*) FILTER (WHERE side = 0) AS deals_0, coalesce(sum(amount) FILTER (WHERE side = 0), 0) AS bookings_0,
-           count(*) FILTER (WHERE side = 1) AS deals_1, coalesce(sum(amount) FILTER (WHERE side = 1), 0) AS bookings_1
-    FROM won GROUP BY ALL
+    SELECT member,
+           coalesce(w0.deals_won, 0) AS deals_0, coalesce(w0.bookings, 0) AS bookings_0,
+           coalesce(w1.deals_won, 0) AS deals_1, coalesce(w1.bookings, 0) AS bookings_1
+    FROM (SELECT * FROM won WHERE side = 0) w0 FULL OUTER JOIN (SELECT * FROM won WHERE side = 1) w1 USING (member)
 ), averaged AS (
     SELECT *, bookings_1 / nullif(deals_1, 0) AS avg_1,
            coalesce(bookings_0 / nullif(deals_0, 0), bookings_1 / nullif(deals_1, 0)) AS avg_0,

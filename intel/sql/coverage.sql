@@ -14,29 +14,22 @@ WITH periods AS (
            sum(value * probability) AS weighted
     FROM snapshot_at($s)
     WHERE NOT is_closed
-      AND chosen(region, $region) AND chosen(segment, $segment)
-      AND chosen(owner, $owner) AND chosen(product, $product)
+      AND in_scope(region, segment, owner, product, $region, $segment, $owner, $product)
     GROUP BY 1
-), won AS (
-    SELECT period_start(close_date, $grain, $fy_start) AS p, sum(amount) AS actual
-    FROM deal_facts
-    WHERE is_won AND close_date <= $s
-      AND chosen(region, $region) AND chosen(segment, $segment)
-      AND chosen(owner, $owner) AND chosen(product, $product)
-    GROUP BY 1
+), won AS (       -- bookings, from the first period shown (the earlier ones are not listed)
+    SELECT period_start AS p, bookings AS actual
+    FROM bookings($grain, $fy_start, 'total', period_start($s, $grain, $fy_start), $s,
+                  $region, $segment, $owner, $product)
 ), targets AS (
     SELECT period_start(period, $grain, $fy_start) AS p, sum(target) AS target
     FROM plan_rows
     WHERE target IS NOT NULL AND (period_grain = 'month' OR $grain = 'quarter')
-      AND chosen(region, $region) AND chosen(segment, $segment)
-      AND chosen(owner, $owner) AND chosen(product, $product)
+      AND in_scope(region, segment, owner, product, $region, $segment, $owner, $product)
     GROUP BY 1
-), rate AS (
+), rate AS (      -- closed_in_scope: with $exclude_nd, "No decision" losses leave the win rate
     SELECT count(*) FILTER (WHERE is_won) / nullif(count(*), 0) AS win_rate
-    FROM deal_facts
+    FROM closed_in_scope(NULL, NULL, $region, $segment, $owner, $product, $exclude_nd, NULL)
     WHERE is_closed AND close_date >= CAST($window_from AS DATE) AND close_date <= $s
-      AND chosen(region, $region) AND chosen(segment, $segment)
-      AND chosen(owner, $owner) AND chosen(product, $product)
 )
 SELECT period_label(periods.p, $grain, $fy_start) AS period, periods.p AS period_start,
        coalesce(pipe.deals, 0) AS open_deals, coalesce(pipe.pipeline, 0) AS pipeline,

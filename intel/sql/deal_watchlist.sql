@@ -5,8 +5,7 @@
 WITH o AS (
     SELECT id, close_date, value FROM snapshot_at($s)
     WHERE NOT is_closed
-      AND chosen(region, $region) AND chosen(segment, $segment)
-      AND chosen(owner, $owner) AND chosen(product, $product)
+      AND in_scope(region, segment, owner, product, $region, $segment, $owner, $product)
 ), flagged AS (     -- the histories that put a deal on the list by themselves (few)
     SELECT id, pushes FROM deal_history WHERE pushes > 0 OR unchanged_snapshots >= $stale_snapshots
 ), picked AS (      -- rank on narrow rows; names, labels and history only for the ones kept

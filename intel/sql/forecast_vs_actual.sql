@@ -1,7 +1,8 @@
 -- Actual vs target vs forecast per period and member (shared/METRICS.md):
 -- variance = actual − forecast; variance % = (actual − forecast) ÷ forecast;
--- attainment = actual ÷ target; bias = (forecast − actual) ÷ actual (one period's Σ(f − a) ÷ Σa). Forecast is the commit call standing at the period's end, or
--- at the end of week $as_of_week of the period (macro forecast_actual, migration 004).
+-- attainment = actual ÷ target; bias = (forecast − actual) ÷ actual (one period's Σ(f − a) ÷ Σa).
+-- Forecast is the commit call standing at the period's end, or at the end of week $as_of_week of
+-- the period (macro forecast_actual, intel/sql/macros/forecast.sql).
 SELECT period_label(period_start, $grain, $fy_start) AS period, period_start, member,
        target, forecast, best_case, actual, deals_won,
        actual - forecast AS variance,

@@ -5,7 +5,6 @@ SELECT stage, any_value(stage_order) AS stage_order, count(*) AS deals,
        coalesce(sum(value), 0) AS amount, coalesce(sum(value * probability), 0) AS weighted
 FROM snapshot_at($s)
 WHERE NOT is_closed
-  AND chosen(region, $region) AND chosen(segment, $segment)
-  AND chosen(owner, $owner) AND chosen(product, $product)
+  AND in_scope(region, segment, owner, product, $region, $segment, $owner, $product)
 GROUP BY stage
 ORDER BY stage_order, stage

@@ -1,5 +1,5 @@
 -- Pipeline movement totals of period [$p_start, $p_end] between snapshots $s0 and $s1
--- (shared/METRICS.md; the per-deal classification is the movement macro, migration 005):
+-- (shared/METRICS.md; the per-deal classification is the movement macro, sql/macros/pipeline.sql):
 -- one row per category with its deals and amount, in waterfall order. start − won − lost −
 -- pushed_out + grew − shrank + new + pulled_in = end exactly; created_and_closed is apart.
 WITH m AS (

@@ -7,8 +7,7 @@ WITH entered AS (
     SELECT * FROM stage_events s   -- its region... are the deal's (NULL when no snapshot holds it)
     WHERE ($date_from IS NULL OR s.entered_at BETWEEN $date_from AND $date_to + INTERVAL 1 DAY)
       AND s.stage NOT IN ('Closed Won', 'Closed Lost')
-      AND chosen(s.region, $region) AND chosen(s.segment, $segment)
-      AND chosen(s.owner, $owner) AND chosen(s.product, $product)
+      AND in_scope(s.region, s.segment, s.owner, s.product, $region, $segment, $owner, $product)
 ), per_deal AS (
     SELECT stage, any_value(stage_order) AS stage_order, id,
            bool_or(coalesce(best_later > stage_order, false)) AS moved_on

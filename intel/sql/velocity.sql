@@ -5,22 +5,21 @@
 -- over the deals closed in the trailing window, $window_from to $s inclusive (the 3N calendar months
 -- ending on $s, from intel.periods.trailing_window). Members missing a factor get no velocity.
 WITH open_deals AS (
-    SELECT member_of($dim, region, segment, owner, team, product, competitor, lead_source, NULL) AS member,
+    SELECT deal_member($dim, region, segment, owner, team, manager, industry, country, product,
+                       product_family, competitor, lead_source, deal_type,
+                       NULL) AS member,   -- snapshot rows carry no deal-size band (a deal fact)
            count(*) FILTER (WHERE stage_order > 1) AS open_qualified
     FROM snapshot_at($s)
     WHERE NOT is_closed
-      AND chosen(region, $region) AND chosen(segment, $segment)
-      AND chosen(owner, $owner) AND chosen(product, $product)
+      AND in_scope(region, segment, owner, product, $region, $segment, $owner, $product)
     GROUP BY ALL
 ), closed AS (
-    SELECT member_of($dim, region, segment, owner, team, product, competitor, lead_source, deal_size_band) AS member,
+    SELECT member,    -- closed_in_scope: with $exclude_nd, "No decision" losses leave the win rate
            count(*) FILTER (WHERE is_won) AS won, count(*) AS closed,
            avg(amount) FILTER (WHERE is_won) AS avg_won_deal,
            median(cycle_days) FILTER (WHERE is_won) AS cycle_days
-    FROM deal_facts
+    FROM closed_in_scope(NULL, NULL, $region, $segment, $owner, $product, $exclude_nd, $dim)
     WHERE is_closed AND close_date >= CAST($window_from AS DATE) AND close_date <= $s
-      AND chosen(region, $region) AND chosen(segment, $segment)
-      AND chosen(owner, $owner) AND chosen(product, $product)
     GROUP BY ALL
 )
 SELECT member, coalesce(o.open_qualified, 0) AS open_qualified, c.won, c.closed,

@@ -1,0 +1,49 @@
+-- Pipeline snapshots and the movement between two of them (shared/METRICS.md, Pipeline).
+
+-- The deals as exported on date snap (the import standing for that snapshot date), resolved
+-- (resolved_deals), value in the reporting currency (NULL: no FX rate).
+CREATE OR REPLACE MACRO snapshot_at(snap) AS TABLE
+SELECT * EXCLUDE (amount_reporting), CAST(amount_reporting AS DOUBLE) AS value
+FROM resolved_deals('opportunities')
+WHERE import_id = (SELECT import_id FROM snapshot_dates WHERE snapshot_date = snap);
+
+-- Pipeline movement of target period [p_start, p_end] between snapshots s0 and s1.
+-- The pipeline of P at a snapshot is its open deals closing in P.
+-- In P at s0: leaves as won / lost (closed, or gone from the export) / pushed_out (open, close
+-- date now outside P), or stays and grew / shrank / unchanged. In P at s1 only: new (not in
+-- s0) or pulled_in (in s0 with a close date outside P). Amounts leaving count at their s0 value,
+-- amounts entering at their s1 value, changes by their delta, so
+-- start − won − lost − pushed_out + grew − shrank + new + pulled_in = end exactly.
+-- Deals not in s0 and closed by s1 with a close date in P are created_and_closed (apart).
+CREATE OR REPLACE MACRO movement(s0, s1, p_start, p_end, regions, segments, owners, products) AS TABLE
+WITH a AS (SELECT * FROM snapshot_at(s0)), b AS (SELECT * FROM snapshot_at(s1)),
+j AS (
+    SELECT coalesce(b.id, a.id) AS id, coalesce(b.name, a.name) AS name,
+           coalesce(b.account, a.account) AS account, coalesce(b.owner, a.owner) AS owner,
+           coalesce(b.region, a.region) AS region, coalesce(b.segment, a.segment) AS segment,
+           coalesce(b.product, a.product) AS product,
+           a.id IS NOT NULL AS in_s0, b.id IS NOT NULL AS in_s1,
+           a.stage AS stage_0, b.stage AS stage_1, a.close_date AS close_0, b.close_date AS close_1,
+           coalesce(a.value, 0) AS amount_0, coalesce(b.value, 0) AS amount_1,
+           coalesce(a.id IS NOT NULL AND NOT a.is_closed AND a.close_date BETWEEN p_start AND p_end, false) AS in_p0,
+           coalesce(b.id IS NOT NULL AND NOT b.is_closed AND b.close_date BETWEEN p_start AND p_end, false) AS in_p1,
+           coalesce(b.is_closed, false) AS closed_1, coalesce(b.is_won, false) AS won_1
+    FROM a FULL OUTER JOIN b ON a.id = b.id
+)
+SELECT id, name, account, owner, region, segment, product, stage_0, stage_1, close_0, close_1,
+       amount_0, amount_1,
+       CASE WHEN in_p0 AND in_p1 THEN CASE WHEN amount_1 > amount_0 THEN 'grew'
+                                           WHEN amount_1 < amount_0 THEN 'shrank' ELSE 'unchanged' END
+            WHEN in_p0 AND won_1 THEN 'won'
+            WHEN in_p0 AND (closed_1 OR NOT in_s1) THEN 'lost'
+            WHEN in_p0 THEN 'pushed_out'
+            WHEN in_p1 AND NOT in_s0 THEN 'new'
+            WHEN in_p1 THEN 'pulled_in'
+            ELSE 'created_and_closed' END AS category,
+       in_p0, in_p1,
+       CASE WHEN in_p0 AND in_p1 THEN amount_1 - amount_0
+            WHEN in_p0 THEN -amount_0
+            ELSE amount_1 END AS change
+FROM j
+WHERE (in_p0 OR in_p1 OR (NOT in_s0 AND closed_1 AND close_1 BETWEEN p_start AND p_end))
+  AND in_scope(region, segment, owner, product, regions, segments, owners, products);
