@@ -7,8 +7,8 @@ import re
 from intel.access import LOCAL_ADMIN as ADMIN
 from intel.ingest import import_file
 from tests.conftest import FIXTURES, rows
-from tests.test_pages import app
-from tests.test_pages import texts as markdown_texts
+from tests.pages.test_pages import app
+from tests.pages.test_pages import texts as markdown_texts
 
 REAL = FIXTURES / "real"
 

@@ -24,7 +24,7 @@ from intel.access import LOCAL_ADMIN as ADMIN
 from intel.filters import Filters
 from intel.ingest import import_file
 from tests.conftest import FIXTURES, ROOT
-from tests.test_pages import app, texts
+from tests.pages.test_pages import app, texts
 
 REAL = FIXTURES / "real"
 SNAPSHOT = dt.date(2026, 11, 20)

@@ -8,7 +8,7 @@ import shutil
 from playwright.sync_api import Page, expect
 
 from tests.conftest import serve_app
-from tests.test_browser import create_share_link
+from tests.pages.test_browser import create_share_link
 
 # What a visitor must never read: Streamlit's exception box, or the text of a Python error.
 TRACEBACK = re.compile(r"Traceback|Error:|ImportError|KeyError|File \"/|line \d+, in ")
@@ -77,7 +77,7 @@ def test_hostile_names_in_an_import_stay_text_on_every_page(browser, tmp_path, a
     from intel import store
     from intel.access import LOCAL_ADMIN
     from intel.ingest import import_file
-    from tests.test_pages_never_crash import hostile_export
+    from tests.pages.test_pages_never_crash import hostile_export
 
     export = tmp_path / "crm-export-2026-07-01.csv"
     export.write_bytes(hostile_export())

@@ -268,7 +268,7 @@ def test_an_open_data_exchange_rate_series_converts_deals_by_country(db):
 
 
 def test_command_line_on_a_dateless_dataset(tmp_path):
-    from tests.test_cli import run
+    from tests.intel.test_cli import run
 
     db = tmp_path / "cli.duckdb"
     out = run(db, "import", REAL / "ibm_sales_win_loss.csv")
@@ -284,7 +284,7 @@ def test_command_line_on_a_dateless_dataset(tmp_path):
 
 
 def test_command_line_refuses_a_file_that_is_not_deals_and_forces_it(tmp_path):
-    from tests.test_cli import run
+    from tests.intel.test_cli import run
 
     db = tmp_path / "cli.duckdb"
     out = run(db, "import", REAL / "sfdc_report_summary_by_stage.csv")

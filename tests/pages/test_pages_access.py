@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 from intel import share, users
 from intel.access import Actor
 from tests.conftest import ROOT, rows
-from tests.test_pages import TIMEOUT, texts
+from tests.pages.test_pages import TIMEOUT, texts
 
 ADMIN = Actor("root", "admin")
 PASSWORD = "correct horse battery"

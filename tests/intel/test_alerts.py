@@ -163,7 +163,7 @@ def test_pipeline_rules_coverage_pushes_velocity(db):
     import_file(FIXTURES / "pipeline_targets.csv", by=ADMIN)
     assert fired(Rule("cov", "coverage", "all", "<", 3.0, grain="quarter", min_sample=1)) == {"All": ["2026-10-19"]}
     assert fired(Rule("push", "push_count", "owner", ">=", 2, min_sample=1)) == {"Bob": ["2026-10-19"]}
-    # velocity +64% from 2026-10-05 to 2026-10-19 (tests/test_pipeline.py): up fires, down does not
+    # velocity +64% from 2026-10-05 to 2026-10-19 (tests/intel/test_pipeline.py): up fires, down does not
     assert fired(Rule("v", "velocity_change", "all", ">", 0.5, min_sample=4)) == {"All": ["2026-10-19"]}
     assert fired(Rule("v", "velocity_change", "all", "<", -0.2, min_sample=4)) == {}
 

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from intel.access import LOCAL_ADMIN as ADMIN
 from tests.conftest import FIXTURES, ROOT
-from tests.test_pages import TIMEOUT, app, texts
+from tests.pages.test_pages import TIMEOUT, app, texts
 
 PAGES = [None, "pages/forecast.py", "pages/win-loss.py", "pages/pipeline.py", "pages/strategy.py",
          "pages/alerts.py", "pages/data.py"]

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.conftest import FIXTURES, serve_app
-from tests.test_browser import no_exception, settled
+from tests.pages.test_browser import no_exception, settled
 
 CRM = ["crm_sales_pipeline.csv", "crm_sales_teams.csv", "crm_accounts.csv", "crm_products.csv"]
 

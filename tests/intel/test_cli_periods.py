@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tests.conftest import FIXTURES
-from tests.test_cli import run
+from tests.intel.test_cli import run
 
 
 @pytest.fixture
