@@ -4,7 +4,8 @@
 -- win rate, average won deal and sales cycle (median days, created → close, of won deals):
 -- over the deals closed in the $window_days days up to $s. Members missing a factor get no velocity.
 WITH open_deals AS (
-    SELECT member_of($dim, region, segment, owner, team, product, competitor, lead_source, NULL) AS member,
+    SELECT member_of($dim, region, segment, owner, team, manager, industry, country, product, product_family,
+                     competitor, lead_source, deal_type, NULL) AS member,
            count(*) FILTER (WHERE stage_order > 1) AS open_qualified
     FROM snapshot_at($s)
     WHERE NOT is_closed
@@ -12,7 +13,8 @@ WITH open_deals AS (
       AND chosen(owner, $owner) AND chosen(product, $product)
     GROUP BY ALL
 ), closed AS (
-    SELECT member_of($dim, region, segment, owner, team, product, competitor, lead_source, deal_size_band) AS member,
+    SELECT member_of($dim, region, segment, owner, team, manager, industry, country, product, product_family,
+                     competitor, lead_source, deal_type, deal_size_band) AS member,
            count(*) FILTER (WHERE is_won) AS won, count(*) AS closed,
            avg(amount) FILTER (WHERE is_won) AS avg_won_deal,
            median(cycle_days) FILTER (WHERE is_won) AS cycle_days
