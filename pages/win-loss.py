@@ -98,7 +98,7 @@ by = metric("win_rate", filters, dim=dim, grain="all", exclude_no_decision=exclu
 # beside each member's win rate, its average won deal (members with no win have none)
 averages = metric("average_won_deal", filters, dim=dim, grain="all")[["member", "average_won_deal"]]
 by = by.drop(columns=["period", "period_start"]).merge(averages, on="member", how="left")
-by = by[[c for c in by.columns if c != "small_sample"] + ["small_sample"]]
+by.insert(by.columns.get_loc("win_rate") + 1, "average_won_deal", by.pop("average_won_deal"))
 shown = by.sort_values(["small_sample", "win_rate"], ascending=[True, True])
 fig = go.Figure(go.Bar(
     x=shown["win_rate"], y=shown["member"], orientation="h",
