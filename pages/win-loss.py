@@ -93,13 +93,13 @@ else:
     download_buttons(trend.drop(columns=["member"]), "win-rate-trend", key="wl_trend_dl")
 
 # ---- breakdown ----
-st.subheader(f"By {DIMENSION_LABELS[dim].lower()}")
 by = metric("win_rate", filters, dim=dim, grain="all", exclude_no_decision=exclude_nd)
 # beside each member's win rate, its average won deal (members with no win have none)
 averages = metric("average_won_deal", filters, dim=dim, grain="all")[["member", "average_won_deal"]]
 by = by.drop(columns=["period", "period_start"]).merge(averages, on="member", how="left")
 by.insert(by.columns.get_loc("win_rate") + 1, "average_won_deal", by.pop("average_won_deal"))
 shown = by.sort_values(["small_sample", "win_rate"], ascending=[True, True])
+st.subheader(f"By {DIMENSION_LABELS[dim].lower()}")   # after the queries: heading and chart change together
 fig = go.Figure(go.Bar(
     x=shown["win_rate"], y=shown["member"], orientation="h",
     marker={"color": [GREY if s else PRIMARY for s in shown["small_sample"]]},
