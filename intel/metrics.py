@@ -65,10 +65,18 @@ def format_value(value, fmt: str, signed: bool = False) -> str:
     return str(value)
 
 
+def change(now, before, relative: bool = True) -> float | None:
+    """How far a figure moved from `before` to `now`: (now − before) ÷ |before|, or with
+    relative=False now − before; None when either is missing (or, relative, `before` is 0)."""
+    if any(v is None or pd.isna(v) for v in (now, before)) or (relative and before == 0):
+        return None
+    return (now - before) / abs(before) if relative else now - before
+
+
 # The columns metrics return, with the label and format they are shown with everywhere.
 COLUMNS: dict[str, tuple[str, str]] = {
     "member": ("Member", "text"), "period": ("Period", "text"), "won": ("Won", "count"),
-    "lost": ("Lost", "count"), "closed": ("Closed", "count"), "win_rate": ("Win rate", "percent"),
+    "lost": ("Lost", "count"), "closed": ("Deals closed", "count"), "win_rate": ("Win rate", "percent"),
     "win_rate_low": ("Win rate, low", "percent"), "win_rate_high": ("Win rate, high", "percent"),
     "won_amount": ("Won amount", "money"), "lost_amount": ("Lost amount", "money"),
     "win_rate_by_value": ("Win rate by value", "percent"), "small_sample": ("Small sample", "text"),
@@ -79,15 +87,17 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "deals": ("Deals", "count"), "median_days": ("Median days", "days"),
     "p25_days": ("25th percentile", "days"), "p75_days": ("75th percentile", "days"),
     "mean_days": ("Mean days", "days"), "without_dates": ("Without dates", "count"),
-    "target": ("Target", "money"), "forecast": ("Forecast", "money"), "best_case": ("Best case", "money"),
+    "closed_without_dates": ("Closed without dates", "count"),
+    "target": ("Target", "money"), "forecast": ("Forecast (commit)", "money"), "best_case": ("Best case", "money"),
     "actual": ("Actual", "money"), "deals_won": ("Deals won", "count"), "variance": ("Variance", "money"),
     "variance_pct": ("Variance %", "percent"), "attainment": ("Attainment", "percent"),
-    "bias": ("Bias", "percent"), "mape": ("MAPE", "percent"), "wape": ("WAPE", "percent"),
+    "bias": ("Bias", "percent"), "mape": ("Forecast error (MAPE)", "percent"),
+    "wape": ("Forecast error (WAPE)", "percent"),
     "periods": ("Periods", "count"), "verdict": ("Verdict", "text"), "stage": ("Stage", "text"),
     "amount": ("Amount", "money"), "weighted": ("Weighted", "money"), "entered": ("Entered", "count"),
     "moved_on": ("Moved on", "count"), "conversion": ("Conversion", "percent"),
     "open_qualified": ("Open qualified deals", "count"), "avg_won_deal": ("Average won deal", "money"),
-    "cycle_days": ("Sales cycle", "days"), "velocity": ("Velocity", "velocity"),
+    "cycle_days": ("Sales cycle", "days"), "velocity": ("Velocity per day", "velocity"),
     "velocity_0": ("Velocity before", "velocity"), "velocity_1": ("Velocity after", "velocity"),
     "change_pct": ("Change", "percent"), "pipeline": ("Pipeline", "money"),
     "weighted_pipeline": ("Weighted pipeline", "money"), "open_deals": ("Open deals", "count"),

@@ -21,6 +21,9 @@ STALE_SNAPSHOTS = 4        # unchanged across this many snapshots: stale
 VELOCITY_CHANGE_COLUMNS = ["member", "snapshot_0", "snapshot_1", "velocity_0", "velocity_1", "change_pct",
                            "share_open_qualified", "share_win_rate", "share_avg_won_deal", "share_cycle_days"]
 MOVEMENT_ORDER = ["start", "won", "lost", "pushed_out", "grew", "shrank", "new", "pulled_in", "end"]
+MOVEMENT_LABELS = {"start": "Start", "won": "Won", "lost": "Lost", "pushed_out": "Pushed out",
+                   "grew": "Grew", "shrank": "Shrank", "new": "New", "pulled_in": "Pulled in",
+                   "end": "End", "created_and_closed": "Created and closed"}
 
 
 def snapshots(db=None) -> list[dt.date]:

@@ -2,15 +2,16 @@
 import plotly.graph_objects as go
 import streamlit as st
 
-from intel import periods
-from intel.forecast import DIMENSION_LABELS, DIMENSIONS
-from intel.metrics import GRAINS
+from intel import forecast, metrics, periods
+from intel.metrics import DIMENSION_LABELS
 from pages._components.charts import PRIMARY, chart, waterfall
-from pages._components.data import metric
+from pages._components.data import helper, metric
 from pages._components.urlstate import global_filters, show_notes, url_choice
-from pages._components.widgets import download_buttons, kpi_tile, missing, money, pct, plain, say
+from pages._components.widgets import (column_tile, download_buttons, metric_tile, missing, plain, say, table,
+                                       tile_value)
 
 GREEN, RED = "#2ca02c", "#d62728"   # variance colours in the table
+VARIANCE = metrics.get("forecast_variance")
 filters, notes = global_filters()
 
 st.title("Forecast vs actual")
@@ -19,10 +20,10 @@ st.caption("Did we do what we said? Deals won against quota and the commit call,
 
 controls = st.columns(4)
 with controls[0]:
-    grain = url_choice("Period", "fc_grain", list(GRAINS), "quarter", widget=st.radio, notes=notes,
+    grain = url_choice("Period", "fc_grain", list(VARIANCE.grains), "quarter", widget=st.radio, notes=notes,
                        horizontal=True, format_func=str.capitalize)
 with controls[1]:
-    dim = url_choice("By", "fc_by", list(DIMENSIONS), "region", notes=notes,
+    dim = url_choice("By", "fc_by", list(VARIANCE.dimensions), "region", notes=notes,
                      format_func=DIMENSION_LABELS.get)
 with controls[2]:
     week = url_choice("Forecast call", "fc_week", ["final"] + [str(w) for w in range(1, 14)], "final",
@@ -30,7 +31,7 @@ with controls[2]:
                       else f"As of week {w}", help="Compare like with like: the call standing at the end "
                                                    "of week N of each period.")
 as_of_week = None if week == "final" else int(week)
-choices, last_complete = metric("period_options", filters, grain)
+choices, last_complete = helper(forecast.period_options, filters, grain)
 if not choices:
     show_notes(notes)
     st.info("No period in the selected range.")
@@ -39,8 +40,8 @@ with controls[3]:
     focus = url_choice("Focus period", "fc_period", choices, last_complete or choices[-1], notes=notes)
 show_notes(notes)
 
-inputs = metric("forecast_inputs", filters)
-totals = metric("forecast_vs_actual", "total", filters, grain, as_of_week)
+inputs = helper(forecast.forecast_inputs, filters)
+totals = metric("forecast_variance", filters, dim="total", grain=grain, as_of_week=as_of_week)
 if not inputs["targets"] and not inputs["forecasts"]:
     st.info("No targets or forecast calls are loaded for this period. Upload a targets file "
             "(period, region/segment/owner/product, quota) and the weekly forecast calls (period, "
@@ -51,18 +52,21 @@ elif not inputs["forecasts"]:
 elif not inputs["targets"]:
     st.info("No targets are loaded for this period: attainment needs them. Upload quotas on the Data page.")
 if dim != "total" and dim not in inputs["dimensions"] and (inputs["targets"] or inputs["forecasts"]):
-    say("info", f"The targets and forecasts carry no {dim}: only actuals can be shown by {dim}.")
+    say("info", f"The targets and forecasts carry no {DIMENSION_LABELS[dim].lower()}: only actuals can be "
+                f"shown by {DIMENSION_LABELS[dim].lower()}.")
 
 # ---- the focus period ----
 focus_row = totals[totals["period"] == focus]
 tiles = st.columns(5)
 if not focus_row.empty:
     r = focus_row.iloc[0]
-    kpi_tile(tiles[0], f"Actual {focus}", money(r["actual"]), help=f"{int(r['deals_won']):,} deals won")
-    kpi_tile(tiles[1], "Forecast (commit)", money(r["forecast"]))
-    kpi_tile(tiles[2], "Variance", money(r["variance"]), delta=pct(r["variance_pct"]))
-    kpi_tile(tiles[3], "Target", money(r["target"]))
-    kpi_tile(tiles[4], "Attainment", pct(r["attainment"]))
+    column_tile(tiles[0], "actual", r["actual"], label=f"{metrics.column_label('actual')} {focus}",
+                help=f"{int(r['deals_won']):,} deals won")
+    column_tile(tiles[1], "forecast", r["forecast"])
+    metric_tile(tiles[2], "forecast_variance", r["variance"], label=metrics.column_label("variance"),
+                delta=None if missing(r["variance_pct"]) else tile_value(r["variance_pct"], "percent"))
+    column_tile(tiles[3], "target", r["target"])
+    metric_tile(tiles[4], "attainment", r["attainment"])
 
 # ---- period by period ----
 st.subheader("Target, forecast and actual by period")
@@ -80,8 +84,8 @@ download_buttons(totals, "forecast-by-period", key="fc_periods_dl")
 
 # ---- variance by the chosen dimension ----
 st.subheader(f"Variance by {DIMENSION_LABELS[dim].lower()}, {focus}")
-table = metric("forecast_vs_actual", dim, filters, grain, as_of_week)
-table = table[table["period"] == focus].drop(columns=["period", "period_start"])
+variance = metric("forecast_variance", filters, dim=dim, grain=grain, as_of_week=as_of_week)
+variance = variance[variance["period"] == focus].drop(columns=["period", "period_start"])
 
 
 def _colour(value):
@@ -90,19 +94,17 @@ def _colour(value):
     return f"color: {GREEN if value >= 0 else RED}"
 
 
-styled = table.style.map(_colour, subset=["variance", "variance_pct"]).map(
+styled = variance.style.map(_colour, subset=["variance", "variance_pct"]).map(
     lambda v: "" if missing(v) else f"color: {GREEN if v >= 1 else RED}", subset=["attainment"]
 ).format({"target": "{:,.0f}", "forecast": "{:,.0f}", "best_case": "{:,.0f}", "actual": "{:,.0f}",
           "variance": "{:+,.0f}", "variance_pct": "{:+.1%}", "attainment": "{:.1%}"}, na_rep="—")
-st.dataframe(styled, hide_index=True, width="stretch",
-             column_config={"member": DIMENSION_LABELS[dim], "variance_pct": "Variance %",
-                            "forecast_submitted_at": "Call submitted"})
-download_buttons(table, f"variance-by-{dim}-{focus}", key="fc_var_dl")
+table(styled, dim=dim, formats=False)   # the Styler's signed formats and colours
+download_buttons(variance, f"variance-by-{dim}-{focus}", key="fc_var_dl")
 
-with_forecast = table[table["forecast"].notna()]
-if not with_forecast.empty:
-    waterfall(["Forecast"] + with_forecast["member"].tolist() + ["Actual"],
-              [with_forecast["forecast"].sum()] + with_forecast["variance"].tolist() + [0],
+with_forecast = variance[variance["forecast"].notna()]
+if not with_forecast.empty:   # the members' calls add up to the total call, the first bar
+    waterfall([metrics.column_label("forecast")] + with_forecast["member"].tolist() + [metrics.column_label("actual")],
+              [focus_row["forecast"].iloc[0]] + with_forecast["variance"].tolist() + [0],
               ["absolute"] + ["relative"] * len(with_forecast) + ["total"], "fc_waterfall",
               f"Forecast → actual, {focus}, by {DIMENSION_LABELS[dim].lower()}")
 
@@ -113,18 +115,14 @@ st.caption("Over the periods of the range with a call. Bias = Σ(forecast − ac
            "actual (counted); WAPE weighs by actual.")
 left, right = st.columns(2)
 for column, who in ((left, "owner"), (right, "region")):
-    league = metric("forecast_accuracy", who, filters, grain, as_of_week)
+    league = metric("forecast_accuracy", filters, dim=who, grain=grain, as_of_week=as_of_week)
     with column:
         for verdict, verb in (("over-calls", "Over-calling"), ("sandbags", "Sandbagging")):
             named = league[league["verdict"] == verdict]
             if not named.empty:
                 say("warning", f"{verb} ({who}s, bias beyond ±10%): " + ", ".join(
                     f"{r.member} {r.bias:+.0%}" for r in named.itertuples()) + ".")
-        st.dataframe(league, hide_index=True, width="stretch",
-                     column_config={"member": who.capitalize(),
-                                    "bias": st.column_config.NumberColumn("Bias", format="percent"),
-                                    "mape": st.column_config.NumberColumn("MAPE", format="percent"),
-                                    "wape": st.column_config.NumberColumn("WAPE", format="percent")})
+        table(league, dim=who)
         download_buttons(league, f"forecast-accuracy-by-{who}", key=f"fc_acc_{who}_dl")
 
 # ---- bookings bridge ----
@@ -134,17 +132,19 @@ compare = url_choice("Compare with", "fc_compare", ["previous", "last_year"], "p
                      format_func=lambda c: "The period before" if c == "previous" else "The same period last year")
 before = periods.previous(focus, same_period_last_year=compare == "last_year")
 bridge_dim = dim if dim != "total" else "segment"
-steps, members = metric("bookings_bridge", before, focus, bridge_dim, filters)
+steps = metric("bookings_bridge", filters, dim=bridge_dim, p0=before, p1=focus)
+members = steps.attrs["members"]
+bridge_label = DIMENSION_LABELS[bridge_dim].lower()
 if members.empty:
     st.info(f"No deal was won in {before} or {focus}: the bridge has nothing to split.")
 waterfall(steps["step"], steps["amount"], steps["measure"], "fc_bridge",
-          f"Bookings {before} → {focus}: deal count, mix ({bridge_dim}) and deal size")
+          f"Bookings {before} → {focus}: deal count, mix ({bridge_label}) and deal size")
 st.caption("Deal count: more or fewer deals at the old average. Mix: the deals moved between "
-           f"{bridge_dim}s with different average sizes. Deal size: each {bridge_dim}'s average deal changed.")
+           f"{bridge_label}s with different average sizes. Deal size: each {bridge_label}'s average deal changed.")
 left, right = st.columns(2)
 with left:
-    st.dataframe(steps, hide_index=True, width="stretch")
+    table(steps.drop(columns=["measure"]))
     download_buttons(steps, f"bridge-{before}-{focus}", key="fc_bridge_dl")
 with right:
-    st.dataframe(members, hide_index=True, width="stretch", column_config={"member": bridge_dim.capitalize()})
+    table(members, dim=bridge_dim)
     download_buttons(members, f"bridge-members-{before}-{focus}", key="fc_bridge_members_dl")

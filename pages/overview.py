@@ -1,13 +1,14 @@
 """Overview (landing page): the period's KPIs against the period before, open alerts, what moved."""
 import streamlit as st
 
-from intel import alerts, periods
+from intel import alerts, forecast, metrics, periods, pipeline
 from intel.holdings import loaded_summary
-from intel.pipeline import velocity_missing
+from intel.pipeline import MOVEMENT_LABELS, velocity_missing
 from pages._components.alerts import evaluate_alerts
-from pages._components.data import db_path, metric
+from pages._components.data import db_path, helper, metric
 from pages._components.urlstate import global_filters, show_notes, url_choice
-from pages._components.widgets import kpi_tile, markdown_link, missing, money, page_link, pct, plain, say
+from pages._components.widgets import (column_tile, markdown_link, metric_tile, missing, page_link, plain, say,
+                                       tile_value)
 
 DB = db_path()
 st.title("Overview")
@@ -20,33 +21,46 @@ if held.empty:
     page_link(st, "pages/data.py", "Go to the Data page", ":material/upload_file:")
     st.stop()
 
+
+def moved_by(now, before, relative: bool = True) -> str | None:
+    """A tile's delta: how far the figure moved since the period before (intel.metrics.change)."""
+    delta = metrics.change(now, before, relative)
+    return None if delta is None else f"{delta:+.0%}" if relative else f"{delta:+,.0f}"
+
+
 filters, notes = global_filters()
-quarters, last_complete = metric("period_options", filters, "quarter")
+quarters, last_complete = helper(forecast.period_options, filters, "quarter")
 if quarters:
     focus = url_choice("Quarter", "ov_period", quarters, last_complete or quarters[-1], notes=notes)
     show_notes(notes)
     before = periods.previous(focus)
     wider = filters.with_(date_from=min(filters.date_from, periods.parse(before)[0]))
-    totals = metric("forecast_vs_actual", "total", wider, "quarter").set_index("period")
-    trend = metric("win_rate_trend", wider, "quarter").set_index("period")
+    totals = metric("forecast_variance", wider, dim="total", grain="quarter").set_index("period")
+    trend = metric("win_rate", wider, dim="total", grain="quarter").set_index("period")
     now_row = totals.loc[focus] if focus in totals.index else None
     prev_row = totals.loc[before] if before in totals.index else None
 
-    def change(a, b):
-        return None if missing(a) or missing(b) or b == 0 else f"{(a - b) / abs(b):+.0%}"
+    def earlier(column):
+        return None if prev_row is None else prev_row[column]
+
+    def wape(quarter):
+        """The quarter's forecast error from the catalogue: forecast accuracy over that quarter alone."""
+        first, last, _ = periods.bounds(quarter)
+        one = metric("forecast_accuracy", filters.with_(date_from=first, date_to=last), dim="total", grain="quarter")
+        return None if one.empty else one["wape"].iloc[0]
 
     tiles = st.columns(5)
     if now_row is not None:
-        wape = abs(now_row["variance"]) / now_row["actual"] if now_row["actual"] and not missing(now_row["forecast"]) else None
-        wape_before = (abs(prev_row["variance"]) / prev_row["actual"]
-                       if prev_row is not None and prev_row["actual"] and not missing(prev_row["forecast"]) else None)
-        kpi_tile(tiles[0], f"Bookings {focus}", money(now_row["actual"]),
-                 delta=change(now_row["actual"], None if prev_row is None else prev_row["actual"]),
-                 help=f"Attainment {pct(now_row['attainment'])} of target {money(now_row['target'])}")
-        kpi_tile(tiles[1], "Attainment", pct(now_row["attainment"]),
-                 delta=change(now_row["attainment"], None if prev_row is None else prev_row["attainment"]))
-        kpi_tile(tiles[2], "Forecast error (WAPE)", pct(wape), delta=change(wape, wape_before),
-                 delta_color="inverse", help="|forecast − actual| ÷ actual for the quarter")
+        wape_now, wape_before = wape(focus), wape(before)
+        metric_tile(tiles[0], "bookings", now_row["actual"], label=f"{metrics.get('bookings').label} {focus}",
+                    delta=moved_by(now_row["actual"], earlier("actual")),
+                    note=f"Attainment {tile_value(now_row['attainment'], 'percent')} of target "
+                         f"{tile_value(now_row['target'], 'money')}.")
+        metric_tile(tiles[1], "attainment", now_row["attainment"],
+                    delta=moved_by(now_row["attainment"], earlier("attainment")))
+        column_tile(tiles[2], "wape", wape_now,
+                    delta=moved_by(wape_now, wape_before), delta_color="inverse",
+                    help="|forecast − actual| ÷ actual for the quarter (the forecast accuracy's WAPE over it)")
     # what a tile cannot show, and why, in sentences under the tiles
     gaps = []
     if now_row is None:
@@ -59,26 +73,26 @@ if quarters:
     w = trend.loc[focus]["win_rate"] if focus in trend.index else None
     if not missing(w):
         wb = trend.loc[before]["win_rate"] if before in trend.index else None
-        kpi_tile(tiles[3], "Win rate", pct(w), delta=change(w, wb))
+        metric_tile(tiles[3], "win_rate", w, delta=moved_by(w, wb))
     else:
-        kpi_tile(tiles[3], "Win rate", "—")
+        metric_tile(tiles[3], "win_rate", None)
         gaps.append(f"No deal closed in {focus}, so it has no win rate.")
-    velocity = metric("velocity_change", "total", filters) if metric("snapshots") else None
+    velocity = metric("velocity_change", filters, dim="total") if helper(pipeline.snapshots) else None
     if velocity is not None and not velocity.empty:
         v = velocity.iloc[0]
         compared = v["snapshot_0"] != v["snapshot_1"]
-        kpi_tile(tiles[4], "Velocity per day", money(v["velocity_1"]),
-                 delta=None if missing(v["change_pct"]) or not compared else f"{v['change_pct']:+.0%}",
-                 help=f"At {v['snapshot_1']} against {v['snapshot_0']}" if compared else f"At {v['snapshot_1']}")
+        column_tile(tiles[4], "velocity", v["velocity_1"],
+                    delta=None if missing(v["change_pct"]) or not compared else f"{v['change_pct']:+.0%}",
+                    help=f"At {v['snapshot_1']} against {v['snapshot_0']}" if compared else f"At {v['snapshot_1']}")
         if missing(v["velocity_1"]):
-            now_v = metric("velocity_by", "total", filters, v["snapshot_1"])
+            now_v = metric("velocity", filters, dim="total", snapshot=v["snapshot_1"])
             gaps.append(velocity_missing(now_v.iloc[0], v["snapshot_1"]) if not now_v.empty else
                         "Velocity cannot be computed: no open deal and no deal closed in the last two quarters.")
         elif compared and missing(v["change_pct"]):
             gaps.append(f"Velocity at {v['snapshot_1']} cannot be compared with {v['snapshot_0']}: open qualified "
                         "deals, win rate, average won deal or sales cycle is zero or unknown at one of them.")
     elif velocity is not None:
-        kpi_tile(tiles[4], "Velocity per day", "—")
+        column_tile(tiles[4], "velocity", None)
         gaps.append("Velocity cannot be computed: no open deal and no deal closed in the last two quarters.")
     for gap in gaps:
         say("info", gap)
@@ -122,21 +136,19 @@ if len(open_now) > 8:
 
 # ---- what moved since the last upload ----
 st.subheader("What moved since the last upload")
-held_snapshots = metric("snapshots")
+held_snapshots = helper(pipeline.snapshots)
 if len(held_snapshots) < 2:
     st.info("One snapshot is loaded: the next upload shows what moved.")
 else:
-    current = metric("current_period", "quarter")
-    moved = metric("movement", current, filters).set_index("category")
+    current = helper(pipeline.current_period, "quarter")
+    moved = metric("pipeline_movement", filters, period=current).set_index("category")
     cols = st.columns(5)
-    kpi_tile(cols[0], f"Pipeline {current}", money(moved.loc["end", "amount"]),
-             delta=f"{moved.loc['end', 'amount'] - moved.loc['start', 'amount']:+,.0f}",
-             help=f"{held_snapshots[-2]} → {held_snapshots[-1]}")
-    kpi_tile(cols[1], "Won", money(moved.loc["won", "amount"]), help=f"{int(moved.loc['won', 'deals'])} deals")
-    kpi_tile(cols[2], "Lost", money(moved.loc["lost", "amount"]), help=f"{int(moved.loc['lost', 'deals'])} deals")
-    kpi_tile(cols[3], "Pushed out", money(moved.loc["pushed_out", "amount"]),
-             help=f"{int(moved.loc['pushed_out', 'deals'])} deals")
-    kpi_tile(cols[4], "New", money(moved.loc["new", "amount"]), help=f"{int(moved.loc['new', 'deals'])} deals")
+    column_tile(cols[0], "pipeline", moved.loc["end", "amount"], label=f"{metrics.column_label('pipeline')} {current}",
+                delta=moved_by(moved.loc["end", "amount"], moved.loc["start", "amount"], relative=False),
+                help=f"{held_snapshots[-2]} → {held_snapshots[-1]}")
+    for column, category in zip(cols[1:], ("won", "lost", "pushed_out", "new")):
+        column_tile(column, "amount", moved.loc[category, "amount"], label=MOVEMENT_LABELS[category],
+                    help=f"{int(moved.loc[category, 'deals'])} deals")
 
 # ---- what is loaded ----
 with st.expander("What is loaded"):

@@ -4,23 +4,22 @@ import datetime as dt
 import plotly.graph_objects as go
 import streamlit as st
 
-from intel.metrics import GRAINS
-from intel.pipeline import MOVEMENT_ORDER, VELOCITY_DIMENSIONS, velocity_missing
+from intel import metrics, pipeline
+from intel.metrics import DIMENSION_LABELS
+from intel.pipeline import MOVEMENT_LABELS, MOVEMENT_ORDER, velocity_missing
 from pages._components.charts import PRIMARY, chart, waterfall
-from pages._components.data import metric
+from pages._components.data import helper, metric
 from pages._components.urlstate import global_filters, show_notes, url_choice
-from pages._components.widgets import download_buttons, kpi_tile, missing, money, pct, plain, say
+from pages._components.widgets import column_tile, download_buttons, missing, money, pct, plain, say, table
 
-CATEGORY_LABELS = {"start": "Start", "won": "Won", "lost": "Lost", "pushed_out": "Pushed out",
-                   "grew": "Grew", "shrank": "Shrank", "new": "New", "pulled_in": "Pulled in",
-                   "end": "End", "created_and_closed": "Created and closed"}
+VELOCITY = metrics.get("velocity")
 filters, notes = global_filters()
 
 st.title("Pipeline")
 st.caption("Open deals from the uploaded snapshots: velocity, stage conversion, coverage of the "
            "target and what moved between two uploads. " + plain(filters.describe()) + ".")
 
-held = metric("snapshots")
+held = helper(pipeline.snapshots)
 if not held:
     show_notes(notes)
     st.info("No opportunities export is loaded. Upload one on the Data page: each upload is a "
@@ -33,30 +32,30 @@ with controls[0]:
     as_of = url_choice("Snapshot", "pl_snap", snapshot_labels, snapshot_labels[-1], notes=notes,
                        help="The upload whose open deals are shown (by its as-of date).")
 with controls[1]:
-    dim = url_choice("Velocity by", "pl_by", list(VELOCITY_DIMENSIONS), "segment", notes=notes,
-                     format_func=str.capitalize)
+    dim = url_choice("Velocity by", "pl_by", list(VELOCITY.dimensions), VELOCITY.default_dim, notes=notes,
+                     format_func=DIMENSION_LABELS.get)
 with controls[2]:
-    grain = url_choice("Coverage period", "pl_grain", list(GRAINS), "quarter", widget=st.radio,
-                       horizontal=True, notes=notes, format_func=str.capitalize)
+    grain = url_choice("Coverage period", "pl_grain", list(metrics.get("coverage").grains), "quarter",
+                       widget=st.radio, horizontal=True, notes=notes, format_func=str.capitalize)
 show_notes(notes)
 
 # ---- velocity ----
 st.subheader("Velocity")
-total = metric("velocity_change", "total", filters, None, as_of)
+total = metric("velocity_change", filters, dim="total", s1=as_of)
 row = total.iloc[0] if not total.empty else None
 if row is not None and (missing(row["change_pct"]) or row["snapshot_0"] == row["snapshot_1"]):
     row = None   # nothing to compare: one snapshot, or a factor missing at either
-now = metric("velocity_by", "total", filters, as_of)
+now = metric("velocity", filters, dim="total", snapshot=as_of)
 if not now.empty:
     v = now.iloc[0]
     tiles = st.columns(5)
-    kpi_tile(tiles[0], "Velocity per day", money(v["velocity"]),
-             delta=pct(row["change_pct"]) if row is not None else None,
-             help="Open qualified deals × win rate × average won deal ÷ sales cycle days")
-    kpi_tile(tiles[1], "Open qualified deals", f"{int(v['open_qualified']):,}", help="Open, past the first stage")
-    kpi_tile(tiles[2], "Win rate", pct(v["win_rate"]), help="Deals closed in the last two quarters")
-    kpi_tile(tiles[3], "Average won deal", money(v["avg_won_deal"]))
-    kpi_tile(tiles[4], "Sales cycle", "—" if missing(v["cycle_days"]) else f"{v['cycle_days']:.0f} days")
+    column_tile(tiles[0], "velocity", v["velocity"], help=VELOCITY.description,
+                delta=pct(row["change_pct"]) if row is not None else None)
+    column_tile(tiles[1], "open_qualified", v["open_qualified"], help="Open, past the first stage")
+    column_tile(tiles[2], "win_rate", v["win_rate"], help="Deals closed in the last two quarters")
+    column_tile(tiles[3], "avg_won_deal", v["avg_won_deal"], help="Deals won in the last two quarters")
+    column_tile(tiles[4], "cycle_days", v["cycle_days"], help="Median days from created to close date of the "
+                                                              "deals won in the last two quarters")
     gap = velocity_missing(v, dt.date.fromisoformat(as_of))
     if gap:
         say("info", gap)
@@ -73,17 +72,14 @@ if row is not None:
           title=f"What moved velocity {pct(row['change_pct'])} from {row['snapshot_0']} to {row['snapshot_1']}")
     st.caption("Share of the change each factor explains (log decomposition: Δln v = Δln deals + "
                "Δln win rate + Δln deal size − Δln cycle). A longer cycle counts against velocity.")
-detail = metric("velocity_by", dim, filters, as_of)
-st.dataframe(detail, hide_index=True, width="stretch",
-             column_config={"member": dim.capitalize(), "win_rate": st.column_config.NumberColumn(
-                 "Win rate", format="percent"), "velocity": st.column_config.NumberColumn(
-                 "Velocity per day", format="%.0f")})
+detail = metric("velocity", filters, dim=dim, snapshot=as_of)
+table(detail, dim=dim)
 download_buttons(detail, f"velocity-by-{dim}", key="pl_velocity_dl")
 
 # ---- stages ----
 st.subheader("Stages")
 left, right = st.columns(2)
-stages = metric("pipeline_by_stage", filters, as_of)
+stages = metric("pipeline_by_stage", filters, snapshot=as_of)
 conversion = metric("stage_conversion", filters)
 with left:
     if stages.empty:
@@ -100,14 +96,12 @@ with right:
         st.info(f"No deal entered an open stage between {filters.date_from} and {filters.date_to}: stage "
                 "conversion needs a stage history (Salesforce OpportunityHistory) or successive snapshots.")
     st.caption(f"Conversion and time in stage from {'the imported stage history' if source == 'stage history' else 'successive snapshots (to the week)'}.")
-    st.dataframe(conversion.drop(columns=["source"]), hide_index=True, width="stretch",
-                 column_config={"conversion": st.column_config.NumberColumn("Conversion", format="percent"),
-                                "median_days_in_stage": "Median days in stage"})
+    table(conversion.drop(columns=["source"]))
     download_buttons(conversion, "stage-conversion", key="pl_conv_dl")
 
 # ---- coverage ----
 st.subheader("Coverage of the remaining target")
-cov = metric("coverage", filters, grain, as_of)
+cov = metric("coverage", filters, grain=grain, snapshot=as_of)
 fig = go.Figure()
 fig.add_trace(go.Bar(x=cov["period"], y=cov["coverage"], name="Coverage", marker_color=PRIMARY,
                      hovertemplate="%{x}: %{y:.1f}×<extra></extra>"))
@@ -120,9 +114,7 @@ if cov["target"].isna().all():
     st.info("No targets are loaded for these periods: coverage needs them (upload quotas on the Data page).")
 if cov["coverage_needed"].isna().all():
     st.info(f"No deal was won in the two quarters before {as_of}: the coverage needed (1 ÷ win rate) is unknown.")
-st.dataframe(cov, hide_index=True, width="stretch",
-             column_config={"coverage": st.column_config.NumberColumn("Coverage", format="%.2f×"),
-                            "coverage_needed": st.column_config.NumberColumn("Needed", format="%.2f×")})
+table(cov)
 download_buttons(cov, f"coverage-{grain}", key="pl_cov_dl")
 
 # ---- movement ----
@@ -131,7 +123,7 @@ if len(held) < 2:
     st.info("Only one snapshot is loaded: upload the next export (a week later, say) to see what "
             "moved — won, lost, pushed out, grew, shrank, new, pulled in.")
 else:
-    periods = metric("current_period", grain)
+    periods = helper(pipeline.current_period, grain)
     cols = st.columns(3)
     with cols[0]:
         s0 = url_choice("From snapshot", "pl_s0", snapshot_labels[:-1], snapshot_labels[-2], notes=notes)
@@ -142,39 +134,39 @@ else:
         period = st.text_input("Target period", value=st.query_params.get("pl_period", periods),
                                key="pl_period_text", help="2026-Q4 for a quarter, 2026-11 for a month")
     try:
-        moved = metric("movement", period.strip(), filters, s0, s1)
+        moved = metric("pipeline_movement", filters, period=period.strip(), s0=s0, s1=s1)
     except ValueError as err:
         st.error(plain(str(err)))
         st.stop()
     st.query_params["pl_period"] = period.strip()
     steps = moved[moved["category"].isin(MOVEMENT_ORDER)]
-    picked = waterfall([CATEGORY_LABELS[c] for c in steps["category"]], (steps["amount"] * steps["sign"]).tolist(),
+    picked = waterfall([MOVEMENT_LABELS[c] for c in steps["category"]], (steps["amount"] * steps["sign"]).tolist(),
                        ["absolute"] + ["relative"] * 7 + ["total"], "pl_movement",
                        f"Pipeline of {period} from {s0} to {s1}", select=True)
     apart = moved[moved["category"] == "created_and_closed"].iloc[0]
     st.caption(f"Created and closed between the snapshots (not in either pipeline): "
                f"{int(apart['deals'])} deals, {money(apart['amount'])}.")
     download_buttons(moved.drop(columns=["sign"]), f"movement-{period}-{s0}-{s1}", key="pl_move_dl")
-    labels = {v: k for k, v in CATEGORY_LABELS.items()}
+    labels = {v: k for k, v in MOVEMENT_LABELS.items()}
     chosen = labels.get(picked[0].get("x")) if picked else None
-    category = st.selectbox("Deals behind", ["all"] + [c for c in CATEGORY_LABELS if c not in ("start", "end")],
-                            index=0 if chosen is None else ["all"] + [c for c in CATEGORY_LABELS
+    category = st.selectbox("Deals behind", ["all"] + [c for c in MOVEMENT_LABELS if c not in ("start", "end")],
+                            index=0 if chosen is None else ["all"] + [c for c in MOVEMENT_LABELS
                                                                       if c not in ("start", "end")].index(chosen)
                             if chosen not in ("start", "end") else 0,
-                            format_func=lambda c: "Every deal" if c == "all" else CATEGORY_LABELS[c],
+                            format_func=lambda c: "Every deal" if c == "all" else MOVEMENT_LABELS[c],
                             key="pl_move_category")
-    deals = metric("movement_deals", period.strip(), filters, s0, s1,
-                   None if category == "all" else category, 2000)
-    st.dataframe(deals, hide_index=True, width="stretch")
+    deals = metric("pipeline_movement_deals", filters, period=period.strip(), s0=s0, s1=s1,
+                   category=None if category == "all" else category, limit=2000)
+    table(deals)
     download_buttons(deals, f"movement-deals-{period}", key="pl_move_deals_dl")
 
 # ---- deals to look at ----
 st.subheader("Slipped, overdue and stale deals")
-watch = metric("watchlist", filters, as_of, limit=2000)
+watch = metric("deal_watchlist", filters, snapshot=as_of, limit=2000)
 st.caption(f"Open at {as_of}: slipped = close date moved to a later month (pushes), overdue = close "
            "date passed, stale = unchanged for 4 snapshots or more. Most pushed first.")
 if watch.empty:
     st.info(f"No open deal at {as_of} slipped, is overdue or went stale"
             + (" (one snapshot is loaded: slips and staleness need more)." if len(held) < 2 else "."))
-st.dataframe(watch, hide_index=True, width="stretch")
+table(watch)
 download_buttons(watch, f"watchlist-{as_of}", key="pl_watch_dl")

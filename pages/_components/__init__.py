@@ -2,7 +2,7 @@
 
 - workaround: Streamlit's multipage v1 turned off; a page run alone starts over through app.py
 - page: run a page, one sentence to the visitor when it fails
-- data: the store adapter, where Streamlit's caches meet the store (db_path, data_version, metric)
+- data: the store adapter, where Streamlit's caches meet the store (db_path, data_version, metric, helper)
 - widgets: KPI tile, downloads, page links, text shown literally (plain, say), formats
 - urlstate: the global filter bar and page choices, kept in the URL
 - auth: who is using the app (sign-in)

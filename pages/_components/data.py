@@ -44,23 +44,33 @@ def _filter_choices(path: str, version: str):
     return members(path), default_range(path)
 
 
-def _intel_function(name: str):
-    from intel import forecast, metrics, pipeline, signals
-
-    for module in (metrics, signals, forecast, pipeline):  # pure functions of the data
-        if hasattr(module, name):
-            return getattr(module, name)
-    raise AttributeError(name)
-
-
 @st.cache_data(show_spinner=False, max_entries=256)
-def _metric(path: str, version: str, name: str, args: tuple, kwargs: tuple):
-    return _intel_function(name)(*args, db=path, **dict(kwargs))
+def _metric(path: str, version: str, name: str, filters, params: tuple):
+    from intel import metrics
+
+    return metrics.run(name, filters, db=path, **dict(params))
 
 
-def metric(name: str, *args, **kwargs):
-    """An intel.metrics function's result, cached until the data changes."""
-    return _metric(db_path(), data_version(), name, args, tuple(sorted(kwargs.items())))
+def metric(name: str, filters, **params):
+    """The catalogue metric `name` over `filters` (intel.metrics.run: dim=, grain= and the entry's
+    parameters), cached until the data changes. Catalogue names only, as the catalogue spells them."""
+    from intel import metrics
+
+    if name not in metrics.CATALOGUE:
+        raise ValueError(f"{name!r} is not in the metric catalogue (intel/metrics.py).")
+    return _metric(db_path(), data_version(), name, filters, tuple(sorted(params.items())))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _helper(path: str, version: str, qualname: str, _function, args: tuple, kwargs: tuple):
+    return _function(*args, db=path, **dict(kwargs))
+
+
+def helper(function, *args, **kwargs):
+    """What an intel function that is not a metric returns (the snapshots held, the periods of a
+    range, ...), cached until the data changes; keyed by the function's qualified name."""
+    qualname = f"{function.__module__}.{function.__qualname__}"
+    return _helper(db_path(), data_version(), qualname, function, args, tuple(sorted(kwargs.items())))
 
 
 @st.cache_data(show_spinner=False)

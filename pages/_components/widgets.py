@@ -1,5 +1,6 @@
-"""Widgets every page shares (written once): KPI tile, table downloads, page links, user text
-shown literally (plain, say, markdown_link) and the tiles' formats."""
+"""Widgets every page shares (written once): KPI tiles and tables labelled and formatted as the
+metric catalogue says, table downloads, page links, user text shown literally (plain, say,
+markdown_link)."""
 from __future__ import annotations
 
 import re
@@ -7,7 +8,7 @@ import re
 import pandas as pd
 import streamlit as st
 
-from intel import export
+from intel import export, metrics
 
 
 def page_link(where, page: str, label: str, icon: str | None = None) -> None:
@@ -36,6 +37,59 @@ def download_buttons(df: pd.DataFrame, name: str, key: str) -> None:
 def kpi_tile(column, label: str, value: str, help: str | None = None, delta: str | None = None,
              delta_color: str = "normal") -> None:
     column.metric(label, value, delta=delta, help=help, delta_color=delta_color)
+
+
+def tile_value(value, fmt: str) -> str:
+    """A value as a tile shows it: the catalogue's format, money and velocity shortened (12.3M)."""
+    return money(value) if fmt in ("money", "velocity") else metrics.format_value(value, fmt)
+
+
+def metric_tile(column, name: str, value, *, label: str | None = None, note: str | None = None,
+                delta: str | None = None, delta_color: str = "normal") -> None:
+    """A KPI tile for the catalogue metric `name`: its label (or `label`), its format, and its
+    description as help, followed by `note` (what this value rests on)."""
+    entry = metrics.get(name)
+    kpi_tile(column, label or entry.label, tile_value(value, entry.format),
+             help=entry.description + (f" {note}" if note else ""), delta=delta, delta_color=delta_color)
+
+
+def column_tile(column, name: str, value, *, label: str | None = None, help: str | None = None,
+                delta: str | None = None, delta_color: str = "normal") -> None:
+    """A KPI tile for one column of a metric's row (`actual`, `open_qualified`...): the label and
+    format the catalogue gives that column everywhere."""
+    kpi_tile(column, label or metrics.column_label(name), tile_value(value, metrics.column_format(name)),
+             help=help, delta=delta, delta_color=delta_color)
+
+
+# how st.dataframe shows each catalogue format (the value underneath stays the number)
+_TABLE_FORMATS = {"percent": "percent", "money": "%,.0f", "count": "%,d", "days": "%.0f days",
+                  "ratio": "%.2f×", "velocity": "%,.0f"}
+
+
+def column_config(columns, dim: str | None = None, formats: bool = True) -> dict:
+    """Each column headed as the catalogue heads it (the member column by its dimension) and,
+    with `formats`, shown in the catalogue's format."""
+    config = {}
+    for name in columns:
+        label, fmt = metrics.column_label(name, dim), metrics.column_format(name)
+        if formats and fmt in _TABLE_FORMATS:
+            config[name] = st.column_config.NumberColumn(label, format=_TABLE_FORMATS[fmt])
+        else:
+            config[name] = label
+    return config
+
+
+def table(frame, key: str | None = None, dim: str | None = None, formats: bool = True, **kwargs):
+    """st.dataframe of a metric's rows, labelled and formatted from the catalogue (a Styler keeps
+    its own formats: pass formats=False)."""
+    from pandas.io.formats.style import Styler
+
+    data = frame.data if isinstance(frame, Styler) else frame
+    if data.attrs:   # what the runner noted (snapshots used, a bridge's members) is not for the table
+        data.attrs = {}
+    columns = data.columns
+    return st.dataframe(frame, hide_index=True, width="stretch", key=key,
+                        column_config=column_config(columns, dim, formats), **kwargs)
 
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=@&])")

@@ -214,6 +214,38 @@ def test_win_loss_row_click_drills_to_the_deals(use_demo_db):
     assert len(deals) == min(int(by["closed"].iloc[0]), 2000)   # the page lists the newest 2,000
 
 
+def test_win_loss_page_cuts_by_deal_type_and_industry_beside_the_average_won_deal(use_demo_db):
+    import datetime as dt
+
+    from intel import metrics
+    from intel.filters import Filters
+    from intel.models import money
+
+    at = app("pages/win-loss.py")
+    breakdown = at.selectbox(key="url_by")
+    assert {"Deal type", "Industry"} <= set(breakdown.options)
+    # the range the page shows (the filter bar's default, written to the URL)
+    start, end = (at.query_params[k] if isinstance(at.query_params[k], str) else at.query_params[k][0]
+                  for k in ("from", "to"))
+    # average won deal = amount won ÷ deals won with an amount, closed in the range
+    (plain,) = rows("""SELECT sum(amount) / count(amount) FROM deal_facts
+                       WHERE is_won AND close_date BETWEEN $f AND $t""", {"f": start, "t": end})[0]
+    ran = metrics.run("average_won_deal", Filters(dt.date.fromisoformat(start), dt.date.fromisoformat(end)),
+                      dim="total", grain="all")
+    assert ran["average_won_deal"].iloc[0] == pytest.approx(plain)
+    assert {m.label: m.value for m in at.metric}["Average won deal"] == money(plain)
+
+    breakdown.set_value("deal_type").run()
+    assert not at.exception, at.exception
+    by = at.dataframe[0].value.set_index("member")
+    per_type = dict(rows("""SELECT deal_type, sum(amount) / count(amount) FROM deal_facts
+                            WHERE is_won AND close_date BETWEEN $f AND $t GROUP BY deal_type""",
+                         {"f": start, "t": end}))
+    assert set(by.index) == set(per_type) == {"New Business", "Existing Business - Upgrade", "Renewal"}
+    for deal_type, average in per_type.items():
+        assert by.loc[deal_type, "average_won_deal"] == pytest.approx(average)
+
+
 def test_filter_bar_writes_the_url_and_narrows_the_page(use_demo_db):
     at = app("pages/win-loss.py")
     before = {m.label: m.value for m in at.metric}["Deals closed"]
