@@ -7,19 +7,15 @@ from __future__ import annotations
 
 import pandas as pd
 
-from intel import models, periods, store
+from intel import metrics, models, periods, store
 from intel.filters import Filters
-from intel.metrics import min_sample  # noqa: F401  (kept for callers)
 
-DIMENSIONS = ("total", "region", "segment", "owner", "product")
-DIMENSION_LABELS = {"total": "Total", "region": "Region", "segment": "Segment", "owner": "Owner",
-                    "product": "Product"}
 BIAS_FLAG = 0.10   # |bias| beyond 10% names an over-caller or a sandbagger
 
 
 def _check(dim: str, grain: str) -> None:
-    if dim not in DIMENSIONS:
-        raise ValueError(f"Unknown dimension {dim!r}: use one of {', '.join(DIMENSIONS)}.")
+    if dim not in metrics.PLAN_DIMENSIONS:
+        raise ValueError(f"Unknown dimension {dim!r}: use one of {', '.join(metrics.PLAN_DIMENSIONS)}.")
     if grain not in periods.GRAINS:
         raise ValueError(f"Unknown period {grain!r}: use month or quarter.")
 
@@ -28,8 +24,6 @@ def forecast_vs_actual(dim: str, filters: Filters, grain: str = "quarter",
                        as_of_week: int | None = None, db=None) -> pd.DataFrame:
     """Per period and member: target, forecast (commit), best case, actual, variance, variance %,
     attainment, bias, and when the standing call was submitted."""
-    from intel import metrics
-
     return metrics.run("forecast_variance", filters, db=db, dim=dim, grain=grain, as_of_week=as_of_week)
 
 
@@ -37,8 +31,6 @@ def forecast_accuracy(dim: str, filters: Filters, grain: str = "month",
                       as_of_week: int | None = None, db=None) -> pd.DataFrame:
     """Per member: periods with a forecast, bias, MAPE (and periods left out for a zero actual),
     WAPE; a verdict: 'over-calls', 'sandbags' or 'on target'."""
-    from intel import metrics
-
     return metrics.run("forecast_accuracy", filters, db=db, dim=dim, grain=grain, as_of_week=as_of_week)
 
 

@@ -38,8 +38,6 @@ DEAL_DIMENSIONS = tuple(d for d in DIMENSION_LABELS if d != "total")
 PLAN_DIMENSIONS = ("total", "region", "segment", "owner", "product")
 # an open deal in a snapshot has every attribute but the size band (set on closed history)
 SNAPSHOT_DIMENSIONS = ("total",) + tuple(d for d in DEAL_DIMENSIONS if d != "deal_size_band")
-BREAKDOWNS = DEAL_DIMENSIONS          # what a win-loss view can be broken down by
-BREAKDOWN_LABELS = DIMENSION_LABELS
 
 # ---- formats: how a value reads, wherever it is shown ----
 

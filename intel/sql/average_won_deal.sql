@@ -2,7 +2,7 @@
 -- amount in the reporting currency, over the deals won in the range, per member of $dim
 -- ('total': one member, 'All') and per period of $grain ('all': the whole range). Deals won
 -- without an amount (or without a rate to the reporting currency) are counted in without_amount.
-SELECT CASE WHEN $dim = 'total' THEN 'All' ELSE member END AS member,
+SELECT member,
        CASE WHEN $grain <> 'all' THEN period_label(period_start(close_date, $grain, $fy_start), $grain, $fy_start) END AS period,
        CASE WHEN $grain <> 'all' THEN period_start(close_date, $grain, $fy_start) END AS period_start,
        count(*) AS won, count(amount) AS won_with_amount, count(*) - count(amount) AS without_amount,

@@ -3,7 +3,7 @@
 -- Deals without a created date are left out and counted in without_dates (closed_without_dates:
 -- won and lost together). Per member of $dim ('total': one member, 'All').
 WITH cycles AS (
-    SELECT CASE WHEN $dim = 'total' THEN 'All' ELSE member END AS member,
+    SELECT member,
            CASE WHEN is_won THEN 'won' ELSE 'lost' END AS outcome,
            count(cycle_days) AS deals,
            median(cycle_days) AS median_days,

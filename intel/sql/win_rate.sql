@@ -7,7 +7,7 @@
 -- The total over periods lists every period of the range (an empty one: closed = 0, no rate);
 -- a member with no closed deal in a period is absent from it.
 WITH closed AS (
-    SELECT CASE WHEN $dim = 'total' THEN 'All' ELSE member END AS member,
+    SELECT member,
            CASE WHEN $grain <> 'all' THEN period_start(close_date, $grain, $fy_start) END AS period,
            is_won, amount
     FROM closed_in_scope($date_from, $date_to, $region, $segment, $owner, $product, $exclude_nd, $dim)
