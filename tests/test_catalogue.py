@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -41,10 +40,6 @@ KNOWN = {**{(name, "deal_type"): MEMBER_MAPPING for name in ("win_rate", "win_ra
                                                              "average_won_deal", "sales_cycle")},
          **{(name, dim): MEMBER_MAPPING for name in ("velocity", "velocity_change")
             for dim in ("deal_type", "industry")}}
-
-# stage_conversion.sql adds a day to $date_to, which all time leaves NULL: DuckDB cannot type it
-ALL_TIME_BINDER = {"stage_conversion": pytest.mark.xfail(strict=True, raises=duckdb.BinderException,
-                                                         reason="NULL + INTERVAL in stage_conversion.sql")}
 
 
 # ---- comparing a metric with its check ----
@@ -134,7 +129,7 @@ def test_metric_equals_its_check_in_a_scope(demo, name):
     run_and_check(name, filters.with_(**SCOPED), db, **DEMO_PARAMS.get(name, {}))
 
 
-@pytest.mark.parametrize("name", [pytest.param(m.name, marks=ALL_TIME_BINDER.get(m.name, ())) for m in METRICS])
+@pytest.mark.parametrize("name", [m.name for m in METRICS])
 def test_metric_equals_its_check_over_all_time(demo, name):
     db, _ = demo
     metric = metrics.get(name)
