@@ -5,7 +5,8 @@
 --                left out). source says whether stage history or successive snapshots were used.
 WITH entered AS (
     SELECT * FROM stage_events s   -- its region... are the deal's (NULL when no snapshot holds it)
-    WHERE ($date_from IS NULL OR s.entered_at BETWEEN $date_from AND CAST($date_to AS DATE) + INTERVAL 1 DAY)
+    -- entered on a day of the range: up to, not including, midnight after its last day
+    WHERE ($date_from IS NULL OR (s.entered_at >= $date_from AND s.entered_at < CAST($date_to AS DATE) + INTERVAL 1 DAY))
       AND s.stage NOT IN ('Closed Won', 'Closed Lost')
       AND chosen(s.region, $region) AND chosen(s.segment, $segment)
       AND chosen(s.owner, $owner) AND chosen(s.product, $product)
