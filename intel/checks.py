@@ -39,6 +39,13 @@ def window_first_day(anchor: dt.date, quarters: int) -> dt.date:
     return anchor - dt.timedelta(days=91 * quarters - 1)
 
 
+def quarter_before(day: dt.date) -> dt.date:
+    """Velocity change compares with the latest snapshot on or before this day (today's code:
+    91 days before the later snapshot)."""
+    # with calendar quarters (intel.periods): return periods.add_months(day, -3)
+    return day - dt.timedelta(days=91)
+
+
 # ---- reading ----
 
 def _read(db, sql: str, params: dict | None = None) -> pd.DataFrame:
@@ -426,6 +433,16 @@ def stage_conversion(filters: Filters, params: dict, db) -> pd.DataFrame:
     return table
 
 
+def _closed_in_window(anchor: dt.date, filters: Filters, params: dict, db) -> pd.DataFrame:
+    """The deals in scope closed in the trailing window of `window_quarters` ending on `anchor`
+    ('No decision' losses left out when the switch excludes them)."""
+    facts = _deal_facts(db)
+    first = window_first_day(anchor, params.get("window_quarters") or 2)
+    closed = facts[facts["is_closed"] & _in_scope(facts, filters)
+                   & facts["close_date"].between(pd.Timestamp(first), pd.Timestamp(anchor))]
+    return closed[~closed["no_decision"]] if params.get("exclude_no_decision") else closed
+
+
 def _velocity_at(snapshot: dt.date, filters: Filters, params: dict, db) -> pd.DataFrame:
     """Velocity per member at a snapshot = open qualified deals × win rate × average won deal ÷
     sales cycle days; open qualified = open at the snapshot past the first stage; the other three
@@ -434,12 +451,7 @@ def _velocity_at(snapshot: dt.date, filters: Filters, params: dict, db) -> pd.Da
     deals = _snapshot(snapshot, filters, db)
     open_ = deals[~deals["is_closed"]]
     qualified = (open_["stage_order"] > 1).groupby(_member(open_, dim)).sum().rename("open_qualified")
-    facts = _deal_facts(db)
-    first = pd.Timestamp(window_first_day(snapshot, params.get("window_quarters") or 2))
-    closed = facts[facts["is_closed"] & _in_scope(facts, filters)
-                   & facts["close_date"].between(first, pd.Timestamp(snapshot))]
-    if params.get("exclude_no_decision"):
-        closed = closed[~closed["no_decision"]]
+    closed = _closed_in_window(snapshot, filters, params, db)
     won = closed[closed["is_won"]]
     table = pd.concat([qualified,
                        closed.groupby(_member(closed, dim)).size().rename("closed"),
@@ -467,7 +479,7 @@ def velocity_change(filters: Filters, params: dict, db) -> pd.DataFrame:
     if params.get("s0"):
         s0 = pick_snapshot(params["s0"], db)
     else:
-        before = [d for d in snapshots(db) if d < window_first_day(s1, 1)]
+        before = [d for d in snapshots(db) if d <= quarter_before(s1)]
         s0 = before[-1] if before else snapshots(db)[0]
     v0 = _velocity_at(s0, filters, params, db).set_index("member")
     v1 = _velocity_at(s1, filters, params, db).set_index("member")
@@ -502,8 +514,7 @@ def coverage(filters: Filters, params: dict, db) -> pd.DataFrame:
     }).reindex(numbers).fillna({"open_deals": 0, "pipeline": 0.0, "actual_to_date": 0.0})
     table["remaining"] = table["target"] - table["actual_to_date"]
     table["coverage"] = (table["pipeline"] / table["remaining"]).where(table["remaining"] > 0)
-    window = facts[facts["is_closed"] & facts["close_date"].between(
-        pd.Timestamp(window_first_day(snapshot, params.get("window_quarters") or 2)), pd.Timestamp(snapshot))]
+    window = _closed_in_window(snapshot, filters, params, db)
     rate = window["is_won"].mean() if len(window) else NAN
     table["coverage_needed"] = 1 / rate if rate else NAN
     table["period"] = [_period_label(n, grain) for n in table.index]
