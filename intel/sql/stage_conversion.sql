@@ -5,7 +5,8 @@
 --                left out). source says whether stage history or successive snapshots were used.
 WITH entered AS (
     SELECT * FROM stage_events s   -- its region... are the deal's (NULL when no snapshot holds it)
-    WHERE ($date_from IS NULL OR s.entered_at BETWEEN $date_from AND $date_to + INTERVAL 1 DAY)
+    -- entered on a day of the range: up to, not including, midnight after its last day
+    WHERE ($date_from IS NULL OR (s.entered_at >= $date_from AND s.entered_at < CAST($date_to AS DATE) + INTERVAL 1 DAY))
       AND s.stage NOT IN ('Closed Won', 'Closed Lost')
       AND in_scope(s.region, s.segment, s.owner, s.product, $region, $segment, $owner, $product)
 ), per_deal AS (

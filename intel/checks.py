@@ -1,0 +1,563 @@
+"""Independent checks: every catalogue metric computed a second way, in plain pandas.
+
+Each check reads the tables plainly (`SELECT * FROM deal_facts`, `targets_forecasts`, the deals
+of a snapshot) and computes the metric's number from its definition in shared/METRICS.md,
+without the metric's SQL file or the macros behind it. The tests (tests/test_catalogue.py) run
+the metric and its check over the same scope and compare them.
+
+A check is `check(filters, params, db) -> DataFrame` (params: the entry's bound parameters,
+always with `dim` and `grain`). Its text columns say what a row is about (the entry's member
+column, `period` when the grain is a month or quarter, `outcome` for the sales cycle); its
+number columns are the entry's value and sample columns, and at times a factor beside them,
+each named as in the metric's result.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import numpy as np
+import pandas as pd
+
+from intel import store
+from intel.filters import DIMENSIONS as FILTER_DIMENSIONS
+from intel.filters import Filters, fiscal_year_start
+from intel.forecast import parse_period, period_bounds
+from intel.pipeline import pick_snapshot, snapshots
+
+NAN = math.nan
+
+
+# ---- the trailing window (velocity, coverage needed): one place, so it can be switched ----
+
+def window_first_day(anchor: dt.date, quarters: int) -> dt.date:
+    """The first day of the trailing window of `quarters` quarters ending on `anchor` (both ends
+    included): today's SQL takes the 91 × quarters days up to the anchor (close_date > s − 182
+    days for two quarters)."""
+    # METRICS.md "Trailing window" (3N calendar months ending on the anchor) is this one line:
+    #   return periods.trailing_window(anchor, quarters)[0]
+    return anchor - dt.timedelta(days=91 * quarters - 1)
+
+
+def quarter_before(day: dt.date) -> dt.date:
+    """Velocity change compares with the latest snapshot on or before this day (today's code:
+    91 days before the later snapshot)."""
+    # with calendar quarters (intel.periods): return periods.add_months(day, -3)
+    return day - dt.timedelta(days=91)
+
+
+# ---- reading ----
+
+def _read(db, sql: str, params: dict | None = None) -> pd.DataFrame:
+    cur = store.cursor(db)
+    try:
+        return cur.execute(sql, params or {}).df()
+    finally:
+        cur.close()
+
+
+def _dates(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    for column in columns:
+        frame[column] = pd.to_datetime(frame[column])
+    return frame
+
+
+def _deal_facts(db) -> pd.DataFrame:
+    facts = _dates(_read(db, "SELECT * FROM deal_facts"), "close_date", "created_date")
+    for flag in ("is_closed", "is_won", "no_decision"):
+        facts[flag] = facts[flag].fillna(False).astype(bool)
+    return facts
+
+
+def _snapshot(day: dt.date, filters: Filters, db) -> pd.DataFrame:
+    """The deals as exported on `day` (snapshot_at: the shared input model, amounts converted to
+    the reporting currency as `value`), in the filters' scope."""
+    deals = _dates(_read(db, "SELECT * FROM snapshot_at($s)", {"s": day}), "close_date")
+    deals["is_closed"] = deals["is_closed"].astype(bool)
+    deals["is_won"] = deals["is_won"].astype(bool)
+    return deals[_in_scope(deals, filters)]
+
+
+def _in_scope(frame: pd.DataFrame, filters: Filters) -> pd.Series:
+    """The global filters: a row whose region, segment, owner and product are each chosen (an
+    empty choice keeps everything; a row without the attribute is out when something is chosen)."""
+    keep = pd.Series(True, index=frame.index)
+    for dim in FILTER_DIMENSIONS:
+        chosen = getattr(filters, dim)
+        if chosen:
+            keep &= frame[dim].isin(chosen)
+    return keep
+
+
+def _member(frame: pd.DataFrame, dim: str | None) -> pd.Series:
+    """Each row's member of `dim`: 'All' for 'total', '(none)' when the row has no value."""
+    if dim in (None, "total"):
+        return pd.Series("All", index=frame.index, dtype=object)
+    return frame[dim].astype(object).where(frame[dim].notna(), "(none)")
+
+
+# ---- periods: month or (fiscal) quarter numbers, labelled '2026-11' or '2026-Q4' ----
+
+def _period_number(days: pd.Series | dt.date, grain: str):
+    """Months since year 0 for a month; fiscal quarters since year 0 for a quarter."""
+    if isinstance(days, (dt.date, pd.Timestamp)):
+        months = days.year * 12 + days.month - 1
+    else:
+        months = days.dt.year.astype("int64") * 12 + days.dt.month.astype("int64") - 1
+    return months if grain == "month" else (months - (fiscal_year_start() - 1)) // 3
+
+
+def _period_label(number: int, grain: str) -> str:
+    if grain == "month":
+        return f"{number // 12}-{number % 12 + 1:02d}"
+    return f"{number // 4}-Q{number % 4 + 1}"
+
+
+def _period_labels(numbers: pd.Series, grain: str) -> pd.Series:
+    return numbers.map(lambda n: _period_label(int(n), grain))
+
+
+def _cut(frame: pd.DataFrame, params: dict, date: str = "close_date") -> tuple[pd.DataFrame, list[str]]:
+    """The rows with their member (and period, by `date`, when the grain is not 'all': undated
+    rows belong to no period), and the columns they group by."""
+    frame = frame.assign(member=_member(frame, params["dim"]))
+    if params["grain"] == "all":
+        return frame, ["member"]
+    frame = frame[frame[date].notna()]
+    return frame.assign(period=_period_labels(_period_number(frame[date], params["grain"]),
+                                              params["grain"])), ["member", "period"]
+
+
+# ---- win-loss: the deals closed in the range ----
+
+def _closed(filters: Filters, params: dict, db) -> pd.DataFrame:
+    """Closed deals in scope: close date in the range (all time: no range, undated deals too),
+    'No decision' losses left out when the switch excludes them."""
+    facts = _deal_facts(db)
+    closed = facts[facts["is_closed"] & _in_scope(facts, filters)]
+    if not filters.all_time:
+        closed = closed[closed["close_date"].between(pd.Timestamp(filters.date_from),
+                                                     pd.Timestamp(filters.date_to))]
+    if params.get("exclude_no_decision"):
+        closed = closed[~closed["no_decision"]]
+    return closed
+
+
+def _won_lost(filters: Filters, params: dict, db) -> pd.DataFrame:
+    """Per member (and period): won, lost, closed, won and lost amounts. The total keeps its
+    cells with nothing closed: 'All' over the range, or every period of a dated range."""
+    closed, keys = _cut(_closed(filters, params, db), params)
+    closed = closed.assign(won=closed["is_won"].astype(int), lost=(~closed["is_won"]).astype(int),
+                           won_amount=closed["amount"].where(closed["is_won"], 0).fillna(0),
+                           lost_amount=closed["amount"].where(~closed["is_won"], 0).fillna(0))
+    table = closed.groupby(keys)[["won", "lost", "won_amount", "lost_amount"]].sum()
+    if params["dim"] == "total":
+        if params["grain"] == "all":
+            cells = pd.Index(["All"], name="member")
+        elif filters.all_time:
+            cells = table.index
+        else:
+            first, last = (_period_number(d, params["grain"]) for d in (filters.date_from, filters.date_to))
+            cells = pd.MultiIndex.from_product(
+                [["All"], [_period_label(n, params["grain"]) for n in range(first, last + 1)]],
+                names=keys)
+        table = table.reindex(table.index.union(cells), fill_value=0)
+    table["closed"] = table["won"] + table["lost"]
+    return table.reset_index()
+
+
+def win_rate(filters: Filters, params: dict, db) -> pd.DataFrame:
+    """Win rate = won ÷ (won + lost) over the deals closed in the period (METRICS.md, Outcomes);
+    with 'exclude no decision', those losses leave both sides."""
+    table = _won_lost(filters, params, db)
+    table["win_rate"] = table["won"] / table["closed"].where(table["closed"] > 0)
+    return table.drop(columns=["won_amount", "lost_amount"])
+
+
+def win_rate_by_value(filters: Filters, params: dict, db) -> pd.DataFrame:
+    """Win rate by value = won amount ÷ (won + lost amount); undefined where the losses all have
+    an amount of 0 (METRICS.md, Data conventions)."""
+    table = _won_lost(filters, params, db)
+    total = table["won_amount"] + table["lost_amount"]
+    undefined = (total == 0) | ((table["lost"] > 0) & (table["lost_amount"] == 0))
+    table["win_rate_by_value"] = (table["won_amount"] / total).where(~undefined)
+    return table.drop(columns=["won", "lost"])
+
+
+def average_won_deal(filters: Filters, params: dict, db) -> pd.DataFrame:
+    """Average won deal = mean amount of the deals won in the period (those with an amount);
+    `won` counts every deal won."""
+    closed = _closed(filters, {}, db)
+    won, keys = _cut(closed[closed["is_won"]], params)
+    return won.groupby(keys).agg(won=("id", "size"), average_won_deal=("amount", "mean")).reset_index()
+
+
+def loss_reasons(filters: Filters, params: dict, db) -> pd.DataFrame:
+    """Losses per reason ('(no reason given)' without one), their share of all losses, and the
+    cumulative share down the ranking (most losses first, then by name)."""
+    closed = _closed(filters, params, db)
+    lost = closed.loc[~closed["is_won"], "loss_reason"].fillna("(no reason given)")
+    table = lost.value_counts().rename_axis("reason").reset_index(name="losses")
+    table = table.sort_values(["losses", "reason"], ascending=[False, True])
+    table["share"] = table["losses"] / table["losses"].sum()
+    table["cumulative_share"] = table["losses"].cumsum() / table["losses"].sum()
+    return table
+
+
+def competitor_presence_in_losses(filters: Filters, params: dict, db) -> pd.DataFrame:
+    """Competitor presence in losses = losses naming the competitor ÷ all losses, per period:
+    every competitor named in the range, in every period that had losses (0 when absent)."""
+    closed = _closed(filters, params, db)
+    lost, _ = _cut(closed[~closed["is_won"]], {**params, "dim": "total"})
+    losses = lost.groupby("period").size().rename("losses")
+    named = lost["competitor"].dropna().unique()
+    grid = pd.MultiIndex.from_product([losses.index, named], names=["period", "competitor"])
+    naming = lost.groupby(["period", "competitor"]).size().reindex(grid, fill_value=0)
+    table = naming.rename("losses_naming").reset_index().join(losses, on="period")
+    table["presence"] = table["losses_naming"] / table["losses"]
+    return table
+
+
+def head_to_head(filters: Filters, params: dict, db) -> pd.DataFrame:
+    """Head-to-head win rate = win rate over the deals naming that competitor; beside it, the
+    losses naming it ÷ all losses of the range."""
+    closed = _closed(filters, params, db)
+    losses = int((~closed["is_won"]).sum())
+    named = closed[closed["competitor"].notna()]
+    table = named.groupby("competitor").agg(won=("is_won", "sum"), closed=("is_won", "size")).reset_index()
+    table["win_rate"] = table["won"] / table["closed"]
+    table["presence_in_losses"] = (table["closed"] - table["won"]) / (losses or NAN)
+    return table
+
+
+def sales_cycle(filters: Filters, params: dict, db) -> pd.DataFrame:
+    """Sales cycle = median days from created date to close date, of the deals won (and, beside
+    them, lost) in the period; `deals` counts those with both dates."""
+    closed, keys = _cut(_closed(filters, params, db), params)
+    closed = closed.assign(outcome=np.where(closed["is_won"], "won", "lost"))
+    return closed.groupby(keys + ["outcome"]).agg(
+        deals=("cycle_days", "count"), median_days=("cycle_days", "median")).reset_index()
+
+
+# ---- forecast versus actual: targets and calls from the uploads, bookings from the deals ----
+
+def _plan(db) -> pd.DataFrame:
+    frame = _dates(_read(db, "SELECT * FROM targets_forecasts"), "period", "submitted_at")
+    for column in ("target", "forecast_commit", "forecast_best_case"):
+        frame[column] = frame[column].astype(float)
+    return frame
+
+
+PLAN_KEY = ["period", "period_grain", "region", "segment", "owner", "product"]
+
+
+def _targets(plan: pd.DataFrame) -> pd.DataFrame:
+    """The quota of each uploaded key (period, grain, region, segment, owner, product): the
+    latest import's."""
+    with_target = plan[plan["target"].notna()].sort_values("import_id")
+    return with_target.groupby(PLAN_KEY, dropna=False).tail(1)
+
+
+def _calls(plan: pd.DataFrame, grain: str, as_of_week: int | None) -> pd.DataFrame:
+    """The forecast call standing for each uploaded key: the latest (by submission, then import)
+    made before its period ended, and with 'as of week N' before the end of week N of the report
+    period (METRICS.md, Forecast versus actual)."""
+    calls = plan[plan["forecast_commit"].notna() | plan["forecast_best_case"].notna()]
+    at = calls["submitted_at"].fillna(calls["period"])
+    months = calls["period"].dt.year * 12 + calls["period"].dt.month - 1
+    keep = at < _month_starts(months + np.where(calls["period_grain"] == "quarter", 3, 1))
+    if as_of_week is not None:
+        report = _period_number(calls["period"], grain)
+        first_month = report if grain == "month" else report * 3 + fiscal_year_start() - 1
+        keep &= at < _month_starts(first_month) + pd.Timedelta(days=7 * as_of_week)
+    calls = calls[keep].assign(at=at[keep]).sort_values(["at", "import_id"])
+    return calls.groupby(PLAN_KEY, dropna=False).tail(1)
+
+
+def _month_starts(months: pd.Series) -> pd.Series:
+    """The first day of each month, given as months since year 0."""
+    return pd.to_datetime(pd.DataFrame({"year": months // 12, "month": months % 12 + 1, "day": 1}))
+
+
+def _plan_versus_actual(filters: Filters, params: dict, db) -> pd.DataFrame:
+    """Per period of the range (whole periods) and member: target, forecast (commit), best case,
+    actual = amount of the deals won with a close date in the period, and deals won. A row for
+    every period and member with any of them."""
+    grain, dim = params["grain"], params["dim"]
+    first, last = (_period_number(d, grain) for d in (filters.date_from, filters.date_to))
+
+    def cut(frame, date):
+        frame = frame[frame[date].notna() & _in_scope(frame, filters)]
+        number = _period_number(frame[date], grain)
+        frame = frame[number.between(first, last)]
+        return frame.assign(period=_period_labels(number[frame.index], grain), member=_member(frame, dim))
+
+    plan = _plan(db)
+    plan = plan[(plan["period_grain"] == "month") | (grain == "quarter")]
+    targets = cut(_targets(plan), "period").groupby(["period", "member"])["target"].sum()
+    calls = cut(_calls(plan, grain, params.get("as_of_week")), "period").groupby(["period", "member"])
+    forecast = calls["forecast_commit"].sum(min_count=1).rename("forecast")
+    best_case = calls["forecast_best_case"].sum(min_count=1).rename("best_case")
+    facts = _deal_facts(db)
+    won = cut(facts[facts["is_won"]], "close_date").groupby(["period", "member"])
+    actual = won["amount"].sum().rename("actual")
+    deals_won = won.size().rename("deals_won")
+    table = pd.concat([targets, forecast, best_case, actual, deals_won], axis=1)
+    table = table.fillna({"actual": 0.0, "deals_won": 0})
+    return table.rename_axis(["period", "member"]).reset_index()
+
+
+def bookings(filters: Filters, params: dict, db) -> pd.DataFrame:
+    """Bookings (actual) = sum of amount of the deals won with a close date in the period."""
+    return _plan_versus_actual(filters, params, db)[["period", "member", "actual", "deals_won"]]
+
+
+def attainment(filters: Filters, params: dict, db) -> pd.DataFrame:
+    """Attainment = actual ÷ target."""
+    table = _plan_versus_actual(filters, params, db)
+    table["attainment"] = table["actual"] / table["target"].where(table["target"] != 0)
+    return table[["period", "member", "target", "actual", "attainment", "deals_won"]]
+
+
+def forecast_variance(filters: Filters, params: dict, db) -> pd.DataFrame:
+    """Variance = actual − forecast; variance % = (actual − forecast) ÷ forecast."""
+    table = _plan_versus_actual(filters, params, db)
+    table["variance"] = table["actual"] - table["forecast"]
+    table["variance_pct"] = table["variance"] / table["forecast"].where(table["forecast"] != 0)
+    return table
+
+
+def forecast_bias(filters: Filters, params: dict, db) -> pd.DataFrame:
+    """Bias of one period = (forecast − actual) ÷ actual: positive over-calls, negative sandbags."""
+    table = _plan_versus_actual(filters, params, db)
+    table["bias"] = (table["forecast"] - table["actual"]) / table["actual"].where(table["actual"] != 0)
+    return table[["period", "member", "forecast", "actual", "bias", "deals_won"]]
+
+
+def forecast_accuracy(filters: Filters, params: dict, db) -> pd.DataFrame:
+    """Over the periods with a forecast, per member: bias = Σ(f − a) ÷ Σa; MAPE = mean of
+    |f − a| ÷ a (periods with a = 0 left out); WAPE = Σ|f − a| ÷ Σa."""
+    table = _plan_versus_actual(filters, params, db)
+    table = table[table["forecast"].notna()]
+    error = table["forecast"] - table["actual"]
+    table = table.assign(error=error, abs_error=error.abs(),
+                         ape=(error.abs() / table["actual"]).where(table["actual"] != 0))
+    per = table.groupby("member").agg(periods=("period", "size"), actual=("actual", "sum"),
+                                      error=("error", "sum"), abs_error=("abs_error", "sum"),
+                                      mape=("ape", "mean"))
+    actual = per["actual"].where(per["actual"] != 0)
+    per["bias"], per["wape"] = per["error"] / actual, per["abs_error"] / actual
+    return per[["periods", "bias", "mape", "wape"]].reset_index()
+
+
+def bookings_bridge(filters: Filters, params: dict, db) -> pd.DataFrame:
+    """Bookings bridge P0 → P1 over dimension s (METRICS.md): with N deals won, A = B ÷ N and per
+    member n, a = b ÷ n, share = n ÷ N: deal-count effect = (N₁ − N₀) × A₀; mix effect =
+    N₁ × Σ (share₁ − share₀) × a₀; deal-size effect = Σ n₁ × (a₁ − a₀); a member absent in P0
+    takes a₀ = a₁. (A deal won without an amount counts with 0, so the bars add up exactly.)"""
+    p0, p1 = params.get("p0"), params.get("p1")
+    if not (p0 and p1):
+        raise ValueError("The bookings bridge needs two periods, e.g. 2026-Q2 and 2026-Q3.")
+    (start0, grain), (start1, _) = parse_period(p0), parse_period(p1)
+    facts = _deal_facts(db)
+    won = facts[facts["is_won"] & facts["close_date"].notna() & _in_scope(facts, filters)]
+    number = _period_number(won["close_date"], grain)
+    sides = {}
+    for side, start in ((0, start0), (1, start1)):
+        deals = won[number == _period_number(start, grain)]
+        sides[side] = deals.assign(amount=deals["amount"].fillna(0)).groupby(
+            _member(deals, params["dim"]))["amount"].agg(["size", "sum"])
+    per = pd.concat(sides, axis=1).fillna(0)
+    n0, b0, n1, b1 = per[0]["size"], per[0]["sum"], per[1]["size"], per[1]["sum"]
+    a1 = b1 / n1.where(n1 > 0)
+    a0 = (b0 / n0.where(n0 > 0)).fillna(a1)
+    N0, N1, B0, B1 = n0.sum(), n1.sum(), b0.sum(), b1.sum()
+    if N0 == 0:   # no average in P0: the whole change is the deal count's
+        count, mix, size = B1, 0.0, 0.0
+    else:
+        count = (N1 - N0) * B0 / N0
+        share1 = n1 / N1 if N1 else n1 * 0
+        mix = N1 * ((share1 - n0 / N0) * a0).sum()
+        size = (n1 * (a1.fillna(0) - a0)).sum()
+    return pd.DataFrame({"step": [f"{p0} bookings", "Deal count", "Mix", "Deal size", f"{p1} bookings"],
+                         "amount": [B0, count, mix, size, B1],
+                         "deals": [N0, N1 - N0, NAN, NAN, N1]})
+
+
+# ---- pipeline: the deals open at a snapshot ----
+
+def pipeline_by_stage(filters: Filters, params: dict, db) -> pd.DataFrame:
+    """Open pipeline at a snapshot by stage: open deals (not closed), their amount in the
+    reporting currency, and that amount weighted by probability."""
+    deals = _snapshot(pick_snapshot(params.get("snapshot"), db), filters, db)
+    open_ = deals[~deals["is_closed"]]
+    open_ = open_.assign(weighted=open_["value"] * open_["probability"])
+    return open_.groupby("stage", dropna=False).agg(
+        deals=("id", "size"), amount=("value", "sum"), weighted=("weighted", "sum")).reset_index()
+
+
+def _stage_entries(db) -> pd.DataFrame:
+    """Each time a deal entered a stage (from the stage history when there is one, else from
+    successive snapshots) and the highest stage order it reached afterwards, Closed Lost aside."""
+    history = _read(db, "SELECT opportunity_id AS id, stage, stage_order, changed_at AS seen_at, "
+                        "import_id, file_row FROM stage_history")
+    if history.empty:
+        history = _read(db, "SELECT o.id, o.stage, o.stage_order, CAST(o.snapshot_date AS TIMESTAMP) "
+                            "AS seen_at FROM opportunities o JOIN snapshot_dates s ON s.import_id = o.import_id")
+        history = history.assign(import_id=0, file_row=0)
+    history = history.sort_values(["id", "seen_at", "stage_order", "import_id", "file_row"],
+                                  na_position="last").reset_index(drop=True)
+    # the highest stage order among the rows after each row of the same deal (read backwards)
+    later = history["stage_order"].where(history["stage"].notna() & (history["stage"] != "Closed Lost"))
+    backwards = history["id"][::-1]
+    running = later[::-1].groupby(backwards).cummax().groupby(backwards).ffill()
+    history["best_later"] = running.groupby(backwards).shift(1)
+    entered = history["stage"] != history.groupby("id")["stage"].shift(1)
+    return _dates(history[entered], "seen_at")
+
+
+def stage_conversion(filters: Filters, params: dict, db) -> pd.DataFrame:
+    """Stage conversion = deals that reached a later stage ÷ deals that entered the stage (in
+    the range), each deal counted once per stage."""
+    entries = _stage_entries(db)
+    facts = _deal_facts(db)[["id", *FILTER_DIMENSIONS]]
+    entries = entries.merge(facts, on="id", how="left")
+    entries = entries[_in_scope(entries, filters) & ~entries["stage"].isin(["Closed Won", "Closed Lost"])]
+    if not filters.all_time:
+        entries = entries[(entries["seen_at"] >= pd.Timestamp(filters.date_from))
+                          & (entries["seen_at"] < pd.Timestamp(filters.date_to) + pd.Timedelta(days=1))]
+    entries = entries.assign(moved_on=entries["best_later"] > entries["stage_order"])
+    per_deal = entries.groupby(["stage", "id"])["moved_on"].any().reset_index()
+    table = per_deal.groupby("stage").agg(entered=("id", "size"), moved_on=("moved_on", "sum")).reset_index()
+    table["conversion"] = table["moved_on"] / table["entered"]
+    return table
+
+
+def _closed_in_window(anchor: dt.date, filters: Filters, params: dict, db) -> pd.DataFrame:
+    """The deals in scope closed in the trailing window of `window_quarters` ending on `anchor`
+    ('No decision' losses left out when the switch excludes them)."""
+    facts = _deal_facts(db)
+    first = window_first_day(anchor, params.get("window_quarters") or 2)
+    closed = facts[facts["is_closed"] & _in_scope(facts, filters)
+                   & facts["close_date"].between(pd.Timestamp(first), pd.Timestamp(anchor))]
+    return closed[~closed["no_decision"]] if params.get("exclude_no_decision") else closed
+
+
+def _velocity_at(snapshot: dt.date, filters: Filters, params: dict, db) -> pd.DataFrame:
+    """Velocity per member at a snapshot = open qualified deals × win rate × average won deal ÷
+    sales cycle days; open qualified = open at the snapshot past the first stage; the other three
+    over the deals closed in the trailing window ending on the snapshot."""
+    dim = params["dim"]
+    deals = _snapshot(snapshot, filters, db)
+    open_ = deals[~deals["is_closed"]]
+    qualified = (open_["stage_order"] > 1).groupby(_member(open_, dim)).sum().rename("open_qualified")
+    closed = _closed_in_window(snapshot, filters, params, db)
+    won = closed[closed["is_won"]]
+    table = pd.concat([qualified,
+                       closed.groupby(_member(closed, dim)).size().rename("closed"),
+                       won.groupby(_member(won, dim)).size().rename("won"),
+                       won.groupby(_member(won, dim))["amount"].mean().rename("avg_won_deal"),
+                       won.groupby(_member(won, dim))["cycle_days"].median().rename("cycle_days")], axis=1)
+    table["open_qualified"] = table["open_qualified"].fillna(0)
+    table.loc[table["closed"].notna(), "won"] = table["won"].fillna(0)
+    table["win_rate"] = table["won"] / table["closed"]
+    table["velocity"] = (table["open_qualified"] * table["win_rate"] * table["avg_won_deal"]
+                         / table["cycle_days"].where(table["cycle_days"] != 0))
+    return table.rename_axis("member").reset_index()
+
+
+def velocity(filters: Filters, params: dict, db) -> pd.DataFrame:
+    """Pipeline velocity ($/day) per member at a snapshot (default: the latest)."""
+    table = _velocity_at(pick_snapshot(params.get("snapshot"), db), filters, params, db)
+    return table.drop(columns=["won"])
+
+
+def velocity_change(filters: Filters, params: dict, db) -> pd.DataFrame:
+    """Velocity change = velocity at the later snapshot ÷ velocity at the earlier one − 1 (default:
+    the latest against the one about a quarter before); undefined unless both are above 0."""
+    s1 = pick_snapshot(params.get("s1"), db)
+    if params.get("s0"):
+        s0 = pick_snapshot(params["s0"], db)
+    else:
+        before = [d for d in snapshots(db) if d <= quarter_before(s1)]
+        s0 = before[-1] if before else snapshots(db)[0]
+    v0 = _velocity_at(s0, filters, params, db).set_index("member")
+    v1 = _velocity_at(s1, filters, params, db).set_index("member")
+    table = pd.concat([v0["velocity"].rename("velocity_0"), v1["velocity"].rename("velocity_1"),
+                       v1["closed"]], axis=1)
+    both = (table["velocity_0"] > 0) & (table["velocity_1"] > 0)
+    table["change_pct"] = (table["velocity_1"] / table["velocity_0"] - 1).where(both)
+    return table.rename_axis("member").reset_index()
+
+
+def coverage(filters: Filters, params: dict, db) -> pd.DataFrame:
+    """Coverage per period (the one holding the snapshot and the next ones) = open pipeline with a
+    close date in the period ÷ (target − actual to date), where that remainder is above 0;
+    coverage needed = 1 ÷ win rate over the trailing window."""
+    grain = params["grain"]
+    snapshot = pick_snapshot(params.get("snapshot"), db)
+    first = _period_number(snapshot, grain)
+    numbers = pd.Index(range(first, first + params["periods"]), name="number")
+    deals = _snapshot(snapshot, filters, db)
+    open_ = deals[~deals["is_closed"] & deals["close_date"].notna()]
+    by_period = open_.groupby(_period_number(open_["close_date"], grain).rename("number"))
+    facts = _deal_facts(db)
+    facts = facts[_in_scope(facts, filters)]
+    won = facts[facts["is_won"] & (facts["close_date"] <= pd.Timestamp(snapshot))]
+    plan = _plan(db)
+    targets = _targets(plan[(plan["period_grain"] == "month") | (grain == "quarter")])
+    targets = targets[_in_scope(targets, filters)]
+    table = pd.DataFrame({
+        "open_deals": by_period.size(), "pipeline": by_period["value"].sum(),
+        "actual_to_date": won.groupby(_period_number(won["close_date"], grain).rename("number"))["amount"].sum(),
+        "target": targets.groupby(_period_number(targets["period"], grain).rename("number"))["target"].sum(),
+    }).reindex(numbers).fillna({"open_deals": 0, "pipeline": 0.0, "actual_to_date": 0.0})
+    table["remaining"] = table["target"] - table["actual_to_date"]
+    table["coverage"] = (table["pipeline"] / table["remaining"]).where(table["remaining"] > 0)
+    window = _closed_in_window(snapshot, filters, params, db)
+    rate = window["is_won"].mean() if len(window) else NAN
+    table["coverage_needed"] = 1 / rate if rate else NAN
+    table["period"] = [_period_label(n, grain) for n in table.index]
+    return table.reset_index(drop=True)
+
+
+def pipeline_movement(filters: Filters, params: dict, db) -> pd.DataFrame:
+    """Pipeline movement of period P between snapshots S₀ and S₁ (METRICS.md): P's pipeline at a
+    snapshot is its open deals closing in P. In it at S₀: won, lost (closed, or gone from the
+    export), pushed out (open, closing outside P), or it stays and grew / shrank (by the change)
+    / is unchanged. In it at S₁ only: new (absent from S₀) or pulled in. Deals absent from S₀ and
+    closed by S₁ with a close date in P are created_and_closed, apart. A deal's scope is read at
+    S₁ (at S₀ where S₁ lacks it)."""
+    if not params.get("period"):
+        raise ValueError("Pipeline movement needs a target period, e.g. 2026-Q4 (or 2026-11).")
+    start, end, _ = period_bounds(params["period"])
+    s1 = pick_snapshot(params.get("s1"), db)
+    s0 = pick_snapshot(params["s0"], db) if params.get("s0") else pick_snapshot(None, db, before=s1)
+    every = Filters(filters.date_from, filters.date_to)
+    a, b = _snapshot(s0, every, db).set_index("id"), _snapshot(s1, every, db).set_index("id")
+    j = a.merge(b, how="outer", left_index=True, right_index=True, suffixes=("_0", "_1"))
+    for dim in FILTER_DIMENSIONS:
+        j[dim] = j[f"{dim}_1"].fillna(j[f"{dim}_0"])
+    j = j[_in_scope(j, filters)]
+    in_s0, in_s1 = j.index.isin(a.index), j.index.isin(b.index)
+    in_period = lambda s: (~j[f"is_closed_{s}"].fillna(True).astype(bool)  # noqa: E731
+                           & j[f"close_date_{s}"].between(pd.Timestamp(start), pd.Timestamp(end)))
+    in_p0, in_p1 = in_period(0) & in_s0, in_period(1) & in_s1
+    closed_1 = j["is_closed_1"].fillna(False).astype(bool)
+    won_1 = j["is_won_1"].fillna(False).astype(bool)
+    amount_0, amount_1 = j["value_0"].fillna(0), j["value_1"].fillna(0)
+    stays = in_p0 & in_p1
+    leaves_won = in_p0 & ~in_p1 & won_1
+    leaves_lost = in_p0 & ~in_p1 & ~won_1 & (closed_1 | ~in_s1)
+    moves = {
+        "start": (in_p0, amount_0), "won": (leaves_won, amount_0), "lost": (leaves_lost, amount_0),
+        "pushed_out": (in_p0 & ~in_p1 & ~leaves_won & ~leaves_lost, amount_0),
+        "grew": (stays & (amount_1 > amount_0), amount_1 - amount_0),
+        "shrank": (stays & (amount_1 < amount_0), amount_0 - amount_1),
+        "new": (in_p1 & ~in_p0 & ~in_s0, amount_1), "pulled_in": (in_p1 & ~in_p0 & in_s0, amount_1),
+        "end": (in_p1, amount_1),
+        "created_and_closed": (~in_s0 & closed_1 & j["close_date_1"].between(
+            pd.Timestamp(start), pd.Timestamp(end)), amount_1),
+    }
+    return pd.DataFrame([{"category": name, "deals": int(rows.sum()), "amount": float(amount[rows].sum())}
+                         for name, (rows, amount) in moves.items()])
