@@ -19,10 +19,9 @@ import math
 import numpy as np
 import pandas as pd
 
-from intel import store
+from intel import periods, store
 from intel.filters import DIMENSIONS as FILTER_DIMENSIONS
 from intel.filters import Filters, fiscal_year_start
-from intel.forecast import parse_period, period_bounds
 from intel.pipeline import pick_snapshot, snapshots
 
 NAN = math.nan
@@ -32,18 +31,14 @@ NAN = math.nan
 
 def window_first_day(anchor: dt.date, quarters: int) -> dt.date:
     """The first day of the trailing window of `quarters` quarters ending on `anchor` (both ends
-    included): today's SQL takes the 91 × quarters days up to the anchor (close_date > s − 182
-    days for two quarters)."""
-    # METRICS.md "Trailing window" (3N calendar months ending on the anchor) is this one line:
-    #   return periods.trailing_window(anchor, quarters)[0]
-    return anchor - dt.timedelta(days=91 * quarters - 1)
+    included): METRICS.md "Trailing window", the 3N calendar months ending on the anchor."""
+    return periods.trailing_window(anchor, quarters)[0]
 
 
 def quarter_before(day: dt.date) -> dt.date:
-    """Velocity change compares with the latest snapshot on or before this day (today's code:
-    91 days before the later snapshot)."""
-    # with calendar quarters (intel.periods): return periods.add_months(day, -3)
-    return day - dt.timedelta(days=91)
+    """Velocity change compares with the latest snapshot on or before this day: 3 calendar months
+    before the later snapshot."""
+    return periods.add_months(day, -3)
 
 
 # ---- reading ----
@@ -358,7 +353,7 @@ def bookings_bridge(filters: Filters, params: dict, db) -> pd.DataFrame:
     p0, p1 = params.get("p0"), params.get("p1")
     if not (p0 and p1):
         raise ValueError("The bookings bridge needs two periods, e.g. 2026-Q2 and 2026-Q3.")
-    (start0, grain), (start1, _) = parse_period(p0), parse_period(p1)
+    (start0, grain), (start1, _) = periods.parse(p0), periods.parse(p1)
     facts = _deal_facts(db)
     won = facts[facts["is_won"] & facts["close_date"].notna() & _in_scope(facts, filters)]
     number = _period_number(won["close_date"], grain)
@@ -530,7 +525,7 @@ def pipeline_movement(filters: Filters, params: dict, db) -> pd.DataFrame:
     S₁ (at S₀ where S₁ lacks it)."""
     if not params.get("period"):
         raise ValueError("Pipeline movement needs a target period, e.g. 2026-Q4 (or 2026-11).")
-    start, end, _ = period_bounds(params["period"])
+    start, end, _ = periods.bounds(params["period"])
     s1 = pick_snapshot(params.get("s1"), db)
     s0 = pick_snapshot(params["s0"], db) if params.get("s0") else pick_snapshot(None, db, before=s1)
     every = Filters(filters.date_from, filters.date_to)

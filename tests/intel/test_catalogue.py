@@ -29,17 +29,7 @@ WIN_LOSS = ("win_rate", "win_rate_by_value", "average_won_deal", "loss_reasons",
 # the last two whole quarters are Q2 and Q3.
 DEMO_PARAMS = {"pipeline_movement": {"period": "2026-Q4"}, "pipeline_movement_deals": {"period": "2026-Q4"},
                "bookings_bridge": {"p0": "2026-Q2", "p1": "2026-Q3"}}
-# Known disagreements, each the metric's (the check follows METRICS.md): deal type is offered as
-# a breakdown but closed_in_scope (migration 011) maps it to '(none)', and velocity's member_of
-# (migration 005) knows neither deal type nor the looked-up industry. Fixed on the pagesrun
-# branch (4b81586, migration 017) and the macros branch (deal_member): strict, so the marks go
-# once that is merged.
-MEMBER_MAPPING = pytest.mark.xfail(strict=True, raises=AssertionError,
-                                    reason="dimension mapped to '(none)' by the metric's SQL")
-KNOWN = {**{(name, "deal_type"): MEMBER_MAPPING for name in ("win_rate", "win_rate_by_value",
-                                                             "average_won_deal", "sales_cycle")},
-         **{(name, dim): MEMBER_MAPPING for name in ("velocity", "velocity_change")
-            for dim in ("deal_type", "industry")}}
+KNOWN: dict = {}   # (metric, dimension) -> a pytest mark, for a disagreement known and not yet fixed
 
 
 # ---- comparing a metric with its check ----
