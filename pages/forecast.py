@@ -6,6 +6,7 @@ from intel.forecast import DIMENSION_LABELS, DIMENSIONS, previous_period
 from intel.metrics import GRAINS
 from pages._components.charts import PRIMARY, chart, waterfall
 from pages._components.data import metric
+from pages._components.links import PAGES
 from pages._components.urlstate import global_filters, show_notes, url_choice
 from pages._components.widgets import download_buttons, kpi_tile, missing, money, pct, plain, say
 
@@ -18,10 +19,10 @@ st.caption("Did we do what we said? Deals won against quota and the commit call,
 
 controls = st.columns(4)
 with controls[0]:
-    grain = url_choice("Period", "fc_grain", list(GRAINS), "quarter", widget=st.radio, notes=notes,
+    grain = url_choice("Period", PAGES["forecast"].grain, list(GRAINS), "quarter", widget=st.radio, notes=notes,
                        horizontal=True, format_func=str.capitalize)
 with controls[1]:
-    dim = url_choice("By", "fc_by", list(DIMENSIONS), "region", notes=notes,
+    dim = url_choice("By", PAGES["forecast"].breakdown, list(DIMENSIONS), "region", notes=notes,
                      format_func=DIMENSION_LABELS.get)
 with controls[2]:
     week = url_choice("Forecast call", "fc_week", ["final"] + [str(w) for w in range(1, 14)], "final",

@@ -8,6 +8,7 @@ from intel.metrics import GRAINS
 from intel.pipeline import MOVEMENT_ORDER, VELOCITY_DIMENSIONS, velocity_missing
 from pages._components.charts import PRIMARY, chart, waterfall
 from pages._components.data import metric
+from pages._components.links import PAGES
 from pages._components.urlstate import global_filters, show_notes, url_choice
 from pages._components.widgets import download_buttons, kpi_tile, missing, money, pct, plain, say
 
@@ -33,10 +34,10 @@ with controls[0]:
     as_of = url_choice("Snapshot", "pl_snap", snapshot_labels, snapshot_labels[-1], notes=notes,
                        help="The upload whose open deals are shown (by its as-of date).")
 with controls[1]:
-    dim = url_choice("Velocity by", "pl_by", list(VELOCITY_DIMENSIONS), "segment", notes=notes,
+    dim = url_choice("Velocity by", PAGES["pipeline"].breakdown, list(VELOCITY_DIMENSIONS), "segment", notes=notes,
                      format_func=str.capitalize)
 with controls[2]:
-    grain = url_choice("Coverage period", "pl_grain", list(GRAINS), "quarter", widget=st.radio,
+    grain = url_choice("Coverage period", PAGES["pipeline"].grain, list(GRAINS), "quarter", widget=st.radio,
                        horizontal=True, notes=notes, format_func=str.capitalize)
 show_notes(notes)
 

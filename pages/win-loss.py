@@ -6,6 +6,7 @@ from intel.metrics import BREAKDOWN_LABELS, BREAKDOWNS, GRAINS
 from intel.outcomes import NO_DECISION_HELP
 from pages._components.charts import GREY, PRIMARY, chart
 from pages._components.data import metric
+from pages._components.links import PAGES
 from pages._components.urlstate import global_filters, show_notes, url_choice
 from pages._components.widgets import download_buttons, kpi_tile, missing, pct, plain, say
 
@@ -17,7 +18,7 @@ st.caption("Why we win and lose, deals closed " + plain(filters.describe()) +
 
 controls = st.columns([1, 1, 2])
 with controls[0]:
-    grain = url_choice("Period", "grain", list(GRAINS), "month", widget=st.radio, notes=notes,
+    grain = url_choice("Period", PAGES["win-loss"].grain, list(GRAINS), "month", widget=st.radio, notes=notes,
                        horizontal=True, format_func=str.capitalize)
 with controls[1]:
     exclude_nd = url_choice("Exclude “No decision”", "nd", [False, True], False, widget=st.toggle,
@@ -25,7 +26,7 @@ with controls[1]:
                                               "this page (win rate = won ÷ (won + lost − no decision)). "
                                               + NO_DECISION_HELP)
 with controls[2]:
-    dim = url_choice("Breakdown", "by", list(BREAKDOWNS), "segment", notes=notes,
+    dim = url_choice("Breakdown", PAGES["win-loss"].breakdown, list(BREAKDOWNS), "segment", notes=notes,
                      format_func=BREAKDOWN_LABELS.get)
 show_notes(notes)
 
