@@ -39,3 +39,23 @@ def test_note_evidence_stored_before_views_still_reads_as_the_same_link():
     assert view_url(stored_view(json.dumps(now))) == "/win-loss?segment=SMB&grain=quarter"
     assert stored_view({"indicator": "Inflation", "region": "EMEA"}) is None   # market evidence: no page
 
+
+def test_the_strategy_page_links_legacy_and_new_evidence(db):
+    from streamlit.testing.v1 import AppTest
+
+    from intel import notes
+    from intel.access import LOCAL_ADMIN as ADMIN
+    from tests.conftest import ROOT
+
+    notes.add_note(notes.Note("SWOT", "Weakness", "Old", evidence={"page": "forecast",
+                                                                    "query": {"segment": "SMB", "fc_by": "segment"}}),
+                   by=ADMIN)
+    notes.add_note(notes.Note("SWOT", "Threat", "New", evidence=View("win-loss", breakdown="competitor").as_dict()),
+                   by=ADMIN)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page("pages/strategy.py").run()
+    assert not at.exception, at.exception
+    shown = " ".join(m.value for m in at.markdown)
+    assert "[evidence](/forecast?segment=SMB&fc_by=segment)" in shown
+    assert "[evidence](/win-loss?by=competitor)" in shown
