@@ -56,6 +56,7 @@ def cmd_demo(args) -> int:
 
 
 def cmd_import(args) -> int:
+    from intel.alerts import check_after_change
     from intel.ingest import import_file
 
     from pathlib import Path
@@ -71,6 +72,8 @@ def cmd_import(args) -> int:
             continue
         result = import_file(path, kind=args.kind, as_of=as_of, allow_duplicate=args.again,
                              force=args.force, by=operator())
+        if result.status == "loaded":   # the new data may raise (or settle) alerts everyone sees
+            result.warnings.extend(check_after_change(None, operator()))
         if result.status == "refused":
             failed = True
             not_imported.append(result.file_name)
@@ -108,10 +111,11 @@ def cmd_imports(args) -> int:
 
 
 def cmd_undo(args) -> int:
+    from intel.alerts import check_after_change
     from intel.ingest import undo_import
 
     try:
-        print(undo_import(args.id, by=operator()))
+        print(" ".join([undo_import(args.id, by=operator())] + check_after_change(None, operator())))
     except ValueError as err:
         print(err, file=sys.stderr)
         return 2

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import re
 from dataclasses import dataclass, field
 
@@ -27,6 +28,7 @@ from intel.access import Actor, require
 from intel.filters import Filters, default_range
 from intel.views import View, scope_filters
 
+log = logging.getLogger(__name__)
 
 # what rules called two metrics before the catalogue named them (migration 018 renamed stored rules)
 LEGACY_METRICS = {"bookings_vs_target": "attainment", "competitor_loss_share": "competitor_presence_in_losses"}
@@ -358,6 +360,19 @@ def test_rule(rule: Rule, db=None, filters: Filters | None = None, **params) -> 
 def _items(column) -> list:
     """A SQL list as a Python list, NULL as None (pandas hands lists over as (masked) arrays)."""
     return column.tolist() if hasattr(column, "tolist") else list(column)
+
+
+def check_after_change(db, by: Actor) -> list[str]:
+    """Evaluate the alert rules after an import or an undo (the callers of ingest do, so everyone,
+    viewers included, sees the alerts the new data raises); what went wrong, in words (the data
+    change itself stands either way)."""
+    try:
+        evaluate(db, by=by)
+    except Exception as err:   # noqa: BLE001 - the data change is committed; say why alerts lag
+        log.exception("alert evaluation after a data change failed")
+        return [f"The alert rules could not be checked on this data ({err}); open the Alerts page "
+                "to check them again."]
+    return []
 
 
 # ---- evaluation and life cycle ----

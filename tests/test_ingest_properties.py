@@ -298,7 +298,7 @@ def import_and_read(data: bytes) -> tuple[object, list[tuple]]:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "props.duckdb"
         try:
-            result = import_file(data, "deals.csv", db=path, by=ADMIN, check_alerts=False)
+            result = import_file(data, "deals.csv", db=path, by=ADMIN)
             cur = store.cursor(path)
             try:
                 stored = cur.execute(f"SELECT {STORED} FROM opportunities").fetchall()
