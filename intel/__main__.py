@@ -73,7 +73,7 @@ def cmd_import(args) -> int:
         result = import_file(path, kind=args.kind, as_of=as_of, allow_duplicate=args.again,
                              force=args.force, by=operator())
         if result.status == "loaded":   # the new data may raise (or settle) alerts everyone sees
-            result.warnings.extend(check_after_change(None, operator()))
+            result.warnings.extend(check_after_change(by=operator()))
         if result.status == "refused":
             failed = True
             not_imported.append(result.file_name)
@@ -115,7 +115,7 @@ def cmd_undo(args) -> int:
     from intel.ingest import undo_import
 
     try:
-        print(" ".join([undo_import(args.id, by=operator())] + check_after_change(None, operator())))
+        print(" ".join([undo_import(args.id, by=operator())] + check_after_change(by=operator())))
     except ValueError as err:
         print(err, file=sys.stderr)
         return 2

@@ -362,10 +362,11 @@ def _items(column) -> list:
     return column.tolist() if hasattr(column, "tolist") else list(column)
 
 
-def check_after_change(db, by: Actor) -> list[str]:
-    """Evaluate the alert rules after an import or an undo (the callers of ingest do, so everyone,
-    viewers included, sees the alerts the new data raises); what went wrong, in words (the data
-    change itself stands either way)."""
+def check_after_change(db=None, *, by: Actor) -> list[str]:
+    """Evaluate the alert rules after an import or an undo (as `by`, an analyst or above: the
+    callers of ingest do, so everyone, viewers included, sees the alerts the new data raises); what
+    went wrong, in words (the data change itself stands either way)."""
+    require(by, "evaluate alerts")
     try:
         evaluate(db, by=by)
     except Exception as err:   # noqa: BLE001 - the data change is committed; say why alerts lag

@@ -379,7 +379,7 @@ def load_demo(db=None, progress: Callable[[float, str], None] | None = None, rep
         report(k / len(paths), f"Loading {path.name}")
         results.append(import_file(path, db=db, allow_duplicate=True, by=by))
     report(0.97, "Checking the alert rules")
-    for problem in check_after_change(db, by):   # once, on the whole demo
+    for problem in check_after_change(db, by=by):   # once, on the whole demo
         results[-1].warnings.append(problem)
     report(1.0, "Demo data loaded")
     return results

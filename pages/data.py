@@ -118,7 +118,7 @@ if choices:
                                  progress=report, db=DB, by=actor(), force=force)
             if result.status == "loaded":   # the new data may raise (or settle) alerts everyone sees
                 report(0.97, "Checking the alert rules")
-                result.warnings.extend(check_after_change(DB, actor()))
+                result.warnings.extend(check_after_change(DB, by=actor()))
             level = {"loaded": "success", "duplicate": "info"}.get(result.status, "error")
             flash.append((level, result.message))
             flash.extend(("info", f"{file.name}: {note}") for note in result.notes)
@@ -158,7 +158,7 @@ else:
         if right.button("Undo import", key="data_undo", width="stretch"):
             try:
                 done = undo_import(int(target), db=DB, by=actor())
-                st.session_state["data_flash"] = [("success", " ".join([done] + check_after_change(DB, actor())))]
+                st.session_state["data_flash"] = [("success", " ".join([done] + check_after_change(DB, by=actor())))]
             except ValueError as err:
                 st.session_state["data_flash"] = [("error", str(err))]
             st.rerun()

@@ -93,13 +93,13 @@ def test_an_import_checks_the_rules_so_a_viewer_sees_the_alert(db):
     only(win_rate_rule())                      # the rule stands before the data arrives
     analyst = Actor("ana", "analyst")
     loaded = import_file(fixture_csv(), "winrates.csv", as_of="2026-05-01", by=analyst)
-    loaded.warnings.extend(alerts.check_after_change(None, analyst))   # what the Data page and CLI do next
+    loaded.warnings.extend(alerts.check_after_change(by=analyst))   # what the Data page and CLI do next
     assert loaded.status == "loaded" and not [w for w in loaded.warnings if "alert" in w]
     assert rows("SELECT member, status, still_firing FROM alerts") == [("Three", "open", True)]
     assert rows("SELECT action, by_user FROM alert_actions") == [("fired", "ana")]
     assert alerts.open_alerts()["member"].tolist() == ["Three"]     # what any role reads
     undo_import(loaded.import_id, by=analyst)  # the data behind it is gone: no longer firing
-    alerts.check_after_change(None, analyst)
+    alerts.check_after_change(by=analyst)
     assert rows("SELECT still_firing FROM alerts") == [(False,)]
 
 

@@ -298,7 +298,7 @@ def test_an_import_leaves_the_alert_rules_to_its_caller(db):
     only(win_rate_rule())                    # Three: under 30% in Feb, Mar and Apr (tests/test_alerts.py)
     loaded = import_file(fixture_csv(), "winrates.csv", as_of="2026-05-01", by=ADMIN)
     assert loaded.status == "loaded" and rows("SELECT count(*) FROM alerts") == [(0,)]   # ingest records none
-    assert alerts.check_after_change(None, ADMIN) == []                                # the caller's step
+    assert alerts.check_after_change(by=ADMIN) == []                                # the caller's step
     assert rows("SELECT member, still_firing FROM alerts") == [("Three", True)]
     undo_import(loaded.import_id, by=ADMIN)
     assert rows("SELECT still_firing FROM alerts") == [(True,)]                         # not re-checked by undo
