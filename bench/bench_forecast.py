@@ -66,7 +66,7 @@ def ensure_calls() -> None:
 
     if not CALLS.exists():
         write_calls(CALLS)
-    result = import_file(CALLS, by=ADMIN, check_alerts=False)
+    result = import_file(CALLS, by=ADMIN)
     assert result.status == "loaded", result.message
 
 

@@ -30,7 +30,7 @@ def run_sightline(path: Path, db: Path) -> int:
     from intel.ingest import import_file
 
     # the pandas side loads the rows only; the alert check that follows an import is timed apart
-    result = import_file(path, as_of="2026-11-22", by=ADMIN, check_alerts=False)
+    result = import_file(path, as_of="2026-11-22", by=ADMIN)
     assert result.status == "loaded", result.message
     return result.rows_loaded
 

@@ -71,7 +71,7 @@ def ensure_store() -> None:
     if not later.exists():
         second_snapshot(DATA, later)
     for path, day in ((DATA, S0), (later, S1)):
-        result = import_file(path, as_of=day, by=ADMIN, check_alerts=False)
+        result = import_file(path, as_of=day, by=ADMIN)
         assert result.status == "loaded", result.message
 
 

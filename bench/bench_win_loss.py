@@ -35,7 +35,7 @@ def ensure_store() -> None:
 
     if not DATA.exists():
         write(DATA, ROWS)
-    result = import_file(DATA, as_of="2026-11-22", by=ADMIN, check_alerts=False)
+    result = import_file(DATA, as_of="2026-11-22", by=ADMIN)
     assert result.status == "loaded", result.message
 
 

@@ -56,6 +56,7 @@ def cmd_demo(args) -> int:
 
 
 def cmd_import(args) -> int:
+    from intel.alerts import check_after_change
     from intel.ingest import import_file
 
     from pathlib import Path
@@ -71,6 +72,8 @@ def cmd_import(args) -> int:
             continue
         result = import_file(path, kind=args.kind, as_of=as_of, allow_duplicate=args.again,
                              force=args.force, by=operator())
+        if result.status == "loaded":   # the new data may raise (or settle) alerts everyone sees
+            result.warnings.extend(check_after_change(by=operator()))
         if result.status == "refused":
             failed = True
             not_imported.append(result.file_name)
@@ -108,10 +111,11 @@ def cmd_imports(args) -> int:
 
 
 def cmd_undo(args) -> int:
+    from intel.alerts import check_after_change
     from intel.ingest import undo_import
 
     try:
-        print(undo_import(args.id, by=operator()))
+        print(" ".join([undo_import(args.id, by=operator())] + check_after_change(by=operator())))
     except ValueError as err:
         print(err, file=sys.stderr)
         return 2
@@ -330,6 +334,11 @@ def cmd_report(args) -> int:
     return 0
 
 
+def _plain_prompt(prompt: dict) -> dict:
+    """A prompt as JSON holds it: its views as plain data (page, filters, breakdown, grain)."""
+    return {**prompt, "views": {label: view.as_dict() for label, view in prompt["views"].items()}}
+
+
 def cmd_alerts(args) -> int:
     """Exit 0: no alert open; 1: alerts are open; 2: the check itself failed (cron tells them apart)."""
     from intel import alerts
@@ -340,7 +349,7 @@ def cmd_alerts(args) -> int:
             rules = {r.id: r for r in alerts.list_rules()}
             out = [{"id": int(r["id"]), "severity": r["severity"], "rule": r["rule"], "member": r["member"],
                     "status": r["status"], "periods": json.loads(r["periods"]),
-                    "prompt": alerts.prompt(r, rules[r["rule_id"]])} for r in table.to_dict("records")]
+                    "prompt": _plain_prompt(alerts.prompt(r, rules[r["rule_id"]]))} for r in table.to_dict("records")]
     except Exception as err:   # noqa: BLE001 - one sentence for cron's mail, not a traceback
         first_line = (str(err).strip().splitlines() or [type(err).__name__])[0]
         print(f"The alert rules could not be checked on {config.db_path()}: {first_line}", file=sys.stderr)

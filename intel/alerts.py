@@ -1,48 +1,67 @@
 """Alert rules, their evaluation over the current data, course-correction prompts, life cycle.
 
-A rule turns one metric into a series per member of a dimension and per period (through the
-same intel functions the pages use); it fires for a member when its last `consecutive`
-complete periods all breach the threshold with at least `min_sample` behind each. A standing
-condition is one alert, updated at each evaluation; every action on an alert is kept.
+A rule names a catalogue metric (intel/metrics.py: only entries marked alertable), the member
+dimension it is per, a comparator, a threshold (on the value itself, on its change against the
+period before, the same period last year or the first period of the range), how many consecutive
+periods, a grain and a minimum sample. It compiles to SQL, Rill's way: the metric's own SQL,
+bound by the catalogue, as a CTE (or, for a metric computed in Python, its frame registered under
+the same name), wrapped by the rule's SQL whose rows are the members breaching it: their last
+`consecutive` complete periods all breach, each with at least `min_sample` behind it (a missing
+or thin period breaks the run). No rows, no alert.
+
+A standing condition is one alert, updated at each evaluation; every action on an alert is kept.
+The same engine shows, without recording anything, the win-loss signals (intel/signals.py) and the
+strategy suggestions drawn from the numbers (intel/notes.py).
 """
 from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
+import re
 from dataclasses import dataclass, field
-from urllib.parse import urlencode
 
 import pandas as pd
 
 from intel import forecast, metrics, periods, pipeline, store
 from intel.access import Actor, require
 from intel.filters import Filters, default_range
+from intel.views import View, scope_filters
 
-METRICS = {
-    "win_rate": "Win rate",
-    "bookings_vs_target": "Bookings vs target (attainment)",
-    "forecast_bias": "Forecast bias",
-    "coverage": "Pipeline coverage",
-    "velocity_change": "Velocity change",
-    "push_count": "Push count of a deal",
-    "competitor_loss_share": "Share of losses to a competitor",
+log = logging.getLogger(__name__)
+
+# what rules called two metrics before the catalogue named them (migration 018 renamed stored rules)
+LEGACY_METRICS = {"bookings_vs_target": "attainment", "competitor_loss_share": "competitor_presence_in_losses"}
+COMPARATORS = {"<": "<", "<=": "<=", ">": ">", ">=": ">="}   # whitelisted: the SQL operator each is
+THRESHOLD_KINDS = ("absolute", "vs_previous", "vs_last_year", "points_vs_previous", "points_vs_first")
+THRESHOLD_LABELS = {
+    "absolute": "The value itself",
+    "vs_previous": "Change on the period before (relative)",
+    "vs_last_year": "Change on the same period last year (relative)",
+    "points_vs_previous": "Difference from the period before",
+    "points_vs_first": "Difference from the first period with enough sample",
 }
-DIMENSIONS = {
-    "win_rate": ["all", "region", "segment", "owner", "team", "product", "lead_source"],
-    "bookings_vs_target": ["all", "region", "segment", "owner", "product"],
-    "forecast_bias": ["all", "region", "segment", "owner", "product"],
-    "coverage": ["all"],
-    "velocity_change": ["all", "region", "segment", "owner", "team", "product"],
-    "push_count": ["all", "owner", "region", "segment"],
-    "competitor_loss_share": ["competitor"],
-}
-COMPARATORS = {"<": lambda v, t: v < t, "<=": lambda v, t: v <= t,
-               ">": lambda v, t: v > t, ">=": lambda v, t: v >= t}
-THRESHOLD_KINDS = ("absolute", "vs_previous", "vs_last_year")
 SEVERITIES = ("high", "medium", "low")
-PERCENT_METRICS = {"win_rate", "bookings_vs_target", "forecast_bias", "velocity_change",
-                   "competitor_loss_share"}
 SERIES_MONTHS = 27   # history a rule looks at
+
+
+def alertable() -> dict[str, metrics.Metric]:
+    """The catalogue entries a rule may watch, by name."""
+    return {m.name: m for m in metrics.CATALOGUE.values() if m.alertable}
+
+
+def rule_dimensions(metric: metrics.Metric) -> tuple[str, ...]:
+    """What a rule on `metric` may be per: the entry's dimensions ('total' reads 'all'); a metric
+    without dimensions is per what its rows are about (a competitor), or 'all' when they are periods."""
+    if metric.dimensions:
+        return tuple("all" if d == "total" else d for d in metric.dimensions)
+    return ("all",) if metric.member == "period" else (metric.member,)
+
+
+def _at_snapshot(metric: metrics.Metric) -> bool:
+    """Read at the latest pipeline snapshot (one reading, named by the snapshot's date) rather
+    than per period."""
+    return "snapshot" in metric.params or "s1" in metric.params
 
 
 @dataclass
@@ -60,11 +79,19 @@ class Rule:
     enabled: bool = True
     id: int | None = None
 
+    def __post_init__(self):
+        self.metric = LEGACY_METRICS.get(self.metric, self.metric)
+
+    @property
+    def entry(self) -> metrics.Metric:
+        return metrics.get(self.metric)
+
     def check(self) -> "Rule":
-        if self.metric not in METRICS:
-            raise ValueError(f"Unknown metric {self.metric!r}.")
-        if self.dimension not in DIMENSIONS[self.metric]:
-            raise ValueError(f"{METRICS[self.metric]} cannot be cut by {self.dimension}.")
+        watched = alertable()
+        if self.metric not in watched:
+            raise ValueError(f"Unknown metric {self.metric!r}: rules watch {', '.join(watched)}.")
+        if self.dimension not in rule_dimensions(watched[self.metric]):
+            raise ValueError(f"{watched[self.metric].label} cannot be cut by {self.dimension}.")
         if self.comparator not in COMPARATORS or self.threshold_kind not in THRESHOLD_KINDS:
             raise ValueError("Unknown comparator or threshold kind.")
         if self.grain not in ("month", "quarter") or self.severity not in SEVERITIES:
@@ -76,12 +103,19 @@ class Rule:
         return self
 
     def describe(self) -> str:
-        value = f"{self.threshold:.0%}" if self.metric in PERCENT_METRICS or self.threshold_kind != "absolute" \
-            else f"{self.threshold:g}"
+        entry = self.entry
+        if self.threshold_kind.startswith("points_"):
+            value = f"{self.threshold * 100:g} points" if entry.format == "percent" else f"{self.threshold:g}"
+        elif entry.format == "percent" or self.threshold_kind != "absolute":
+            value = f"{self.threshold:.0%}"
+        else:
+            value = f"{self.threshold:g}"
         kind = {"absolute": "", "vs_previous": " change vs the period before",
-                "vs_last_year": " change vs the same period last year"}[self.threshold_kind]
+                "vs_last_year": " change vs the same period last year",
+                "points_vs_previous": " change vs the period before",
+                "points_vs_first": " change since the first period"}[self.threshold_kind]
         scope = "" if self.dimension == "all" else f" per {self.dimension}"
-        return (f"{METRICS[self.metric]}{kind} {self.comparator} {value}{scope}, "
+        return (f"{entry.label}{kind} {self.comparator} {value}{scope}, "
                 f"{self.consecutive} consecutive {self.grain}{'s' if self.consecutive > 1 else ''}, "
                 f"at least {self.min_sample} behind each")
 
@@ -93,14 +127,14 @@ DEFAULT_RULES = [
          consecutive=2, grain="quarter", min_sample=10, severity="medium"),
     Rule("Sandbagging: bias below −15% two quarters running", "forecast_bias", "owner", "<", -0.15,
          consecutive=2, grain="quarter", min_sample=5, severity="medium"),
-    Rule("Bookings below 90% of target two quarters running", "bookings_vs_target", "region", "<", 0.90,
+    Rule("Bookings below 90% of target two quarters running", "attainment", "region", "<", 0.90,
          consecutive=2, grain="quarter", min_sample=10, severity="high"),
     Rule("Pipeline coverage below 3× the remaining target", "coverage", "all", "<", 3.0,
          grain="quarter", min_sample=10, severity="high"),
     Rule("Velocity down more than 20% on a quarter ago", "velocity_change", "segment", "<", -0.20,
          min_sample=10, severity="medium"),
     Rule("Deals pushed three times or more", "push_count", "all", ">=", 3, min_sample=1, severity="low"),
-    Rule("A competitor in more than 20% of our losses", "competitor_loss_share", "competitor", ">", 0.20,
+    Rule("A competitor in more than 20% of our losses", "competitor_presence_in_losses", "competitor", ">", 0.20,
          grain="quarter", min_sample=20, severity="medium"),
 ]
 
@@ -162,66 +196,139 @@ def _write_rule(rule: Rule, db) -> int:
     return rule.id
 
 
-# ---- a rule's series and breaches ----
+# ---- a rule compiled to SQL ----
 
 def _filters(db) -> Filters:
     start, end = default_range(db, months=SERIES_MONTHS)
     return Filters(start, end)
 
 
-def rule_series(rule: Rule, db=None) -> pd.DataFrame:
-    """member, period, value, sample for the rule's metric over the complete periods
-    (a period is complete once the latest closed deal is past its end)."""
-    f = _filters(db)
-    dim = rule.dimension
-    if rule.metric in ("win_rate", "bookings_vs_target", "forecast_bias", "competitor_loss_share"):
-        labels, last_complete = forecast.period_options(f, rule.grain, db)
-        complete = labels[:labels.index(last_complete) + 1] if last_complete in labels else []
-        if rule.metric == "win_rate":
-            table = (metrics.win_rate_trend(f, rule.grain, db=db).assign(member="All") if dim == "all"
-                     else metrics.win_rate_by_period(dim, f, rule.grain, db=db))
-            series = table.assign(value=table["win_rate"], sample=table["closed"])
-        elif rule.metric == "competitor_loss_share":
-            table = metrics.competitor_presence_in_losses(f, rule.grain, db=db)
-            series = table.assign(member=table["competitor"], value=table["presence"], sample=table["losses"])
-        else:
-            table = forecast.forecast_vs_actual("total" if dim == "all" else dim, f, rule.grain, db=db)
-            value = (table["attainment"] if rule.metric == "bookings_vs_target"
-                     else (table["forecast"] - table["actual"]) / table["actual"].where(table["actual"] != 0))
-            series = table.assign(value=value, sample=table["deals_won"])
-        series = series[series["period"].isin(complete)]
-        order = {label: i for i, label in enumerate(complete)}
-    else:
+def _column(name: str) -> str:
+    """A column the catalogue names, quoted (never text from outside)."""
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+        raise ValueError(f"{name!r} is not a column name.")
+    return f'"{name}"'
+
+
+# How each threshold kind turns the metric's value per period (`observed`) into what the
+# comparator tests: the value itself, or its change against a base period of the same member
+# (relative: (v − base) ÷ |base|, as a share; points: v − base). `base`, `base_period` and
+# `observed` (the metric's own value) travel along for the texts that quote them.
+_COMPARED = {
+    "absolute": """compared AS (
+    SELECT member, period, position, value, sample, value AS observed,
+           CAST(NULL AS DOUBLE) AS base, CAST(NULL AS VARCHAR) AS base_period
+    FROM observed
+)""",
+    "relative": """compared AS (
+    SELECT o.member, o.period, o.position, (o.value - b.value) / abs(b.value) AS value,
+           least(o.sample, b.sample) AS sample, o.value AS observed, b.value AS base, b.period AS base_period
+    FROM observed o JOIN observed b ON b.member = o.member AND b.position = o.position - $rule_step
+)""",
+    "points": """compared AS (
+    SELECT o.member, o.period, o.position, o.value - b.value AS value,
+           least(o.sample, b.sample) AS sample, o.value AS observed, b.value AS base, b.period AS base_period
+    FROM observed o JOIN observed b ON b.member = o.member AND b.position = o.position - $rule_step
+)""",
+    # the base: each member's first period with enough behind it
+    "points_vs_first": """firsts AS (
+    SELECT member, min(position) AS position FROM observed WHERE sample >= $rule_min_sample GROUP BY member
+), compared AS (
+    SELECT o.member, o.period, o.position, o.value - b.value AS value,
+           least(o.sample, b.sample) AS sample, o.value AS observed, b.value AS base, b.period AS base_period
+    FROM observed o JOIN firsts f ON f.member = o.member
+    JOIN observed b ON b.member = o.member AND b.position = f.position
+    WHERE o.position > f.position
+)""",
+}
+_KIND_SQL = {"absolute": "absolute", "vs_previous": "relative", "vs_last_year": "relative",
+             "points_vs_previous": "points", "points_vs_first": "points_vs_first"}
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    """A rule as SQL: `sql` returns the members breaching it (member, periods, values, samples,
+    observed, bases, base_periods, evidence); `series_sql` the series it tests, every member and
+    period (member, period, value, sample, position). `relations` are frames computed in Python,
+    read by the SQL under their name."""
+    sql: str
+    series_sql: str
+    params: dict
+    relations: dict = field(default_factory=dict)
+
+
+def compile_rule(rule: Rule, db=None, filters: Filters | None = None, **params) -> CompiledRule:
+    """The rule as SQL over the metric's rows. The periods are the complete ones of the range
+    (a period is complete once the latest closed deal is past its end), `filters` the last
+    SERIES_MONTHS months unless given; `params` go to the metric (e.g. exclude_no_decision).
+    A metric read at a snapshot is read once, at the latest one."""
+    entry = rule.check().entry   # the comparator and the columns below are checked names, never text from outside
+    scope = filters or _filters(db)
+    dim = ("total" if rule.dimension == "all" else rule.dimension) if entry.dimensions else None
+    if _at_snapshot(entry):
         latest = pipeline.pick_snapshot(None, db)
-        label = latest.isoformat()
-        if rule.metric == "coverage":
-            table = pipeline.coverage(f, rule.grain, latest, periods=1, db=db)
-            series = table.assign(member="All", value=table["coverage"], sample=table["open_deals"])
-        elif rule.metric == "velocity_change":
-            table = pipeline.velocity_change("total" if dim == "all" else dim, f, s1=latest, db=db)
-            counts = pipeline.velocity_by("total" if dim == "all" else dim, f, latest, db=db)
-            table = table.merge(counts[["member", "closed"]], on="member", how="left")
-            series = table.assign(value=table["change_pct"], sample=table["closed"].fillna(0))
-        else:  # push_count: per member, the most pushes of one of its open deals
-            watch = pipeline.watchlist(f, latest, db=db)
-            key = "member" if dim == "all" else dim
-            watch = watch.assign(member="All") if dim == "all" else watch.assign(**{key: watch[key].fillna("(none)")})
-            series = watch.groupby(key).agg(value=("pushes", "max"), sample=("id", "size")).reset_index()
-            series = series.rename(columns={key: "member"})
-        series = series.assign(period=label)
-        order = {label: 0}
-    series = series[["member", "period", "value", "sample"]].dropna(subset=["value"])
-    if rule.threshold_kind != "absolute" and rule.metric in ("win_rate", "bookings_vs_target",
-                                                             "forecast_bias", "competitor_loss_share"):
-        step = 1 if rule.threshold_kind == "vs_previous" else periods.PER_YEAR[rule.grain]
-        # each value becomes the base of the period `step` later (a period outside the series matches none)
-        base = series.assign(period=series["period"].map(lambda p: periods.shift(p, step)))
-        merged = series.merge(base.rename(columns={"value": "base", "sample": "base_sample"}),
-                              on=["member", "period"], how="left")
-        merged["value"] = (merged["value"] - merged["base"]) / merged["base"].abs()
-        merged["sample"] = merged[["sample", "base_sample"]].min(axis=1)
-        series = merged[["member", "period", "value", "sample"]].dropna(subset=["value"])
-    return series.assign(position=series["period"].map(order)).sort_values(["member", "position"])
+        params = {**params, ("s1" if "s1" in entry.params else "snapshot"): latest}
+        if "periods" in entry.params:
+            params["periods"] = 1            # the period holding the snapshot
+        grain = rule.grain if rule.grain in entry.grains else None
+        tested, kind, join = [latest.isoformat()], "absolute", "CROSS JOIN periods p"
+        # one reading has nothing before it to change from: a change threshold reads as the value
+    else:
+        labels, last = forecast.period_options(scope, rule.grain, db)
+        tested = labels[:labels.index(last) + 1] if last in labels else []
+        grain, kind = rule.grain, _KIND_SQL[rule.threshold_kind]
+        join = f"JOIN periods p ON p.period = m.{_column('period')}"
+    relations = {}
+    if entry.compute or entry.finish:   # computed in Python: its frame is the relation the SQL reads
+        relations["metric_rows"] = metrics.run(rule.metric, scope, db=db, dim=dim, grain=grain, **params)
+        head, values = "WITH ", {}
+    else:
+        bound = metrics.statement(rule.metric, scope, db=db, dim=dim, grain=grain, **params)
+        head, values = f"WITH metric_rows AS (\n{bound.sql}\n),\n", bound.params
+    member = ("'All'" if rule.dimension == "all" and not entry.dimensions
+              else f"CAST(m.{_column(entry.member)} AS VARCHAR)")
+    value, sample = f"CAST(m.{_column(entry.value)} AS DOUBLE)", f"m.{_column(entry.sample)}"
+    test = f"value {COMPARATORS[rule.comparator]} $rule_threshold"
+    body = f"""periods AS (
+    SELECT unnest(CAST($rule_periods AS VARCHAR[])) AS period,
+           generate_subscripts(CAST($rule_periods AS VARCHAR[]), 1) - 1 AS position
+), observed AS (
+    SELECT {member} AS member, p.period, p.position, {value} AS value, {sample} AS sample
+    FROM metric_rows m {join}
+    WHERE {value} IS NOT NULL AND NOT isnan({value}) AND {member} IS NOT NULL
+), {_COMPARED[kind]}, kept AS (
+    SELECT * FROM compared WHERE value IS NOT NULL AND NOT isnan(value)
+)"""
+    breaching = f"""{head}{body}, last AS (
+    SELECT max(position) AS position FROM kept
+), run AS (     -- the last `consecutive` periods, ending with the latest one read
+    SELECT k.* FROM kept k, last l WHERE k.position > l.position - $rule_consecutive
+), breaching AS (
+    SELECT member, list(period ORDER BY position) AS periods, list(value ORDER BY position) AS "values",
+           list(sample ORDER BY position) AS samples, list(observed ORDER BY position) AS observed,
+           list(base ORDER BY position) AS bases, list(base_period ORDER BY position) AS base_periods
+    FROM run
+    GROUP BY member
+    -- every period of the run is there (a missing one breaks it), each breaching with enough behind it
+    HAVING count(*) = $rule_consecutive AND count(DISTINCT position) = $rule_consecutive
+       AND bool_and(coalesce(sample >= $rule_min_sample AND {test}, false))
+), evidence AS (
+    SELECT member, list(struct_pack(member, period, value, sample, position) ORDER BY position) AS rows
+    FROM kept WHERE member IN (SELECT member FROM breaching) GROUP BY member
+)
+SELECT b.*, e.rows AS evidence FROM breaching b JOIN evidence e USING (member) ORDER BY b.member"""
+    series = f"{head}{body}\nSELECT member, period, value, sample, position FROM kept ORDER BY member, position"
+    step = 1 if rule.threshold_kind in ("vs_previous", "points_vs_previous") else periods.PER_YEAR[rule.grain]
+    values = {**values, "rule_periods": tested, "rule_step": step, "rule_consecutive": int(rule.consecutive),
+              "rule_min_sample": int(rule.min_sample), "rule_threshold": float(rule.threshold)}
+    return CompiledRule(breaching, series, values, relations)
+
+
+def rule_series(rule: Rule, db=None, filters: Filters | None = None, **params) -> pd.DataFrame:
+    """member, period, value, sample, position: what the rule tests, every member and complete
+    period (the change, for a change threshold), by member then period."""
+    compiled = compile_rule(rule, db, filters, **params)
+    return store.query_sql(compiled.series_sql, compiled.params, db, compiled.relations)
 
 
 @dataclass
@@ -231,33 +338,42 @@ class Breach:
     values: list[float]
     samples: list[int]
     evidence: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    observed: list[float] = field(default_factory=list)        # the metric's own values in those periods
+    bases: list[float | None] = field(default_factory=list)     # what a change was measured from
+    base_periods: list[str | None] = field(default_factory=list)
 
 
-def breaches(rule: Rule, series: pd.DataFrame) -> list[Breach]:
-    """Members whose last `consecutive` periods (ending with the latest complete one) all breach,
-    each with enough sample. A missing or thin period breaks the run."""
-    if series.empty:
-        return []
-    last = series["position"].max()
-    wanted = list(range(last - int(rule.consecutive) + 1, last + 1))
-    test = COMPARATORS[rule.comparator]
-    found = []
-    for member, rows in series.groupby("member", sort=True):
-        window = rows[rows["position"].isin(wanted)]
-        if list(window["position"]) != wanted:
-            continue
-        if all(s >= rule.min_sample and test(v, rule.threshold)
-               for v, s in zip(window["value"], window["sample"])):
-            found.append(Breach(str(member), window["period"].tolist(),
-                                [float(v) for v in window["value"]], [int(s) for s in window["sample"]],
-                                rows))
-    return found
+def test_rule(rule: Rule, db=None, filters: Filters | None = None, **params) -> list[Breach]:
+    """What the rule would fire on the current data, without saving anything: the members whose
+    last `consecutive` periods all breach, each with enough sample. `filters` and `params` scope
+    the metric when the rule is shown on a page rather than recorded."""
+    compiled = compile_rule(rule, db, filters, **params)
+    found = store.query_sql(compiled.sql, compiled.params, db, compiled.relations)
+    return [Breach(str(r.member), _items(r.periods), [float(v) for v in _items(r.values)],
+                   [int(s) for s in _items(r.samples)],
+                   pd.DataFrame(_items(r.evidence), columns=["member", "period", "value", "sample", "position"]),
+                   [float(v) for v in _items(r.observed)],
+                   [None if b is None else float(b) for b in _items(r.bases)], _items(r.base_periods))
+            for r in found.itertuples(index=False)]
 
 
-def test_rule(rule: Rule, db=None) -> list[Breach]:
-    """What the rule would fire on the current data, without saving anything."""
-    rule.check()
-    return breaches(rule, rule_series(rule, db))
+def _items(column) -> list:
+    """A SQL list as a Python list, NULL as None (pandas hands lists over as (masked) arrays)."""
+    return column.tolist() if hasattr(column, "tolist") else list(column)
+
+
+def check_after_change(db=None, *, by: Actor) -> list[str]:
+    """Evaluate the alert rules after an import or an undo (as `by`, an analyst or above: the
+    callers of ingest do, so everyone, viewers included, sees the alerts the new data raises); what
+    went wrong, in words (the data change itself stands either way)."""
+    require(by, "evaluate alerts")
+    try:
+        evaluate(db, by=by)
+    except Exception as err:   # noqa: BLE001 - the data change is committed; say why alerts lag
+        log.exception("alert evaluation after a data change failed")
+        return [f"The alert rules could not be checked on this data ({err}); open the Alerts page "
+                "to check them again."]
+    return []
 
 
 # ---- evaluation and life cycle ----
@@ -401,28 +517,43 @@ def resolve(alert_id: int, note: str, db=None, *, by: Actor) -> None:
 
 # ---- course-correction prompts ----
 
-def _fmt(metric: str, value: float) -> str:
-    if metric in PERCENT_METRICS:
+def _fmt(rule: Rule, value: float) -> str:
+    """A value a rule tested, as its prompt quotes it."""
+    entry = rule.entry
+    relative = rule.threshold_kind != "absolute" and not _at_snapshot(entry)
+    if relative and rule.threshold_kind.startswith("points_") and entry.format == "percent":
+        return f"{value * 100:+.0f} points"
+    if entry.format == "percent" or (relative and not rule.threshold_kind.startswith("points_")):
         return f"{value:.0%}"
-    if metric == "coverage":
+    if entry.format == "ratio":
         return f"{value:.1f}×"
     return f"{value:g}"
 
 
+def _family(entry: metrics.Metric) -> str:
+    """Which course correction a metric's alert calls for, from what the entry reads: the
+    pipeline (read at a snapshot), the plan (forecast versus actual), competitors, or win-loss."""
+    if _at_snapshot(entry):
+        return "pipeline"
+    if entry.sql == "forecast_vs_actual":
+        return "plan"
+    return "competitor" if entry.member == "competitor" else "win-loss"
+
+
 def prompt(alert: dict, rule: Rule) -> dict:
     """The course-correction prompt for an alert: what happened (with its numbers), questions to
-    diagnose, actions to weigh, and links to the page view and the deals behind it."""
+    diagnose, actions to weigh, and the views behind it (page, filters, breakdown: the pages make
+    them links)."""
     fired = json.loads(alert["periods"]) if isinstance(alert["periods"], str) else alert["periods"]
     observed = json.loads(alert["observed"]) if isinstance(alert["observed"], str) else alert["observed"]
-    member, dim = alert["member"], rule.dimension
-    values = ", ".join(f"{p} {_fmt(rule.metric, v)}" for p, v in zip(fired, observed["values"]))
-    scope = {} if dim in ("all", "competitor") or member == "All" else {dim: member} \
-        if dim in ("region", "segment", "owner", "product") else {}
-    if rule.metric == "win_rate":
+    member, dim, entry = alert["member"], rule.dimension, rule.entry
+    values = ", ".join(f"{p} {_fmt(rule, v)}" for p, v in zip(fired, observed["values"]))
+    scope = {} if dim == "all" or member == "All" else scope_filters(dim, member)
+    family = _family(entry)
+    if family == "win-loss":
         start = periods.parse(fired[0])[0]
-        query = {**scope, "from": start.isoformat(), "by": "competitor"}
         return {
-            "summary": f"{member}: win rate {values} ({rule.describe()}).",
+            "summary": f"{member}: {entry.label.lower()} {values} ({rule.describe()}).",
             "questions": [
                 f"Which competitors and loss reasons are behind {member}'s lost deals in {', '.join(fired)}?",
                 "Did the deal mix change (size, product, lead source) or did we lose deals we used to win?",
@@ -434,14 +565,14 @@ def prompt(alert: dict, rule: Rule) -> dict:
                 "Tighten the qualification criteria for this segment; re-check the ideal customer profile.",
                 "Decide attack / defend / fire for the accounts that no longer fit.",
             ],
-            "links": {"Win-loss view": "/win-loss?" + urlencode(query, doseq=True)},
+            "views": {"Win-loss view": View("win-loss", {**scope, "from": start.isoformat()},
+                                            breakdown="competitor")},
         }
-    if rule.metric in ("forecast_bias", "bookings_vs_target"):
-        what = "over-calls" if rule.metric == "forecast_bias" and observed["values"][-1] > 0 else (
-            "sandbags" if rule.metric == "forecast_bias" else "misses target")
-        query = {**scope, "fc_by": dim if dim != "all" else "region", "fc_grain": rule.grain}
+    if family == "plan":
+        what = {"forecast_bias": "over-calls" if observed["values"][-1] > 0 else "sandbags",
+                "attainment": "misses target"}.get(rule.metric)
         return {
-            "summary": f"{member} {what}: {METRICS[rule.metric].lower()} {values} ({rule.describe()}).",
+            "summary": f"{member}{' ' + what if what else ''}: {entry.label.lower()} {values} ({rule.describe()}).",
             "questions": [
                 "Which deals were called commit and did not close, or closed without being called?",
                 "Are stage definitions and exit criteria applied the same way by every owner?",
@@ -453,12 +584,12 @@ def prompt(alert: dict, rule: Rule) -> dict:
                 "Coach the owners concerned; for sandbagging, check incentives and quota setting.",
                 "Reallocate capacity from lower-return territories if the gap is structural.",
             ],
-            "links": {"Forecast view": "/forecast?" + urlencode(query, doseq=True)},
+            "views": {"Forecast view": View("forecast", scope, breakdown=dim if dim != "all" else "region",
+                                            grain=rule.grain)},
         }
-    if rule.metric in ("coverage", "velocity_change", "push_count"):
-        query = {**scope}
+    if family == "pipeline":
         return {
-            "summary": f"{member}: {METRICS[rule.metric].lower()} {values} ({rule.describe()}).",
+            "summary": f"{member}: {entry.label.lower()} {values} ({rule.describe()}).",
             "questions": [
                 "Is the pipeline short of new deals, or are deals stalling and slipping?",
                 "Which stages lose the most deals, and which deals keep being pushed?",
@@ -469,9 +600,8 @@ def prompt(alert: dict, rule: Rule) -> dict:
                 "Review repeatedly pushed deals: re-qualify them or take them out of the forecast.",
                 "Move capacity from lower-return territories to the high-growth markets.",
             ],
-            "links": {"Pipeline view": "/pipeline?" + urlencode(query, doseq=True)},
+            "views": {"Pipeline view": View("pipeline", scope)},
         }
-    query = {"by": "competitor"}
     return {
         "summary": f"{member} is named in our losses: {values} ({rule.describe()}).",
         "questions": [
@@ -483,7 +613,7 @@ def prompt(alert: dict, rule: Rule) -> dict:
             "Defend the accounts it courts: check satisfaction with support and the account team.",
             "Play out our next move and its likely response (war game) before changing price.",
         ],
-        "links": {"Win-loss view": "/win-loss?" + urlencode(query, doseq=True)},
+        "views": {"Win-loss view": View("win-loss", breakdown="competitor")},
     }
 
 

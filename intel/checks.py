@@ -556,3 +556,20 @@ def pipeline_movement(filters: Filters, params: dict, db) -> pd.DataFrame:
     }
     return pd.DataFrame([{"category": name, "deals": int(rows.sum()), "amount": float(amount[rows].sum())}
                          for name, (rows, amount) in moves.items()])
+
+
+def push_count(filters: Filters, params: dict, db) -> pd.DataFrame:
+    """Per member, the most times one open deal at the snapshot had its close date moved to a
+    later month between successive snapshots (up to that snapshot), and the open deals counted."""
+    at = pick_snapshot(params.get("snapshot"), db)
+    seen = _dates(_read(db, "SELECT o.id, o.snapshot_date, o.close_date FROM opportunities o "
+                            "JOIN snapshot_dates s ON s.import_id = o.import_id"), "close_date")
+    seen = seen.sort_values(["id", "snapshot_date"])
+    month = seen["close_date"].dt.year * 12 + seen["close_date"].dt.month
+    seen["pushed"] = month > month.groupby(seen["id"]).shift(1)
+    pushes = seen.groupby("id")["pushed"].sum()
+    deals = _snapshot(at, filters, db)
+    open_ = deals[~deals["is_closed"]]
+    open_ = open_.assign(member=_member(open_, params["dim"]),
+                         pushes=open_["id"].map(pushes).fillna(0).astype(int))
+    return open_.groupby("member").agg(open_deals=("id", "size"), pushes=("pushes", "max")).reset_index()

@@ -360,8 +360,8 @@ def load_demo(db=None, progress: Callable[[float, str], None] | None = None, rep
     With replace, every earlier import is undone first (the history keeps them).
     Returns the ImportResults.
     """
+    from intel.alerts import check_after_change
     from intel.ingest import import_file, undo_import
-    from intel.ingest.load import check_alert_rules
     from intel import store
 
     require(by, "import data")
@@ -372,14 +372,14 @@ def load_demo(db=None, progress: Callable[[float, str], None] | None = None, rep
             "SELECT id FROM imports WHERE undone_at IS NULL ORDER BY id DESC").fetchall()]
         cur.close()
         for import_id in live:
-            undo_import(import_id, db=db, by=by, check_alerts=False)
+            undo_import(import_id, db=db, by=by)
     paths = demo_paths()
     results = []
     for k, path in enumerate(paths):
         report(k / len(paths), f"Loading {path.name}")
-        results.append(import_file(path, db=db, allow_duplicate=True, by=by, check_alerts=False))
+        results.append(import_file(path, db=db, allow_duplicate=True, by=by))
     report(0.97, "Checking the alert rules")
-    for problem in check_alert_rules(db, by):   # once, on the whole demo
+    for problem in check_after_change(db, by=by):   # once, on the whole demo
         results[-1].warnings.append(problem)
     report(1.0, "Demo data loaded")
     return results

@@ -9,7 +9,10 @@ independent check (intel/checks.py, a plain pandas computation the tests compare
 Pages, the command line, alerts and the QBR pack all call `run(name, filters, **params)`,
 which validates the parameters against the entry (a dimension from a URL is checked against
 the entry's list before it reaches SQL, and even then it is a bound value), refreshes the
-models once, binds the parameters and runs the SQL. Labels and formats come from here too.
+models once, binds the parameters and runs the SQL. `statement` is that binding on its own (the
+SQL text and its parameters): alerts wrap it in the rule's SQL, so a number is bound one way
+wherever it is read. Labels and formats come from here too; `alertable` says which metrics
+alert rules may watch.
 """
 from __future__ import annotations
 
@@ -197,6 +200,7 @@ class Metric:
     columns: tuple[str, ...] = field(default=())   # the columns shown, in order (tables, pack)
     aliases: tuple[str, ...] = ()     # other names the command line accepts
     deals: str | None = None          # the entry listing the deals behind it
+    alertable: bool = False           # alert rules may watch it (its value per member and period)
 
     @property
     def default_dim(self) -> str | None:
@@ -226,7 +230,7 @@ CATALOGUE: dict[str, Metric] = {m.name: m for m in [
     Metric("win_rate", "Win rate", "percent", WIN_RATE, "win_rate", "win_rate", "closed",
            grains=("all", "month", "quarter"), check="intel.checks:win_rate", dim_default="segment",
            columns=("member", "period", "won", "lost", "win_rate", "small_sample"),
-           deals="closed_deals", **_win_loss),
+           deals="closed_deals", alertable=True, **_win_loss),
     Metric("win_rate_by_value", "Win rate by value", "percent",
            "Won amount ÷ (won + lost amount) over the deals closed in the period; undefined where "
            "every loss has no amount.", "win_rate", "win_rate_by_value", "closed",
@@ -248,7 +252,7 @@ CATALOGUE: dict[str, Metric] = {m.name: m for m in [
            "competitor_presence_in_losses", "presence", "losses", member="competitor",
            grains=("month", "quarter"), params=("exclude_no_decision",),
            check="intel.checks:competitor_presence_in_losses", aliases=("competitor-presence",),
-           columns=("period", "competitor", "losses_naming", "losses", "presence")),
+           columns=("period", "competitor", "losses_naming", "losses", "presence"), alertable=True),
     Metric("head_to_head", "Head-to-head win rate", "percent",
            "Win rate over the deals naming that competitor, and its share of our losses.",
            "head_to_head", "win_rate", "closed", member="competitor", params=("exclude_no_decision",),
@@ -263,10 +267,10 @@ CATALOGUE: dict[str, Metric] = {m.name: m for m in [
     Metric("bookings", "Bookings", "money",
            "Amount of the deals won with a close date in the period (reporting currency).",
            value="actual", check="intel.checks:bookings",
-           columns=("period", "member", "actual", "deals_won"), **_forecast),
+           columns=("period", "member", "actual", "deals_won"), alertable=True, **_forecast),
     Metric("attainment", "Attainment", "percent", "Bookings ÷ target for the period and scope.",
            value="attainment", check="intel.checks:attainment",
-           columns=("period", "member", "target", "actual", "attainment"), **_forecast),
+           columns=("period", "member", "target", "actual", "attainment"), alertable=True, **_forecast),
     Metric("forecast_variance", "Forecast vs actual", "money",
            "Actual − forecast (the commit call standing at the period's end or at week N); "
            "variance % = (actual − forecast) ÷ forecast; attainment = actual ÷ target.",
@@ -276,7 +280,7 @@ CATALOGUE: dict[str, Metric] = {m.name: m for m in [
     Metric("forecast_bias", "Forecast bias", "percent",
            "(Forecast − actual) ÷ actual per period: positive over-calls, negative sandbags.",
            value="bias", check="intel.checks:forecast_bias",
-           columns=("period", "member", "forecast", "actual", "bias"), **_forecast),
+           columns=("period", "member", "forecast", "actual", "bias"), alertable=True, **_forecast),
     Metric("forecast_accuracy", "Forecast accuracy", "percent",
            "Over the periods with a forecast: bias = Σ(f − a) ÷ Σa, MAPE = mean |f − a| ÷ a "
            "(actual 0 left out), WAPE = Σ|f − a| ÷ Σa; a verdict past ±10% bias.",
@@ -312,14 +316,20 @@ CATALOGUE: dict[str, Metric] = {m.name: m for m in [
            None, "change_pct", "closed", dimensions=SNAPSHOT_DIMENSIONS,
            params=("s0", "s1", "window_quarters", "exclude_no_decision"), compute="intel.pipeline:velocity_change_frame",
            check="intel.checks:velocity_change", dim_default="segment",
-           columns=("member", "velocity_0", "velocity_1", "change_pct")),
+           columns=("member", "velocity_0", "velocity_1", "change_pct"), alertable=True),
     Metric("coverage", "Pipeline coverage", "ratio",
            "Open pipeline closing in the period ÷ (target − actual to date); beside it, the "
            "coverage needed, 1 ÷ win rate.",
            "coverage", "coverage", "open_deals", member="period", grains=("quarter", "month"),
            params=("snapshot", "periods", "window_quarters", "exclude_no_decision"), prepare="intel.pipeline:velocity_params",
-           check="intel.checks:coverage",
+           check="intel.checks:coverage", alertable=True,
            columns=("period", "pipeline", "remaining", "coverage", "coverage_needed")),
+    Metric("push_count", "Push count", "count",
+           "The most times one open deal's close date moved to a later month (its pushes), per "
+           "member at a snapshot; beside it, the open deals behind it.",
+           "push_count", "pushes", "open_deals", dimensions=SNAPSHOT_DIMENSIONS, dim_default="owner",
+           check="intel.checks:push_count", columns=("member", "open_deals", "pushes"), alertable=True,
+           **_snapshot),
     Metric("pipeline_movement", "Pipeline movement", "money",
            "What moved in period P's pipeline between two snapshots: start − won − lost − pushed out "
            "+ grew − shrank + new + pulled in = end.",
@@ -384,23 +394,44 @@ def sql_params(bound: dict, filters: Filters) -> dict:
             "limit": bound.get("limit") or 2**62}
 
 
-def run(name: str, filters: Filters, *, db=None, dim: str | None = None, grain: str | None = None,
-        **params) -> pd.DataFrame:
-    """The metric `name` over `filters`, cut by `dim` per `grain`, with its parameters: its rows,
-    columns as its SQL names them (the entry says which holds the value and the sample)."""
+@dataclass(frozen=True)
+class Statement:
+    """A metric bound to a scope: its SQL text and the parameters it takes (all of them; running
+    binds those the text names). `sql` is None for an entry computed in Python (`compute`)."""
+    metric: Metric
+    sql: str | None
+    params: dict
+    bound: dict                       # the entry's parameters checked, with dim and grain
+
+
+def statement(name: str, filters: Filters, *, db=None, dim: str | None = None, grain: str | None = None,
+              **params) -> Statement:
+    """The metric `name` over `filters`, cut by `dim` per `grain`, bound but not run: its SQL and
+    parameters (the one binding path: `run` and alert rules both read a metric through it)."""
     metric = get(name)
     bound = bind(metric, dim, grain, **params)
     models.refresh(db)
     if metric.compute:
-        frame = _hook(metric.compute)(filters, bound, db)
+        return Statement(metric, None, {}, bound)
+    values = sql_params(bound, filters)
+    if metric.prepare:
+        values = _hook(metric.prepare)(values, filters, db)
+    return Statement(metric, store.load_sql(metric.sql), values, bound)
+
+
+def run(name: str, filters: Filters, *, db=None, dim: str | None = None, grain: str | None = None,
+        **params) -> pd.DataFrame:
+    """The metric `name` over `filters`, cut by `dim` per `grain`, with its parameters: its rows,
+    columns as its SQL names them (the entry says which holds the value and the sample)."""
+    bound = statement(name, filters, db=db, dim=dim, grain=grain, **params)
+    metric = bound.metric
+    if bound.sql is None:
+        frame = _hook(metric.compute)(filters, bound.bound, db)
     else:
-        values = sql_params(bound, filters)
-        if metric.prepare:
-            values = _hook(metric.prepare)(values, filters, db)
-        frame = store.query(metric.sql, values, db=db)
-        frame.attrs.update({k: v for k, v in values.items() if k in ("s0", "s1", "p_start", "p_end")})
+        frame = store.query_sql(bound.sql, bound.params, db=db)
+        frame.attrs.update({k: v for k, v in bound.params.items() if k in ("s0", "s1", "p_start", "p_end")})
     if metric.finish:
-        frame = _hook(metric.finish)(frame, bound)
+        frame = _hook(metric.finish)(frame, bound.bound)
     return frame
 
 

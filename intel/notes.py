@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 from dataclasses import dataclass, field
 
 import pandas as pd
 
-from intel import forecast, metrics, models, signals, store
+from intel import alerts, forecast, metrics, models, signals, store
 from intel.access import Actor, require
 from intel.filters import Filters, default_range
 from intel.periods import fiscal_year_start
+from intel.views import View
 
 FRAMEWORKS = {
     "SWOT": ["Strength", "Weakness", "Opportunity", "Threat"],
@@ -195,11 +195,12 @@ class Suggestion:
     scope_value: str
     text: str
     numbers: dict = field(default_factory=dict)
-    evidence: dict | None = None
+    evidence: View | dict | None = None   # the page view behind it, or the market data it read
 
     def as_note(self) -> Note:
+        evidence = self.evidence.as_dict() if isinstance(self.evidence, View) else self.evidence
         return Note(self.framework, self.category, self.text, self.scope_kind, self.scope_value,
-                    "high" if self.category in ("Threat", "Weakness") else "medium", evidence=self.evidence)
+                    "high" if self.category in ("Threat", "Weakness") else "medium", evidence=evidence)
 
 
 def _decided(db) -> set[str]:
@@ -219,6 +220,17 @@ def _market(db) -> pd.DataFrame:
         cur.close()
 
 
+def _shifts(metric: str, dim: str, kind: str, shift: float, f: Filters, db, min_sample: int) -> list:
+    """Members of `dim` whose `metric` moved by `shift` or more, up or down, from the quarter
+    before to the latest complete one: two alert rules, shown, not recorded (intel/alerts.py)."""
+    found = []
+    for comparator, threshold in ((">=", shift), ("<=", -shift)):
+        rule = alerts.Rule(f"{metric} shift per {dim}", metric, dim, comparator, threshold, threshold_kind=kind,
+                           grain="quarter", min_sample=min_sample)
+        found += alerts.test_rule(rule, db, f)
+    return sorted(found, key=lambda b: b.member)
+
+
 def suggestions(db=None) -> list[Suggestion]:
     """What the data suggests for the boards, not yet accepted or dismissed, with its numbers."""
     found: list[Suggestion] = []
@@ -227,43 +239,38 @@ def suggestions(db=None) -> list[Suggestion]:
     for s in signals.rising_competitors(f, db=db):
         found.append(Suggestion(
             f"threat:competitor:{s.subject}:{s.numbers['to_period']}", "SWOT", "Threat", "competitor", s.subject,
-            s.text, s.numbers, {"page": "win-loss", "query": {"by": "competitor"}}))
-    labels, last = forecast.period_options(f, "quarter", db)
-    if last in labels and labels.index(last) > 0:
-        prev = labels[labels.index(last) - 1]
-        for dim in ("segment", "region"):
-            grid = metrics.win_rate_by_period(dim, f, "quarter", db=db)
-            grid = grid[~grid["small_sample"]].pivot(index="member", columns="period", values="win_rate")
-            if {prev, last} <= set(grid.columns):
-                for member, row in grid.iterrows():
-                    shift = row[last] - row[prev]
-                    if abs(shift) >= WIN_RATE_SHIFT:
-                        category = "Strength" if shift > 0 else "Weakness"
-                        found.append(Suggestion(
-                            f"{category.lower()}:win_rate:{dim}:{member}:{last}", "SWOT", category, dim, member,
-                            f"{member}: win rate {row[last]:.0%} in {last}, {'up' if shift > 0 else 'down'} "
-                            f"{abs(shift) * 100:.0f} points from {row[prev]:.0%} in {prev}.",
-                            {"from": float(row[prev]), "to": float(row[last]), "periods": [prev, last]},
-                            {"page": "win-loss", "query": {dim: member, "grain": "quarter"}}))
-            bookings = forecast.forecast_vs_actual(dim, f, "quarter", db=db)
-            pivot = bookings.pivot(index="member", columns="period", values="actual")
-            if {prev, last} <= set(pivot.columns):
-                for member, row in pivot.iterrows():
-                    if row[prev] and row[prev] > 0 and not math.isnan(row[last]):
-                        change = row[last] / row[prev] - 1
-                        if abs(change) >= BOOKINGS_SHIFT:
-                            category = "Strength" if change > 0 else "Weakness"
-                            found.append(Suggestion(
-                                f"{category.lower()}:bookings:{dim}:{member}:{last}", "SWOT", category, dim, member,
-                                f"{member}: bookings {change:+.0%} in {last} on {prev} "
-                                f"({row[prev]:,.0f} → {row[last]:,.0f}).",
-                                {"from": float(row[prev]), "to": float(row[last]), "periods": [prev, last]},
-                                {"page": "forecast", "query": {dim: member, "fc_by": dim}}))
+            s.text, s.numbers, View("win-loss", breakdown="competitor")))
+    for dim in ("segment", "region"):
+        # win rate: WIN_RATE_SHIFT points either way, each quarter with the minimum sample behind it
+        for b in _shifts("win_rate", dim, "points_vs_previous", WIN_RATE_SHIFT, f, db, metrics.min_sample()):
+            (prev, last), (before, now), shift = (b.base_periods[-1], b.periods[-1]), (b.bases[-1], b.observed[-1]), \
+                b.values[-1]
+            category = "Strength" if shift > 0 else "Weakness"
+            found.append(Suggestion(
+                f"{category.lower()}:win_rate:{dim}:{b.member}:{last}", "SWOT", category, dim, b.member,
+                f"{b.member}: win rate {now:.0%} in {last}, {'up' if shift > 0 else 'down'} "
+                f"{abs(shift) * 100:.0f} points from {before:.0%} in {prev}.",
+                {"from": before, "to": now, "periods": [prev, last]},
+                View("win-loss", {dim: [b.member]}, grain="quarter")))
+        # bookings: BOOKINGS_SHIFT of the quarter before, either way (from bookings above zero)
+        for b in _shifts("bookings", dim, "vs_previous", BOOKINGS_SHIFT, f, db, 0):
+            (prev, last), (before, now), change = (b.base_periods[-1], b.periods[-1]), (b.bases[-1], b.observed[-1]), \
+                b.values[-1]
+            if not before > 0:
+                continue
+            category = "Strength" if change > 0 else "Weakness"
+            found.append(Suggestion(
+                f"{category.lower()}:bookings:{dim}:{b.member}:{last}", "SWOT", category, dim, b.member,
+                f"{b.member}: bookings {change:+.0%} in {last} on {prev} ({before:,.0f} → {now:,.0f}).",
+                {"from": before, "to": now, "periods": [prev, last]},
+                View("forecast", {dim: [b.member]}, breakdown=dim)))
     found += _market_suggestions(f, db)
     decided = _decided(db)
     return [s for s in found if s.key not in decided]
 
 
+# Market suggestions read the imported market indicators, not a catalogue metric, so they are
+# not alert rules: they keep their own comparisons here.
 def _market_suggestions(f: Filters, db) -> list[Suggestion]:
     market = _market(db)
     if market.empty:

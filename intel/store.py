@@ -424,11 +424,24 @@ def query(name: str, params: dict[str, Any] | None = None, db: str | Path | None
 
     Only the parameters the file names ($name) are bound, so callers can pass a common set.
     """
-    sql = load_sql(name)
+    return query_sql(load_sql(name), params, db)
+
+
+def used_params(sql: str, params: dict[str, Any] | None) -> dict[str, Any]:
+    """The parameters `sql` names ($name), out of a common set (DuckDB refuses unused ones)."""
     used = set(re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)", sql))
+    return {k: v for k, v in (params or {}).items() if k in used}
+
+
+def query_sql(sql: str, params: dict[str, Any] | None = None, db: str | Path | None = None,
+              relations: dict[str, Any] | None = None):
+    """Run SQL text with bound parameters (only those it names); return a pandas DataFrame.
+    `relations` are frames the SQL reads by name, registered on this cursor only."""
     cur = cursor(db)
     try:
-        return cur.execute(sql, {k: v for k, v in (params or {}).items() if k in used}).df()
+        for name, frame in (relations or {}).items():
+            cur.register(name, frame)
+        return cur.execute(sql, used_params(sql, params)).df()
     finally:
         cur.close()
 

@@ -9,6 +9,7 @@ from pages._components.alerts import evaluate_alerts
 from pages._components.auth import actor
 from pages._components.charts import PRIMARY, chart
 from pages._components.data import db_path
+from pages._components.links import with_links
 from pages._components.widgets import download_buttons, markdown_link, plain, say
 
 DB = db_path()
@@ -33,7 +34,7 @@ if open_now.empty:
     st.success("No rule fires on the current data.")
 for row in open_now.to_dict("records"):
     rule = rules[row["rule_id"]]
-    text = alerts.prompt(row, rule)
+    text = with_links(alerts.prompt(row, rule))
     label = f"{SEVERITY_LABEL[row['severity']]} · {row['rule']} — {row['member']} ({row['status']})"
     with st.expander(plain(label), expanded=row["severity"] == "high"):
         st.markdown(plain(text["summary"]))
@@ -41,7 +42,7 @@ for row in open_now.to_dict("records"):
         mine = series[series["member"] == row["member"]]
         if len(mine) > 1:
             fig = go.Figure(go.Scatter(x=mine["period"], y=mine["value"], mode="lines+markers",
-                                       line={"color": PRIMARY}, name=rule.metric))
+                                       line={"color": PRIMARY}, name=rule.entry.label))
             fig.add_hline(y=rule.threshold, line={"color": "#d62728", "dash": "dash"},
                           annotation_text=f"threshold {rule.comparator} {rule.threshold:g}")
             fig.update_layout(height=260)
@@ -90,16 +91,18 @@ if actor().can("edit alert rules"):
     with st.form("al_rule_form"):
         name = st.text_input("Name", value=base.name)
         c1, c2, c3 = st.columns(3)
-        metric = c1.selectbox("Metric", list(alerts.METRICS), index=list(alerts.METRICS).index(base.metric),
-                              format_func=alerts.METRICS.get)
-        dims = sorted({d for ds in alerts.DIMENSIONS.values() for d in ds})
+        watched = alerts.alertable()   # the catalogue's alertable metrics
+        metric = c1.selectbox("Metric", list(watched), index=list(watched).index(base.metric),
+                              format_func=lambda m: watched[m].label)
+        dims = sorted({d for m in watched.values() for d in alerts.rule_dimensions(m)})
         dimension = c2.selectbox("Per", dims, index=dims.index(base.dimension))
         comparator = c3.selectbox("Comparator", list(alerts.COMPARATORS), index=list(alerts.COMPARATORS).index(base.comparator))
         c4, c5, c6 = st.columns(3)
         threshold = c4.number_input("Threshold (fractions for rates: 0.2 = 20%)", value=float(base.threshold),
                                     format="%.3f")
         kind = c5.selectbox("Threshold is", list(alerts.THRESHOLD_KINDS),
-                            index=list(alerts.THRESHOLD_KINDS).index(base.threshold_kind))
+                            index=list(alerts.THRESHOLD_KINDS).index(base.threshold_kind),
+                            format_func=alerts.THRESHOLD_LABELS.get)
         grain = c6.selectbox("Period", ["month", "quarter"], index=["month", "quarter"].index(base.grain))
         c7, c8, c9 = st.columns(3)
         consecutive = c7.number_input("Consecutive periods", 1, 12, int(base.consecutive))

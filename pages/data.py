@@ -4,6 +4,7 @@ import json
 import pandas as pd
 import streamlit as st
 
+from intel.alerts import check_after_change
 from intel.demo import load_demo
 from intel.holdings import import_history, unconverted_note
 from intel.ingest import import_file, undo_import
@@ -115,6 +116,9 @@ if choices:
 
             result = import_file(file.getvalue(), file.name, kind=kind, mapping=mapping,
                                  progress=report, db=DB, by=actor(), force=force)
+            if result.status == "loaded":   # the new data may raise (or settle) alerts everyone sees
+                report(0.97, "Checking the alert rules")
+                result.warnings.extend(check_after_change(DB, by=actor()))
             level = {"loaded": "success", "duplicate": "info"}.get(result.status, "error")
             flash.append((level, result.message))
             flash.extend(("info", f"{file.name}: {note}") for note in result.notes)
@@ -153,7 +157,8 @@ else:
                                 format_func=lambda i: f"#{i} — {live.set_index('id').loc[i, 'file_name']}")
         if right.button("Undo import", key="data_undo", width="stretch"):
             try:
-                st.session_state["data_flash"] = [("success", undo_import(int(target), db=DB, by=actor()))]
+                done = undo_import(int(target), db=DB, by=actor())
+                st.session_state["data_flash"] = [("success", " ".join([done] + check_after_change(DB, by=actor())))]
             except ValueError as err:
                 st.session_state["data_flash"] = [("error", str(err))]
             st.rerun()

@@ -6,6 +6,7 @@ from intel import forecast, metrics, periods
 from intel.metrics import DIMENSION_LABELS
 from pages._components.charts import PRIMARY, chart, waterfall
 from pages._components.data import helper, metric
+from pages._components.links import PAGES
 from pages._components.urlstate import global_filters, show_notes, url_choice
 from pages._components.widgets import (column_tile, download_buttons, metric_tile, missing, plain, say, table,
                                        tile_value)
@@ -20,10 +21,10 @@ st.caption("Did we do what we said? Deals won against quota and the commit call,
 
 controls = st.columns(4)
 with controls[0]:
-    grain = url_choice("Period", "fc_grain", list(VARIANCE.grains), "quarter", widget=st.radio, notes=notes,
+    grain = url_choice("Period", PAGES["forecast"].grain, list(VARIANCE.grains), "quarter", widget=st.radio, notes=notes,
                        horizontal=True, format_func=str.capitalize)
 with controls[1]:
-    dim = url_choice("By", "fc_by", list(VARIANCE.dimensions), "region", notes=notes,
+    dim = url_choice("By", PAGES["forecast"].breakdown, list(VARIANCE.dimensions), "region", notes=notes,
                      format_func=DIMENSION_LABELS.get)
 with controls[2]:
     week = url_choice("Forecast call", "fc_week", ["final"] + [str(w) for w in range(1, 14)], "final",

@@ -6,6 +6,7 @@ from intel.holdings import loaded_summary
 from intel.pipeline import MOVEMENT_LABELS, velocity_missing
 from pages._components.alerts import evaluate_alerts
 from pages._components.data import db_path, helper, metric
+from pages._components.links import with_links
 from pages._components.urlstate import global_filters, show_notes, url_choice
 from pages._components.widgets import (column_tile, markdown_link, metric_tile, missing, page_link, plain, say,
                                        tile_value)
@@ -127,7 +128,7 @@ if open_now.empty:
     st.success("No rule fires on the current data.")
 rules = {r.id: r for r in alerts.list_rules(DB)}
 for row in open_now.head(8).to_dict("records"):
-    text = alerts.prompt(row, rules[row["rule_id"]])
+    text = with_links(alerts.prompt(row, rules[row["rule_id"]]))
     line = plain(f"{row['severity'].upper()} · {text['summary']}") + " " + " · ".join(
         markdown_link(k, v) for k, v in text["links"].items())
     st.markdown(line)

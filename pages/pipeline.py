@@ -9,6 +9,7 @@ from intel.metrics import DIMENSION_LABELS
 from intel.pipeline import MOVEMENT_LABELS, MOVEMENT_ORDER, velocity_missing
 from pages._components.charts import PRIMARY, chart, waterfall
 from pages._components.data import helper, metric
+from pages._components.links import PAGES
 from pages._components.urlstate import global_filters, show_notes, url_choice
 from pages._components.widgets import column_tile, download_buttons, missing, money, pct, plain, say, table
 
@@ -32,10 +33,10 @@ with controls[0]:
     as_of = url_choice("Snapshot", "pl_snap", snapshot_labels, snapshot_labels[-1], notes=notes,
                        help="The upload whose open deals are shown (by its as-of date).")
 with controls[1]:
-    dim = url_choice("Velocity by", "pl_by", list(VELOCITY.dimensions), VELOCITY.default_dim, notes=notes,
+    dim = url_choice("Velocity by", PAGES["pipeline"].breakdown, list(VELOCITY.dimensions), VELOCITY.default_dim, notes=notes,
                      format_func=DIMENSION_LABELS.get)
 with controls[2]:
-    grain = url_choice("Coverage period", "pl_grain", list(metrics.get("coverage").grains), "quarter",
+    grain = url_choice("Coverage period", PAGES["pipeline"].grain, list(metrics.get("coverage").grains), "quarter",
                        widget=st.radio, horizontal=True, notes=notes, format_func=str.capitalize)
 show_notes(notes)
 

@@ -6,9 +6,11 @@ import streamlit as st
 
 from intel import notes
 from intel.filters import members
+from intel.views import View, scope_filters
 from pages._components.auth import actor
 from pages._components.charts import PRIMARY, chart
 from pages._components.data import db_path
+from pages._components.links import stored_view, view_url
 from pages._components.urlstate import url_choice
 from pages._components.widgets import download_buttons, markdown_link, plain, say
 
@@ -51,11 +53,10 @@ retired = notes.notes(kind, value, include_deleted=True, db=DB)
 def _evidence_link(evidence) -> str:
     if not evidence:
         return ""
+    view = stored_view(evidence)   # a page view, as notes store it now or stored it before views
+    if view is not None:
+        return markdown_link("evidence", view_url(view))
     data = json.loads(evidence) if isinstance(evidence, str) else evidence
-    if "page" in data:
-        from urllib.parse import urlencode
-
-        return markdown_link("evidence", f"/{data['page']}?" + urlencode(data.get("query", {}), doseq=True))
     return markdown_link(f"evidence: {data.get('indicator')} in {data.get('region')}", "#market")
 
 
@@ -140,8 +141,8 @@ else:
         st.session_state.pop("st_opened", None)
 
     if save:
-        evidence = None if evidence_page == "none" else {
-            "page": evidence_page, "query": {} if kind == "company" else {kind: value}}
+        evidence = None if evidence_page == "none" else View(
+            evidence_page, {} if kind == "company" else scope_filters(kind, value)).as_dict()
         try:
             if opened is None:
                 new_id = notes.add_note(notes.Note(framework, category, text, kind, value, impact, owner, status,

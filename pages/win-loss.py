@@ -7,6 +7,7 @@ from intel.metrics import DIMENSION_LABELS
 from intel.outcomes import NO_DECISION_HELP
 from pages._components.charts import GREY, PRIMARY, chart
 from pages._components.data import helper, metric
+from pages._components.links import PAGES
 from pages._components.urlstate import global_filters, show_notes, url_choice
 from pages._components.widgets import column_tile, download_buttons, metric_tile, plain, say, table
 
@@ -19,7 +20,7 @@ st.caption("Why we win and lose, deals closed " + plain(filters.describe()) +
 
 controls = st.columns([1, 1, 2])
 with controls[0]:
-    grain = url_choice("Period", "grain", [g for g in WIN_RATE.grains if g != "all"], "month",
+    grain = url_choice("Period", PAGES["win-loss"].grain, [g for g in WIN_RATE.grains if g != "all"], "month",
                        widget=st.radio, notes=notes, horizontal=True, format_func=str.capitalize)
 with controls[1]:
     exclude_nd = url_choice("Exclude “No decision”", "nd", [False, True], False, widget=st.toggle,
@@ -27,7 +28,7 @@ with controls[1]:
                                               "this page (win rate = won ÷ (won + lost − no decision)). "
                                               + NO_DECISION_HELP)
 with controls[2]:
-    dim = url_choice("Breakdown", "by", [d for d in WIN_RATE.dimensions if d != "total"], WIN_RATE.default_dim,
+    dim = url_choice("Breakdown", PAGES["win-loss"].breakdown, [d for d in WIN_RATE.dimensions if d != "total"], WIN_RATE.default_dim,
                      notes=notes, format_func=DIMENSION_LABELS.get)
 show_notes(notes)
 

@@ -106,13 +106,12 @@ def import_file(source: str | Path | bytes, name: str | None = None, *, kind: st
                 mapping: dict[str, str] | None = None, as_of: dt.date | str | None = None,
                 dry_run: bool = False, allow_duplicate: bool = False,
                 progress: Progress | None = None, db: str | Path | None = None,
-                by: Actor, preview_rows: int = 20, check_alerts: bool = True,
-                force: bool = False) -> ImportResult:
+                by: Actor, preview_rows: int = 20, force: bool = False) -> ImportResult:
     """Load one file as `by` (an analyst or above); on dry_run, do everything but keep nothing
-    (the Data page's preview). With check_alerts, the alert rules are evaluated on the new data,
-    so everyone, viewers included, sees the alerts it raises. Without `kind`, a file whose kind is
-    unsure, and any file that would reject most of its rows, is refused with the reason unless
-    `force` (a preview says so instead, with needs_choice set).
+    (the Data page's preview). Without `kind`, a file whose kind is unsure, and any file that
+    would reject most of its rows, is refused with the reason unless `force` (a preview says so
+    instead, with needs_choice set). Alerts are not checked here: the callers (Data page, command
+    line, demo) evaluate the rules after the data changed (intel.alerts.check_after_change).
 
     Returns what happened in the user's words: rows loaded and rejected, the mapping used,
     warnings about what the pages will not be able to show, and the rejected rows.
@@ -140,9 +139,6 @@ def import_file(source: str | Path | bytes, name: str | None = None, *, kind: st
             src.close()
     if result.status == "loaded" and result.kind in LOOKUPS:
         result.notes.extend(lookup_effect(result.kind, result.import_id, db))
-    if result.status == "loaded" and check_alerts:
-        report(0.97, "Checking the alert rules")
-        result.warnings.extend(check_alert_rules(db, by))
     return result
 
 
@@ -188,20 +184,6 @@ def lookup_effect(kind: str, import_id: int, db=None) -> list[str]:
     if matched < deals:
         text += f" ({deals - matched:,} name {'an' if key[0] in 'aeiou' else 'a'} {key} this file does not hold)"
     return [text + "."]
-
-
-def check_alert_rules(db, by: Actor) -> list[str]:
-    """Evaluate the alert rules after the data changed; what went wrong, in words (the data
-    change itself stands either way)."""
-    from intel import alerts   # alerts read the metrics, which read what ingest loads
-
-    try:
-        alerts.evaluate(db, by=by)
-    except Exception as err:   # noqa: BLE001 - the import is committed; say why alerts lag
-        log.exception("alert evaluation after a data change failed")
-        return [f"The alert rules could not be checked on this data ({err}); open the Alerts page "
-                "to check them again."]
-    return []
 
 
 def _import(src: SourceFile, kind, chosen, as_of, dry_run, allow_duplicate, report, db,
@@ -684,9 +666,9 @@ def _rejects(cur, src: SourceFile, raw, reason_sql: str) -> pd.DataFrame:
     return df
 
 
-def undo_import(import_id: int, db: str | Path | None = None, *, by: Actor, check_alerts: bool = True) -> str:
+def undo_import(import_id: int, db: str | Path | None = None, *, by: Actor) -> str:
     """Remove an import's rows (as `by`, an analyst or above); the import stays in the
-    history, marked undone. With check_alerts, the alert rules are evaluated again."""
+    history, marked undone. Returns what was done, in words (the callers then check the alerts)."""
     require(by, "import data")
     with store.transaction(db) as cur:
         row = cur.execute("SELECT kind, file_name, undone_at FROM imports WHERE id = $i",
@@ -701,8 +683,7 @@ def undo_import(import_id: int, db: str | Path | None = None, *, by: Actor, chec
         cur.execute(f"DELETE FROM {kind} WHERE import_id = $i", {"i": import_id})
         cur.execute("UPDATE imports SET undone_at = now()::TIMESTAMP WHERE id = $i", {"i": import_id})
     store.bump(db)
-    problems = check_alert_rules(db, by) if check_alerts else []
-    return " ".join([f"Import #{import_id} ({file_name}) undone: its rows were removed."] + problems)
+    return f"Import #{import_id} ({file_name}) undone: its rows were removed."
 
 
 # ---- targets as finance keeps them; market indicators as they are published ----

@@ -171,7 +171,10 @@ def _legacy_encoding(fh) -> tuple[str, int, int]:
     best = from_bytes(bytes(sample)).best() if sample else None
     if best is not None:
         letters = [c for c in str(best) if not c.isascii() and c.isalpha()]
-        if len(letters) >= 8 and not all(unicodedata.name(c, "").startswith("LATIN") for c in letters):
+        # a non-Latin script is most of the letters (a stray modifier letter, as a Mac code page
+        # makes of Windows-1252 bytes, is not Cyrillic or Greek)
+        other = [c for c in letters if not unicodedata.name(c, "").startswith(("LATIN", "MODIFIER"))]
+        if len(letters) >= 8 and len(other) > len(letters) / 2:
             return best.encoding, bad, utf8
     return LATIN_FALLBACK, bad, utf8
 

@@ -9,4 +9,5 @@
 - charts: Plotly figures drawn with their text made literal
 - alerts: the alert rules evaluated once per data version and day
 - sharing: a view's link and read-only share links
+- links: links built from intel's view descriptions (each page's address and URL keys)
 """

@@ -5,10 +5,12 @@ import streamlit as st
 
 from pages._components.auth import actor
 from pages._components.data import db_path
+from pages._components.links import PAGES
 from pages._components.urlstate import _query
 from pages._components.widgets import say
 
-PAGE_PATHS = {"overview": "", "forecast": "forecast", "win-loss": "win-loss", "pipeline": "pipeline"}
+SHAREABLE = ("overview", "forecast", "win-loss", "pipeline")
+PAGE_PATHS = {page: PAGES[page].path for page in SHAREABLE}
 
 
 def shared_view():

@@ -61,6 +61,7 @@ MUTATIONS = {
     "ingest.undo_import": ("import data", lambda db, i, by: ingest.undo_import(i["import"], db, by=by)),
     "demo.load_demo": ("import data", None),   # the demo load itself runs in tests/intel/test_demo.py
     "alerts.evaluate": ("evaluate alerts", lambda db, i, by: alerts.evaluate(db, dt.date(2026, 5, 2), by=by)),
+    "alerts.check_after_change": ("evaluate alerts", lambda db, i, by: alerts.check_after_change(db, by=by)),
     "alerts.save_rule": ("edit alert rules", lambda db, i, by: alerts.save_rule(
         alerts.Rule("Win rate below 5%", "win_rate", "segment", "<", 0.05), db, by=by)),
     "alerts.acknowledge": ("handle alerts", lambda db, i, by: alerts.acknowledge(i["alert"], "Dana", db, by=by)),

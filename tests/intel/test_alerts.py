@@ -17,6 +17,7 @@ from intel import alerts
 from intel.alerts import Rule
 from intel.ingest import import_file
 from intel.access import LOCAL_ADMIN as ADMIN
+from pages._components.links import with_links
 from tests.conftest import FIXTURES, rows
 
 PLAN = {"Three": {2: (1, 3), 3: (1, 3), 4: (1, 3)}, "Two": {2: (3, 1), 3: (1, 3), 4: (1, 3)},
@@ -92,11 +93,13 @@ def test_an_import_checks_the_rules_so_a_viewer_sees_the_alert(db):
     only(win_rate_rule())                      # the rule stands before the data arrives
     analyst = Actor("ana", "analyst")
     loaded = import_file(fixture_csv(), "winrates.csv", as_of="2026-05-01", by=analyst)
+    loaded.warnings.extend(alerts.check_after_change(by=analyst))   # what the Data page and CLI do next
     assert loaded.status == "loaded" and not [w for w in loaded.warnings if "alert" in w]
     assert rows("SELECT member, status, still_firing FROM alerts") == [("Three", "open", True)]
     assert rows("SELECT action, by_user FROM alert_actions") == [("fired", "ana")]
     assert alerts.open_alerts()["member"].tolist() == ["Three"]     # what any role reads
     undo_import(loaded.import_id, by=analyst)  # the data behind it is gone: no longer firing
+    alerts.check_after_change(by=analyst)
     assert rows("SELECT still_firing FROM alerts") == [(False,)]
 
 
@@ -131,8 +134,8 @@ def test_prompt_carries_the_numbers_and_links(segments):
     rule = win_rate_rule()
     rule.id = alerts.save_rule(rule, by=ADMIN)
     breach = alerts.test_rule(rule)[0]
-    text = alerts.prompt({"member": breach.member, "periods": breach.periods,
-                          "observed": {"values": breach.values, "samples": breach.samples}}, rule)
+    text = with_links(alerts.prompt({"member": breach.member, "periods": breach.periods,
+                                     "observed": {"values": breach.values, "samples": breach.samples}}, rule))
     assert "Three: win rate 2026-02 25%, 2026-03 25%, 2026-04 25%" in text["summary"]
     assert any("post-mortems" in a for a in text["actions"])
     assert text["links"]["Win-loss view"].startswith("/win-loss?segment=Three&from=2026-02-01")
@@ -175,7 +178,7 @@ def test_demo_fires_the_planted_signals_and_not_on_thin_scopes(use_demo_db):
     assert (names["win_rate"], "SMB") in got
     assert (alerts.DEFAULT_RULES[1].name, "EMEA") in got
     assert (alerts.DEFAULT_RULES[2].name, "Priya Natarajan") in got
-    assert (names["competitor_loss_share"], "Fabrikam") in got
+    assert (names["competitor_presence_in_losses"], "Fabrikam") in got
     thin = Rule("thin", "win_rate", "owner", "<", 0.99, consecutive=3, min_sample=1000)
     assert alerts.test_rule(thin) == []
 

@@ -152,7 +152,7 @@ def salesforce(tmp_path_factory):
     path = tmp_path_factory.mktemp("salesforce") / "sightline.duckdb"
     for name in ("sfdc_User.csv", "sfdc_Opportunity.csv", "sfdc_Account.csv", "sfdc_CurrencyType.csv",
                  "sfdc_DatedConversionRate.csv"):
-        result = import_file(REAL / name, as_of=dt.date(2026, 11, 20), db=path, by=ADMIN, check_alerts=False)
+        result = import_file(REAL / name, as_of=dt.date(2026, 11, 20), db=path, by=ADMIN)
         assert result.status == "loaded", result.message
     yield path
     store.close_all()
@@ -172,7 +172,7 @@ def undated(tmp_path_factory):
     some won or lost for an amount of 0."""
     path = tmp_path_factory.mktemp("undated") / "sightline.duckdb"
     result = import_file(REAL / "ibm_sales_win_loss.csv", as_of=dt.date(2026, 11, 20), db=path, by=ADMIN,
-                         check_alerts=False)
+                         )
     assert result.status == "loaded", result.message
     yield path
     store.close_all()

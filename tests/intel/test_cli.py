@@ -108,3 +108,30 @@ def test_metric_movement_csv_has_one_row_per_category(tmp_path):
     assert "snapshots 2026-10-05 -> 2026-10-19" in later.stderr
     velocity = run(db, "metric", "velocity", "--by", "region", "--format", "json")
     assert {r["region"] for r in json.loads(velocity.stdout)} == {"EMEA", "APAC"}
+
+
+def test_import_and_undo_check_the_alert_rules(tmp_path, monkeypatch):
+    from intel import store
+    from tests.conftest import rows
+    from tests.intel.test_alerts import fixture_csv, only, win_rate_rule
+
+    db = tmp_path / "cli.duckdb"
+    monkeypatch.setenv("SIGHTLINE_DB", str(db))
+    only(win_rate_rule())          # a standing rule: win rate under 30% three months running, per segment
+    store.close_all()              # the command line takes its turn with the file
+    data = tmp_path / "winrates.csv"
+    data.write_bytes(fixture_csv())
+    out = run(db, "import", data, "--as-of", "2026-05-01")
+    assert out.returncode == 0, out.stderr
+    assert "alert" not in out.stdout          # no problem checking them to report
+    assert rows("SELECT member, status, still_firing FROM alerts") == [("Three", "open", True)]
+    store.close_all()
+    listed = run(db, "alerts", "--format", "json")
+    assert listed.returncode == 1                 # alerts are open
+    view = json.loads(listed.stdout)[0]["prompt"]["views"]["Win-loss view"]   # a view, not a URL
+    assert view == {"page": "win-loss", "filters": {"segment": ["Three"], "from": "2026-02-01"},
+                    "breakdown": "competitor", "grain": None, "extra": {}}
+    out = run(db, "undo", "1")
+    assert out.returncode == 0 and out.stdout.strip() == "Import #1 (winrates.csv) undone: its rows were removed."
+    assert rows("SELECT still_firing FROM alerts") == [(False,)]
+    store.close_all()

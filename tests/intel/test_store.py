@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from intel import store
+from intel import models, store
 from intel.ingest import import_file, undo_import
 from intel.ingest import load as load_module
 from intel.access import LOCAL_ADMIN as ADMIN
@@ -112,8 +112,10 @@ def test_amounts_convert_to_the_reporting_currency_only_where_a_rate_is_known(db
     import_file(FIXTURES / "salesforce_report.csv", by=ADMIN)    # 3 USD deals, 1 EUR deal of 500.00
     coverage = currency_coverage().set_index("currency")
     assert coverage.loc["EUR", "converted"] == False  # noqa: E712 - numpy bool
+    models.refresh()   # deals reads the rates by day, a model (the callers of an import refresh it)
     assert rows("SELECT amount_reporting FROM deals WHERE currency = 'EUR'") == [(None,)]
     import_file(FIXTURES / "fx_rates.csv", by=ADMIN)             # EUR 1.08
+    models.refresh()   # deals reads the rates by day, a model (the callers of an import refresh it)
     assert rows("SELECT amount_reporting FROM deals WHERE currency = 'EUR'") == [(Decimal("540.00"),)]
     assert rows("SELECT amount_reporting FROM deals WHERE id = '0065g00000AAA02'") == [(Decimal("1234.50"),)]
 

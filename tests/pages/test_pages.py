@@ -77,6 +77,20 @@ def test_data_page_previews_an_upload_then_imports_it(db):
     assert rows("SELECT count(*) FROM opportunities")[0][0] == 4
 
 
+def test_data_page_checks_the_alert_rules_after_an_import_and_an_undo(db):
+    from tests.intel.test_alerts import fixture_csv, only, win_rate_rule
+
+    only(win_rate_rule())          # Three: under 30% in Feb, Mar and Apr (tests/test_alerts.py)
+    at = app("pages/data.py")
+    at.file_uploader(key="data_upload_0").set_value(("winrates.csv", fixture_csv(), "text/csv")).run()
+    at.button(key="data_import").click().run()
+    assert not at.exception, at.exception
+    assert rows("SELECT member, still_firing FROM alerts") == [("Three", True)]
+    at.button(key="data_undo").click().run()
+    assert not at.exception, at.exception
+    assert rows("SELECT still_firing FROM alerts") == [(False,)]
+
+
 def test_data_page_mapping_override_changes_the_preview(db):
     at = app("pages/data.py")
     data = (FIXTURES / "dynamics_opportunities.csv").read_bytes()

@@ -39,14 +39,14 @@ def one_sentence(text: str) -> bool:
 @pytest.fixture
 def loaded_db(db):
     """A store already holding an import, so a refusal has something to leave alone."""
-    assert import_file(FIXTURES / "accounts.csv", db=db, by=ADMIN, check_alerts=False).status == "loaded"
+    assert import_file(FIXTURES / "accounts.csv", db=db, by=ADMIN).status == "loaded"
     return db
 
 
 @pytest.mark.parametrize("bad", REFUSALS, ids=[b.name for b in REFUSALS])
 def test_bad_file_is_refused_in_one_sentence_and_the_store_is_unchanged(bad, loaded_db):
     before = checksum(loaded_db)
-    result = import_file(bad.data, bad.name, db=loaded_db, by=ADMIN, as_of="2026-02-01", check_alerts=False)
+    result = import_file(bad.data, bad.name, db=loaded_db, by=ADMIN, as_of="2026-02-01")
     assert result.status == "refused", result.message
     assert one_sentence(result.message) and bad.refusal in result.message, result.message
     assert checksum(loaded_db) == before
@@ -54,7 +54,7 @@ def test_bad_file_is_refused_in_one_sentence_and_the_store_is_unchanged(bad, loa
 
 @pytest.mark.parametrize("bad", ROW_LEVEL, ids=[b.name for b in ROW_LEVEL])
 def test_every_data_row_is_loaded_or_rejected_with_its_row_and_reason(bad, db):
-    result = import_file(bad.data, bad.name, db=db, by=ADMIN, as_of="2026-02-01", check_alerts=False)
+    result = import_file(bad.data, bad.name, db=db, by=ADMIN, as_of="2026-02-01")
     assert result.status == "loaded", result.message
     cur = store.cursor(db)
     try:
@@ -85,7 +85,7 @@ def one_sentence_or_phrase(reason) -> bool:
 
 def test_mixed_encodings_say_how_many_lines_were_not_utf8(db):
     bad = next(b for b in ROW_LEVEL if b.name == "mixed_encodings.csv")
-    result = import_file(bad.data, bad.name, db=db, by=ADMIN, as_of="2026-02-01", check_alerts=False)
+    result = import_file(bad.data, bad.name, db=db, by=ADMIN, as_of="2026-02-01")
     # rows 3, 6 and 9 were written in Windows-1252, the other six in UTF-8
     assert any(w.startswith("3 lines of mixed_encodings.csv were not UTF-8") for w in result.warnings)
 
@@ -95,13 +95,13 @@ def test_mixed_encodings_say_how_many_lines_were_not_utf8(db):
                                         ("utf16be_no_bom.csv", "big-endian")])
 def test_the_encoding_used_is_said(name, said, db):
     bad = next(b for b in ROW_LEVEL if b.name == name)
-    result = import_file(bad.data, bad.name, db=db, by=ADMIN, as_of="2026-02-01", check_alerts=False)
+    result = import_file(bad.data, bad.name, db=db, by=ADMIN, as_of="2026-02-01")
     assert any(said in n for n in result.notes) and said in result.encoding
 
 
 def test_unterminated_quote_rejects_its_row_by_number_and_loads_the_rest(db):
     bad = next(b for b in ROW_LEVEL if b.name == "unterminated_quote.csv")
-    result = import_file(bad.data, bad.name, db=db, by=ADMIN, as_of="2026-02-01", check_alerts=False)
+    result = import_file(bad.data, bad.name, db=db, by=ADMIN, as_of="2026-02-01")
     # 1,000 rows, the quote in row 10 never closes: 999 load, row 10 is the one reject
     assert (result.rows_loaded, result.rows_rejected) == (999, 1)
     assert result.rejects.iloc[0]["row"] == 10 and "never closes" in result.rejects.iloc[0]["reason"]
@@ -112,7 +112,7 @@ def test_amount_and_date_rejects_say_why(db):
     dates = next(b for b in ROW_LEVEL if b.name == "extreme_dates.csv")
     reasons = {}
     for bad in (numbers, dates):
-        result = import_file(bad.data, bad.name, db=db, by=ADMIN, as_of="2026-02-01", check_alerts=False)
+        result = import_file(bad.data, bad.name, db=db, by=ADMIN, as_of="2026-02-01")
         reasons[bad.name] = dict(zip(result.rejects["row"].astype(int), result.rejects["reason"]))
     assert "too large" in reasons["extreme_numbers.csv"][2]
     assert "not a number" in reasons["extreme_numbers.csv"][5]
@@ -124,6 +124,6 @@ def test_amount_and_date_rejects_say_why(db):
 def test_a_failing_file_does_not_stop_the_next(db):
     """What "Import N files" and `intel import A B C` do: one result per file, in order."""
     files = [REFUSALS[0], next(b for b in ROW_LEVEL if b.name == "extreme_numbers.csv"), REFUSALS[6]]
-    results = [import_file(b.data, b.name, db=db, by=ADMIN, as_of="2026-02-01", check_alerts=False)
+    results = [import_file(b.data, b.name, db=db, by=ADMIN, as_of="2026-02-01")
                for b in files]
     assert [r.status for r in results] == ["refused", "loaded", "refused"]

@@ -288,3 +288,17 @@ def test_mixed_line_endings_are_read(db):
     data = (b"Opportunity ID,Stage,Amount\n" b"M1,Closed Won,100\r\n" b"M2,Prospecting,200\r\n")
     result = import_file(data, "mixed.csv", by=ADMIN)
     assert (result.status, result.rows_loaded, result.rows_rejected) == ("loaded", 2, 0)
+
+
+def test_an_import_leaves_the_alert_rules_to_its_caller(db):
+    from intel import alerts
+    from intel.ingest import undo_import
+    from tests.intel.test_alerts import fixture_csv, only, win_rate_rule
+
+    only(win_rate_rule())                    # Three: under 30% in Feb, Mar and Apr (tests/test_alerts.py)
+    loaded = import_file(fixture_csv(), "winrates.csv", as_of="2026-05-01", by=ADMIN)
+    assert loaded.status == "loaded" and rows("SELECT count(*) FROM alerts") == [(0,)]   # ingest records none
+    assert alerts.check_after_change(by=ADMIN) == []                                # the caller's step
+    assert rows("SELECT member, still_firing FROM alerts") == [("Three", True)]
+    undo_import(loaded.import_id, by=ADMIN)
+    assert rows("SELECT still_firing FROM alerts") == [(True,)]                         # not re-checked by undo
