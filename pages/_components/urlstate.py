@@ -4,9 +4,8 @@ from __future__ import annotations
 import streamlit as st
 
 from pages._components.data import _filter_choices, _unconverted, data_version, db_path
+from pages._components.links import FILTER_KEYS
 from pages._components.widgets import say
-
-FILTER_KEYS = ("from", "to", "region", "segment", "owner", "product")
 
 
 def _query() -> dict[str, list[str]]:
