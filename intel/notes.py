@@ -153,7 +153,7 @@ def notes(scope_kind: str | None = None, scope_value: str | None = None, framewo
     """The current version of each note, for a scope (None: all) — the QBR pack reads this too."""
     cur = store.cursor(db)
     try:
-        return cur.execute(
+        table = cur.execute(
             """SELECT note_id, version, framework, category, scope_kind, scope_value, text, impact, owner,
                       status, evidence, author, saved_at, deleted
                FROM notes_current
@@ -165,6 +165,10 @@ def notes(scope_kind: str | None = None, scope_value: str | None = None, framewo
              "all": include_deleted}).df()
     finally:
         cur.close()
+    # a missing owner, scope value or evidence is None, not NaN ("owner nan"; `'page' in nan` raised)
+    for column in ("scope_value", "owner", "evidence"):
+        table[column] = table[column].astype(object).where(table[column].notna(), None)
+    return table
 
 
 def boards_markdown(table: pd.DataFrame, title: str) -> str:

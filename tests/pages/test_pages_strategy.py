@@ -91,3 +91,20 @@ def test_restore_from_a_stale_view_is_refused(two_notes):
     assert not at.exception, at.exception
     assert "after you opened it (version 4, you had 2)" in at.error[0].value.replace("\\", "")
     assert first not in notes.notes()["note_id"].tolist()                           # still deleted
+
+
+def test_a_note_with_evidence_beside_one_without_keeps_the_board_drawn(db):
+    """One note citing a win-loss view, one citing nothing and naming no owner: the board draws
+    both (the missing evidence came back as NaN and `'page' in nan` broke the page for good),
+    and no card reads 'owner nan'."""
+    from intel.views import View
+
+    notes.add_note(notes.Note("SWOT", "Weakness", "Mid-market win rate slipping", impact="high",
+                              owner="Priya", evidence=View("win-loss", {}).as_dict()), by=ADMIN)
+    notes.add_note(notes.Note("SWOT", "Strength", "Renewals strong", impact="low"), by=ADMIN)
+    at = strategy()
+    cards = [t.value for t in at.text]
+    assert "Mid-market win rate slipping" in cards and "Renewals strong" in cards
+    captions = " ".join(c.value for c in at.caption)
+    assert "owner Priya" in captions and "nan" not in captions
+    assert any("evidence" in m.value for m in at.markdown)
