@@ -2,6 +2,7 @@
 PYTHON ?= python3.11
 VENV   := .venv
 PY     := $(VENV)/bin/python
+PORT   ?= 8501
 export SIGHTLINE_DB ?= data/sightline.duckdb
 
 .PHONY: run test bench setup test-setup clean
@@ -20,7 +21,7 @@ setup: $(VENV)/.installed
 
 run: setup
 	$(PY) -m intel demo --if-empty
-	$(PY) -m streamlit run app.py --server.address 127.0.0.1 --server.port 8501 --server.headless true
+	$(PY) -m streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT) --server.headless true
 
 # Debian's chromium for the browser tests (Playwright cannot download browsers here).
 test-setup: $(VENV)/.installed-test
