@@ -21,6 +21,7 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+import numpy as np
 import pandas as pd
 
 from intel import config, models, store
@@ -52,6 +53,8 @@ def format_value(value, fmt: str, signed: bool = False) -> str:
     '—' when there is none."""
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return "—"
+    if isinstance(value, (bool, np.bool_)):   # a flag reads as a word ("Small sample: yes")
+        return "yes" if value else "no"
     sign = "+" if signed else ""
     if fmt == "percent":
         return f"{value:{sign}.1%}"

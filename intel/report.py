@@ -99,7 +99,7 @@ def qbr_blocks(period: str, filters: Filters, db=None) -> list[tuple]:
             current = pipeline.current_period("quarter", db)
             moved = metrics.run("pipeline_movement", filters, db=db, period=current)
             steps = moved[moved["category"] != "created_and_closed"]
-            chart = go.Figure(go.Waterfall(x=steps["category"], y=(steps["amount"] * steps["sign"]).tolist(),
+            chart = go.Figure(go.Waterfall(x=steps["category"].map(pipeline.MOVEMENT_LABELS), y=(steps["amount"] * steps["sign"]).tolist(),
                                            measure=["absolute"] + ["relative"] * 7 + ["total"]))
             blocks.append(("chart", chart, f"What moved in {current}: {moved.attrs['s0']} → {moved.attrs['s1']}"))
 

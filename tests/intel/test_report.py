@@ -67,3 +67,16 @@ def test_cli_writes_the_pdf_when_asked(db, tmp_path):
                           cwd=ROOT, env=dict(os.environ), capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert out.read_bytes().startswith(b"%PDF-")
+
+
+def test_pack_tables_and_charts_read_as_words_not_codes(demo_db, monkeypatch):
+    """No 'True'/'False' cell (a small sample reads 'yes' or 'no') and the movement waterfall's
+    bars are named as people say them ('Pushed out', not 'pushed_out')."""
+    monkeypatch.setenv("SIGHTLINE_DB", str(demo_db))
+    f = Filters(dt.date(2025, 10, 1), dt.date(2026, 12, 31))
+    blocks = report.qbr_blocks("2026-Q3", f)
+    cells = [cell for b in blocks if b[0] == "table" for row in b[2] for cell in row]
+    assert cells and not {"True", "False"} & set(cells)
+    assert {"yes", "no"} & set(cells)                     # the by-segment table's small-sample column
+    moved = [b[1] for b in blocks if b[0] == "chart" and b[2].startswith("What moved")]
+    assert moved and list(moved[0].data[0].x)[:4] == ["Start", "Won", "Lost", "Pushed out"]
