@@ -457,10 +457,12 @@ def open_alerts(db=None, today: dt.date | None = None) -> pd.DataFrame:
 
 
 def all_alerts(db=None) -> pd.DataFrame:
+    """Every alert, newest first, its periods as people write them ('2026-Q2, 2026-Q3')."""
     cur = store.cursor(db)
     try:
         return cur.execute(
-            """SELECT a.id, r.name AS rule, a.member, a.status, a.severity, a.periods, a.owner,
+            """SELECT a.id, r.name AS rule, a.member, a.status, a.severity,
+                      array_to_string(from_json(a.periods, '["VARCHAR"]'), ', ') AS periods, a.owner,
                       a.snoozed_until, a.resolution, a.first_fired_at, a.last_evaluated_at, a.still_firing
                FROM alerts a JOIN alert_rules r ON r.id = a.rule_id ORDER BY a.id DESC""").df()
     finally:

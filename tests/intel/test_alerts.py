@@ -10,6 +10,7 @@ so April is the last complete month):
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 
@@ -212,3 +213,13 @@ def test_acknowledging_and_snoozing_one_alert_at_the_same_moment_both_land(segme
     assert actions.count("acknowledged") == 10 and actions.count("snoozed") == 10
     status, owner = rows("SELECT status, owner FROM alerts WHERE id = $i", {"i": alert_id})[0]
     assert owner == "Dana" and status in ("acknowledged", "snoozed")   # whichever landed last
+
+
+def test_alert_history_lists_periods_as_people_write_them(use_demo_db):
+    """The history table reads '2026-Q2, 2026-Q3', not the stored JSON '["2026-Q2", "2026-Q3"]'."""
+    alerts.evaluate(by=ADMIN)
+    listed = alerts.all_alerts()
+    stored = {i: json.loads(p) for i, p in rows("SELECT id, periods FROM alerts")}
+    assert len(listed) == len(stored) > 0
+    for alert_id, periods in zip(listed["id"], listed["periods"]):
+        assert periods == ", ".join(stored[alert_id]) and "[" not in periods
