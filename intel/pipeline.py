@@ -18,8 +18,11 @@ from intel.filters import Filters
 VELOCITY_DIMENSIONS = metrics.SNAPSHOT_DIMENSIONS
 WINDOW_QUARTERS = 2        # the trailing window of win rate, average deal and cycle (METRICS.md)
 STALE_SNAPSHOTS = 4        # unchanged across this many snapshots: stale
-VELOCITY_CHANGE_COLUMNS = ["member", "snapshot_0", "snapshot_1", "velocity_0", "velocity_1", "change_pct",
-                           "share_open_qualified", "share_win_rate", "share_avg_won_deal", "share_cycle_days"]
+VELOCITY_FACTORS = ("open_qualified", "win_rate", "avg_won_deal", "cycle_days")
+VELOCITY_CHANGE_COLUMNS = (["member", "snapshot_0", "snapshot_1", "velocity_0", "velocity_1", "change_pct"]
+                           + [f"share_{f}" for f in VELOCITY_FACTORS]
+                           + [f"{f}_{n}" for f in VELOCITY_FACTORS for n in (0, 1)]
+                           + [f"effect_{f}" for f in VELOCITY_FACTORS])
 MOVEMENT_ORDER = ["start", "won", "lost", "pushed_out", "grew", "shrank", "new", "pulled_in", "end"]
 MOVEMENT_LABELS = {"start": "Start", "won": "Won", "lost": "Lost", "pushed_out": "Pushed out",
                    "grew": "Grew", "shrank": "Shrank", "new": "New", "pulled_in": "Pulled in",
@@ -108,7 +111,8 @@ def velocity_missing(row: pd.Series, snapshot: dt.date, window_quarters: int = W
 def velocity_change(dim: str, filters: Filters, s0: dt.date | None = None, s1: dt.date | None = None,
                     window_quarters: int = WINDOW_QUARTERS, db=None, *,
                     exclude_no_decision: bool = False) -> pd.DataFrame:
-    """Velocity at two snapshots per member and the share of its change each factor explains.
+    """Velocity at two snapshots per member and the share of its change each factor explains,
+    each factor before and after, and its effect on velocity in $/day (share × the change).
 
     Log decomposition: Δln v = Δln n + Δln w + Δln a − Δln c; each share is its term ÷ Δln v
     (the four add up to 1). Default: the latest snapshot against the latest one taken at least
@@ -139,6 +143,9 @@ def velocity_change(dim: str, filters: Filters, s0: dt.date | None = None, s1: d
         row["change_pct"] = math.exp(total) - 1
         for factor, term in terms.items():
             row[f"share_{factor}"] = term / total if total != 0 else math.nan
+            row[f"{factor}_0"], row[f"{factor}_1"] = _number(b, factor), _number(a, factor)
+            # the factor's part of the change in $/day, signed (the four add up to velocity_1 − velocity_0)
+            row[f"effect_{factor}"] = row[f"share_{factor}"] * (row["velocity_1"] - row["velocity_0"])
         rows.append(row)
     return pd.DataFrame(rows, columns=VELOCITY_CHANGE_COLUMNS)
 

@@ -5,13 +5,14 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from intel import metrics, pipeline
-from intel.metrics import DIMENSION_LABELS
+from intel.metrics import DIMENSION_LABELS, column_format
 from intel.pipeline import MOVEMENT_LABELS, MOVEMENT_ORDER, velocity_missing
 from pages._components.charts import PRIMARY, chart, waterfall
 from pages._components.data import helper, metric
 from pages._components.links import PAGES
 from pages._components.urlstate import global_filters, show_notes, url_choice
-from pages._components.widgets import column_tile, download_buttons, missing, money, pct, plain, say, table
+from pages._components.widgets import (column_tile, download_buttons, missing, money, pct, plain, say, table,
+                                       tile_value)
 
 VELOCITY = metrics.get("velocity")
 filters, notes = global_filters()
@@ -63,16 +64,21 @@ if not now.empty:
 else:
     st.info(f"No open deal at {as_of} and no deal closed in the two quarters before it: velocity needs them.")
 if row is not None:
-    shares = {"Open qualified deals": row["share_open_qualified"], "Win rate": row["share_win_rate"],
-              "Average won deal": row["share_avg_won_deal"], "Sales cycle": row["share_cycle_days"]}
-    fig = go.Figure(go.Bar(x=list(shares.values()), y=list(shares.keys()), orientation="h",
-                           marker_color=PRIMARY, hovertemplate="%{y}: %{x:.0%} of the change<extra></extra>"))
-    fig.update_xaxes(tickformat=".0%")
+    factors = {"open_qualified": "Open qualified deals", "win_rate": "Win rate",
+               "avg_won_deal": "Average won deal", "cycle_days": "Sales cycle"}
+    effects = [row[f"effect_{f}"] for f in factors]
+    moves = [f"{tile_value(row[f'{f}_0'], column_format(f))} → {tile_value(row[f'{f}_1'], column_format(f))}"
+             for f in factors]
+    fig = go.Figure(go.Bar(x=effects, y=list(factors.values()), orientation="h", customdata=moves,
+                           marker_color=["#2ca02c" if e >= 0 else "#d62728" for e in effects],
+                           hovertemplate="%{y}: %{customdata}, %{x:+,.0f}/day<extra></extra>"))
+    fig.update_xaxes(tickformat="+,.0f", title="Effect on velocity, per day")
     fig.update_layout(height=240)
     chart(fig, "pl_velocity_factors",
           title=f"What moved velocity {pct(row['change_pct'])} from {row['snapshot_0']} to {row['snapshot_1']}")
-    st.caption("Share of the change each factor explains (log decomposition: Δln v = Δln deals + "
-               "Δln win rate + Δln deal size − Δln cycle). A longer cycle counts against velocity.")
+    st.caption("Each factor before → after, and its effect on velocity per day (log decomposition: "
+               "Δln v = Δln deals + Δln win rate + Δln deal size − Δln cycle; the effects add up to the "
+               "change). " + "; ".join(f"{name}: {move}" for name, move in zip(factors.values(), moves)) + ".")
 detail = metric("velocity", filters, dim=dim, snapshot=as_of)
 table(detail, dim=dim)
 download_buttons(detail, f"velocity-by-{dim}", key="pl_velocity_dl")

@@ -110,6 +110,15 @@ def test_velocity_and_its_decomposition(snapshots):
     for factor, term in terms.items():
         assert change[f"share_{factor}"] == pytest.approx(term / total)
     assert sum(change[f"share_{f}"] for f in terms) == pytest.approx(1)
+    # each factor before and after, and its effect in $/day: its share of v2 − v0, signed
+    v0 = 6 * 1.0 * 250 / 90
+    assert (change["open_qualified_0"], change["open_qualified_1"]) == (6, 3)
+    assert (change["cycle_days_0"], change["cycle_days_1"]) == (90, 37)
+    assert change["velocity_0"] == pytest.approx(v0)
+    for factor, term in terms.items():
+        assert change[f"effect_{factor}"] == pytest.approx(term / total * (v2["velocity"] - v0))
+    assert change["effect_open_qualified"] < 0 < change["effect_cycle_days"]   # fewer deals; a shorter cycle
+    assert sum(change[f"effect_{f}"] for f in terms) == pytest.approx(v2["velocity"] - v0)
 
 
 def test_coverage_of_the_remaining_target(snapshots):
