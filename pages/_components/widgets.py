@@ -66,17 +66,38 @@ _TABLE_FORMATS = {"percent": "percent", "money": "%,.0f", "count": "%,d", "days"
                   "ratio": "%.2f×", "velocity": "%,.0f"}
 
 
-def column_config(columns, dim: str | None = None, formats: bool = True) -> dict:
+# what a figure needs to be drawn or sorted, not read (its period has a label column beside it)
+HIDDEN_COLUMNS = ("period_start", "sign", "measure")
+
+
+def column_config(columns, dim: str | None = None, formats: bool = True, dates=()) -> dict:
     """Each column headed as the catalogue heads it (the member column by its dimension) and,
-    with `formats`, shown in the catalogue's format."""
+    with `formats`, shown in the catalogue's format; days without a time of day; helper columns
+    hidden."""
     config = {}
     for name in columns:
         label, fmt = metrics.column_label(name, dim), metrics.column_format(name)
-        if formats and fmt in _TABLE_FORMATS:
+        if name in HIDDEN_COLUMNS:
+            config[name] = None
+        elif name in dates:
+            config[name] = st.column_config.DateColumn(label, format="YYYY-MM-DD")
+        elif formats and fmt in _TABLE_FORMATS:
             config[name] = st.column_config.NumberColumn(label, format=_TABLE_FORMATS[fmt])
         else:
             config[name] = label
     return config
+
+
+def _for_reading(data: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Numbers held as exact decimals read as numbers (a missing one blank, not 'None'); the
+    datetime columns that hold days only."""
+    data = data.copy()
+    for name in data.columns:
+        if data[name].dtype == object and metrics.column_format(name) in _TABLE_FORMATS:
+            data[name] = pd.to_numeric(data[name], errors="coerce")
+    days = [name for name in data.columns if pd.api.types.is_datetime64_any_dtype(data[name])
+            and (data[name].dropna().dt.normalize() == data[name].dropna()).all()]
+    return data, days
 
 
 def table(frame, key: str | None = None, dim: str | None = None, formats: bool = True, **kwargs):
@@ -84,12 +105,16 @@ def table(frame, key: str | None = None, dim: str | None = None, formats: bool =
     its own formats: pass formats=False)."""
     from pandas.io.formats.style import Styler
 
-    data = frame.data if isinstance(frame, Styler) else frame
+    days: list[str] = []
+    if isinstance(frame, Styler):
+        data = frame.data
+    else:
+        frame, days = _for_reading(frame)
+        data = frame
     if data.attrs:   # what the runner noted (snapshots used, a bridge's members) is not for the table
         data.attrs = {}
-    columns = data.columns
     return st.dataframe(frame, hide_index=True, width="stretch", key=key,
-                        column_config=column_config(columns, dim, formats), **kwargs)
+                        column_config=column_config(data.columns, dim, formats, days), **kwargs)
 
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=@&])")
