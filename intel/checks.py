@@ -21,7 +21,8 @@ import pandas as pd
 
 from intel import periods, store
 from intel.filters import DIMENSIONS as FILTER_DIMENSIONS
-from intel.filters import Filters, fiscal_year_start
+from intel.filters import Filters
+from intel.periods import fiscal_year_start
 from intel.pipeline import pick_snapshot, snapshots
 
 NAN = math.nan

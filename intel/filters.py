@@ -7,11 +7,10 @@ a value that is malformed or names nothing in the data is dropped with a note sa
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Mapping, Sequence
 
 from intel import models, periods, store
-from intel.periods import fiscal_year_start  # noqa: F401  (its home is periods; callers may import it here)
 
 DIMENSIONS = ("region", "segment", "owner", "product")   # the global filter bar
 TRAILING_MONTHS = 18

@@ -26,7 +26,7 @@ import pandas as pd
 
 from intel import config, models, store
 from intel.filters import Filters
-from intel.periods import GRAINS, fiscal_year_start
+from intel.periods import GRAINS, fiscal_year_start  # noqa: F401  (GRAINS: what a period can be, read here too)
 
 # ---- dimensions: one list, every canonical attribute a deal carries (joined ones included) ----
 

@@ -13,7 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from intel import alerts, forecast, metrics, notes, periods, pipeline
+from intel import alerts, metrics, notes, periods, pipeline
 from intel.filters import Filters
 from intel.holdings import unconverted_note
 

@@ -26,7 +26,7 @@ def filter_bar():
 
     A value in the URL that is malformed or unknown is dropped and named in the notes.
     """
-    from intel.filters import DIMENSIONS, Filters, parse_query
+    from intel.filters import DIMENSIONS, parse_query
 
     path = db_path()
     known, default = _filter_choices(path, data_version())

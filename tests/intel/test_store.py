@@ -109,8 +109,6 @@ def test_store_path_comes_from_the_environment(db):
 def test_amounts_convert_to_the_reporting_currency_only_where_a_rate_is_known(db):
     from intel.holdings import currency_coverage
 
-    from intel import models
-
     import_file(FIXTURES / "salesforce_report.csv", by=ADMIN)    # 3 USD deals, 1 EUR deal of 500.00
     coverage = currency_coverage().set_index("currency")
     assert coverage.loc["EUR", "converted"] == False  # noqa: E712 - numpy bool
