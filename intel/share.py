@@ -121,3 +121,17 @@ def revoke_link(link_id: str, db=None, *, by: Actor) -> None:
             raise ValueError(f"There is no link {link_id}.")
         cur.execute("UPDATE share_links SET revoked_at = now()::TIMESTAMP WHERE id = $i AND revoked_at IS NULL",
                     {"i": link_id})
+
+
+def sign_in_off_warning() -> str | None:
+    """What sharing means while sign-in is off (SIGHTLINE_AUTH=none), in one sentence; None when
+    people sign in."""
+    from intel import config
+
+    if config.auth_mode() != "none":
+        return None
+    return ("Sign-in is off (SIGHTLINE_AUTH=none): anyone who can open a read-only link can also "
+            "change its address and reach every page, the Data and Users pages included, as an admin. "
+            "Turn sign-in on before sharing beyond your own machine: start the app with "
+            "SIGHTLINE_AUTH=password (create the first admin with `python -m intel users add NAME "
+            "--role admin`) or SIGHTLINE_AUTH=oidc; the README says how.")

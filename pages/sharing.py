@@ -18,6 +18,8 @@ st.caption("Read-only links let people without an account open one view, with th
            "shared with. Create one from “Share this view” in the sidebar of a review page.")
 for level, text in st.session_state.pop("sh_flash", []):
     say(level, text)
+if share.sign_in_off_warning():
+    say("warning", share.sign_in_off_warning())
 
 
 def _state(query: str) -> str:

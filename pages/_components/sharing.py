@@ -60,6 +60,9 @@ def share_controls(url_path: str, slot) -> None:
         if not actor().can("share views"):
             st.caption("Read-only links for people without an account are created by managers.")
             return
+        warning = share.sign_in_off_warning()
+        if warning:
+            say("warning", warning)
         days = st.number_input("Read-only link valid for (days, 0 = no expiry)", 0, 365, 14, key="sh_days")
         if st.button("Create a read-only link", key="sh_create"):
             import datetime as dt

@@ -34,3 +34,15 @@ def test_a_link_to_a_page_with_edit_controls_cannot_be_made(db):
         share.create_link("data", {}, by=ADMIN)
     with pytest.raises(ValueError, match="cannot be shared"):
         share.create_link("alerts", {}, by=ADMIN)
+
+
+def test_sharing_with_sign_in_off_is_named_as_such(monkeypatch):
+    """With SIGHTLINE_AUTH=none a read-only link protects nothing (its visitor can edit the
+    address and be the admin): the warning says so and how to turn sign-in on; with sign-in on,
+    there is none."""
+    monkeypatch.setenv("SIGHTLINE_AUTH", "none")
+    warning = share.sign_in_off_warning()
+    assert "Sign-in is off" in warning and "SIGHTLINE_AUTH=password" in warning
+    for mode in ("password", "oidc"):
+        monkeypatch.setenv("SIGHTLINE_AUTH", mode)
+        assert share.sign_in_off_warning() is None

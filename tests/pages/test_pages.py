@@ -413,3 +413,15 @@ def test_a_tampered_share_link_is_refused_with_a_sentence(use_demo_db):
     assert not at.exception
     assert "has been altered" in at.error[0].value.replace("\\", "")
     assert not at.metric
+
+
+def test_sharing_page_warns_that_sign_in_is_off(use_demo_db, monkeypatch):
+    """The default mode (no sign-in): the Sharing page and the share controls say what a link
+    then protects (nothing) and how to turn sign-in on."""
+    monkeypatch.setenv("SIGHTLINE_AUTH", "none")
+
+    def warned(at) -> bool:   # shown through say(): markdown characters arrive escaped
+        return any("Sign-in is off" in w.value.replace("\\", "") for w in at.warning)
+
+    assert warned(app("pages/sharing.py"))
+    assert warned(app("pages/win-loss.py"))
