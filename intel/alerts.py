@@ -519,15 +519,26 @@ def resolve(alert_id: int, note: str, db=None, *, by: Actor) -> None:
 
 # ---- course-correction prompts ----
 
-def _fmt(rule: Rule, value: float) -> str:
-    """A value a rule tested, as its prompt quotes it."""
+def value_format(rule: Rule) -> str:
+    """How the values a rule tests read: 'points' (a change of a percentage, in points), 'percent',
+    'ratio' or 'number' — for its prompt and for the pages' evidence charts."""
     entry = rule.entry
     relative = rule.threshold_kind != "absolute" and not _at_snapshot(entry)
     if relative and rule.threshold_kind.startswith("points_") and entry.format == "percent":
-        return f"{value * 100:+.0f} points"
+        return "points"
     if entry.format == "percent" or (relative and not rule.threshold_kind.startswith("points_")):
+        return "percent"
+    return "ratio" if entry.format == "ratio" else "number"
+
+
+def _fmt(rule: Rule, value: float) -> str:
+    """A value a rule tested, as its prompt quotes it."""
+    fmt = value_format(rule)
+    if fmt == "points":
+        return f"{value * 100:+.0f} points"
+    if fmt == "percent":
         return f"{value:.0%}"
-    if entry.format == "ratio":
+    if fmt == "ratio":
         return f"{value:.1f}×"
     return f"{value:g}"
 
@@ -624,3 +635,8 @@ def rule_by_id(rule_id: int, db=None) -> Rule:
         if rule.id == rule_id:
             return rule
     raise ValueError(f"There is no rule #{rule_id}.")
+
+
+def value_format_text(rule: Rule) -> str:
+    """The rule's threshold as its prompt quotes it (20%, +10 points, 3.0×)."""
+    return _fmt(rule, rule.threshold)

@@ -119,6 +119,15 @@ fig.update_layout(legend={"orientation": "h"})
 chart(fig, "pl_coverage", title="Pipeline ÷ (target − actual to date)")
 if cov["target"].isna().all():
     st.info("No targets are loaded for these periods: coverage needs them (upload quotas on the Data page).")
+elif cov["coverage"].isna().any():   # a period drawn without a bar says why
+    without = cov[cov["coverage"].isna()]
+    no_target = without[without["target"].isna()]["period"].tolist()
+    met = without[without["target"].notna()]["period"].tolist()
+    say("info", " ".join(part for part in (
+        f"No bar for {', '.join(no_target)}: no target is loaded for {'it' if len(no_target) == 1 else 'them'} "
+        "(upload quotas on the Data page)." if no_target else "",
+        f"No bar for {', '.join(met)}: the target is already met, nothing remains to cover." if met else "")
+        if part))
 if cov["coverage_needed"].isna().all():
     st.info(f"No deal was won in the two quarters before {as_of}: the coverage needed (1 ÷ win rate) is unknown.")
 table(cov)

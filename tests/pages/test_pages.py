@@ -425,3 +425,20 @@ def test_sharing_page_warns_that_sign_in_is_off(use_demo_db, monkeypatch):
 
     assert warned(app("pages/sharing.py"))
     assert warned(app("pages/win-loss.py"))
+
+
+def test_pipeline_coverage_says_why_a_quarter_has_no_bar(use_demo_db):
+    """The demo holds targets for the quarter in progress only: the quarters after it are drawn
+    without a bar, and the page names them and what would fill them."""
+    import datetime as dt
+
+    from intel import metrics, pipeline
+    from intel.filters import Filters
+
+    cov = metrics.run("coverage", Filters(dt.date(2025, 6, 1), dt.date(2026, 11, 30)), grain="quarter",
+                      snapshot=pipeline.snapshots()[-1])
+    missing = cov[cov["coverage"].isna() & cov["target"].isna()]["period"].tolist()
+    assert missing                                  # 2027-Q1 .. 2027-Q3 on the demo
+    at = app("pages/pipeline.py")
+    said = " ".join(i.value.replace("\\", "") for i in at.info)
+    assert f"No bar for {', '.join(missing)}: no target is loaded" in said
