@@ -531,8 +531,8 @@ def value_format(rule: Rule) -> str:
     return "ratio" if entry.format == "ratio" else "number"
 
 
-def _fmt(rule: Rule, value: float) -> str:
-    """A value a rule tested, as its prompt quotes it."""
+def format_tested(rule: Rule, value: float) -> str:
+    """A value a rule tested (or its threshold), as its prompt quotes it: 20%, +10 points, 3.0×."""
     fmt = value_format(rule)
     if fmt == "points":
         return f"{value * 100:+.0f} points"
@@ -560,7 +560,7 @@ def prompt(alert: dict, rule: Rule) -> dict:
     fired = json.loads(alert["periods"]) if isinstance(alert["periods"], str) else alert["periods"]
     observed = json.loads(alert["observed"]) if isinstance(alert["observed"], str) else alert["observed"]
     member, dim, entry = alert["member"], rule.dimension, rule.entry
-    values = ", ".join(f"{p} {_fmt(rule, v)}" for p, v in zip(fired, observed["values"]))
+    values = ", ".join(f"{p} {format_tested(rule, v)}" for p, v in zip(fired, observed["values"]))
     scope = {} if dim == "all" or member == "All" else scope_filters(dim, member)
     family = _family(entry)
     if family == "win-loss":
@@ -636,7 +636,3 @@ def rule_by_id(rule_id: int, db=None) -> Rule:
             return rule
     raise ValueError(f"There is no rule #{rule_id}.")
 
-
-def value_format_text(rule: Rule) -> str:
-    """The rule's threshold as its prompt quotes it (20%, +10 points, 3.0×)."""
-    return _fmt(rule, rule.threshold)

@@ -44,7 +44,7 @@ for row in open_now.to_dict("records"):
             fig = go.Figure(go.Scatter(x=mine["period"], y=mine["value"], mode="lines+markers",
                                        line={"color": PRIMARY}, name=rule.entry.label))
             fig.add_hline(y=rule.threshold, line={"color": "#d62728", "dash": "dash"},
-                          annotation_text=f"threshold {rule.comparator} {alerts.value_format_text(rule)}")
+                          annotation_text=f"threshold {rule.comparator} {alerts.format_tested(rule, rule.threshold)}")
             fmt = alerts.value_format(rule)   # the axis reads as the prompt does (%, points, ×)
             if fmt in ("percent", "points"):
                 fig.update_yaxes(tickformat=".0%")
