@@ -635,4 +635,3 @@ def rule_by_id(rule_id: int, db=None) -> Rule:
         if rule.id == rule_id:
             return rule
     raise ValueError(f"There is no rule #{rule_id}.")
-
