@@ -110,3 +110,39 @@ def parse_query(query: Mapping[str, Sequence[str]], known: Mapping[str, Sequence
         chosen[dim] = tuple(dict.fromkeys(v for v in values if v in known.get(dim, ())))
     return Filters(dates["from"], dates["to"], **chosen), notes
 
+
+
+def scope_text(filters: Filters) -> str:
+    """Whose numbers these are, in words: 'Region: EMEA · Owner: Priya Natarajan', or 'All regions,
+    segments, owners and products'."""
+    parts = [f"{dim.capitalize()}: {', '.join(getattr(filters, dim))}" for dim in DIMENSIONS if getattr(filters, dim)]
+    return " · ".join(parts) or "All regions, segments, owners and products"
+
+
+def period_text(filters: Filters) -> str:
+    """The close-date range in words: 'closed 2025-06-01 to 2026-11-30' or 'all time'."""
+    return "all time" if filters.all_time else f"closed {filters.date_from:%Y-%m-%d} to {filters.date_to:%Y-%m-%d}"
+
+
+def data_date(db=None) -> dt.date | None:
+    """The day the data describes: the latest pipeline snapshot, else the latest import (None
+    when nothing is loaded)."""
+    cur = store.cursor(db)
+    try:
+        snapshot, imported = cur.execute(
+            "SELECT (SELECT max(snapshot_date) FROM imports WHERE undone_at IS NULL), "
+            "(SELECT max(imported_at) FROM imports WHERE undone_at IS NULL)").fetchone()
+    finally:
+        cur.close()
+    if snapshot is not None:
+        return snapshot
+    return imported.date() if imported is not None else None
+
+
+def scope_line(filters: Filters, db=None, period: str | None = None) -> str:
+    """The line a shared view, the QBR pack and every export carry, so a number is never read
+    without whose it is, when, and how fresh: 'Region: EMEA · closed 2025-06-01 to 2026-11-30 ·
+    data as of 2026-11-16'. `period` names a focus period (2026-Q3) instead of the range."""
+    when = period or period_text(filters)
+    day = data_date(db)
+    return " · ".join([scope_text(filters), when, f"data as of {day:%Y-%m-%d}" if day else "no data loaded"])
