@@ -3,13 +3,15 @@ import streamlit as st
 
 from pages._components.auth import load_secrets, sign_in_gate
 from pages._components.data import db_path
-from pages._components.page import run_page
+from pages._components.page import house_style, run_page
 from pages._components.sharing import share_controls, shared_view
-from pages._components.urlstate import filter_bar, show_notes
+from pages._components.urlstate import filter_bar, scope_line, show_notes
+from pages._components.widgets import plain
 from pages._components.workaround import entered_through_app
 
 entered_through_app()   # pages run from here, never alone (see pages/_components/workaround.py)
 st.set_page_config(page_title="Sightline", page_icon=":material/insights:", layout="wide")
+house_style()
 load_secrets()  # SIGHTLINE_* keys of .streamlit/secrets.toml become settings
 db_path()  # the store: migrated on first open; held while runs read it, so the command line gets turns
 
@@ -39,7 +41,8 @@ if read_only:   # a shared link: that page alone, its state fixed by the link, n
     page = st.navigation(list(dict.fromkeys([OVERVIEW, shared])), position="hidden")
     if page.url_path != shared.url_path:
         st.switch_page(shared)
-    st.info("Shared view (read-only): the page, period and filters the sender chose.")
+    # whoever opens the link reads whose numbers these are before the first figure
+    st.info("Shared view (read-only), as the sender chose it: " + plain(scope_line()) + ".")
     run_page(page)
     st.stop()
 # each role sees the pages it can use (the intel functions refuse the rest regardless)

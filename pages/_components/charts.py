@@ -66,11 +66,18 @@ def _clicked(point: dict) -> dict:
 def chart(fig, key: str, select: bool = False, title: str | None = None) -> list[dict]:
     """Draw a Plotly figure, its text made literal; with select, return the points the user clicked
     (for drill-down), with their labels as in the data."""
+    from pages._components.page import on_phone
+
     fig.update_layout(title=title, margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 10},
                       template="plotly_white")
+    if on_phone():   # a phone: shorter, legend under the plot, labels that fit 390 px
+        fig.update_layout(height=320, legend={"orientation": "h", "y": -0.25, "x": 0},
+                          font={"size": 11}, title_font={"size": 13})
+        fig.update_xaxes(automargin=True, tickangle=-45, nticks=6)
     _inert_figure(fig)
     event = st.plotly_chart(fig, key=key, on_select="rerun" if select else "ignore",
-                            selection_mode="points", width="stretch")
+                            selection_mode="points", width="stretch",
+                            config={"displayModeBar": False} if on_phone() else {"displaylogo": False})
     if select and event and event.selection:
         return [_clicked(p) for p in event.selection.points]
     return []

@@ -93,3 +93,14 @@ def global_filters():
     if unconverted:   # every page that shows money says what its amounts leave out
         say("warning", unconverted)
     return filters, []
+
+
+def scope_line() -> str:
+    """Whose numbers, which period, how fresh (intel.filters.scope_line) for the filters in the URL."""
+    from intel.filters import parse_query
+    from intel.filters import scope_line as line
+    from pages._components.data import helper
+
+    known, default = _filter_choices(db_path(), data_version())
+    filters, _ = parse_query(_query(), known, default)
+    return helper(line, filters)

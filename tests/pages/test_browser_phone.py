@@ -1,0 +1,74 @@
+"""The app on a phone (iPhone 13's user agent and touch, 390×844): a shared link says whose numbers
+it shows, KPI tiles sit two to a row, nothing is wider than the screen, Streamlit's developer
+chrome is hidden."""
+from __future__ import annotations
+
+import duckdb
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import serve_app
+from tests.pages.test_browser import create_share_link, no_exception, settled
+
+PHONE = {"width": 390, "height": 844}
+PAGES = ("", "forecast", "win-loss", "pipeline", "strategy", "alerts", "data", "sharing")
+
+
+@pytest.fixture
+def phone(playwright, browser):
+    device = {k: v for k, v in playwright.devices["iPhone 13"].items() if k != "default_browser_type"}
+    context = browser.new_context(**{**device, "viewport": PHONE, "device_scale_factor": 1})
+    yield context.new_page()
+    context.close()
+
+
+def _latest_snapshot(path) -> str:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return str(con.execute("SELECT max(snapshot_date) FROM imports WHERE undone_at IS NULL").fetchone()[0])
+
+
+def test_a_shared_emea_link_on_a_phone_names_its_scope_and_puts_tiles_two_to_a_row(
+        browser, phone, app_server, demo_db, artifacts):
+    url = create_share_link(browser, app_server + "/?region=EMEA")
+    phone.goto(url)
+    banner = phone.get_by_text("Shared view (read-only)")
+    expect(banner).to_be_visible(timeout=30_000)
+    expect(banner).to_contain_text("Region: EMEA")
+    expect(banner).to_contain_text(f"data as of {_latest_snapshot(demo_db)}")
+    tiles = phone.get_by_test_id("stMetric")
+    expect(tiles.first).to_be_visible(timeout=30_000)
+    first, second = tiles.nth(0).bounding_box(), tiles.nth(1).bounding_box()
+    assert abs(first["y"] - second["y"]) < 2 and second["x"] > first["x"]   # side by side
+    assert first["width"] < PHONE["width"] / 2
+    settled(phone)
+    no_exception(phone)
+    height = phone.evaluate("document.querySelector('[data-testid=stMain]').scrollHeight")
+    phone.set_viewport_size({"width": PHONE["width"], "height": height})
+    phone.screenshot(path=artifacts / "shared-overview-emea-phone.png")
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_page_fits_a_phone_without_sideways_scrolling(phone, app_server, artifacts, path):
+    phone.goto(f"{app_server}/{path}")
+    expect(phone.get_by_role("heading").first).to_be_visible(timeout=30_000)
+    settled(phone)
+    phone.wait_for_timeout(1000)
+    no_exception(phone)
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    # tables and charts stack full width (side-by-side columns would leave them a sliver)
+    widths = phone.evaluate("[...document.querySelectorAll('[data-testid=stDataFrame], .js-plotly-plot')]"
+                            ".map(e => e.getBoundingClientRect().width)")
+    assert all(w > 0.8 * PHONE["width"] for w in widths), widths
+    expect(phone.get_by_test_id("stAppDeployButton")).to_have_count(0)   # no developer chrome
+    height = phone.evaluate("document.querySelector('[data-testid=stMain]').scrollHeight")
+    phone.set_viewport_size({"width": PHONE["width"], "height": height})
+    phone.screenshot(path=artifacts / f"phone-{path or 'overview'}.png")
+
+
+def test_the_product_name_and_no_deploy_button_on_the_desktop(page, app_server):
+    page.goto(app_server)
+    expect(page.get_by_test_id("stSidebarHeader").locator("img")).to_be_visible(timeout=30_000)
+    expect(page.get_by_test_id("stAppDeployButton")).to_have_count(0)
+    page.get_by_test_id("stMainMenu").click()
+    expect(page.get_by_text("Clear cache")).to_have_count(0)       # developer entries hidden
+    expect(page.get_by_text("Rerun")).to_have_count(0)
