@@ -18,6 +18,7 @@ import datetime as dt
 import html
 import json
 import re
+from dataclasses import dataclass
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -65,8 +66,8 @@ def progress_text(period: str, day: dt.date | None) -> str | None:
 def _money_suffix() -> str:
     """' (USD)' after a money heading, unless the catalogue's money format already shows the
     currency (then the heading need not)."""
-    shown = metrics.format_value(1234, "money")
-    return "" if re.search(r"[^\d,.\s+\-−]", shown) else f" ({config.get('reporting_currency')})"
+    code, shown = config.get("reporting_currency"), metrics.format_value(1234, "money")
+    return "" if code in shown or re.search(r"[^\w\s,.+\-−]", shown) else f" ({code})"   # $, €, £...
 
 
 def _heading(column: str, dim: str | None = None) -> str:
@@ -105,131 +106,175 @@ def _in_scope(kind: str, value, filters: Filters) -> bool:
     return not chosen or value in chosen
 
 
+@dataclass(frozen=True)
+class Frame:
+    """What a pack is about, and the windows its sections read: the period P, the scope, the
+    data date, and P's filters, the trailing window's and the finished periods' bias is judged on."""
+    period: str
+    grain: str
+    day: dt.date | None
+    scope: str
+    in_period: Filters
+    trailing: Filters
+    judged: Filters
+    here: str          # "EMEA · 2026-Q4 (in progress: 47 of 92 days)"
+    over: str          # "EMEA · trailing four quarters, 2026-Q1 to 2026-Q4"
+    judged_span: str   # "EMEA · trailing four quarters, 2025-Q4 to 2026-Q3 (finished quarters)"
+
+    @classmethod
+    def of(cls, period: str, filters: Filters, db=None) -> "Frame":
+        first, last, grain = periods.bounds(period)
+        day = data_date(db)
+        scope = scope_words(filters)
+        count, words = TRAILING[grain]
+        oldest = periods.shift(period, -(count - 1))
+        judged_to = period   # bias is judged on finished periods only: a running one holds a partial actual
+        while progress(judged_to, day):
+            judged_to = periods.shift(judged_to, -1)
+        judged_from = periods.shift(judged_to, -(count - 1))
+        state = progress_text(period, day)
+        return cls(period, grain, day, scope,
+                   in_period=filters.with_(date_from=first, date_to=last),
+                   trailing=filters.with_(date_from=periods.bounds(oldest)[0], date_to=last),
+                   judged=filters.with_(date_from=periods.bounds(judged_from)[0],
+                                        date_to=periods.bounds(judged_to)[1]),
+                   here=f"{scope} · {period}" + (f" ({state})" if state else ""),
+                   over=f"{scope} · trailing {words}, {oldest} to {period}",
+                   judged_span=f"{scope} · trailing {words}, {judged_from} to {judged_to}"
+                               + (f" (finished {grain}s)" if judged_to != period else ""))
+
+    def tick(self, label: str) -> str:
+        """A period as a chart names it: '2026-Q4 (to date)' while it runs."""
+        return f"{label} (to date)" if progress(label, self.day) else label
+
+
 def qbr_blocks(period: str, filters: Filters, db=None) -> list[tuple]:
     """The pack's content for a quarter or month (`2026-Q3`, `2026-09`) within the filters' scope
     (their dates are not used: the period sets the windows), as blocks: ("h2"|"h3", title,
     window), ("p", text), ("kpis", [(label, value)]), ("table", header, rows, numeric columns),
     ("chart", figure, title, window), ("alert", severity, summary, questions, actions),
     ("board", framework, {category: [lines]}) with only the categories holding notes."""
-    first, last, grain = periods.bounds(period)
-    day = data_date(db)
-    scope = scope_words(filters)
-    in_period = filters.with_(date_from=first, date_to=last)
-    count, words = TRAILING[grain]
-    oldest = periods.shift(period, -(count - 1))
-    trailing = filters.with_(date_from=periods.bounds(oldest)[0], date_to=last)
-    # forecast bias is judged over finished periods only (a running one holds a partial actual)
-    judged_to = period
-    while progress(judged_to, day):
-        judged_to = periods.shift(judged_to, -1)
-    judged_from = periods.shift(judged_to, -(count - 1))
-    judged = filters.with_(date_from=periods.bounds(judged_from)[0], date_to=periods.bounds(judged_to)[1])
-    judged_words = (f"{scope} · trailing {words}, {judged_from} to {judged_to}"
-                    + (f" (finished {grain}s)" if judged_to != period else ""))
-    here = f"{scope} · {period}" + (f" ({progress_text(period, day)})" if progress(period, day) else "")
-    over = f"{scope} · trailing {words}, {oldest} to {period}"
+    frame = Frame.of(period, filters, db)
+    return (_overview(frame, db) + _forecast(frame, filters, db) + _win_loss(frame, db)
+            + _pipeline(frame, filters, db) + _alerts(frame, filters, db)
+            + [("h2", "Strategy notes", frame.scope)] + _boards(filters, db))
 
-    def tick(label: str) -> str:   # a chart's period still running is marked so
-        return f"{label} (to date)" if progress(label, day) else label
 
-    blocks: list[tuple] = []
-
-    # overview: the period's KPIs
-    totals = metrics.run("forecast_variance", in_period, db=db, dim="total", grain=grain)
+def _overview(frame: Frame, db) -> list[tuple]:
+    """The period's KPIs, and how far a running period is."""
+    period = frame.period
+    totals = metrics.run("forecast_variance", frame.in_period, db=db, dim="total", grain=frame.grain)
     totals = totals[totals["period"] == period]
-    rate = metrics.run("win_rate", in_period, db=db, dim="total", grain="all")
-    to_date = " to date" if progress(period, day) else ""
-    blocks.append(("h2", "Overview", here))
+    rate = metrics.run("win_rate", frame.in_period, db=db, dim="total", grain="all")
+    closed = int(rate.iloc[0]["closed"]) if not rate.empty else 0
+    done = progress(period, frame.day)
+    to_date = " to date" if done else ""
+    kpis = []
     if not totals.empty:
         r = totals.iloc[0]
-        blocks.append(("kpis", [_kpi(f"Bookings{to_date}", r["actual"], "money"), _kpi("Target", r["target"], "money"),
-                                _kpi(f"Attainment{to_date}", r["attainment"], "percent"),
-                                _kpi("Forecast (commit)", r["forecast"], "money")]
-                       + ([_kpi(f"Win rate{to_date}", rate.iloc[0]["win_rate"], "percent")]
-                          if not rate.empty and rate.iloc[0]["closed"] else [])))
-    else:
-        blocks.append(("p", f"No deal was won in {period} in this scope and no target or forecast call covers it."))
-    done = progress(period, day)
+        kpis += [_kpi(f"Bookings{to_date}", r["actual"], "money"), _kpi("Target", r["target"], "money"),
+                 _kpi(f"Attainment{to_date}", r["attainment"], "percent"),
+                 _kpi("Forecast (commit)", r["forecast"], "money")]
+    if closed:
+        kpis.append(_kpi(f"Win rate{to_date}", rate.iloc[0]["win_rate"], "percent"))
+    blocks: list[tuple] = [("h2", "Overview", frame.here)]
+    blocks.append(("kpis", kpis) if kpis else
+                  ("p", f"No deal closed in {period} in this scope and no target or forecast call covers it."))
     if done and done[0]:
         pace = done[0] / done[1]
-        said = f"{period} is in progress: {done[0]} of {done[1]} days ({pace:.0%}) are behind it on {day:%Y-%m-%d}"
+        said = (f"{period} is in progress: {done[0]} of {done[1]} days ({pace:.0%}) are behind it on "
+                f"{frame.day:%Y-%m-%d}")
         if not totals.empty and not pd.isna(totals.iloc[0]["attainment"]):
             said += (f"; bookings to date are {metrics.format_value(totals.iloc[0]['attainment'], 'percent')} "
                      f"of the target, against {pace:.1%} on a straight-line pace")
         blocks.append(("p", said + "."))
-    if not rate.empty and rate.iloc[0]["closed"]:
-        blocks.append(("p", f"Win rate over the {int(rate.iloc[0]['closed']):,} deals closed in {period}."))
+    if closed:
+        blocks.append(("p", f"Win rate over the {closed:,} deals closed in {period}."))
     unconverted = unconverted_note(db)
     if unconverted:   # the pack's money leaves these deals out: say so where the numbers start
         blocks.append(("p", unconverted))
+    return blocks
 
-    # forecast vs actual
-    trend = metrics.run("forecast_variance", trailing, db=db, dim="total", grain=grain)
-    x = [tick(p) for p in trend["period"]]
+
+def _forecast(frame: Frame, filters: Filters, db) -> list[tuple]:
+    """The trend to the period, its variance by region (by owner within one region), and the
+    owners whose calls were biased over the finished periods."""
+    period, grain = frame.period, frame.grain
+    trend = metrics.run("forecast_variance", frame.trailing, db=db, dim="total", grain=grain)
+    x = [frame.tick(p) for p in trend["period"]]
     chart = go.Figure([go.Bar(x=x, y=trend["actual"], name="Actual", marker_color=COLOURS["actual"]),
                        go.Scatter(x=x, y=trend["target"], name="Target", mode="lines+markers",
                                   line_color=COLOURS["target"]),
                        go.Scatter(x=x, y=trend["forecast"], name="Forecast (commit)", mode="lines+markers",
                                   line_color=COLOURS["forecast"])])
     dim = "owner" if len(filters.region) == 1 else "region"
-    by = metrics.run("forecast_variance", in_period, db=db, dim=dim, grain=grain)
+    by = metrics.run("forecast_variance", frame.in_period, db=db, dim=dim, grain=grain)
     by = by[by["period"] == period]
-    accuracy = metrics.run("forecast_accuracy", judged, db=db, dim="owner", grain=grain)
+    accuracy = metrics.run("forecast_accuracy", frame.judged, db=db, dim="owner", grain=grain)
     flagged = accuracy[accuracy["verdict"].isin(["over-calls", "sandbags"])]
-    blocks += [("h2", "Forecast vs actual", ""),
-               ("chart", chart, f"Target, forecast and actual by {grain}", over),
-               ("h3", f"Variance by {metrics.DIMENSION_LABELS[dim].lower()}", here),
-               _table_or(by, ("member", "target", "forecast", "actual", "variance", "variance_pct", "attainment"),
-                         f"No target, forecast call or won deal for {period} in this scope.",
-                         dim=dim, signed=("variance", "variance_pct")),
-               ("h3", "Owners over-calling or sandbagging", judged_words),
-               ("p", f"Forecast bias = Σ(forecast − actual) ÷ Σ actual over the {grain}s of the window; "
-                     "past ±10% an owner over-calls (positive) or sandbags (negative)."),
-               _table_or(flagged, ("member", "periods", "bias", "wape", "verdict"),
-                         f"Every owner's forecast bias stayed within ±10% from {judged_from} to {judged_to}.",
-                         dim="owner", signed=("bias",))]
+    return [("h2", "Forecast vs actual", ""),
+            ("chart", chart, f"Target, forecast and actual by {grain}", frame.over),
+            ("h3", f"Variance by {metrics.DIMENSION_LABELS[dim].lower()}", frame.here),
+            _table_or(by, ("member", "target", "forecast", "actual", "variance", "variance_pct", "attainment"),
+                      f"No target, forecast call or won deal for {period} in this scope.",
+                      dim=dim, signed=("variance", "variance_pct")),
+            ("h3", "Owners over-calling or sandbagging", frame.judged_span),
+            ("p", f"Forecast bias = Σ(forecast − actual) ÷ Σ actual over the {grain}s of the window; "
+                  "past ±10% an owner over-calls (positive) or sandbags (negative)."),
+            _table_or(flagged, ("member", "periods", "bias", "wape", "verdict"),
+                      "Every owner's forecast bias stayed within ±10% over the window.",
+                      dim="owner", signed=("bias",))]
 
-    # win-loss: the period's deals, and the trend
-    wl = metrics.run("win_rate", trailing, db=db, dim="total", grain="month")
-    chart = go.Figure(go.Scatter(x=[tick(p) for p in wl["period"]], y=wl["win_rate"], mode="lines+markers",
+
+def _win_loss(frame: Frame, db) -> list[tuple]:
+    """The win rate's trend to the period, then the period's deals by segment, reason and rival."""
+    period = frame.period
+    wl = metrics.run("win_rate", frame.trailing, db=db, dim="total", grain="month")
+    chart = go.Figure(go.Scatter(x=[frame.tick(p) for p in wl["period"]], y=wl["win_rate"], mode="lines+markers",
                                  name="Win rate", line_color=COLOURS["line"]))
     chart.update_yaxes(tickformat=".0%")
-    by_segment = metrics.run("win_rate", in_period, db=db, dim="segment", grain="all")
-    reasons = metrics.run("loss_reasons", in_period, db=db)
-    h2h = metrics.run("head_to_head", in_period, db=db)
-    blocks += [("h2", "Win-loss", ""), ("chart", chart, "Win rate by month", over),
-               ("h3", "Win rate by segment", here),
-               _table_or(by_segment, ("member", "won", "lost", "win_rate", "small_sample"),
-                         f"No deal closed in {period} in this scope.", dim="segment"),
-               ("h3", "Why we lose", here),
-               _table_or(reasons, metrics.get("loss_reasons").columns, f"No deal was lost in {period} in this scope."),
-               ("h3", "Competitors", here),
-               _table_or(h2h, metrics.get("head_to_head").columns,
-                         f"No deal closed in {period} in this scope names a competitor.")]
+    by_segment = metrics.run("win_rate", frame.in_period, db=db, dim="segment", grain="all")
+    reasons = metrics.run("loss_reasons", frame.in_period, db=db)
+    h2h = metrics.run("head_to_head", frame.in_period, db=db)
+    return [("h2", "Win-loss", ""), ("chart", chart, "Win rate by month", frame.over),
+            ("h3", "Win rate by segment", frame.here),
+            _table_or(by_segment, ("member", "won", "lost", "win_rate", "small_sample"),
+                      f"No deal closed in {period} in this scope.", dim="segment"),
+            ("h3", "Why we lose", frame.here),
+            _table_or(reasons, metrics.get("loss_reasons").columns, f"No deal was lost in {period} in this scope."),
+            ("h3", "Competitors", frame.here),
+            _table_or(h2h, metrics.get("head_to_head").columns,
+                      f"No deal closed in {period} in this scope names a competitor.")]
 
-    # pipeline: what moved in the period's pipeline, then what is open now
+
+def _pipeline(frame: Frame, filters: Filters, db) -> list[tuple]:
+    """What moved in the period's pipeline, then what is open at the latest snapshot (none
+    without an opportunities export)."""
     held = pipeline.snapshots(db)
-    if held:
-        blocks.append(("h2", "Pipeline", ""))
-        blocks += _movement(period, filters, held, scope, db)
-        latest = held[-1]
-        now = f"{scope} · at {latest:%Y-%m-%d} (latest snapshot)"
-        stages = metrics.run("pipeline_by_stage", filters, db=db)
-        cov = metrics.run("coverage", filters, db=db, grain=grain)
-        blocks += [("h3", "Open pipeline by stage", now),
-                   _table_or(stages, metrics.get("pipeline_by_stage").columns, "No open deal at the latest snapshot."),
-                   ("h3", f"Coverage of the coming {grain}s", now),
-                   _table_or(cov, metrics.get("coverage").columns, "No open deal at the latest snapshot.")]
-        untargeted = [p for p, r in zip(cov["period"], cov["remaining"]) if pd.isna(r)]
-        if untargeted:
-            blocks.append(("p", f"No coverage for {', '.join(untargeted)}: no target is loaded for "
-                                f"{'it' if len(untargeted) == 1 else 'them'} (coverage = pipeline ÷ remaining target; "
-                                "needed = 1 ÷ win rate over the trailing two quarters)."))
+    if not held:
+        return []
+    now = f"{frame.scope} · at {held[-1]:%Y-%m-%d} (latest snapshot)"
+    stages = metrics.run("pipeline_by_stage", filters, db=db)
+    cov = metrics.run("coverage", filters, db=db, grain=frame.grain)
+    blocks = [("h2", "Pipeline", ""), *_movement(frame.period, filters, held, frame.scope, db),
+              ("h3", "Open pipeline by stage", now),
+              _table_or(stages, metrics.get("pipeline_by_stage").columns, "No open deal at the latest snapshot."),
+              ("h3", f"Coverage of the coming {frame.grain}s", now),
+              _table_or(cov, metrics.get("coverage").columns, "No open deal at the latest snapshot.")]
+    untargeted = [p for p, r in zip(cov["period"], cov["remaining"]) if pd.isna(r)]
+    if untargeted:
+        blocks.append(("p", f"No coverage for {', '.join(untargeted)}: no target is loaded for "
+                            f"{'it' if len(untargeted) == 1 else 'them'} (coverage = pipeline ÷ remaining target; "
+                            "needed = 1 ÷ win rate over the trailing two quarters)."))
+    return blocks
 
-    # alerts, open now: those on the scope's own members, then company-wide ones touching it
-    own, touching, elsewhere = _alerts_for(filters, trailing, db)
+
+def _alerts(frame: Frame, filters: Filters, db) -> list[tuple]:
+    """The alerts open now: those on the scope's own members, then company-wide ones touching it."""
+    own, touching, elsewhere = _alerts_for(filters, frame.trailing, db)
     rules = {r.id: r for r in alerts.list_rules(db)}
-    blocks.append(("h2", f"Open alerts ({len(own) + len(touching)})", f"{scope} · open now"))
+    scope = frame.scope
+    blocks: list[tuple] = [("h2", f"Open alerts ({len(own) + len(touching)})", f"{scope} · open now")]
     scoped = any(getattr(filters, d) for d in DIMENSIONS)
     for part, heading, caption in (
             (own, f"About {scope}" if scoped else "", ""),
@@ -249,10 +294,6 @@ def qbr_blocks(period: str, filters: Filters, db=None) -> list[tuple]:
     if elsewhere:
         blocks.append(("p", f"{elsewhere} more open alert{'s are' if elsewhere != 1 else ' is'} about members "
                             f"outside {scope}: see the Alerts page."))
-
-    # strategy notes on this scope
-    blocks.append(("h2", "Strategy notes", scope))
-    blocks += _boards(filters, db)
     return blocks
 
 
@@ -307,7 +348,8 @@ def _movement(period: str, filters: Filters, held: list[dt.date], scope: str, db
         step = r["category"] not in ("start", "end", "created_and_closed")
         amount = r["amount"] * r["sign"] + 0.0 if step else r["amount"]   # + 0.0: no "-0"
         label = pipeline.MOVEMENT_LABELS.get(r["category"], r["category"])
-        rows.append([label + (" (between the snapshots, not in the bars)" if r["category"] == "created_and_closed" else ""),
+        apart = r["category"] == "created_and_closed"
+        rows.append([label + (" (between the snapshots, not in the bars)" if apart else ""),
                      metrics.format_value(r["deals"], "count"),
                      metrics.format_value(amount, "money", signed=step and amount != 0)])
     table = ("table", [metrics.column_label("category"), metrics.column_label("deals"), _heading("amount")],
@@ -352,7 +394,9 @@ def stamp(period: str, filters: Filters, db=None) -> str:
 
 
 def title(period: str) -> str:
-    return f"Quarterly business review — {period}"
+    """'Quarterly business review — 2026-Q3' ('Monthly …' for a month)."""
+    kind = "Quarterly" if periods.parse(period)[1] == "quarter" else "Monthly"
+    return f"{kind} business review — {period}"
 
 
 # ---- HTML: interactive charts, plotly.js inlined once ----
@@ -569,7 +613,8 @@ class _Document:
 
         widths = cls.widths(doc, header, rows)
         doc.set_font("DejaVu", "", 7.5)
-        with doc.table(width=min(sum(widths), doc.epw), col_widths=widths, align="LEFT", line_height=doc.font_size * 1.7,
+        with doc.table(width=min(sum(widths), doc.epw), col_widths=widths, align="LEFT",
+                       line_height=doc.font_size * 1.7,
                        text_align=tuple("RIGHT" if n else "LEFT" for n in numeric),
                        borders_layout="HORIZONTAL_LINES",
                        headings_style=FontFace(emphasis="BOLD", fill_color=(240, 240, 240))) as table:
@@ -672,6 +717,7 @@ def qbr_pack_pdf(period: str, filters: Filters, db=None) -> bytes:
     pdf.set_fill_color(244, 244, 244)
     pdf.set_font("DejaVu", "", 8.5)
     pdf.multi_cell(pdf.epw, 5.5, stamp(period, filters, db), fill=True, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_fill_color(255, 255, 255)   # tables take the current fill for their cells
     pdf.ln(2)
     document.add(qbr_blocks(period, filters, db))
     return bytes(pdf.output())

@@ -216,6 +216,8 @@ def test_a_quarter_in_progress_says_so(demo_db, monkeypatch):
     monkeypatch.setenv("SIGHTLINE_DB", str(demo_db))
     assert report.progress("2026-Q4", dt.date(2026, 11, 16)) == (47, 92)     # 1 Oct to 16 Nov of 92 days
     assert report.progress("2026-Q3", dt.date(2026, 11, 16)) is None
+    assert report.progress("2026-11", dt.date(2026, 11, 16)) == (16, 30)
+    assert report.title("2026-11") == "Monthly business review — 2026-11"
     f = Filters(dt.date(2025, 6, 1), dt.date(2026, 11, 30))
     blocks = report.qbr_blocks("2026-Q4", f)
     assert ("h2", "Overview", "Company-wide · 2026-Q4 (in progress: 47 of 92 days)") in blocks
