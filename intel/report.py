@@ -1,134 +1,402 @@
-"""The QBR pack: one self-contained HTML file (plotly.js inlined once, no network needed) with
-the period's KPIs, forecast vs actual, win-loss, pipeline and movement, open alerts with their
-prompts, and the SWOT/PESTEL notes; the filters that produced it are stamped on top.
-Every number comes from the same intel functions the pages call.
+"""The QBR pack: one self-contained HTML file (plotly.js inlined once, no network needed) and the
+same content as a PDF, for one period P (a quarter, or a month) within one scope.
+
+The filters give the scope (region, segment, owner, product); P gives every window, so the pack
+reads the same from the Overview button and from the command line. Each heading says its window:
+- P itself: the KPIs, variance by region (by owner within one region), win rate by segment, why
+  we lose, competitors, and what moved in P's pipeline from its start to its end;
+- the trailing four quarters to P (twelve months to a month): the trends, and owners' forecast
+  bias, which one quarter is too short to judge;
+- the latest snapshot: the open pipeline by stage and the coverage of the coming periods;
+- now: the open alerts and the strategy notes, both cut to the scope.
+A period ending after the data date is in progress and says how many of its days are behind it.
+Every number comes from the catalogue (intel.metrics.run), formatted by it.
 """
 from __future__ import annotations
 
 import datetime as dt
 import html
 import json
+import re
+from dataclasses import dataclass
 
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from intel import alerts, metrics, notes, periods, pipeline
-from intel.filters import Filters
+from intel import alerts, config, metrics, notes, periods, pipeline
+from intel.filters import DIMENSIONS, Filters, data_date, scope_line
 from intel.holdings import unconverted_note
+from intel.models import money as compact_money
 
 pio.defaults.mathjax = None   # no CDN reach
+
+TRAILING = {"quarter": (4, "four quarters"), "month": (12, "twelve months")}
+COLOURS = {"actual": "#9ecae1", "target": "#08519c", "forecast": "#ff7f0e", "line": "#1f77b4",
+           "up": "#2ca02c", "down": "#d62728", "total": "#1f77b4"}   # both renderers draw with these
+NOTE_SCOPES = {"region": "region", "segment": "segment"}   # notes scoped to a filter dimension
+
+
+# ---- what the pack is about: its period, scope and windows ----
+
+def scope_words(filters: Filters) -> str:
+    """The scope as a heading says it: 'EMEA', 'EMEA · SMB', 'Priya Natarajan'; 'Company-wide'
+    when nothing is filtered (the first page spells the scope out in full)."""
+    return " · ".join(", ".join(getattr(filters, dim)) for dim in DIMENSIONS if getattr(filters, dim)) \
+        or "Company-wide"
+
+
+def progress(period: str, day: dt.date | None) -> tuple[int, int] | None:
+    """(days of the period behind the data date, days in the period) when the period is not over
+    at `day`; None when it is (or no data date is known). 2026-Q4 at 2026-11-16: (47, 92)."""
+    first, last, _ = periods.bounds(period)
+    if day is None or day >= last:
+        return None
+    return max((day - first).days + 1, 0), (last - first).days + 1
+
+
+def progress_text(period: str, day: dt.date | None) -> str | None:
+    """'in progress: 47 of 92 days' (or 'not started'), None for a finished period."""
+    done = progress(period, day)
+    if done is None:
+        return None
+    return f"in progress: {done[0]} of {done[1]} days" if done[0] else "not started"
+
+
+def _money_suffix() -> str:
+    """' (USD)' after a money heading, unless the catalogue's money format already shows the
+    currency (then the heading need not)."""
+    code, shown = config.get("reporting_currency"), metrics.format_value(1234, "money")
+    return "" if code in shown or re.search(r"[^\w\s,.+\-−]", shown) else f" ({code})"   # $, €, £...
+
+
+def _heading(column: str, dim: str | None = None) -> str:
+    label = metrics.column_label(column, dim)
+    return label + _money_suffix() if metrics.column_format(column) == "money" else label
 
 
 # ---- the content, once: a list of blocks both renderers (HTML, PDF) draw ----
 
 def _table(df: pd.DataFrame, columns: tuple[str, ...], dim: str | None = None,
            signed: tuple[str, ...] = ()) -> tuple:
-    """("table", header labels, rows of formatted cell texts): labels and formats from the catalogue."""
-    header = [metrics.column_label(col, dim) for col in columns]
+    """("table", header labels, rows of formatted cell texts, which columns hold numbers): labels
+    and formats from the catalogue (a flag reads yes / no, a missing value '—')."""
+    header = [_heading(col, dim) for col in columns]
     body = [[metrics.format_value(row.get(col), metrics.column_format(col), signed=col in signed)
              for col in columns] for row in df.to_dict("records")]
-    return ("table", header, body)
+    numeric = [metrics.column_format(col) not in ("text", "date") for col in columns]
+    return ("table", header, body, numeric)
 
 
-def _kpi(name: str, value) -> tuple[str, str]:
-    entry = metrics.get(name)
-    return (entry.label, metrics.format_value(value, entry.format))
+def _table_or(df: pd.DataFrame, columns: tuple[str, ...], empty: str, **kwargs) -> tuple:
+    return _table(df, columns, **kwargs) if not df.empty else ("p", empty)
+
+
+def _kpi(label: str, value, fmt: str) -> tuple[str, str]:
+    """A KPI as the pack's first page shows it: money shortened (38.7M USD), the rest as the catalogue formats it."""
+    if fmt == "money" and value is not None and not pd.isna(value):
+        return (label, compact_money(value) + (f" {config.get('reporting_currency')}" if _money_suffix() else ""))
+    return (label, metrics.format_value(value, fmt))
+
+
+def _in_scope(kind: str, value, filters: Filters) -> bool:
+    """Whether something about one member of a dimension (an alert, a note) belongs in the pack:
+    not when the scope names other members of that dimension."""
+    chosen = getattr(filters, kind, ()) if kind in DIMENSIONS else ()
+    return not chosen or value in chosen
+
+
+@dataclass(frozen=True)
+class Frame:
+    """What a pack is about, and the windows its sections read: the period P, the scope, the
+    data date, and P's filters, the trailing window's and the finished periods' bias is judged on."""
+    period: str
+    grain: str
+    day: dt.date | None
+    scope: str
+    in_period: Filters
+    trailing: Filters
+    judged: Filters
+    here: str          # "EMEA · 2026-Q4 (in progress: 47 of 92 days)"
+    over: str          # "EMEA · trailing four quarters, 2026-Q1 to 2026-Q4"
+    judged_span: str   # "EMEA · trailing four quarters, 2025-Q4 to 2026-Q3 (finished quarters)"
+
+    @classmethod
+    def of(cls, period: str, filters: Filters, db=None) -> "Frame":
+        first, last, grain = periods.bounds(period)
+        day = data_date(db)
+        scope = scope_words(filters)
+        count, words = TRAILING[grain]
+        oldest = periods.shift(period, -(count - 1))
+        judged_to = period   # bias is judged on finished periods only: a running one holds a partial actual
+        while progress(judged_to, day):
+            judged_to = periods.shift(judged_to, -1)
+        judged_from = periods.shift(judged_to, -(count - 1))
+        state = progress_text(period, day)
+        return cls(period, grain, day, scope,
+                   in_period=filters.with_(date_from=first, date_to=last),
+                   trailing=filters.with_(date_from=periods.bounds(oldest)[0], date_to=last),
+                   judged=filters.with_(date_from=periods.bounds(judged_from)[0],
+                                        date_to=periods.bounds(judged_to)[1]),
+                   here=f"{scope} · {period}" + (f" ({state})" if state else ""),
+                   over=f"{scope} · trailing {words}, {oldest} to {period}",
+                   judged_span=f"{scope} · trailing {words}, {judged_from} to {judged_to}"
+                               + (f" (finished {grain}s)" if judged_to != period else ""))
+
+    def tick(self, label: str) -> str:
+        """A period as a chart names it: '2026-Q4 (to date)' while it runs."""
+        return f"{label} (to date)" if progress(label, self.day) else label
 
 
 def qbr_blocks(period: str, filters: Filters, db=None) -> list[tuple]:
-    """The pack's content for a quarter or month (`2026-Q3`, `2026-09`) within the filters' scope:
-    ("h2"|"h3"|"p", text), ("kpis", [(label, value)]), ("table", header, rows), ("chart", figure,
-    title), ("alert", severity, summary, questions, actions), ("board", framework, {category: [lines]})."""
-    _, grain = periods.parse(period)
-    before = periods.previous(period)
-    wide = filters.with_(date_from=min(filters.date_from, periods.parse(before)[0]))
-    blocks: list[tuple] = []
+    """The pack's content for a quarter or month (`2026-Q3`, `2026-09`) within the filters' scope
+    (their dates are not used: the period sets the windows), as blocks: ("h2"|"h3", title,
+    window), ("p", text), ("kpis", [(label, value)]), ("table", header, rows, numeric columns),
+    ("chart", figure, title, window), ("alert", severity, summary, questions, actions),
+    ("board", framework, {category: [lines]}) with only the categories holding notes."""
+    frame = Frame.of(period, filters, db)
+    return (_overview(frame, db) + _forecast(frame, filters, db) + _win_loss(frame, db)
+            + _pipeline(frame, filters, db) + _alerts(frame, filters, db)
+            + [("h2", "Strategy notes", frame.scope)] + _boards(filters, db))
 
-    totals = metrics.run("forecast_variance", wide, db=db, dim="total", grain=grain).set_index("period")
-    trend = metrics.run("win_rate", wide, db=db, dim="total", grain=grain).set_index("period")
+
+def _overview(frame: Frame, db) -> list[tuple]:
+    """The period's KPIs, and how far a running period is."""
+    period = frame.period
+    totals = metrics.run("forecast_variance", frame.in_period, db=db, dim="total", grain=frame.grain)
+    totals = totals[totals["period"] == period]
+    rate = metrics.run("win_rate", frame.in_period, db=db, dim="total", grain="all")
+    closed = int(rate.iloc[0]["closed"]) if not rate.empty else 0
+    done = progress(period, frame.day)
+    to_date = " to date" if done else ""
     kpis = []
-    if period in totals.index:
-        r = totals.loc[period]
-        kpis += [_kpi("bookings", r["actual"]), ("Target", metrics.format_value(r["target"], "money")),
-                 _kpi("attainment", r["attainment"]),
-                 ("Forecast (commit)", metrics.format_value(r["forecast"], "money"))]
-    if period in trend.index and trend.loc[period]["closed"]:
-        kpis.append(_kpi("win_rate", trend.loc[period]["win_rate"]))
-    blocks += [("h2", "Overview"), ("kpis", kpis)]
+    if not totals.empty:
+        r = totals.iloc[0]
+        kpis += [_kpi(f"Bookings{to_date}", r["actual"], "money"), _kpi("Target", r["target"], "money"),
+                 _kpi(f"Attainment{to_date}", r["attainment"], "percent"),
+                 _kpi("Forecast (commit)", r["forecast"], "money")]
+    if closed:
+        kpis.append(_kpi(f"Win rate{to_date}", rate.iloc[0]["win_rate"], "percent"))
+    blocks: list[tuple] = [("h2", "Overview", frame.here)]
+    blocks.append(("kpis", kpis) if kpis else
+                  ("p", f"No deal closed in {period} in this scope and no target or forecast call covers it."))
+    if done and done[0]:
+        pace = done[0] / done[1]
+        said = (f"{period} is in progress: {done[0]} of {done[1]} days ({pace:.0%}) are behind it on "
+                f"{frame.day:%Y-%m-%d}")
+        if not totals.empty and not pd.isna(totals.iloc[0]["attainment"]):
+            said += (f"; bookings to date are {metrics.format_value(totals.iloc[0]['attainment'], 'percent')} "
+                     f"of the target, against {pace:.1%} on a straight-line pace")
+        blocks.append(("p", said + "."))
+    if closed:
+        blocks.append(("p", f"Win rate over the {closed:,} deals closed in {period}."))
     unconverted = unconverted_note(db)
     if unconverted:   # the pack's money leaves these deals out: say so where the numbers start
         blocks.append(("p", unconverted))
-
-    # forecast vs actual
-    f_all = metrics.run("forecast_variance", filters, db=db, dim="total", grain=grain)
-    chart = go.Figure([go.Bar(x=f_all["period"], y=f_all["actual"], name="Actual"),
-                       go.Scatter(x=f_all["period"], y=f_all["target"], name="Target", mode="lines+markers"),
-                       go.Scatter(x=f_all["period"], y=f_all["forecast"], name="Forecast (commit)", mode="lines+markers")])
-    by_region = metrics.run("forecast_variance", wide, db=db, dim="region", grain=grain)
-    by_region = by_region[by_region["period"] == period]
-    accuracy = metrics.run("forecast_accuracy", filters, db=db, dim="owner", grain="month")
-    flagged = accuracy[accuracy["verdict"] != "on target"]
-    blocks += [("h2", "Forecast vs actual"), ("chart", chart, "Target, forecast and actual by period"),
-               ("h3", f"Variance by region, {period}"),
-               _table(by_region, ("member", "target", "forecast", "actual", "variance", "variance_pct",
-                                  "attainment"), "region", signed=("variance", "variance_pct")),
-               ("h3", "Over-calling and sandbagging owners"),
-               _table(flagged, ("member", "periods", "bias", "wape", "verdict"), "owner", signed=("bias",))]
-
-    # win-loss
-    wl = metrics.run("win_rate", filters, db=db, dim="total", grain="month")
-    chart = go.Figure(go.Scatter(x=wl["period"], y=wl["win_rate"], mode="lines+markers", name="Win rate"))
-    chart.update_yaxes(tickformat=".0%")
-    by_segment = metrics.run("win_rate", filters, db=db, dim="segment", grain="all")
-    reasons = metrics.run("loss_reasons", filters, db=db)
-    h2h = metrics.run("head_to_head", filters, db=db)
-    blocks += [("h2", "Win-loss"), ("chart", chart, "Win rate by month"),
-               ("h3", "By segment"), _table(by_segment, ("member", "won", "lost", "win_rate", "small_sample"),
-                                            "segment"),
-               ("h3", "Why we lose"), _table(reasons, metrics.get("loss_reasons").columns),
-               ("h3", "Competitors"), _table(h2h, metrics.get("head_to_head").columns)]
-
-    # pipeline and movement
-    if pipeline.snapshots(db):
-        stages = metrics.run("pipeline_by_stage", filters, db=db)
-        cov = metrics.run("coverage", filters, db=db, grain="quarter")
-        blocks += [("h2", "Pipeline"), _table(stages, metrics.get("pipeline_by_stage").columns),
-                   ("h3", "Coverage"), _table(cov, metrics.get("coverage").columns)]
-        if len(pipeline.snapshots(db)) > 1:
-            current = pipeline.current_period("quarter", db)
-            moved = metrics.run("pipeline_movement", filters, db=db, period=current)
-            steps = moved[moved["category"] != "created_and_closed"]
-            chart = go.Figure(go.Waterfall(x=steps["category"].map(pipeline.MOVEMENT_LABELS), y=(steps["amount"] * steps["sign"]).tolist(),
-                                           measure=["absolute"] + ["relative"] * 7 + ["total"]))
-            blocks.append(("chart", chart, f"What moved in {current}: {moved.attrs['s0']} → {moved.attrs['s1']}"))
-
-    # alerts
-    open_now = alerts.open_alerts(db)
-    rules = {r.id: r for r in alerts.list_rules(db)}
-    blocks.append(("h2", f"Open alerts ({len(open_now)})"))
-    for row in open_now.to_dict("records"):
-        text = alerts.prompt(row, rules[row["rule_id"]])
-        blocks.append(("alert", row["severity"].upper(), text["summary"], text["questions"], text["actions"]))
-    if open_now.empty:
-        blocks.append(("p", "None."))
-
-    # notes
-    board = notes.notes(db=db)
-    blocks.append(("h2", "Strategy notes"))
-    for framework, categories in notes.FRAMEWORKS.items():
-        cells = {}
-        for category in categories:
-            part = board[(board["framework"] == framework) & (board["category"] == category)]
-            cells[category] = [f"{r.text} ({r.scope_kind} {r.scope_value or ''}; {r.impact})".replace(" ;", ";")
-                               for r in part.itertuples()]
-        blocks.append(("board", framework, cells))
     return blocks
 
 
-def stamp(period: str, filters: Filters) -> str:
-    """The line on the first page saying what produced the pack."""
-    return f"Period {period} · scope: {filters.describe()} · made {dt.datetime.now():%Y-%m-%d %H:%M}"
+def _forecast(frame: Frame, filters: Filters, db) -> list[tuple]:
+    """The trend to the period, its variance by region (by owner within one region), and the
+    owners whose calls were biased over the finished periods."""
+    period, grain = frame.period, frame.grain
+    trend = metrics.run("forecast_variance", frame.trailing, db=db, dim="total", grain=grain)
+    x = [frame.tick(p) for p in trend["period"]]
+    chart = go.Figure([go.Bar(x=x, y=trend["actual"], name="Actual", marker_color=COLOURS["actual"]),
+                       go.Scatter(x=x, y=trend["target"], name="Target", mode="lines+markers",
+                                  line_color=COLOURS["target"]),
+                       go.Scatter(x=x, y=trend["forecast"], name="Forecast (commit)", mode="lines+markers",
+                                  line_color=COLOURS["forecast"])])
+    dim = "owner" if len(filters.region) == 1 else "region"
+    by = metrics.run("forecast_variance", frame.in_period, db=db, dim=dim, grain=grain)
+    by = by[by["period"] == period]
+    accuracy = metrics.run("forecast_accuracy", frame.judged, db=db, dim="owner", grain=grain)
+    flagged = accuracy[accuracy["verdict"].isin(["over-calls", "sandbags"])]
+    return [("h2", "Forecast vs actual", ""),
+            ("chart", chart, f"Target, forecast and actual by {grain}", frame.over),
+            ("h3", f"Variance by {metrics.DIMENSION_LABELS[dim].lower()}", frame.here),
+            _table_or(by, ("member", "target", "forecast", "actual", "variance", "variance_pct", "attainment"),
+                      f"No target, forecast call or won deal for {period} in this scope.",
+                      dim=dim, signed=("variance", "variance_pct")),
+            ("h3", "Owners over-calling or sandbagging", frame.judged_span),
+            ("p", f"Forecast bias = Σ(forecast − actual) ÷ Σ actual over the {grain}s of the window; "
+                  "past ±10% an owner over-calls (positive) or sandbags (negative)."),
+            _table_or(flagged, ("member", "periods", "bias", "wape", "verdict"),
+                      "Every owner's forecast bias stayed within ±10% over the window.",
+                      dim="owner", signed=("bias",))]
+
+
+def _win_loss(frame: Frame, db) -> list[tuple]:
+    """The win rate's trend to the period, then the period's deals by segment, reason and rival."""
+    period = frame.period
+    wl = metrics.run("win_rate", frame.trailing, db=db, dim="total", grain="month")
+    chart = go.Figure(go.Scatter(x=[frame.tick(p) for p in wl["period"]], y=wl["win_rate"], mode="lines+markers",
+                                 name="Win rate", line_color=COLOURS["line"]))
+    chart.update_yaxes(tickformat=".0%")
+    by_segment = metrics.run("win_rate", frame.in_period, db=db, dim="segment", grain="all")
+    reasons = metrics.run("loss_reasons", frame.in_period, db=db)
+    h2h = metrics.run("head_to_head", frame.in_period, db=db)
+    return [("h2", "Win-loss", ""), ("chart", chart, "Win rate by month", frame.over),
+            ("h3", "Win rate by segment", frame.here),
+            _table_or(by_segment, ("member", "won", "lost", "win_rate", "small_sample"),
+                      f"No deal closed in {period} in this scope.", dim="segment"),
+            ("h3", "Why we lose", frame.here),
+            _table_or(reasons, metrics.get("loss_reasons").columns, f"No deal was lost in {period} in this scope."),
+            ("h3", "Competitors", frame.here),
+            _table_or(h2h, metrics.get("head_to_head").columns,
+                      f"No deal closed in {period} in this scope names a competitor.")]
+
+
+def _pipeline(frame: Frame, filters: Filters, db) -> list[tuple]:
+    """What moved in the period's pipeline, then what is open at the latest snapshot (none
+    without an opportunities export)."""
+    held = pipeline.snapshots(db)
+    if not held:
+        return []
+    now = f"{frame.scope} · at {held[-1]:%Y-%m-%d} (latest snapshot)"
+    stages = metrics.run("pipeline_by_stage", filters, db=db)
+    cov = metrics.run("coverage", filters, db=db, grain=frame.grain)
+    blocks = [("h2", "Pipeline", ""), *_movement(frame.period, filters, held, frame.scope, db),
+              ("h3", "Open pipeline by stage", now),
+              _table_or(stages, metrics.get("pipeline_by_stage").columns, "No open deal at the latest snapshot."),
+              ("h3", f"Coverage of the coming {frame.grain}s", now),
+              _table_or(cov, metrics.get("coverage").columns, "No open deal at the latest snapshot.")]
+    untargeted = [p for p, r in zip(cov["period"], cov["remaining"]) if pd.isna(r)]
+    if untargeted:
+        blocks.append(("p", f"No coverage for {', '.join(untargeted)}: no target is loaded for "
+                            f"{'it' if len(untargeted) == 1 else 'them'} (coverage = pipeline ÷ remaining target; "
+                            "needed = 1 ÷ win rate over the trailing two quarters)."))
+    return blocks
+
+
+def _alerts(frame: Frame, filters: Filters, db) -> list[tuple]:
+    """The alerts open now: those on the scope's own members, then company-wide ones touching it."""
+    own, touching, elsewhere = _alerts_for(filters, frame.trailing, db)
+    rules = {r.id: r for r in alerts.list_rules(db)}
+    scope = frame.scope
+    blocks: list[tuple] = [("h2", f"Open alerts ({len(own) + len(touching)})", f"{scope} · open now")]
+    scoped = any(getattr(filters, d) for d in DIMENSIONS)
+    for part, heading, caption in (
+            (own, f"About {scope}" if scoped else "", ""),
+            (touching, f"Company-wide alerts that concern {scope}",
+             f"These rules watch the whole business: their figures are company-wide, not {scope}'s alone.")):
+        if part.empty:
+            continue
+        if heading:
+            blocks.append(("h3", heading, "open now"))
+        if caption:
+            blocks.append(("p", caption))
+        for row in part.to_dict("records"):
+            text = alerts.prompt(row, rules[row["rule_id"]])
+            blocks.append(("alert", row["severity"].upper(), text["summary"], text["questions"], text["actions"]))
+    if own.empty and touching.empty:
+        blocks.append(("p", "No alert rule fires on this scope."))
+    if elsewhere:
+        blocks.append(("p", f"{elsewhere} more open alert{'s are' if elsewhere != 1 else ' is'} about members "
+                            f"outside {scope}: see the Alerts page."))
+    return blocks
+
+
+def _alerts_for(filters: Filters, window: Filters, db) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """The open alerts split for a scope: (those on a member the scope names, those raised
+    company-wide on a member the scope holds — a deal closed in it over `window` — or on the
+    whole business, how many are about members outside it). Unscoped, every alert is the first."""
+    open_now = alerts.open_alerts(db)
+    if not any(getattr(filters, d) for d in DIMENSIONS):
+        return open_now, open_now.iloc[0:0], 0
+    held: dict[str, set] = {}
+
+    def holds(dim: str, member) -> bool:
+        if dim == "all" or member == "All":
+            return True
+        if dim not in metrics.get("win_rate").dimensions:
+            return True   # nothing to tell it by: shown, as company-wide
+        if dim not in held:
+            held[dim] = set(metrics.run("win_rate", window, db=db, dim=dim, grain="all")["member"])
+        return member in held[dim]
+
+    place = ["own" if dim in DIMENSIONS and getattr(filters, dim) and member in getattr(filters, dim)
+             else "out" if dim in DIMENSIONS and getattr(filters, dim)
+             else "touching" if holds(dim, member) else "out"
+             for dim, member in zip(open_now["dimension"], open_now["member"])]
+    place = pd.Series(place, index=open_now.index, dtype=object)
+    return open_now[place == "own"], open_now[place == "touching"], int((place == "out").sum())
+
+
+def _movement(period: str, filters: Filters, held: list[dt.date], scope: str, db) -> list[tuple]:
+    """What moved in the period's pipeline from the snapshot at its start (on or before its first
+    day, else the first one inside it) to the last one inside it: a waterfall and its table."""
+    first, last, _ = periods.bounds(period)
+    inside = [d for d in held if d <= last]
+    before = [d for d in held if d <= first]
+    s0 = before[-1] if before else next((d for d in inside if d >= first), None)
+    s1 = inside[-1] if inside else None
+    title = f"What moved in {period}'s pipeline"
+    if s0 is None or s1 is None or s0 >= s1:
+        return [("h3", title, f"{scope} · {period}"),
+                ("p", f"No two pipeline snapshots span {period} (they run from {held[0]:%Y-%m-%d} to "
+                      f"{held[-1]:%Y-%m-%d}): movement needs an export taken at its start and another later.")]
+    moved = metrics.run("pipeline_movement", filters, db=db, period=period, s0=s0, s1=s1)
+    steps = moved[moved["category"] != "created_and_closed"]
+    chart = go.Figure(go.Waterfall(x=steps["category"].map(pipeline.MOVEMENT_LABELS).tolist(),
+                                   y=(steps["amount"] * steps["sign"]).tolist(),
+                                   measure=["absolute"] + ["relative"] * (len(steps) - 2) + ["total"],
+                                   increasing_marker_color=COLOURS["up"], decreasing_marker_color=COLOURS["down"],
+                                   totals_marker_color=COLOURS["total"]))
+    rows = []
+    for r in moved.to_dict("records"):
+        step = r["category"] not in ("start", "end", "created_and_closed")
+        amount = r["amount"] * r["sign"] + 0.0 if step else r["amount"]   # + 0.0: no "-0"
+        label = pipeline.MOVEMENT_LABELS.get(r["category"], r["category"])
+        apart = r["category"] == "created_and_closed"
+        rows.append([label + (" (between the snapshots, not in the bars)" if apart else ""),
+                     metrics.format_value(r["deals"], "count"),
+                     metrics.format_value(amount, "money", signed=step and amount != 0)])
+    table = ("table", [metrics.column_label("category"), metrics.column_label("deals"), _heading("amount")],
+             rows, [False, True, True])
+    return [("chart", chart, title, f"{scope} · {s0:%Y-%m-%d} → {s1:%Y-%m-%d}"), table]
+
+
+def _note_line(r) -> str:
+    where = "company" if r.scope_kind == "company" else f"{r.scope_kind} {r.scope_value or ''}".strip()
+    owner = f" · owner {r.owner}" if r.owner else ""
+    return f"{r.text} — {where} · {r.impact} impact{owner}"
+
+
+def _boards(filters: Filters, db) -> list[tuple]:
+    """Each framework's board on this scope (company-wide notes, and those on a member the scope
+    holds): only the categories holding notes; an empty board is one line saying how to start."""
+    board = notes.notes(db=db)
+    keep = [kind not in NOTE_SCOPES or _in_scope(NOTE_SCOPES[kind], value, filters)
+            for kind, value in zip(board["scope_kind"], board["scope_value"])]
+    board = board.loc[keep]
+    out: list[tuple] = []
+    frameworks = list(notes.FRAMEWORKS) + [f for f in board["framework"].unique() if f not in notes.FRAMEWORKS]
+    for framework in frameworks:
+        part = board[board["framework"] == framework]
+        categories = list(notes.FRAMEWORKS.get(framework, [])) + [
+            c for c in part["category"].unique() if c not in notes.FRAMEWORKS.get(framework, [])]
+        cells = {c: [_note_line(r) for r in part[part["category"] == c].itertuples()] for c in categories}
+        cells = {c: lines for c, lines in cells.items() if lines}
+        if cells:
+            out += [("h3", framework, ""), ("board", framework, cells)]
+        else:
+            out.append(("p", f"No {framework} notes for this scope yet — add them on the Strategy notes page."))
+    return out
+
+
+def stamp(period: str, filters: Filters, db=None) -> str:
+    """The line on the first page saying whose numbers these are, for when, and how fresh:
+    scope · period (in progress: 47 of 92 days) · data as of · when the pack was made."""
+    state = progress_text(period, data_date(db))
+    return (scope_line(filters, db, f"{period} ({state})" if state else period)
+            + f" · prepared {dt.datetime.now():%Y-%m-%d %H:%M}")
+
+
+def title(period: str) -> str:
+    """'Quarterly business review — 2026-Q3' ('Monthly …' for a month)."""
+    kind = "Quarterly" if periods.parse(period)[1] == "quarter" else "Monthly"
+    return f"{kind} business review — {period}"
 
 
 # ---- HTML: interactive charts, plotly.js inlined once ----
@@ -139,28 +407,40 @@ class _Figures:
     def __init__(self):
         self.first = True
 
-    def __call__(self, fig: go.Figure, title: str) -> str:
-        fig.update_layout(title=title, template="plotly_white", height=360, margin={"l": 40, "r": 20, "t": 50, "b": 40})
+    def __call__(self, fig: go.Figure) -> str:
+        fig.update_layout(template="plotly_white", height=340, margin={"l": 50, "r": 20, "t": 20, "b": 40},
+                          separators=".,", legend={"orientation": "h", "y": 1.1, "x": 0})
+        fig.update_xaxes(type="category")   # periods as written (2026-Q3, 2026-09), not dates
         out = pio.to_html(fig, full_html=False, include_plotlyjs="inline" if self.first else False,
                           config={"displaylogo": False})
         self.first = False
         return out
 
 
+def _html_heading(tag: str, text: str, window: str) -> str:
+    extra = f" <span class='window'>· {html.escape(window)}</span>" if window else ""
+    return f"<{tag}>{html.escape(text)}{extra}</{tag}>"
+
+
 def _html_block(block: tuple, fig: _Figures) -> str:
     kind = block[0]
-    if kind in ("h2", "h3", "p"):
-        return f"<{kind}>{html.escape(block[1])}</{kind}>"
+    if kind in ("h2", "h3"):
+        return _html_heading(kind, block[1], block[2])
+    if kind == "p":
+        return f"<p>{html.escape(block[1])}</p>"
     if kind == "kpis":
         return "<div class='kpis'>" + "".join(
             f"<div class='kpi'><div class='label'>{html.escape(k)}</div><div class='value'>{html.escape(v)}</div></div>"
             for k, v in block[1]) + "</div>"
     if kind == "table":
-        head = "".join(f"<th>{html.escape(label)}</th>" for label in block[1])
-        body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in block[2])
+        _, header, rows, numeric = block
+        align = [" class='num'" if n else "" for n in numeric]
+        head = "".join(f"<th{a}>{html.escape(label)}</th>" for a, label in zip(align, header))
+        body = "".join("<tr>" + "".join(f"<td{a}>{html.escape(c)}</td>" for a, c in zip(align, row)) + "</tr>"
+                       for row in rows)
         return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
     if kind == "chart":
-        return fig(block[1], block[2])
+        return _html_heading("h3", block[2], block[3]) + fig(block[1])
     if kind == "alert":
         _, severity, summary, questions, actions = block
         return (f"<div class='alert'><b>{html.escape(severity)}</b> {html.escape(summary)}<br><i>Questions:</i><ul>"
@@ -168,7 +448,7 @@ def _html_block(block: tuple, fig: _Figures) -> str:
                 + "".join(f"<li>{html.escape(a)}</li>" for a in actions) + "</ul></div>")
     if kind == "board":
         _, framework, cells = block
-        return (f"<h3>{html.escape(framework)}</h3><div class='board'>"
+        return ("<div class='board'>"
                 + "".join(f"<div class='cell'><b>{html.escape(category)}</b><ul>"
                           + "".join(f"<li>{html.escape(line)}</li>" for line in lines) + "</ul></div>"
                           for category, lines in cells.items()) + "</div>")
@@ -180,17 +460,20 @@ def qbr_pack(period: str, filters: Filters, db=None) -> str:
     fig = _Figures()
     body = "".join(_html_block(b, fig) for b in qbr_blocks(period, filters, db))
     return f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
-<title>QBR pack {html.escape(period)}</title>
+<title>Sightline QBR · {html.escape(scope_words(filters))} · {html.escape(period)}</title>
 <style>
-body {{ font-family: sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }}
-table {{ border-collapse: collapse; margin: .5em 0 1.5em; }} td, th {{ border: 1px solid #ddd; padding: 4px 8px; }}
-th {{ background: #f4f4f4; }} .kpis {{ display: flex; gap: 2em; }} .kpi .value {{ font-size: 1.8em; }}
+body {{ font-family: sans-serif; margin: 2em auto; max-width: 1100px; color: #222; padding: 0 1em; }}
+table {{ border-collapse: collapse; margin: .5em 0 1.5em; font-variant-numeric: tabular-nums; }}
+td, th {{ border-bottom: 1px solid #ddd; padding: 4px 10px; text-align: left; vertical-align: top; }}
+th {{ background: #f4f4f4; }} .num {{ text-align: right; white-space: nowrap; }}
+h2 {{ margin-top: 1.6em; border-bottom: 2px solid #1f77b4; }} .window {{ font-weight: normal; color: #666; font-size: .8em; }}
+.kpis {{ display: flex; flex-wrap: wrap; gap: 2em; }} .kpi .label {{ color: #666; }} .kpi .value {{ font-size: 1.8em; }}
 .stamp {{ background: #f4f4f4; padding: .5em 1em; }} .alert {{ border-left: 4px solid #d62728; padding-left: 1em; margin: 1em 0; }}
-.board {{ display: grid; grid-template-columns: repeat(3, 1fr); gap: 1em; }}
+.board {{ display: grid; grid-template-columns: repeat(auto-fit, minmax(250px, 1fr)); gap: 1em; }}
 .cell {{ border: 1px solid #ddd; padding: .5em; }}
 </style></head><body>
-<h1>Quarterly business review — {html.escape(period)}</h1>
-<p class="stamp" id="filters">{html.escape(stamp(period, filters))}</p>
+<h1>{html.escape(title(period))}</h1>
+<p class="stamp" id="filters">{html.escape(stamp(period, filters, db))}</p>
 {body}
 <script type="application/json" id="sightline-scope">{html.escape(json.dumps(filters.to_query()))}</script>
 </body></html>"""
@@ -198,113 +481,243 @@ th {{ background: #f4f4f4; }} .kpis {{ display: flex; gap: 2em; }} .kpi .value {
 
 # ---- PDF: the same blocks, charts drawn by matplotlib (no browser involved) ----
 
-def _chart_png(fig: go.Figure, title: str) -> bytes:
+def _chart_png(fig: go.Figure) -> bytes:
     """A static drawing of one of the pack's Plotly figures (bars, lines, a waterfall)."""
     import io
 
     from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-    figure = Figure(figsize=(8, 3.2), dpi=150)
+    figure = Figure(figsize=(8, 3.0), dpi=150)
     ax = figure.subplots()
     for trace in fig.data:
         x = [str(v) for v in trace.x]
-        y = [float("nan") if v is None else float(v) for v in trace.y]
+        y = [float("nan") if v is None or pd.isna(v) else float(v) for v in trace.y]
         if trace.type == "bar":
-            ax.bar(x, y, label=trace.name, color="#1f77b4")
+            ax.bar(x, y, label=trace.name, color=trace.marker.color, width=0.6)
         elif trace.type == "scatter":
-            ax.plot(x, y, marker="o", label=trace.name)
+            ax.plot(x, y, marker="o", label=trace.name, color=trace.line.color, linewidth=1.8)
         elif trace.type == "waterfall":
             level, bottoms, heights, colours = 0.0, [], [], []
             for value, measure in zip(y, trace.measure):
                 if measure == "relative":
                     bottoms.append(level if value >= 0 else level + value)
                     heights.append(abs(value))
-                    colours.append("#2ca02c" if value >= 0 else "#d62728")
+                    colours.append(COLOURS["up"] if value >= 0 else COLOURS["down"])
                     level += value
                 else:   # absolute (the start) or total (the end): a bar from zero
                     level = value if measure == "absolute" else level
                     bottoms.append(0.0)
                     heights.append(level)
-                    colours.append("#1f77b4")
+                    colours.append(COLOURS["total"])
             ax.bar(x, heights, bottom=bottoms, color=colours)
     if str(fig.layout.yaxis.tickformat or "").endswith("%"):
         ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    else:
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
-    ax.set_title(title, fontsize=10, loc="left")
+    else:   # money: 12.3M, as the tiles write it
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: compact_money(v) if v else "0"))
     ax.tick_params(labelsize=7)
     for label in ax.get_xticklabels():
         label.set_rotation(45 if len(fig.data[0].x) > 8 else 0)
-    if len(fig.data) > 1:
-        ax.legend(fontsize=7, frameon=False)
+        label.set_horizontalalignment("right" if len(fig.data[0].x) > 8 else "center")
+    if len(fig.data) > 1:   # above the plot, clear of the bars
+        ax.legend(fontsize=7, frameon=False, ncols=len(fig.data), loc="lower left", bbox_to_anchor=(0, 1.0))
     ax.grid(axis="y", color="#eee")
+    ax.spines[["top", "right"]].set_visible(False)
     figure.tight_layout()
     out = io.BytesIO()
     figure.savefig(out, format="png")
     return out.getvalue()
 
 
-def qbr_pack_pdf(period: str, filters: Filters, db=None) -> bytes:
-    """The same pack as a PDF (fpdf2, charts as images), for those who file the review."""
-    from pathlib import Path
+class _Document:
+    """The PDF pack as a document: a running footer (scope · period · data date · page n of N),
+    headings kept with the start of what they head, tables with right-aligned numbers."""
 
-    import matplotlib
-    from fpdf import FPDF
-    from fpdf.fonts import FontFace
+    def __init__(self, running: str):
+        from pathlib import Path
 
-    fonts = Path(matplotlib.get_data_path()) / "fonts" / "ttf"   # DejaVu: every character a note may hold
-    pdf = FPDF(format="A4")
-    pdf.set_margins(15, 15, 15)
-    pdf.set_auto_page_break(True, margin=15)
-    pdf.add_font("DejaVu", "", str(fonts / "DejaVuSans.ttf"))
-    pdf.add_font("DejaVu", "B", str(fonts / "DejaVuSans-Bold.ttf"))
-    pdf.add_font("DejaVu", "I", str(fonts / "DejaVuSans-Oblique.ttf"))
-    pdf.set_title(f"QBR pack {period}")
-    pdf.add_page()
-    width = pdf.epw
+        import matplotlib
+        from fpdf import FPDF
 
-    def text(size: float, content: str, style: str = "", gap: float = 1.5) -> None:
-        pdf.set_font("DejaVu", style, size)
-        pdf.multi_cell(width, size * 0.5, content, new_x="LMARGIN", new_y="NEXT")
-        pdf.ln(gap)
+        fonts = Path(matplotlib.get_data_path()) / "fonts" / "ttf"   # DejaVu: every character a note may hold
 
-    text(18, f"Quarterly business review — {period}", "B", 2)
-    pdf.set_fill_color(244, 244, 244)
-    pdf.set_font("DejaVu", "", 9)
-    pdf.multi_cell(width, 6, stamp(period, filters), fill=True, new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(3)
-    for block in qbr_blocks(period, filters, db):
+        class Pdf(FPDF):
+            def footer(self):
+                self.set_y(-11)
+                self.set_font("DejaVu", "", 7)
+                self.set_text_color(110)
+                self.cell(0, 4, f"Sightline QBR · {running} · page {self.page_no()} of {{nb}}", align="C")
+                self.set_text_color(0)
+
+        self.pdf = pdf = Pdf(format="A4")
+        pdf.set_margins(15, 14, 15)
+        pdf.set_auto_page_break(True, margin=16)
+        pdf.add_font("DejaVu", "", str(fonts / "DejaVuSans.ttf"))
+        pdf.add_font("DejaVu", "B", str(fonts / "DejaVuSans-Bold.ttf"))
+        pdf.add_font("DejaVu", "I", str(fonts / "DejaVuSans-Oblique.ttf"))
+        pdf.set_draw_color(200, 200, 200)
+        pdf.set_line_width(0.2)
+        pdf.add_page()
+
+    # each draw_* takes the target (the document, or a dry run of it) and draws one block
+
+    @staticmethod
+    def text(doc, size: float, content: str, style: str = "", gap: float = 1.5, colour: int = 0) -> None:
+        doc.set_font("DejaVu", style, size)
+        doc.set_text_color(colour)
+        doc.multi_cell(doc.epw, size * 0.48, content, align="L", new_x="LMARGIN", new_y="NEXT")
+        doc.set_text_color(0)
+        doc.ln(gap)
+
+    @staticmethod
+    def bullet(doc, size: float, content: str, gap: float = 0.3) -> None:
+        """A list item, its lines hanging under its first word."""
+        doc.set_font("DejaVu", "", size)
+        doc.cell(4, size * 0.48, "•")
+        doc.multi_cell(doc.epw - 4, size * 0.48, content, align="L", new_x="LMARGIN", new_y="NEXT")
+        doc.ln(gap)
+
+    @staticmethod
+    def heading(doc, size: float, title: str, window: str, before: float) -> None:
+        doc.ln(before)
+        doc.set_font("DejaVu", "B", size)
+        doc.write(size * 0.5, title)
+        if window:
+            doc.set_font("DejaVu", "", size * 0.78)
+            doc.set_text_color(100)
+            doc.write(size * 0.5, f"  ·  {window}")
+            doc.set_text_color(0)
+        doc.ln(size * 0.5 + 1.5)
+
+    @staticmethod
+    def widths(doc, header: list[str], rows: list[list[str]]) -> list[float]:
+        """Each column as wide as its widest cell (a heading may wrap at its words), scaled down
+        to the page when they add up to more."""
+        doc.set_font("DejaVu", "", 7.5)
+        cells = [max((doc.get_string_width(row[i]) for row in rows), default=0) for i in range(len(header))]
+        doc.set_font("DejaVu", "B", 7.5)
+        whole = [doc.get_string_width(label) for label in header]
+        words = [max(doc.get_string_width(w) for w in label.split()) for label in header]
+        wide = [max(c, w) + 5 for c, w in zip(cells, whole)]     # every heading on one line
+        narrow = [max(c, w) + 5 for c, w in zip(cells, words)]   # headings wrapped at their words
+        if sum(wide) <= doc.epw:
+            return wide
+        if sum(narrow) >= doc.epw:
+            return [w * doc.epw / sum(narrow) for w in narrow]
+        share = (doc.epw - sum(narrow)) / (sum(wide) - sum(narrow))   # wrap each heading as little as fits
+        return [n + (w - n) * share for n, w in zip(narrow, wide)]
+
+    @classmethod
+    def table(cls, doc, header: list[str], rows: list[list[str]], numeric: list[bool]) -> None:
+        from fpdf.fonts import FontFace
+
+        widths = cls.widths(doc, header, rows)
+        doc.set_font("DejaVu", "", 7.5)
+        with doc.table(width=min(sum(widths), doc.epw), col_widths=widths, align="LEFT",
+                       line_height=doc.font_size * 1.7,
+                       text_align=tuple("RIGHT" if n else "LEFT" for n in numeric),
+                       borders_layout="HORIZONTAL_LINES",
+                       headings_style=FontFace(emphasis="BOLD", fill_color=(240, 240, 240))) as table:
+            table.row(header)
+            for row in rows:
+                table.row(row)
+        doc.ln(3)
+
+    @classmethod
+    def kpis(cls, doc, items: list[tuple[str, str]]) -> None:
+        width = doc.epw / max(len(items), 1)
+        top = doc.get_y()
+        for i, (label, value) in enumerate(items):
+            doc.set_xy(doc.l_margin + i * width, top)
+            doc.set_font("DejaVu", "", 8)
+            doc.set_text_color(100)
+            doc.cell(width - 2, 4.5, label)
+            doc.set_xy(doc.l_margin + i * width, top + 5)
+            doc.set_font("DejaVu", "B", 15)
+            doc.set_text_color(0)
+            doc.cell(width - 2, 8, value)
+        doc.set_xy(doc.l_margin, top + 15)
+
+    @classmethod
+    def draw(cls, doc, block: tuple, rows: int | None = None) -> None:
+        """One block; `rows`: only a table's first rows (what must stay with its heading)."""
         kind = block[0]
         if kind == "h2":
-            pdf.ln(2)
-            text(14, block[1], "B")
+            cls.heading(doc, 14, block[1], block[2], 4)
+            doc.set_draw_color(31, 119, 180)
+            doc.line(doc.l_margin, doc.get_y() - 1, doc.l_margin + doc.epw, doc.get_y() - 1)
+            doc.set_draw_color(200, 200, 200)
+            doc.ln(1)
         elif kind == "h3":
-            text(11, block[1], "B", 1)
+            cls.heading(doc, 10.5, block[1], block[2], 2)
         elif kind == "p":
-            text(9, block[1])
-        elif kind in ("kpis", "table"):
-            header, rows = ([k for k, _ in block[1]], [[v for _, v in block[1]]]) if kind == "kpis" \
-                else (block[1], block[2])
-            pdf.set_font("DejaVu", "", 11 if kind == "kpis" else 7.5)
-            with pdf.table(width=width, headings_style=FontFace(emphasis="BOLD", fill_color=(244, 244, 244)),
-                           line_height=pdf.font_size * 1.6, text_align="LEFT") as table:
-                table.row(header)
-                for row in rows:
-                    table.row(row)
-            pdf.ln(3)
+            cls.text(doc, 8.5, block[1], colour=60)
+        elif kind == "kpis":
+            cls.kpis(doc, block[1])
+        elif kind == "table":
+            cls.table(doc, block[1], block[2][:rows] if rows else block[2], block[3])
         elif kind == "chart":
-            pdf.image(_chart_png(block[1], block[2]), w=width)
-            pdf.ln(2)
+            cls.heading(doc, 10.5, block[2], block[3], 2)
+            doc.image(_chart_png(block[1]), w=doc.epw)
+            doc.ln(2)
         elif kind == "alert":
             _, severity, summary, questions, actions = block
-            text(9, f"{severity} · {summary}", "B", 1)
-            text(8.5, "Questions: " + " ".join(f"• {q}" for q in questions), "", 0.5)
-            text(8.5, "Actions to weigh: " + " ".join(f"• {a}" for a in actions), "I", 2.5)
+            cls.text(doc, 8.5, f"{severity} · {summary}", "B", 0.8)
+            cls.text(doc, 8, "Questions", "I", 0.3, colour=80)
+            for q in questions:
+                cls.bullet(doc, 8, q)
+            cls.text(doc, 8, "Actions to weigh", "I", 0.3, colour=80)
+            for a in actions:
+                cls.bullet(doc, 8, a)
+            doc.ln(2.5)
         elif kind == "board":
-            _, framework, cells = block
-            text(11, framework, "B", 1)
-            for category, lines in cells.items():
-                text(9, category, "B", 0.5)
-                text(8.5, "\n".join(f"• {line}" for line in lines) or "—", "", 1.5)
+            cells = list(block[2].items())
+            for category, lines in (cells[:1] if rows else cells):
+                cls.text(doc, 9, category, "B", 0.5)
+                for line in (lines[:1] if rows else lines):
+                    cls.bullet(doc, 8.5, line, 0.5)
+                doc.ln(1)
+        else:
+            raise ValueError(kind)
+
+    def fits(self, group: list[tuple]) -> bool:
+        """Whether the headings of a group and the start of what follows them fit on this page."""
+        with self.pdf.offset_rendering() as dry:
+            for block in group:
+                self.draw(dry, block, rows=3)
+        return not dry.page_break_triggered
+
+    def add(self, blocks: list[tuple]) -> None:
+        """Each heading with what it heads (and an alert, a chart whole): a new page first when
+        they would not start on this one."""
+        i = 0
+        while i < len(blocks):
+            j = i
+            while j < len(blocks) and blocks[j][0] in ("h2", "h3"):
+                j += 1
+            # a caption between a heading and its table travels with both
+            if j < len(blocks) and blocks[j][0] == "p" and j > i and j + 1 < len(blocks) \
+                    and blocks[j + 1][0] in ("table", "chart"):
+                j += 1
+            group = blocks[i:j + 1]
+            if not self.fits(group):
+                self.pdf.add_page()
+            for block in group:
+                self.draw(self.pdf, block)
+            i = j + 1
+
+
+def qbr_pack_pdf(period: str, filters: Filters, db=None) -> bytes:
+    """The same pack as a PDF (fpdf2, charts as images), for those who file the review: every
+    page's footer says scope, period, data date and page n of N."""
+    document = _Document(scope_line(filters, db, period))
+    pdf = document.pdf
+    pdf.set_title(f"Sightline QBR · {scope_words(filters)} · {period}")
+    document.text(pdf, 18, title(period), "B", 2)
+    pdf.set_fill_color(244, 244, 244)
+    pdf.set_font("DejaVu", "", 8.5)
+    pdf.multi_cell(pdf.epw, 5.5, stamp(period, filters, db), fill=True, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_fill_color(255, 255, 255)   # tables take the current fill for their cells
+    pdf.ln(2)
+    document.add(qbr_blocks(period, filters, db))
     return bytes(pdf.output())
