@@ -21,7 +21,7 @@ import pandas as pd
 
 from intel import periods, store
 from intel.filters import DIMENSIONS as FILTER_DIMENSIONS
-from intel.filters import Filters
+from intel.filters import Filters, data_date
 from intel.periods import fiscal_year_start
 from intel.pipeline import pick_snapshot, snapshots
 
@@ -344,6 +344,62 @@ def forecast_accuracy(filters: Filters, params: dict, db) -> pd.DataFrame:
     actual = per["actual"].where(per["actual"] != 0)
     per["bias"], per["wape"] = per["error"] / actual, per["abs_error"] / actual
     return per[["periods", "bias", "mape", "wape"]].reset_index()
+
+
+def _first_day(number: int, grain: str) -> pd.Timestamp:
+    """The first day of the period numbered as _period_number numbers it."""
+    month = number if grain == "month" else number * 3 + fiscal_year_start() - 1
+    return pd.Timestamp(dt.date(month // 12, month % 12 + 1, 1))
+
+
+def pacing(filters: Filters, params: dict, db) -> pd.DataFrame:
+    """Pacing of the period holding the as-of day (default the data date), or of the one asked:
+    d = days from its first day to the as-of day, both counted (at most its length); actual to
+    date = amount won with a close date from its first day to that day; linear pace = target ×
+    d ÷ its days; historical share = mean, over the 4 periods before with bookings, of the
+    amount each won before its own first day + d days ÷ all it won; historical pace = target ×
+    that share; against a pace = actual to date ÷ the pace. A row per member with a target or
+    bookings so far."""
+    grain, dim = params["grain"], params["dim"]
+    day = pd.Timestamp(params.get("as_of") or data_date(db))
+    if params.get("pace_period"):
+        start, grain = periods.parse(params["pace_period"])
+        number = _period_number(pd.Timestamp(start), grain)
+    else:
+        number = _period_number(day, grain)
+    start, after = _first_day(number, grain), _first_day(number + 1, grain)
+    day = min(day, after - pd.Timedelta(days=1))
+    elapsed, days = (day - start).days + 1, (after - start).days
+
+    facts = _deal_facts(db)
+    won = facts[facts["is_won"] & facts["close_date"].notna() & _in_scope(facts, filters)]
+    won = won.assign(member=_member(won, dim))
+    now = won[won["close_date"].between(start, day)].groupby("member")
+    shares = []
+    for back in range(1, 5):
+        first, end = _first_day(number - back, grain), _first_day(number - back + 1, grain)
+        then = won[(won["close_date"] >= first) & (won["close_date"] < end)]
+        early = then["close_date"] < first + pd.Timedelta(days=elapsed)
+        booked = then.groupby("member")["amount"].sum()
+        by_day = then[early].groupby("member")["amount"].sum().reindex(booked.index, fill_value=0.0)
+        shares.append((by_day / booked)[booked > 0])
+    history = pd.concat(shares) if shares else pd.Series(dtype=float)
+    plan = _plan(db)
+    targets = _targets(plan[(plan["period_grain"] == "month") | (grain == "quarter")])
+    targets = targets[_in_scope(targets, filters) & (targets["period"] >= start) & (targets["period"] < after)]
+    table = pd.DataFrame({
+        "target": targets.groupby(_member(targets, dim))["target"].sum(),
+        "actual_to_date": now["amount"].sum(), "deals_won": now.size()})
+    table = table.fillna({"actual_to_date": 0.0, "deals_won": 0})
+    table["historical_share"] = history.groupby(level=0).mean().reindex(table.index)
+    table["periods_averaged"] = history.groupby(level=0).size().reindex(table.index).fillna(0)
+    table["elapsed_days"], table["period_days"] = elapsed, days
+    table["linear_pace"] = table["target"] * elapsed / days
+    table["historical_pace"] = table["target"] * table["historical_share"]
+    for pace in ("linear", "historical"):
+        table[f"to_{pace}_pace"] = table["actual_to_date"] / table[f"{pace}_pace"].where(table[f"{pace}_pace"] != 0)
+    table["period"] = _period_label(number, grain)
+    return table.rename_axis("member").reset_index()
 
 
 def bookings_bridge(filters: Filters, params: dict, db) -> pd.DataFrame:

@@ -1,14 +1,18 @@
-"""Forecast versus actual: variance, attainment, accuracy and bias, and the bookings bridge.
+"""Forecast versus actual: variance, attainment, accuracy and bias, the bookings bridge, and the
+pacing of the period in progress.
 
-Definitions are those of shared/METRICS.md; the SQL (intel/sql/forecast_*.sql, bookings_bridge.sql
-and the bookings and forecast_actual macros of intel/sql/macros/forecast.sql) states them on top.
+Definitions are those of shared/METRICS.md; the SQL (intel/sql/forecast_*.sql, bookings_bridge.sql,
+pacing.sql and the bookings and forecast_actual macros of intel/sql/macros/forecast.sql) states
+them on top.
 """
 from __future__ import annotations
+
+import datetime as dt
 
 import pandas as pd
 
 from intel import metrics, models, periods, store
-from intel.filters import Filters
+from intel.filters import Filters, data_date
 
 BIAS_FLAG = 0.10   # |bias| beyond 10% names an over-caller or a sandbagger
 
@@ -118,3 +122,64 @@ def bridge_steps(filters: Filters, params: dict, db=None) -> pd.DataFrame:
     steps, members = bookings_bridge(params["p0"], params["p1"], params["dim"], filters, db=db)
     steps.attrs["members"] = members
     return steps
+
+
+# ---- the period in progress: how far into it the data reaches, and its pacing ----
+
+HISTORY_PERIODS = 4   # historical pace: the share of bookings landed by the same day, over this many periods before
+
+
+def as_of_day(db=None) -> dt.date | None:
+    """The day the data describes (intel.filters.data_date): what 'so far' means in a period in progress."""
+    return data_date(db)
+
+
+def in_progress(grain: str = "quarter", db=None) -> tuple[str, dt.date] | None:
+    """(the period holding the data date, that date) when the data date falls before the
+    period's last day, so the period is still running; None otherwise or with no data."""
+    day = as_of_day(db)
+    if day is None:
+        return None
+    label = periods.label(day, grain)
+    return (label, day) if day < periods.bounds(label)[1] else None
+
+
+def pacing_params(values: dict, filters: Filters, db=None) -> dict:
+    """The period paced (`pace_period`, else the one holding the as-of day), the as-of day
+    (`as_of`, else the data date; at most the period's last day), the days elapsed and in the
+    period, and the first day of the periods the historical pace averages over."""
+    day = values.get("as_of") or as_of_day(db)
+    if day is None:
+        raise ValueError("Pacing needs a data date: upload deals (or a pipeline snapshot) first.")
+    label = values.get("pace_period") or periods.label(day, values["grain"])
+    first, last, grain = periods.bounds(label)
+    if day < first:
+        raise ValueError(f"{label} starts after {day:%Y-%m-%d}: it has no pacing yet.")
+    day = min(day, last)
+    return {**values, "grain": grain, "period": label, "p_start": first, "p_end": last, "as_of": day,
+            "elapsed": (day - first).days + 1, "days": (last - first).days + 1,
+            "history_start": periods.add_months(first, -HISTORY_PERIODS * periods.MONTHS_IN[grain])}
+
+
+def pacing(filters: Filters, period: str | None = None, as_of: dt.date | None = None, dim: str = "total",
+           db=None) -> pd.DataFrame:
+    """Per member: actual to date against the target's linear pace and its historical pace
+    (the catalogue's 'pacing')."""
+    grain = periods.parse(period)[1] if period else "quarter"
+    return metrics.run("pacing", filters, db=db, dim=dim, grain=grain, pace_period=period, as_of=as_of)
+
+
+def pacing_sentence(row) -> str:
+    """'19.0M booked by day 47 of 92: linear pace 20.7M (92%), historical pace 20.9M (91%)'."""
+    from intel.models import money
+
+    def pace(name: str, value, ratio) -> str:
+        if pd.isna(value):
+            return f"no {name} pace"
+        return f"{name} pace {money(value)} ({ratio:.0%})" if not pd.isna(ratio) else f"{name} pace {money(value)}"
+
+    said = f"{money(row['actual_to_date'])} booked by day {int(row['elapsed_days'])} of {int(row['period_days'])}"
+    if pd.isna(row["target"]):
+        return said + " (no target, so no pace to compare with)"
+    return f"{said}: {pace('linear', row['linear_pace'], row['to_linear_pace'])}, " \
+           f"{pace('historical', row['historical_pace'], row['to_historical_pace'])}"

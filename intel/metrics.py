@@ -106,6 +106,10 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "change_pct": ("Change", "percent"), "pipeline": ("Pipeline", "money"),
     "weighted_pipeline": ("Weighted pipeline", "money"), "open_deals": ("Open deals", "count"),
     "actual_to_date": ("Actual to date", "money"), "remaining": ("Remaining target", "money"),
+    "elapsed_days": ("Day", "count"), "period_days": ("Days in period", "count"), "as_of": ("As of", "date"),
+    "linear_pace": ("Linear pace", "money"), "to_linear_pace": ("Of linear pace", "percent"),
+    "historical_share": ("Usually booked by this day", "percent"), "historical_pace": ("Historical pace", "money"),
+    "to_historical_pace": ("Of historical pace", "percent"), "periods_averaged": ("Periods averaged", "count"),
     "coverage": ("Coverage", "ratio"), "coverage_needed": ("Needed", "ratio"),
     "category": ("Movement", "text"), "pushes": ("Pushes", "count"),
     "average_won_deal": ("Average won deal", "money"),
@@ -164,6 +168,8 @@ PARAMS = {p.name: p for p in [
     Param("s0", "date", None, "the earlier snapshot (default: the one before the later)"),
     Param("s1", "date", None, "the later snapshot (default: the latest)"),
     Param("period", "period", None, "the target period, e.g. 2026-Q4 or 2026-11"),
+    Param("pace_period", "period", None, "the period paced, e.g. 2026-Q4 (default: the one holding the data date)"),
+    Param("as_of", "date", None, "the day pacing is read at (default: the data date)"),
     Param("p0", "period", None, "the earlier period of a bridge, e.g. 2026-Q2"),
     Param("p1", "period", None, "the later period of a bridge, e.g. 2026-Q3"),
     Param("periods", int, 4, "how many periods, from the one holding the snapshot", 1, 12),
@@ -291,6 +297,16 @@ CATALOGUE: dict[str, Metric] = {m.name: m for m in [
            params=("as_of_week",), prepare="intel.forecast:plan_params",
            finish="intel.forecast:accuracy_verdict", check="intel.checks:forecast_accuracy",
            dim_default="owner", columns=("member", "periods", "bias", "mape", "wape", "verdict")),
+    Metric("pacing", "Pacing", "percent",
+           "Actual to date in a period in progress (by default the one holding the data date) ÷ "
+           "the target's pace by that day: linear pace = target × days elapsed ÷ days in the "
+           "period; historical pace = target × the share of their bookings the 4 periods before "
+           "had won by the same day of the period (their mean).",
+           "pacing", "to_linear_pace", "deals_won", dimensions=PLAN_DIMENSIONS, grains=("quarter", "month"),
+           params=("pace_period", "as_of"), prepare="intel.forecast:pacing_params",
+           check="intel.checks:pacing",
+           columns=("member", "period", "elapsed_days", "period_days", "target", "actual_to_date",
+                    "linear_pace", "to_linear_pace", "historical_pace", "to_historical_pace")),
     Metric("bookings_bridge", "Bookings bridge", "money",
            "The change in bookings from P0 to P1 split into deal count, mix and deal size effects, "
            "which add up to the change exactly.",

@@ -113,8 +113,9 @@ def table(frame, key: str | None = None, dim: str | None = None, formats: bool =
         data = frame
     if data.attrs:   # what the runner noted (snapshots used, a bridge's members) is not for the table
         data.attrs = {}
-    return st.dataframe(frame, hide_index=True, width="stretch", key=key,
-                        column_config=column_config(data.columns, dim, formats, days), **kwargs)
+    # a page's own headings (a period in a column's name) win over the catalogue's
+    config = {**column_config(data.columns, dim, formats, days), **kwargs.pop("column_config", {})}
+    return st.dataframe(frame, hide_index=True, width="stretch", key=key, column_config=config, **kwargs)
 
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=@&])")

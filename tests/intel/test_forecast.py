@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import pytest
 
 from intel import forecast, periods
@@ -127,3 +128,89 @@ def test_missing_targets_are_reported(db):
     assert forecast.forecast_inputs(Q1) == {"targets": 0, "forecasts": 0, "dimensions": []}
     t = rows_by(forecast.forecast_vs_actual("total", Q1, "month"))
     assert t["2026-01"]["actual"] == 400 and t["2026-01"]["target"] != t["2026-01"]["target"]
+
+
+# ---- pacing of the period in progress ----
+# tests/fixtures/pacing_deals.csv, loaded as the export of 2026-05-15 (the data date), and
+# pacing_targets.csv. 2026-Q2 (Apr 1 - Jun 30, 91 days) is in progress: 2026-05-15 is day 45.
+#   target 2026-Q2     Ann 300 (Apr) + 300 (May), Bob 310 (Jun)          -> 910 (March's 5000 is Q1's)
+#   actual to date     E8 200 Ann (04-10) + E9 70 Bob (05-15, the day itself counts) -> 270
+#                      (E10 is lost, E11 is won with a close date after the data date, E12 is open)
+#   linear pace        910 x 45 / 91 = 450            -> 270 / 450 = 60%
+#   the 4 quarters before, share won by their own day 45 (close date before first day + 45 days):
+#     2025-Q2  E1 100 (05-15, day 45) of E1 + E2 400 (E2 05-16 is day 46)  -> 0.25
+#     2025-Q3  E3 200 (08-14, day 45) of 400                               -> 0.50
+#     2025-Q4  E5 300 (10-01) of 400                                       -> 0.75
+#     2026-Q1  E7 500 on 03-31 (day 90) of 500                             -> 0
+#     (2025-Q1, E0 on day 32, is five quarters back and never counts)
+#   historical share   (0.25 + 0.5 + 0.75 + 0) / 4 = 0.375
+#   historical pace    910 x 0.375 = 341.25           -> 270 / 341.25 = 79.1%
+# By owner: Ann target 600, actual 200, shares 1 (E1 alone in 2025-Q2), 0.5, 0.75, 0 -> 0.5625,
+#   linear 600 x 45 / 91, historical 337.5; Bob target 310, actual 70, one quarter of history
+#   (2025-Q2: E2 after day 45, share 0) -> historical pace 0, no ratio against it.
+# By month, 2026-05 (31 days) on day 15: target 300, actual 70 (E9); the 4 months before with
+#   bookings: 2026-03 (E7 on day 31: 0) and 2026-04 (E8 on day 10: 1) -> 0.5, pace 150, 70/150.
+
+@pytest.fixture
+def paced(db):
+    assert import_file(FIXTURES / "pacing_deals.csv", as_of="2026-05-15", by=ADMIN).status == "loaded"
+    assert import_file(FIXTURES / "pacing_targets.csv", by=ADMIN).status == "loaded"
+    return db
+
+
+EVERYTHING = Filters(dt.date(2025, 1, 1), dt.date(2026, 6, 30))
+
+
+def test_pacing_against_the_linear_and_the_historical_pace(paced):
+    assert forecast.in_progress("quarter") == ("2026-Q2", dt.date(2026, 5, 15))
+    row = forecast.pacing(EVERYTHING).iloc[0]
+    assert (row["period"], row["member"], row["elapsed_days"], row["period_days"]) == ("2026-Q2", "All", 45, 91)
+    assert (row["target"], row["actual_to_date"], row["deals_won"]) == (910, 270, 2)
+    assert row["linear_pace"] == pytest.approx(450) and row["to_linear_pace"] == pytest.approx(0.6)
+    assert row["historical_share"] == pytest.approx(0.375) and row["periods_averaged"] == 4
+    assert row["historical_pace"] == pytest.approx(341.25)
+    assert row["to_historical_pace"] == pytest.approx(270 / 341.25)
+    assert forecast.pacing_sentence(row) == "270 booked by day 45 of 91: linear pace 450 (60%), historical pace 341 (79%)"
+
+
+def test_pacing_by_owner_and_a_historical_pace_of_zero(paced):
+    by = rows_by(forecast.pacing(EVERYTHING, dim="owner"), "member")
+    ann, bob = by["Ann"], by["Bob"]
+    assert (ann["target"], ann["actual_to_date"]) == (600, 200)
+    assert ann["linear_pace"] == pytest.approx(600 * 45 / 91)
+    assert ann["historical_share"] == pytest.approx(0.5625) and ann["historical_pace"] == pytest.approx(337.5)
+    assert (bob["target"], bob["actual_to_date"], bob["periods_averaged"]) == (310, 70, 1)
+    assert bob["historical_pace"] == 0 and pd.isna(bob["to_historical_pace"])
+
+
+def test_pacing_by_month_and_of_a_period_asked_for(paced):
+    month = forecast.pacing(EVERYTHING, period="2026-05").iloc[0]
+    assert (month["elapsed_days"], month["period_days"], month["target"], month["actual_to_date"]) == (15, 31, 300, 70)
+    assert month["linear_pace"] == pytest.approx(300 * 15 / 31)
+    assert (month["historical_share"], month["periods_averaged"]) == (pytest.approx(0.5), 2)
+    assert month["to_historical_pace"] == pytest.approx(70 / 150)
+    done = forecast.pacing(EVERYTHING, period="2026-Q1").iloc[0]   # over: read on its last day
+    assert (done["elapsed_days"], done["period_days"], done["target"], done["actual_to_date"]) == (90, 90, 5000, 500)
+    assert done["to_linear_pace"] == pytest.approx(0.1)
+    with pytest.raises(ValueError, match="2026-Q3 starts after 2026-05-15"):
+        forecast.pacing(EVERYTHING, period="2026-Q3")
+
+
+@pytest.mark.parametrize("dim, grain, params", [
+    ("total", "quarter", {}), ("owner", "quarter", {}), ("total", "month", {}), ("segment", "month", {}),
+    ("total", "quarter", {"pace_period": "2026-Q1"}), ("owner", "quarter", {"as_of": "2026-04-30"}),
+])
+def test_pacing_equals_its_independent_check(paced, dim, grain, params):
+    from tests.intel.test_catalogue import run_and_check
+
+    run_and_check("pacing", EVERYTHING, paced, dim, grain, **params)
+
+
+def test_pacing_on_the_demo_equals_its_check_at_an_earlier_day(use_demo_db, demo_db):
+    from tests.intel.test_catalogue import run_and_check
+
+    f = Filters(dt.date(2025, 6, 1), dt.date(2026, 11, 30))
+    run_and_check("pacing", f, demo_db, "region", "quarter", pace_period="2026-Q3", as_of="2026-08-20")
+    row = forecast.pacing(f, period="2026-Q4").iloc[0]   # the demo's data date, 2026-11-16: day 47 of 92
+    assert (row["elapsed_days"], row["period_days"]) == (47, 92)
+    assert row["linear_pace"] == pytest.approx(row["target"] * 47 / 92)

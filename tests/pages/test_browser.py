@@ -30,7 +30,8 @@ def test_forecast_page_first_request_and_screenshot(page: Page, app_server, arti
     expect(page.get_by_text("Filters", exact=True)).to_be_visible()   # run through app.py
     expect(page.get_by_text(re.compile("Sandbagging"))).to_be_visible(timeout=30_000)
     expect(page.locator(".js-plotly-plot").first).to_be_visible()
-    variance, league = page.get_by_test_id("stDataFrame").nth(0), page.get_by_test_id("stDataFrame").nth(1)
+    # by owner: the pacing of the quarter in progress, the variance, then the accuracy league
+    pacing, variance, league = (page.get_by_test_id("stDataFrame").nth(i) for i in range(3))
     expect(variance).to_contain_text("Amira Haddad", timeout=30_000)
     expect(league).to_contain_text("Lukas Weber", timeout=30_000)
     no_exception(page)
@@ -45,6 +46,62 @@ def test_overview_renders_kpis_and_open_alerts(page: Page, app_server, artifacts
     expect(page.get_by_test_id("stMetricValue").first).to_be_visible()
     no_exception(page)
     page.screenshot(path=artifacts / "overview.png", full_page=True)
+
+
+def whole_page(page: Page, width: int, path) -> None:
+    """A screenshot of the whole page at `width`: Streamlit scrolls inside its main block, so the
+    window is made as tall as that block first."""
+    settled(page)
+    page.wait_for_timeout(1500)
+    height = page.evaluate("document.querySelector('[data-testid=stMain]').scrollHeight")
+    page.set_viewport_size({"width": width, "height": height})
+    page.wait_for_timeout(1500)
+    page.screenshot(path=path)
+
+
+def scrolls_sideways(table) -> bool:
+    """Whether a st.dataframe (a canvas grid) hides columns off to the right."""
+    return table.locator(".dvn-scroller").evaluate("e => e.scrollWidth > e.clientWidth + 1")
+
+
+@pytest.mark.parametrize("width, height", [(1440, 900), (390, 844)])
+def test_overview_says_its_quarter_and_scope_at_desktop_and_phone_size(browser, app_server, artifacts,
+                                                                       width, height):
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.goto(app_server + "/?region=EMEA")
+    expect(page.get_by_text("Region: EMEA · 2026-Q3 · data as of 2026-11-16", exact=False)).to_be_visible(
+        timeout=30_000)
+    expect(page.get_by_text("Win rate 2026-Q3")).to_be_visible()
+    expect(page.get_by_text(re.compile("at the snapshot of 2026-11-16 against the one before, 2026-11-09"))) \
+        .to_be_visible()
+    no_exception(page)
+    whole_page(page, width, artifacts / f"overview-{width}.png")
+    page.get_by_test_id("stSelectbox").first.click()   # the quarter picker marks the one in progress
+    expect(page.get_by_role("option", name="2026-Q4 (in progress)")).to_be_visible()
+    context.close()
+
+
+@pytest.mark.parametrize("width, height", [(1440, 900), (390, 844)])
+def test_forecast_marks_the_quarter_in_progress_at_desktop_and_phone_size(browser, app_server, artifacts,
+                                                                        width, height):
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.goto(app_server + "/forecast")
+    expect(page.get_by_role("heading", name="Pacing of 2026-Q4 (in progress)")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text(re.compile(r"booked by day 47 of 92: linear pace"))).to_be_visible()
+    chart = page.locator(".js-plotly-plot").first
+    expect(chart).to_be_visible(timeout=30_000)
+    assert "in progress to 2026-11-16" in chart.text_content()
+    assert "Linear pace to date" in chart.text_content()
+    expect(page.get_by_text(re.compile("over the 7 quarters of the range with a call, 2025-Q2 to 2026-Q4"))) \
+        .to_be_visible()
+    no_exception(page)
+    whole_page(page, width, artifacts / f"forecast-{width}.png")
+    if width == 1440:   # the half-width owner league shows owner, bias, WAPE and verdict without scrolling
+        league = page.get_by_test_id("stDataFrame").filter(has_text="Lukas Weber").last
+        assert not scrolls_sideways(league)
+    context.close()
 
 
 def test_alerts_page_prompt_and_screenshot(page: Page, app_server, artifacts):

@@ -1,6 +1,8 @@
 """Every page through Streamlit's AppTest: no exception, and the numbers a user would check."""
 from __future__ import annotations
 
+import json
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -41,14 +43,63 @@ def test_overview_kpis_alerts_and_what_moved(use_demo_db):
     tiles = {m.label: m.value for m in at.metric}
     f = Filters(dt.date(2025, 4, 1), dt.date(2026, 11, 30))
     q3 = forecast.forecast_vs_actual("total", f, "quarter").set_index("period").loc["2026-Q3"]
-    assert tiles["Attainment"] == f"{q3['attainment']:.1%}"
+    assert tiles["Attainment 2026-Q3"] == f"{q3['attainment']:.1%}"
     w = metrics.win_rate_trend(f, "quarter").set_index("period").loc["2026-Q3", "win_rate"]
-    assert tiles["Win rate"] == f"{w:.1%}"
+    assert tiles["Win rate 2026-Q3"] == f"{w:.1%}"
     assert any(h.value.startswith("Open alerts (") for h in at.subheader)
     assert any("SMB" in m.value and "win rate" in m.value for m in at.markdown)
     assert "Pipeline 2026-Q4" in tiles
     deals = rows("SELECT count(*) FROM opportunities_current")[0][0]
     assert f"{deals:,} deals (latest snapshot of each)" in texts(at)
+
+
+def test_overview_tiles_say_their_quarter_scope_and_how_the_win_rates_relate(use_demo_db):
+    import datetime as dt
+
+    from intel import metrics, pipeline
+    from intel.filters import Filters
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.query_params["region"] = "EMEA"
+    at.run()
+    assert not at.exception, at.exception
+    captions = [c.value.replace("\\", "") for c in at.caption]
+    # the tiles' caption: scope, quarter and data date, and what the arrows compare with
+    assert "Region: EMEA · 2026-Q3 · data as of 2026-11-16. Arrows: against 2026-Q2." in " ".join(captions)
+    # what moved: the snapshots compared
+    assert any("at the snapshot of 2026-11-16 against the one before, 2026-11-09 · Region: EMEA" in c
+               for c in captions)
+    # the win rate tile: this quarter's deals, and the same rate over Win-loss's and Pipeline's windows
+    tile = next(m for m in at.metric if m.label == "Win rate 2026-Q3")
+    emea = Filters(dt.date(2025, 6, 1), dt.date(2026, 11, 30), region=("EMEA",))
+    ranged = metrics.run("win_rate", emea, dim="total")["win_rate"].iloc[0]
+    velocity = pipeline.velocity_by("total", emea, dt.date(2026, 11, 16))["win_rate"].iloc[0]
+    assert "Here: the deals closed in 2026-Q3" in tile.help
+    assert f"Win-loss shows {ranged:.1%} over the deals closed 2025-06-01 to 2026-11-30" in tile.help
+    assert f"Pipeline's velocity uses {velocity:.1%} over the deals closed in the 2 quarters to the snapshot " \
+           "(2026-05-17 to 2026-11-16)" in tile.help
+    assert ranged != tile.value   # three windows, three numbers, each saying which it is
+
+
+def test_overview_marks_the_quarter_in_progress_and_paces_it(use_demo_db):
+    import datetime as dt
+
+    from intel import forecast
+    from intel.filters import Filters
+
+    at = app()
+    picker = at.selectbox(key="url_ov_period")
+    assert "2026-Q4 (in progress)" in picker.options and "2026-Q3" in picker.options
+    picker.set_value("2026-Q4").run()
+    assert not at.exception, at.exception
+    tiles = {m.label: m for m in at.metric}
+    pace = forecast.pacing(Filters(dt.date(2025, 6, 1), dt.date(2026, 11, 30)), period="2026-Q4").iloc[0]
+    assert (pace["elapsed_days"], pace["period_days"]) == (47, 92)
+    assert tiles["Pacing 2026-Q4"].value == f"{pace['to_linear_pace']:.1%}"
+    assert "Forecast error 2026-Q4" not in tiles   # an unfinished quarter's error is not shown
+    shown = texts(at).replace("\\", "")
+    assert "2026-Q4, in progress to 2026-11-16" in shown
+    assert f"booked by day 47 of 92: linear pace" in shown
 
 
 def test_overview_prepares_the_qbr_pack_as_html_and_pdf(use_demo_db):
@@ -300,9 +351,48 @@ def test_forecast_page_query_string_sets_dimension_week_and_period(use_demo_db):
     at.switch_page("pages/forecast.py").run()
     assert not at.exception, at.exception
     assert any(h.value.startswith("Variance by owner, 2026-Q2") for h in at.subheader)
-    variance = at.dataframe[1].value
+    variance = next(d.value for d in at.dataframe if "variance" in getattr(d.value, "columns", ()))
     assert set(variance["member"]) <= {"Kenji Sato", "Mei Chen", "Arjun Mehta", "Grace Tan", "Liam O'Connor",
                                        "Yuna Kim", "Ravi Iyer", "Zoe Wright"}
+
+
+def test_forecast_page_states_its_windows_and_paces_the_quarter_in_progress(use_demo_db):
+    import datetime as dt
+
+    from intel import forecast
+    from intel.filters import Filters
+
+    at = app("pages/forecast.py")
+    f = Filters(dt.date(2025, 6, 1), dt.date(2026, 11, 30))
+    captions = " ".join(c.value.replace("\\", "") for c in at.caption)
+    assert "All regions, segments, owners and products · 2026-Q3 · data as of 2026-11-16" in captions
+    # the accuracy league says the quarters it spans, the one in progress included
+    assert "over the 7 quarters of the range with a call, 2025-Q2 to 2026-Q4 (2026-Q4 in progress" in captions
+    assert "2026-Q4 (in progress)" in at.selectbox(key="url_fc_period").options
+    assert any(h.value == "Pacing of 2026-Q4 (in progress)" for h in at.subheader)
+    pace = forecast.pacing(f, period="2026-Q4").iloc[0]
+    tiles = {m.label: m.value for m in at.metric}
+    assert tiles["Actual to date"] == "19M" and tiles["Target 2026-Q4"] == "40.6M"
+    assert f"19M booked by day 47 of 92: linear pace 20.8M ({pace['to_linear_pace']:.0%})" \
+           in texts(at).replace("\\", "")
+    by_region = next(d.value for d in at.dataframe if "to_historical_pace" in getattr(d.value, "columns", ()))
+    assert by_region["actual_to_date"].sum() == pytest.approx(pace["actual_to_date"])
+
+
+def test_forecast_page_tables_show_their_key_columns_first(use_demo_db):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.query_params.update({"fc_by": "region"})
+    at.run()
+    at.switch_page("pages/forecast.py").run()
+    assert not at.exception, at.exception
+    frames = {tuple(d.proto.column_order): d for d in at.dataframe if d.proto.column_order}
+    assert ("member", "bias", "wape", "verdict", "periods") in frames          # owner and region leagues
+    variance = next(d for d in at.dataframe if "variance" in getattr(d.value, "columns", ()))
+    assert list(variance.proto.column_order)[:8] == ["member", "forecast", "actual", "variance", "variance_pct",
+                                                      "target", "attainment", "bias"]
+    members = next(d for d in at.dataframe if "mix_effect" in getattr(d.value, "columns", ()))
+    config = json.loads(members.proto.columns)
+    assert config["deals_0"]["label"] == "Deals 2026-Q2" and config["bookings_1"]["label"] == "Bookings 2026-Q3"
 
 
 def test_forecast_page_without_targets_says_what_to_upload(db):
@@ -312,6 +402,31 @@ def test_forecast_page_without_targets_says_what_to_upload(db):
     at = app("pages/forecast.py")
     assert "No targets or forecast calls are loaded" in " ".join(i.value for i in at.info)
     assert any(m.label.startswith("Actual") for m in at.metric)
+    shown = texts(at).replace("\\", "")
+    # the charts that have nothing to draw say what would fill them
+    assert "The forecast → actual waterfall needs a forecast call for 2026-Q1" in shown   # the focus period
+    assert "No forecast call is loaded for 2024-Q4 to 2026-Q2" in shown                  # the 18 months' quarters
+
+
+def test_overview_and_forecast_with_deals_and_calls_but_no_targets(db, tmp_path):
+    from intel.ingest import import_file
+
+    import_file(FIXTURES / "pacing_deals.csv", as_of="2026-05-15", by=ADMIN)
+    calls = tmp_path / "calls.csv"
+    calls.write_text("Period,Region,Segment,Owner,Commit,Best Case,Submitted At\n"
+                     "2026-04,EMEA,SMB,Ann,250,300,2026-04-02\n")
+    assert import_file(calls, by=ADMIN).status == "loaded"
+    at = app()
+    at.selectbox(key="url_ov_period").set_value("2026-Q2").run()
+    assert not at.exception, at.exception
+    shown = texts(at).replace("\\", "")
+    assert "2026-Q2 is in progress and has no target loaded, so it has no pace" in shown
+    at.switch_page("pages/forecast.py").run()
+    assert not at.exception, at.exception
+    shown = texts(at).replace("\\", "")
+    assert "No targets are loaded for this period" in shown
+    assert "2026-Q2 has no target loaded (All regions, segments, owners and products), so its bookings so far" \
+           in shown
 
 
 # ---- Pipeline ----

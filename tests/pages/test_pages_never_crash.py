@@ -110,7 +110,7 @@ def test_a_shared_overview_link_opens_the_overview_alone(use_demo_db):
     at.run()
     assert not at.exception, at.exception
     assert at.title[0].value == "Overview"
-    assert any(m.label == "Win rate" for m in at.metric)
+    assert any(m.label == "Win rate 2026-Q3" for m in at.metric)   # the tile names its quarter
     assert not at.get("page_link")          # the other pages are not the recipient's to open
 
 
