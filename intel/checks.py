@@ -331,10 +331,13 @@ def forecast_bias(filters: Filters, params: dict, db) -> pd.DataFrame:
 
 
 def forecast_accuracy(filters: Filters, params: dict, db) -> pd.DataFrame:
-    """Over the periods with a forecast, per member: bias = Σ(f − a) ÷ Σa; MAPE = mean of
+    """Over the finished periods with a forecast, per member: bias = Σ(f − a) ÷ Σa; MAPE = mean of
     |f − a| ÷ a (periods with a = 0 left out); WAPE = Σ|f − a| ÷ Σa."""
     table = _plan_versus_actual(filters, params, db)
     table = table[table["forecast"].notna()]
+    finished_by = data_date(db)   # only periods whose last day is on or before the data date
+    if finished_by is not None:
+        table = table[table["period"].map(lambda label: periods.bounds(label)[1] <= finished_by).astype(bool)]
     error = table["forecast"] - table["actual"]
     table = table.assign(error=error, abs_error=error.abs(),
                          ape=(error.abs() / table["actual"]).where(table["actual"] != 0))

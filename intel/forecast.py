@@ -108,6 +108,12 @@ def plan_params(values: dict, filters: Filters, db=None) -> dict:
     return {**values, "date_from": filters.date_from, "date_to": filters.date_to}
 
 
+def accuracy_params(values: dict, filters: Filters, db=None) -> dict:
+    """plan_params, and the day periods must have ended by to count (the data date): a period in
+    progress sets its standing call against part of its bookings, which reads as over-calling."""
+    return {**plan_params(values, filters, db), "finished_by": as_of_day(db)}
+
+
 def accuracy_verdict(table: pd.DataFrame, params: dict) -> pd.DataFrame:
     """A verdict per member: 'over-calls' or 'sandbags' past ±BIAS_FLAG bias, else 'on target'."""
     table["verdict"] = [("over-calls" if b > BIAS_FLAG else "sandbags" if b < -BIAS_FLAG else "on target")

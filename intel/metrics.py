@@ -291,10 +291,10 @@ CATALOGUE: dict[str, Metric] = {m.name: m for m in [
            value="bias", check="intel.checks:forecast_bias",
            columns=("period", "member", "forecast", "actual", "bias"), alertable=True, **_forecast),
     Metric("forecast_accuracy", "Forecast accuracy", "percent",
-           "Over the periods with a forecast: bias = Σ(f − a) ÷ Σa, MAPE = mean |f − a| ÷ a "
+           "Over the finished periods with a forecast: bias = Σ(f − a) ÷ Σa, MAPE = mean |f − a| ÷ a "
            "(actual 0 left out), WAPE = Σ|f − a| ÷ Σa; a verdict past ±10% bias.",
            "forecast_accuracy", "wape", "periods", dimensions=PLAN_DIMENSIONS, grains=("month", "quarter"),
-           params=("as_of_week",), prepare="intel.forecast:plan_params",
+           params=("as_of_week",), prepare="intel.forecast:accuracy_params",
            finish="intel.forecast:accuracy_verdict", check="intel.checks:forecast_accuracy",
            dim_default="owner", columns=("member", "periods", "bias", "mape", "wape", "verdict")),
     Metric("pacing", "Pacing", "percent",

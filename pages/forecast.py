@@ -192,15 +192,17 @@ elif not variance.empty:
 # ---- accuracy and bias league ----
 st.subheader("Who calls it right: accuracy and bias")
 with_call = totals[totals["forecast"].notna()]["period"].tolist()
+with_call = [p for p in with_call if p != running]   # the league scores finished periods only
 if not with_call:
     say("info", f"No forecast call is loaded for {span} ({scope}): the league fills with the weekly commit "
                 "calls (Data page).")
 else:
-    over = (f"over the {len(with_call)} {grain}s of the range with a call, {with_call[0]} to {with_call[-1]}"
-            if len(with_call) > 1 else f"over {with_call[0]}, the one {grain} of the range with a call")
+    over = (f"over the {len(with_call)} finished {grain}s of the range with a call, {with_call[0]} to "
+            f"{with_call[-1]}" if len(with_call) > 1
+            else f"over {with_call[0]}, the one finished {grain} of the range with a call")
     st.caption(plain(f"{scope} · {over}"
-                     + (f" ({running} in progress: its call against the bookings so far)" if running in with_call
-                        else "")
+                     + (f" ({running}, in progress, is left out: its call would stand against part of its "
+                        "bookings)" if running else "")
                      + f"; forecast: {called}. Bias = Σ(forecast − actual) ÷ Σ actual: positive over-calls "
                      "(optimism), negative sandbags. WAPE = Σ|forecast − actual| ÷ Σ actual. The downloads add "
                      "the sums and MAPE (periods with no actual left out and counted)."))

@@ -214,3 +214,21 @@ def test_pacing_on_the_demo_equals_its_check_at_an_earlier_day(use_demo_db, demo
     row = forecast.pacing(f, period="2026-Q4").iloc[0]   # the demo's data date, 2026-11-16: day 47 of 92
     assert (row["elapsed_days"], row["period_days"]) == (47, 92)
     assert row["linear_pace"] == pytest.approx(row["target"] * 47 / 92)
+
+
+def test_accuracy_leaves_out_the_quarter_in_progress(demo_db):
+    # The demo's data date is 2026-11-16: 2026-Q4 is running, its commit call stands against half
+    # its bookings. The league must rest on the finished quarters only: bias = Σ(f − a) ÷ Σa over
+    # the rows of forecast_variance whose quarter ended by then.
+    import datetime as dt
+
+    from intel import metrics
+    from intel.filters import Filters
+
+    scope = Filters(dt.date(2025, 6, 1), dt.date(2026, 11, 30))
+    rows = metrics.run("forecast_variance", scope, db=demo_db, dim="total", grain="quarter")
+    finished = rows[rows["forecast"].notna() & (rows["period"] != "2026-Q4")]
+    league = metrics.run("forecast_accuracy", scope, db=demo_db, dim="total", grain="quarter").iloc[0]
+    assert league["periods"] == len(finished) == 6
+    expected = (finished["forecast"] - finished["actual"]).sum() / finished["actual"].sum()
+    assert league["bias"] == pytest.approx(expected)

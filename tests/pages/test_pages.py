@@ -366,8 +366,9 @@ def test_forecast_page_states_its_windows_and_paces_the_quarter_in_progress(use_
     f = Filters(dt.date(2025, 6, 1), dt.date(2026, 11, 30))
     captions = " ".join(c.value.replace("\\", "") for c in at.caption)
     assert "All regions, segments, owners and products · 2026-Q3 · data as of 2026-11-16" in captions
-    # the accuracy league says the quarters it spans, the one in progress included
-    assert "over the 7 quarters of the range with a call, 2025-Q2 to 2026-Q4 (2026-Q4 in progress" in captions
+    # the accuracy league says the quarters it spans, and that the one in progress is left out
+    assert ("over the 6 finished quarters of the range with a call, 2025-Q2 to 2026-Q3 (2026-Q4, in progress, "
+            "is left out") in captions
     assert "2026-Q4 (in progress)" in at.selectbox(key="url_fc_period").options
     assert any(h.value == "Pacing of 2026-Q4 (in progress)" for h in at.subheader)
     pace = forecast.pacing(f, period="2026-Q4").iloc[0]
