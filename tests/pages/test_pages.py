@@ -260,6 +260,82 @@ def test_win_loss_page_cuts_by_deal_type_and_industry_beside_the_average_won_dea
         assert by.loc[deal_type, "average_won_deal"] == pytest.approx(average)
 
 
+def _demo_window() -> tuple:
+    """The demo's default period worked out from its data, not read from the page: the 18 whole
+    months ending with the month of the latest closed deal; and its data date (latest snapshot)."""
+    import calendar
+    import datetime as dt
+
+    ((latest,),) = rows("SELECT max(close_date) FROM deal_facts WHERE is_closed")
+    ((day,),) = rows("SELECT max(snapshot_date) FROM imports WHERE undone_at IS NULL")
+    index = latest.year * 12 + latest.month - 1 - 17
+    first = dt.date(index // 12, index % 12 + 1, 1)
+    last = latest.replace(day=calendar.monthrange(latest.year, latest.month)[1])
+    return first, last, day
+
+
+def _table(at, column: str):
+    """The table on the page holding `column` (read-only tables carry no key to find them by)."""
+    return next(d for d in at.dataframe if column in d.value.columns)
+
+
+def test_win_loss_captions_name_the_window_and_scope(use_demo_db):
+    """Win-loss's win rate covers 18 months, the Overview's one quarter, the Pipeline's a trailing
+    window: every tile, chart and table here says which deals it covers."""
+    import re
+
+    at = app("pages/win-loss.py")
+    first, last, day = _demo_window()
+    window = f"Deals closed {first} to {last} · All regions, segments, owners and products"
+    said = texts(at).replace("\\", "")
+    assert f"All regions, segments, owners and products · closed {first} to {last} · data as of {day}" in said
+    helps = {m.label: m.help.replace("\\", "") for m in at.metric}
+    for label in ("Win rate", "Average won deal", "Win rate by value", "Deals closed", "Sales cycle (won)"):
+        assert window in helps[label], label
+    captions = [c.value.replace("\\", "") for c in at.caption]
+    for opening in ("Read over the months and quarters of: Deals closed",    # the signals
+                    "Each point: the deals closed in that month.",           # the trend
+                    "Deals closed",                                          # the breakdown, the cycle
+                    "Lost deals closed",                                     # the loss reasons
+                    "Head-to-head win rate",                                 # the competitor table
+                    "Share of our losses naming each competitor, per month"):
+        assert any(c.startswith(opening) and f"{first} to {last} · All regions" in c for c in captions), opening
+    assert f"{day:%Y-%m} runs to the data date, {day}" in said          # the month in progress is named
+    # Fabrikam's share of our losses, in three places, each with its window: the signal's quarters,
+    # the table's whole range, the chart's months
+    assert re.search(r"Fabrikam is named in \d+% of our losses in \d{4}-Q\d, up from \d+% in \d{4}-Q\d", said)
+    assert any(c.startswith("Head-to-head") and "Over the whole range, not one quarter" in c for c in captions)
+    # the competitor table leads with what a reader compares, so a half-width table shows it
+    assert list(_table(at, "presence_in_losses").proto.column_order[:3]) == ["competitor", "win_rate", "presence_in_losses"]
+
+
+def test_win_loss_captions_follow_the_filters(use_demo_db):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.query_params.update({"from": "2026-01-01", "to": "2026-06-30", "region": "EMEA", "grain": "quarter"})
+    at.run()
+    at.switch_page("pages/win-loss.py").run()
+    assert not at.exception, at.exception
+    window = "Deals closed 2026-01-01 to 2026-06-30 · Region: EMEA"
+    assert all(window in m.help.replace("\\", "") for m in at.metric)
+    captions = [c.value.replace("\\", "") for c in at.caption]
+    assert any(c.startswith("Each point: the deals closed in that quarter.") and window in c for c in captions)
+    assert any(c.startswith("Share of our losses naming each competitor, per quarter") and window in c
+               for c in captions)
+
+
+def test_win_loss_on_one_snapshot_says_what_would_fill_each_empty_chart(db):
+    # pipeline-2026-10-05.csv closes one deal (L, won 2026-09-30): no trend, no loss, no competitor
+    from intel.ingest import import_file
+
+    import_file(FIXTURES / "pipeline-2026-10-05.csv", by=ADMIN)
+    at = app("pages/win-loss.py")
+    said = texts(at).replace("\\", "")
+    assert "Only 2026-09 holds closed deals from" in said and "a trend needs deals closed in two months" in said
+    assert "No deal was lost in this scope and period: the loss reasons need lost deals" in said
+    assert "No closed deal names a competitor" in said
+    assert len(at.get("plotly_chart")) == 2          # the win rate by segment and the days to close only
+
+
 def test_filter_bar_writes_the_url_and_narrows_the_page(use_demo_db):
     at = app("pages/win-loss.py")
     before = {m.label: m.value for m in at.metric}["Deals closed"]
