@@ -94,9 +94,12 @@ def test_win_loss_breakdown_change_and_screenshot(page: Page, app_server, artifa
 def test_pipeline_page_movement_and_screenshot(page: Page, app_server, artifacts):
     page.goto(app_server + "/pipeline")
     expect(page.get_by_role("heading", name="What moved")).to_be_visible(timeout=30_000)
-    expect(page.get_by_text(re.compile(r"Pipeline of 2026-Q4 from 2026-11-\d\d to 2026-11-16"))).to_be_visible(
+    expect(page.get_by_text(re.compile(r"Pipeline of 2026-Q4, 2026-11-\d\d → 2026-11-16"))).to_be_visible(
         timeout=30_000)
-    expect(page.get_by_test_id("stDataFrame").last).to_contain_text("DEMO", timeout=30_000)
+    # the watchlist: each deal by name, then what the list is sorted by (no scrolling sideways to find it)
+    expect(page.get_by_test_id("stDataFrame").last).to_contain_text(re.compile(r"^NamePushesDays overdueAmount"),
+                                                                    timeout=30_000)
+    expect(page.get_by_test_id("stDataFrame").last).to_contain_text(" - ")    # "Summit Labs - Core Platform"
     no_exception(page)
     page.screenshot(path=artifacts / "pipeline.png", full_page=True)
 
