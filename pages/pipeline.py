@@ -71,13 +71,13 @@ if not now.empty:
                f"{ranged_deals}." if not missing(ranged_rate)
                else "differs from the Win-loss page's win rate, which covers the filter bar's period.")
     column_tile(tiles[1], "open_qualified", v["open_qualified"],
-                help=f"Open at the {as_of} snapshot, past the first stage · {SCOPE}.")
+                help=plain(f"Open at the {as_of} snapshot, past the first stage · {SCOPE}."))
     column_tile(tiles[2], "win_rate", v["win_rate"],
-                help=f"Won ÷ (won + lost) over the deals {TRAILING} · {SCOPE}. Velocity reads its factors "
-                     f"over a trailing window (METRICS.md), so this {differs}")
-    column_tile(tiles[3], "avg_won_deal", v["avg_won_deal"], help=f"Deals won, {TRAILING} · {SCOPE}.")
-    column_tile(tiles[4], "cycle_days", v["cycle_days"], help=f"Median days from created to close date of the "
-                                                              f"deals won, {TRAILING} · {SCOPE}.")
+                help=plain(f"Won ÷ (won + lost) over the deals {TRAILING} · {SCOPE}. Velocity reads its factors "
+                           f"over a trailing window (METRICS.md), so this {differs}"))
+    column_tile(tiles[3], "avg_won_deal", v["avg_won_deal"], help=plain(f"Deals won, {TRAILING} · {SCOPE}."))
+    column_tile(tiles[4], "cycle_days", v["cycle_days"], help=plain(f"Median days from created to close date of "
+                                                                    f"the deals won, {TRAILING} · {SCOPE}."))
     gap = velocity_missing(v, dt.date.fromisoformat(as_of))
     if gap:
         say("info", gap)

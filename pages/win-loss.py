@@ -86,19 +86,19 @@ won, lost, closed = int(headline["won"]), int(headline["lost"]), int(headline["c
 average = metric("average_won_deal", filters, dim="total", grain="all")
 cycle = metric("sales_cycle", filters, dim="total", exclude_no_decision=exclude_nd).set_index("outcome")
 st.caption(plain(f"{WINDOW}: every tile below covers these deals."))
-tiles = st.columns(5)
-metric_tile(tiles[0], "win_rate", headline["win_rate"], note=f"{won:,} won of {closed:,} closed. {WINDOW}.")
+tiles = st.columns(5)   # a tile's help is markdown and the scope names come from the data: plain() for both
+metric_tile(tiles[0], "win_rate", headline["win_rate"], note=plain(f"{won:,} won of {closed:,} closed. {WINDOW}."))
 unpriced = int(average["without_amount"].iloc[0]) if not average.empty else 0
 metric_tile(tiles[1], "average_won_deal", average["average_won_deal"].iloc[0] if not average.empty else None,
-            note=(f"{unpriced:,} of the {won:,} deals won {'has' if unpriced == 1 else 'have'} no amount. "
-                  if unpriced else "") + f"{WINDOW}.")
+            note=plain((f"{unpriced:,} of the {won:,} deals won {'has' if unpriced == 1 else 'have'} no amount. "
+                        if unpriced else "") + f"{WINDOW}."))
 amountless_losses = lost and not headline["lost_amount"]   # METRICS.md: by value is then undefined
 metric_tile(tiles[2], "win_rate_by_value", headline["win_rate_by_value"],
-            note=("Lost deals carry no amount in this data, so a win rate by value cannot be told. "
-                  if amountless_losses else "") + f"{WINDOW}.")
-column_tile(tiles[3], "closed", closed, help=f"{won:,} won, {lost:,} lost. {WINDOW}.")
+            note=plain(("Lost deals carry no amount in this data, so a win rate by value cannot be told. "
+                        if amountless_losses else "") + f"{WINDOW}."))
+column_tile(tiles[3], "closed", closed, help=plain(f"{won:,} won, {lost:,} lost. {WINDOW}."))
 metric_tile(tiles[4], "sales_cycle", cycle.loc["won", "median_days"] if "won" in cycle.index else None,
-            label=f"{metrics.get('sales_cycle').label} (won)", note=f"{WINDOW}.")
+            label=f"{metrics.get('sales_cycle').label} (won)", note=plain(f"{WINDOW}."))
 undated = int(cycle["closed_without_dates"].iloc[0]) if not cycle.empty else 0
 if undated:
     say("info", f"{undated:,} of the {closed:,} closed deals {'has' if undated == 1 else 'have'} no "
