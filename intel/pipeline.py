@@ -85,6 +85,44 @@ def velocity_by(dim: str, filters: Filters, snapshot: dt.date | None = None,
                        window_quarters=window_quarters, exclude_no_decision=exclude_no_decision)
 
 
+_COUNT_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight")
+
+
+def window_text(snapshot: dt.date | str, window_quarters: int = WINDOW_QUARTERS) -> str:
+    """The trailing window velocity's win rate, average won deal and sales cycle (and coverage's
+    1 ÷ win rate) are read over, in words: 'closed 2026-05-17 to 2026-11-16, the trailing two
+    quarters to the 2026-11-16 snapshot' (METRICS.md: the 3N calendar months ending on it)."""
+    snapshot = snapshot if isinstance(snapshot, dt.date) else dt.date.fromisoformat(str(snapshot))
+    since, until = periods.trailing_window(snapshot, window_quarters)
+    count = _COUNT_WORDS[window_quarters] if window_quarters < len(_COUNT_WORDS) else str(window_quarters)
+    return (f"closed {since:%Y-%m-%d} to {until:%Y-%m-%d}, the trailing {count} "
+            f"quarter{'' if window_quarters == 1 else 's'} to the {until:%Y-%m-%d} snapshot")
+
+
+def velocity_sum_note(members: pd.DataFrame, total: pd.DataFrame, dim: str) -> str | None:
+    """Why the members' velocities (velocity_by(dim)) do not add up to the total's
+    (velocity_by('total')), in one sentence with both figures; None when they do, or when
+    either is unknown. Velocity multiplies its factors, and the total's factors are pooled over
+    every member (its win rate is all wins ÷ all closed deals, its cycle the median of every won
+    deal), so the product of the pooled factors is not the sum of the members' products."""
+    if dim == "total" or members.empty or total.empty or pd.isna(total["velocity"].iloc[0]):
+        return None
+    known = members["velocity"].dropna()
+    summed, whole = float(known.sum()), float(total["velocity"].iloc[0])
+    if math.isclose(summed, whole, rel_tol=1e-9, abs_tol=1e-6):
+        return None
+    word = dim.replace("_", " ")
+    plural = {"industry": "industries", "country": "countries"}.get(word, word + "s")
+    left_out = len(members) - len(known)
+    unknown = (f" ({left_out} {word if left_out == 1 else plural} without a velocity left out of the sum)"
+               if left_out else "")
+    return (f"The {plural}' velocities add up to {metrics.format_value(summed, 'velocity')}, not the "
+            f"total's {metrics.format_value(whole, 'velocity')}{unknown}: velocity = open deals × win rate × "
+            f"average won deal ÷ sales cycle is a product, not a sum, and the total's factors are pooled "
+            f"over every {word} (its win rate is all wins ÷ all closed deals, its cycle the median of every "
+            f"won deal), so it is not the sum of the {plural}' products.")
+
+
 def velocity_missing(row: pd.Series, snapshot: dt.date, window_quarters: int = WINDOW_QUARTERS) -> str | None:
     """Why a velocity_by row has no velocity, in one sentence naming what the data lacks
     (None when it has one)."""

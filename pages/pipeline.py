@@ -5,9 +5,10 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from intel import metrics, pipeline
-from intel.metrics import DIMENSION_LABELS, column_format
-from intel.pipeline import MOVEMENT_LABELS, MOVEMENT_ORDER, velocity_missing
-from pages._components.charts import PRIMARY, chart, waterfall
+from intel.filters import data_date, period_text, scope_text
+from intel.metrics import DIMENSION_LABELS, column_format, format_value
+from intel.pipeline import MOVEMENT_LABELS, MOVEMENT_ORDER, velocity_missing, velocity_sum_note, window_text
+from pages._components.charts import GREY, PRIMARY, chart, waterfall
 from pages._components.data import helper, metric
 from pages._components.links import PAGES
 from pages._components.urlstate import global_filters, show_notes, url_choice
@@ -19,7 +20,11 @@ filters, notes = global_filters()
 
 st.title("Pipeline")
 st.caption("Open deals from the uploaded snapshots: velocity, stage conversion, coverage of the "
-           "target and what moved between two uploads. " + plain(filters.describe()) + ".")
+           "target and what moved between two uploads. Each figure names the snapshot or the window it "
+           "is read over: most follow the snapshot, not the filter bar's period.")
+SCOPE = scope_text(filters)
+day = helper(data_date)
+st.caption(plain(f"{SCOPE} · data as of {day:%Y-%m-%d}" if day else SCOPE))
 
 held = helper(pipeline.snapshots)
 if not held:
@@ -43,6 +48,11 @@ show_notes(notes)
 
 # ---- velocity ----
 st.subheader("Velocity")
+# "closed 2026-05-17 to 2026-11-16, the trailing two quarters to the 2026-11-16 snapshot"
+TRAILING = window_text(as_of, pipeline.WINDOW_QUARTERS)
+st.caption(plain(f"At the {as_of} snapshot · {SCOPE}: open qualified deals are those open then; win rate, "
+                 f"average won deal and sales cycle are over the deals {TRAILING} (velocity's window, "
+                 "METRICS.md), whatever the filter bar's period."))
 total = metric("velocity_change", filters, dim="total", s1=as_of)
 row = total.iloc[0] if not total.empty else None
 if row is not None and (missing(row["change_pct"]) or row["snapshot_0"] == row["snapshot_1"]):
@@ -53,11 +63,21 @@ if not now.empty:
     tiles = st.columns(5)
     column_tile(tiles[0], "velocity", v["velocity"], help=VELOCITY.description,
                 delta=pct(row["change_pct"]) if row is not None else None)
-    column_tile(tiles[1], "open_qualified", v["open_qualified"], help="Open, past the first stage")
-    column_tile(tiles[2], "win_rate", v["win_rate"], help="Deals closed in the last two quarters")
-    column_tile(tiles[3], "avg_won_deal", v["avg_won_deal"], help="Deals won in the last two quarters")
-    column_tile(tiles[4], "cycle_days", v["cycle_days"], help="Median days from created to close date of the "
-                                                              "deals won in the last two quarters")
+    # the win rate Win-loss shows for the filter bar's period, to say why the two differ
+    ranged = metric("win_rate", filters, dim="total", grain="all")
+    ranged_rate = ranged["win_rate"].iloc[0] if not ranged.empty else None
+    ranged_deals = "closed at any date" if filters.all_time else period_text(filters)
+    differs = (f"differs from the Win-loss page's win rate ({pct(ranged_rate)}), which covers the deals "
+               f"{ranged_deals}." if not missing(ranged_rate)
+               else "differs from the Win-loss page's win rate, which covers the filter bar's period.")
+    column_tile(tiles[1], "open_qualified", v["open_qualified"],
+                help=plain(f"Open at the {as_of} snapshot, past the first stage · {SCOPE}."))
+    column_tile(tiles[2], "win_rate", v["win_rate"],
+                help=plain(f"Won ÷ (won + lost) over the deals {TRAILING} · {SCOPE}. Velocity reads its factors "
+                           f"over a trailing window (METRICS.md), so this {differs}"))
+    column_tile(tiles[3], "avg_won_deal", v["avg_won_deal"], help=plain(f"Deals won, {TRAILING} · {SCOPE}."))
+    column_tile(tiles[4], "cycle_days", v["cycle_days"], help=plain(f"Median days from created to close date of "
+                                                                    f"the deals won, {TRAILING} · {SCOPE}."))
     gap = velocity_missing(v, dt.date.fromisoformat(as_of))
     if gap:
         say("info", gap)
@@ -74,13 +94,21 @@ if row is not None:
                            hovertemplate="%{y}: %{customdata}, %{x:+,.0f}/day<extra></extra>"))
     fig.update_xaxes(tickformat="+,.0f", title="Effect on velocity, per day")
     fig.update_layout(height=240)
-    chart(fig, "pl_velocity_factors",
-          title=f"What moved velocity {pct(row['change_pct'])} from {row['snapshot_0']} to {row['snapshot_1']}")
-    st.caption("Each factor before → after, and its effect on velocity per day (log decomposition: "
-               "Δln v = Δln deals + Δln win rate + Δln deal size − Δln cycle; the effects add up to the "
-               "change). " + "; ".join(f"{name}: {move}" for name, move in zip(factors.values(), moves)) + ".")
+    chart(fig, "pl_velocity_factors", title=f"What moved velocity {pct(row['change_pct'])}")
+    st.caption(plain(f"From the {row['snapshot_0']} snapshot to {row['snapshot_1']} · {SCOPE}, each factor over "
+                     "the same trailing window to its own snapshot: before → after, and its "
+                     "effect on velocity per day (log decomposition: Δln v = Δln deals + Δln win rate + Δln deal "
+                     "size − Δln cycle; the effects add up to the change). "
+                     + "; ".join(f"{name}: {move}" for name, move in zip(factors.values(), moves)) + "."))
 detail = metric("velocity", filters, dim=dim, snapshot=as_of)
-table(detail, dim=dim)
+st.caption(plain(f"Velocity by {DIMENSION_LABELS[dim].lower()} at the {as_of} snapshot · {SCOPE}; win rate, "
+                 f"average won deal and cycle over the deals {TRAILING}."))
+if detail["velocity"].notna().any():   # none known: the sentence above says what is missing
+    table(detail, dim=dim, column_order=["member", "velocity", "open_qualified", "win_rate", "avg_won_deal",
+                                         "cycle_days", "won", "closed"])
+    note = velocity_sum_note(detail, now, dim)
+    if note:
+        st.caption(plain(note))
 download_buttons(detail, f"velocity-by-{dim}", key="pl_velocity_dl")
 
 # ---- stages ----
@@ -89,6 +117,7 @@ left, right = st.columns(2)
 stages = metric("pipeline_by_stage", filters, snapshot=as_of)
 conversion = metric("stage_conversion", filters)
 with left:
+    st.caption(plain(f"Open deals at the {as_of} snapshot · {SCOPE}: amount per stage (deals)."))
     if stages.empty:
         st.info(f"No open deal in this scope at {as_of}: the export holds closed deals only.")
     else:
@@ -99,38 +128,61 @@ with left:
     download_buttons(stages, f"pipeline-by-stage-{as_of}", key="pl_stages_dl")
 with right:
     source = conversion["source"].iloc[0] if not conversion.empty else "snapshots"
+    entered = ("entered at any date" if filters.all_time
+               else f"entered {filters.date_from:%Y-%m-%d} to {filters.date_to:%Y-%m-%d}")
+    origin = "the imported stage history" if source == "stage history" else "successive snapshots (to the week)"
+    st.caption(plain(f"Stages {entered} (the filter bar's period) · {SCOPE}: conversion and median days in "
+                     f"stage, from {origin}."))
     if conversion.empty:
         st.info(f"No deal entered an open stage between {filters.date_from} and {filters.date_to}: stage "
                 "conversion needs a stage history (Salesforce OpportunityHistory) or successive snapshots.")
-    st.caption(f"Conversion and time in stage from {'the imported stage history' if source == 'stage history' else 'successive snapshots (to the week)'}.")
-    table(conversion.drop(columns=["source"]))
+    else:   # the key figure beside the stage: a half-width table shows four columns
+        table(conversion.drop(columns=["source"]).rename(columns={"median_days_in_stage": "median_days"}),
+              column_order=["stage", "conversion", "entered", "moved_on", "median_days"])
     download_buttons(conversion, "stage-conversion", key="pl_conv_dl")
 
 # ---- coverage ----
 st.subheader("Coverage of the remaining target")
 cov = metric("coverage", filters, grain=grain, snapshot=as_of)
-fig = go.Figure()
-fig.add_trace(go.Bar(x=cov["period"], y=cov["coverage"], name="Coverage", marker_color=PRIMARY,
-                     hovertemplate="%{x}: %{y:.1f}×<extra></extra>"))
-fig.add_trace(go.Scatter(x=cov["period"], y=cov["coverage_needed"], name="Coverage needed (1 ÷ win rate)",
-                         mode="lines+markers", line={"color": "#d62728", "dash": "dash"}))
-fig.update_yaxes(ticksuffix="×")
-fig.update_layout(legend={"orientation": "h"})
-chart(fig, "pl_coverage", title="Pipeline ÷ (target − actual to date)")
-if cov["target"].isna().all():
-    st.info("No targets are loaded for these periods: coverage needs them (upload quotas on the Data page).")
-elif cov["coverage"].isna().any():   # a period drawn without a bar says why
-    without = cov[cov["coverage"].isna()]
-    no_target = without[without["target"].isna()]["period"].tolist()
-    met = without[without["target"].notna()]["period"].tolist()
-    say("info", " ".join(part for part in (
-        f"No bar for {', '.join(no_target)}: no target is loaded for {'it' if len(no_target) == 1 else 'them'} "
-        "(upload quotas on the Data page)." if no_target else "",
-        f"No bar for {', '.join(met)}: the target is already met, nothing remains to cover." if met else "")
-        if part))
-if cov["coverage_needed"].isna().all():
-    st.info(f"No deal was won in the two quarters before {as_of}: the coverage needed (1 ÷ win rate) is unknown.")
-table(cov)
+needed = cov["coverage_needed"].dropna()
+st.caption(plain(f"Open pipeline at the {as_of} snapshot closing in each {grain} · {SCOPE}, against the target "
+                 "left (target − won to date). Coverage = pipeline ÷ target left"
+                 + (f"; needed: {format_value(needed.iloc[0], 'ratio')} = 1 ÷ the win rate of the deals {TRAILING}."
+                    if not needed.empty else ".")))
+no_target = cov[cov["target"].isna()]["period"].tolist()
+met = cov[cov["target"].notna() & cov["coverage"].isna()]["period"].tolist()
+if (cov["pipeline"] == 0).all() and cov["target"].isna().all():
+    st.info(f"No open deal at {as_of} closes in these {grain}s and no target is loaded for them: coverage needs "
+            "open deals with a close date (an opportunities export) and targets (quotas, on the Data page).")
+else:
+    # the pipeline of every period, so no period is an empty slot; its coverage written on it where a
+    # target exists, "no target" (grey) where none is loaded, "target met" where nothing remains
+    words = [format_value(c, "ratio") if not missing(c) else ("no target" if missing(t) else "target met")
+             for c, t in zip(cov["coverage"], cov["target"])]
+    fig = go.Figure()
+    fig.add_trace(go.Bar(x=cov["period"], y=cov["pipeline"], name="Open pipeline", text=words,
+                         textposition="outside", cliponaxis=False, textfont={"color": "#31333f"},
+                         marker_color=[GREY if missing(t) else PRIMARY for t in cov["target"]],
+                         hovertemplate="%{x}: pipeline %{y:,.0f}, coverage %{text}<extra></extra>"))
+    fig.add_trace(go.Scatter(x=cov["period"], y=cov["remaining"], name="Target left", mode="markers",
+                             marker={"symbol": "line-ew-open", "size": 36, "line": {"width": 3, "color": "#d62728"}},
+                             hovertemplate="%{x}: target left %{y:,.0f}<extra></extra>"))
+    fig.update_yaxes(tickformat="~s", rangemode="tozero")
+    fig.update_xaxes(type="category")
+    fig.update_layout(legend={"orientation": "h"})
+    chart(fig, "pl_coverage", title=f"Open pipeline and target left, by {grain}")
+    st.caption("Bars: the open pipeline closing in each period, labelled with its coverage (grey: no target "
+               "loaded); red mark: the target left.")
+    if no_target:
+        said = "these periods" if len(no_target) == len(cov) else ", ".join(no_target)
+        say("info", f"No target is loaded for {said}: the pipeline is drawn, marked “no target”, without a "
+            "coverage (upload quotas on the Data page).")
+    if met:
+        say("info", f"The target of {', '.join(met)} is already met: nothing remains to cover.")
+    if needed.empty:
+        say("info", f"No deal was won among the deals {TRAILING}: the coverage needed (1 ÷ win rate) is unknown.")
+    table(cov, column_order=["period", "coverage", "coverage_needed", "pipeline", "remaining", "target",
+                             "actual_to_date", "open_deals", "weighted_pipeline"])
 download_buttons(cov, f"coverage-{grain}", key="pl_cov_dl")
 
 # ---- movement ----
@@ -156,9 +208,10 @@ else:
         st.stop()
     st.query_params["pl_period"] = period.strip()
     steps = moved[moved["category"].isin(MOVEMENT_ORDER)]
+    st.caption(plain(f"Open deals closing in {period} at the {s0} snapshot (start) and at {s1} (end) · {SCOPE}."))
     picked = waterfall([MOVEMENT_LABELS[c] for c in steps["category"]], (steps["amount"] * steps["sign"]).tolist(),
                        ["absolute"] + ["relative"] * 7 + ["total"], "pl_movement",
-                       f"Pipeline of {period} from {s0} to {s1}", select=True)
+                       f"Pipeline of {period}, {s0} → {s1}", select=True)
     apart = moved[moved["category"] == "created_and_closed"].iloc[0]
     st.caption(f"Created and closed between the snapshots (not in either pipeline): "
                f"{int(apart['deals'])} deals, {money(apart['amount'])}.")
@@ -173,16 +226,21 @@ else:
                             key="pl_move_category")
     deals = metric("pipeline_movement_deals", filters, period=period.strip(), s0=s0, s1=s1,
                    category=None if category == "all" else category, limit=2000)
-    table(deals)
+    table(deals, column_order=["name", "category", "change", "amount_0", "amount_1", "close_0", "close_1",
+                               "stage_0", "stage_1", "owner", "account", "region", "segment", "product", "id"])
     download_buttons(deals, f"movement-deals-{period}", key="pl_move_deals_dl")
 
 # ---- deals to look at ----
 st.subheader("Slipped, overdue and stale deals")
 watch = metric("deal_watchlist", filters, snapshot=as_of, limit=2000)
-st.caption(f"Open at {as_of}: slipped = close date moved to a later month (pushes), overdue = close "
-           "date passed, stale = unchanged for 4 snapshots or more. Most pushed first.")
+st.caption(plain(f"Open at the {as_of} snapshot · {SCOPE}: slipped = close date moved to a later month (pushes), "
+                 "overdue = close date passed (days overdue), stale = unchanged for 4 snapshots or more. Most "
+                 "pushed first, then most overdue, then largest."))
 if watch.empty:
     st.info(f"No open deal at {as_of} slipped, is overdue or went stale"
             + (" (one snapshot is loaded: slips and staleness need more)." if len(held) < 2 else "."))
-table(watch)
+else:   # what the list is sorted by, beside the deal's name
+    table(watch, column_order=["name", "pushes", "days_overdue", "amount", "close_date", "first_close", "stage",
+                               "owner", "account", "unchanged_snapshots", "last_change", "region", "segment",
+                               "slipped", "overdue", "stale", "id"])
 download_buttons(watch, f"watchlist-{as_of}", key="pl_watch_dl")

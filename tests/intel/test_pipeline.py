@@ -163,3 +163,39 @@ def test_one_snapshot_says_a_second_upload_unlocks_movement(db):
     with pytest.raises(ValueError, match="second upload unlocks movement"):
         pipeline.movement("2026-Q4", WIDE)
     assert not pipeline.pipeline_by_stage(WIDE).empty
+
+
+def test_window_text_names_the_trailing_two_quarters_to_the_snapshot():
+    # the 6 calendar months ending on the snapshot: from the day after the same day 6 months before
+    assert pipeline.window_text(S2) == ("closed 2026-04-20 to 2026-10-19, the trailing two quarters to "
+                                        "the 2026-10-19 snapshot")
+    # a snapshot on a month's last day: six whole months (METRICS.md, periods.trailing_window)
+    assert pipeline.window_text("2026-08-31", 1) == ("closed 2026-06-01 to 2026-08-31, the trailing one quarter "
+                                                     "to the 2026-08-31 snapshot")
+
+
+def test_segment_velocities_that_do_not_add_up_say_why(snapshots):
+    """At S2, by region: EMEA has F open past the first stage and closed A (won 100, 37 days), B (lost),
+    L (won 250, 90 days): 1 × 2/3 × 175 ÷ 63.5 = 1.84/day. APAC has D and E open and closed J (won
+    1000, 1 day): 2 × 1 × 1000 ÷ 1 = 2,000/day. The total pools them: 3 open, 3 won of 4, 450 average,
+    median cycle 37 days: 3 × 0.75 × 450 ÷ 37 = 27.4/day, far from 2,001.8."""
+    by_region = pipeline.velocity_by("region", WIDE, S2).set_index("member")
+    assert by_region.loc["EMEA", "velocity"] == pytest.approx(1 * (2 / 3) * 175 / 63.5)
+    assert by_region.loc["APAC", "velocity"] == pytest.approx(2 * 1 * 1000 / 1)
+    total = pipeline.velocity_by("total", WIDE, S2)
+    note = pipeline.velocity_sum_note(by_region.reset_index(), total, "region")
+    assert note.startswith("The regions' velocities add up to 2,002/day, not the total's 27/day:")
+    assert "pooled" in note and "not the sum" in note
+    # by segment, Enterprise (D, E open) has no deal closed in the window: no velocity, left out and said
+    # so; SMB alone: 1 (F) × 0.75 × 450 ÷ 37 = 9/day
+    by_segment = pipeline.velocity_by("segment", WIDE, S2)
+    note = pipeline.velocity_sum_note(by_segment, total, "segment")
+    assert note.startswith("The segments' velocities add up to 9/day, not the total's 27/day "
+                           "(1 segment without a velocity left out of the sum):")
+
+
+def test_velocity_sum_note_is_silent_when_the_members_add_up(snapshots):
+    emea = WIDE.with_(region=("EMEA",))   # one member: its velocity is the total's
+    total = pipeline.velocity_by("total", emea, S2)
+    assert pipeline.velocity_sum_note(pipeline.velocity_by("region", emea, S2), total, "region") is None
+    assert pipeline.velocity_sum_note(total, total, "total") is None

@@ -151,11 +151,109 @@ def test_win_loss_breakdown_change_and_screenshot(page: Page, app_server, artifa
 def test_pipeline_page_movement_and_screenshot(page: Page, app_server, artifacts):
     page.goto(app_server + "/pipeline")
     expect(page.get_by_role("heading", name="What moved")).to_be_visible(timeout=30_000)
-    expect(page.get_by_text(re.compile(r"Pipeline of 2026-Q4 from 2026-11-\d\d to 2026-11-16"))).to_be_visible(
+    expect(page.get_by_text(re.compile(r"Pipeline of 2026-Q4, 2026-11-\d\d → 2026-11-16"))).to_be_visible(
         timeout=30_000)
-    expect(page.get_by_test_id("stDataFrame").last).to_contain_text("DEMO", timeout=30_000)
+    # the watchlist: each deal by name, then what the list is sorted by (no scrolling sideways to find it)
+    expect(page.get_by_test_id("stDataFrame").last).to_contain_text(re.compile(r"^NamePushesDays overdueAmount"),
+                                                                    timeout=30_000)
+    expect(page.get_by_test_id("stDataFrame").last).to_contain_text(" - ")    # "Summit Labs - Core Platform"
     no_exception(page)
     page.screenshot(path=artifacts / "pipeline.png", full_page=True)
+
+
+def _demo_dates(demo_db) -> dict:
+    """From the demo's data, not the page: the latest snapshot, and the 18 whole months ending with
+    the month of the latest closed deal (the filter bar's default period)."""
+    import calendar
+    import datetime as dt
+
+    from intel import store
+    from tests.conftest import rows
+
+    try:
+        ((latest,),) = rows("SELECT max(close_date) FROM deal_facts WHERE is_closed", db_path=demo_db)
+        ((snap,),) = rows("SELECT max(snapshot_date) FROM imports WHERE undone_at IS NULL", db_path=demo_db)
+    finally:
+        store.close_all()
+    index = latest.year * 12 + latest.month - 1 - 17
+    return {"first": dt.date(index // 12, index % 12 + 1, 1), "snapshot": snap,
+            "last": latest.replace(day=calendar.monthrange(latest.year, latest.month)[1])}
+
+
+def _full_page(page: Page, url: str, width: int, height: int, heading: str, path) -> None:
+    """`url` at width × height, then the window stretched to the whole page (Streamlit scrolls inside
+    stMain) and screenshotted once everything is drawn."""
+    page.set_viewport_size({"width": width, "height": height})
+    page.goto(url)
+    expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible(timeout=30_000)
+    expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=30_000)
+    settled(page)
+    page.wait_for_timeout(1500)
+    tall = page.evaluate("document.querySelector('[data-testid=stMain]').scrollHeight")
+    page.set_viewport_size({"width": width, "height": tall})
+    page.wait_for_timeout(1500)
+    settled(page)
+    no_exception(page)
+    page.screenshot(path=path)
+
+
+# the x tick labels of the chart titled `title`, left to right, and which of them overlap the one before
+_TICKS = """(title) => {
+  const plot = [...document.querySelectorAll('.js-plotly-plot')]
+    .find(p => (p.querySelector('.gtitle') || {}).textContent === title);
+  if (!plot) return null;
+  const boxes = [...plot.querySelectorAll('.xaxislayer-above .xtick text')]
+    .map(t => ({text: t.textContent, box: t.getBoundingClientRect()}))
+    .filter(t => t.box.width > 0).sort((a, b) => a.box.left - b.box.left);
+  return {labels: boxes.map(t => t.text),
+          overlaps: boxes.slice(1).filter((t, i) => t.box.left < boxes[i].box.right).map(t => t.text)};
+}"""
+
+# each horizontal bar of the chart titled `title` with the value text on its row: the text's left edge
+# and the bar's right edge (the text is outside when it starts past the bar's end)
+_BAR_TEXT = """(title) => {
+  const plot = [...document.querySelectorAll('.js-plotly-plot')]
+    .find(p => (p.querySelector('.gtitle') || {}).textContent === title);
+  const bars = [...plot.querySelectorAll('.trace.bars .point path')].map(b => b.getBoundingClientRect());
+  const texts = [...plot.querySelectorAll('.textpoint text')]
+    .map(t => ({text: t.textContent, box: t.getBoundingClientRect()}));
+  return bars.map(bar => {
+    const middle = bar.top + bar.height / 2;
+    const on = texts.find(t => t.box.top <= middle && middle <= t.box.bottom);
+    return {bar_right: bar.right, text: on ? on.text : null, text_left: on ? on.box.left : null};
+  });
+}"""
+
+
+@pytest.mark.parametrize("width,height", [(1440, 900), (390, 844)])
+def test_win_loss_at_desktop_and_phone_width(page: Page, app_server, demo_db, artifacts, width, height):
+    name = "win-loss" + ("-phone" if width < 500 else "-desktop")
+    _full_page(page, app_server + "/win-loss", width, height, "Win-loss", artifacts / f"{name}.png")
+    dates = _demo_dates(demo_db)
+    window = f"Deals closed {dates['first']} to {dates['last']} · All regions"
+    expect(page.get_by_text(window).first).to_be_visible()
+    for title in ("Win rate by month", "Competitor presence in losses, by month"):
+        ticks = page.evaluate(_TICKS, title)
+        assert ticks and len(ticks["labels"]) >= 3, (title, ticks)
+        assert not ticks["overlaps"], (title, ticks)
+        assert ticks["labels"][-1] == f"{dates['last']:%Y-%m}"   # the latest month is always labelled
+    rows = page.evaluate(_BAR_TEXT, "Win rate by segment")
+    assert len(rows) >= 5          # the demo's five segments (and any an earlier test uploaded)
+    for row in rows:                                          # the % sits past the bar's end, outside it
+        assert row["text"] and row["text"].endswith("%") and row["text_left"] >= row["bar_right"], row
+
+
+@pytest.mark.parametrize("width,height", [(1440, 900), (390, 844)])
+def test_pipeline_at_desktop_and_phone_width(page: Page, app_server, demo_db, artifacts, width, height):
+    name = "pipeline" + ("-phone" if width < 500 else "-desktop")
+    _full_page(page, app_server + "/pipeline", width, height, "Pipeline", artifacts / f"{name}.png")
+    trailing = f"the trailing two quarters to the {_demo_dates(demo_db)['snapshot']} snapshot"
+    expect(page.get_by_text(trailing).first).to_be_visible()
+    # coverage: a bar for every quarter; the quarter with a target carries its coverage, the others "no target"
+    plot = page.locator(".js-plotly-plot").filter(has_text="Open pipeline and target left, by quarter")
+    labels = plot.locator(".trace.bars text").all_text_contents()
+    assert len(labels) == 4 and labels[0].endswith("×") and labels[1:] == ["no target"] * 3, labels
+    assert not page.evaluate(_TICKS, "Open pipeline and target left, by quarter")["overlaps"]
 
 
 def test_strategy_note_survives_a_reload(page: Page, app_server, artifacts):

@@ -311,6 +311,83 @@ def test_win_loss_page_cuts_by_deal_type_and_industry_beside_the_average_won_dea
         assert by.loc[deal_type, "average_won_deal"] == pytest.approx(average)
 
 
+def _demo_window() -> tuple:
+    """The demo's default period worked out from its data, not read from the page: the 18 whole
+    months ending with the month of the latest closed deal; and its data date (latest snapshot)."""
+    import calendar
+    import datetime as dt
+
+    ((latest,),) = rows("SELECT max(close_date) FROM deal_facts WHERE is_closed")
+    ((day,),) = rows("SELECT max(snapshot_date) FROM imports WHERE undone_at IS NULL")
+    index = latest.year * 12 + latest.month - 1 - 17
+    first = dt.date(index // 12, index % 12 + 1, 1)
+    last = latest.replace(day=calendar.monthrange(latest.year, latest.month)[1])
+    return first, last, day
+
+
+def _table(at, column: str):
+    """The table on the page holding `column` (read-only tables carry no key to find them by)."""
+    return next(d for d in at.dataframe if column in d.value.columns)
+
+
+def test_win_loss_captions_name_the_window_and_scope(use_demo_db):
+    """Win-loss's win rate covers 18 months, the Overview's one quarter, the Pipeline's a trailing
+    window: every tile, chart and table here says which deals it covers."""
+    import re
+
+    at = app("pages/win-loss.py")
+    first, last, day = _demo_window()
+    window = f"Deals closed {first} to {last} · All regions, segments, owners and products"
+    said = texts(at).replace("\\", "")
+    assert f"All regions, segments, owners and products · closed {first} to {last} · data as of {day}" in said
+    helps = {m.label: m.help.replace("\\", "") for m in at.metric}
+    for label in ("Win rate", "Average won deal", "Win rate by value", "Deals closed", "Sales cycle (won)"):
+        assert window in helps[label], label
+    captions = [c.value.replace("\\", "") for c in at.caption]
+    for opening in ("Read over the months and quarters of: Deals closed",    # the signals
+                    "Each point: the deals closed in that month.",           # the trend
+                    "Deals closed",                                          # the breakdown, the cycle
+                    "Lost deals closed",                                     # the loss reasons
+                    "Head-to-head win rate",                                 # the competitor table
+                    "Share of our losses naming each competitor, per month"):
+        assert any(c.startswith(opening) and f"{first} to {last} · All regions" in c for c in captions), opening
+    assert f"{day:%Y-%m} runs to the data date, {day}" in said          # the month in progress is named
+    # Fabrikam's share of our losses, in three places, each with its window: the signal's quarters,
+    # the table's whole range, the chart's months
+    assert re.search(r"Fabrikam is named in \d+% of our losses in \d{4}-Q\d, up from \d+% in \d{4}-Q\d", said)
+    assert any(c.startswith("Head-to-head") and "Over the whole range, not one quarter" in c for c in captions)
+    # the competitor table leads with what a reader compares, so a half-width table shows it
+    shown = _table(at, "presence_in_losses").proto.column_order
+    assert list(shown[:3]) == ["competitor", "win_rate", "presence_in_losses"]
+
+
+def test_win_loss_captions_follow_the_filters(use_demo_db):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.query_params.update({"from": "2026-01-01", "to": "2026-06-30", "region": "EMEA", "grain": "quarter"})
+    at.run()
+    at.switch_page("pages/win-loss.py").run()
+    assert not at.exception, at.exception
+    window = "Deals closed 2026-01-01 to 2026-06-30 · Region: EMEA"
+    assert all(window in m.help.replace("\\", "") for m in at.metric)
+    captions = [c.value.replace("\\", "") for c in at.caption]
+    assert any(c.startswith("Each point: the deals closed in that quarter.") and window in c for c in captions)
+    assert any(c.startswith("Share of our losses naming each competitor, per quarter") and window in c
+               for c in captions)
+
+
+def test_win_loss_on_one_snapshot_says_what_would_fill_each_empty_chart(db):
+    # pipeline-2026-10-05.csv closes one deal (L, won 2026-09-30): no trend, no loss, no competitor
+    from intel.ingest import import_file
+
+    import_file(FIXTURES / "pipeline-2026-10-05.csv", by=ADMIN)
+    at = app("pages/win-loss.py")
+    said = texts(at).replace("\\", "")
+    assert "Only 2026-09 holds closed deals from" in said and "a trend needs deals closed in two months" in said
+    assert "No deal was lost in this scope and period: the loss reasons need lost deals" in said
+    assert "No closed deal names a competitor" in said
+    assert len(at.get("plotly_chart")) == 2          # the win rate by segment and the days to close only
+
+
 def test_filter_bar_writes_the_url_and_narrows_the_page(use_demo_db):
     at = app("pages/win-loss.py")
     before = {m.label: m.value for m in at.metric}["Deals closed"]
@@ -458,10 +535,73 @@ def test_pipeline_page_with_one_snapshot_says_what_unlocks_movement(db):
     assert "Only one snapshot is loaded" in " ".join(i.value for i in at.info)
 
 
+def test_pipeline_page_on_closed_deals_only_says_what_would_fill_each_empty_chart(db):
+    # winloss_small.csv: ten closed deals (the last in 2026-04) and O1 open, overdue since 2026-06-30
+    from intel import pipeline
+    from intel.ingest import import_file
+
+    import_file(FIXTURES / "winloss_small.csv", by=ADMIN)
+    (snap,) = pipeline.snapshots()
+    at = app("pages/pipeline.py")
+    said = texts(at).replace("\\", "")
+    assert f"Velocity at {snap} cannot be computed: no deal closed from" in said
+    assert f"No open deal at {snap} closes in these quarters and no target is loaded for them" in said
+    assert "Only one snapshot is loaded" in said
+    assert len(at.get("plotly_chart")) == 1          # the funnel of O1's stage; no empty coverage chart
+    watch = _table(at, "days_overdue").value
+    assert watch["name"].tolist() == ["Open one"]
+
+
 def test_pipeline_page_on_the_demo(use_demo_db):
     at = app("pages/pipeline.py")
     tiles = {m.label: m.value for m in at.metric}
     assert "Velocity per day" in tiles and "Open qualified deals" in tiles
+
+
+def test_pipeline_captions_name_the_snapshot_and_the_trailing_window(use_demo_db):
+    """Velocity's win rate is over the trailing two quarters to the snapshot, Win-loss's over the filter
+    bar's 18 months: the Pipeline page says which, and why the two differ."""
+    import datetime as dt
+
+    from intel import metrics
+    from intel.filters import Filters
+
+    at = app("pages/pipeline.py")
+    first, last, _ = _demo_window()
+    ((snap,),) = rows("SELECT max(snapshot_date) FROM imports WHERE kind = 'opportunities' AND undone_at IS NULL")
+    # two quarters = the 6 calendar months ending on the snapshot, from the day after the same day
+    # 6 months before (the demo's snapshot is mid-month)
+    month = snap.year * 12 + snap.month - 1 - 6
+    since = dt.date(month // 12, month % 12 + 1, snap.day) + dt.timedelta(days=1)
+    trailing = f"closed {since} to {snap}, the trailing two quarters to the {snap} snapshot"
+    won, closed = rows("SELECT count(*) FILTER (WHERE is_won), count(*) FROM deal_facts "
+                       "WHERE is_closed AND close_date BETWEEN $f AND $t", {"f": since, "t": snap})[0]
+    ranged_won, ranged = rows("SELECT count(*) FILTER (WHERE is_won), count(*) FROM deal_facts "
+                              "WHERE is_closed AND close_date BETWEEN $f AND $t", {"f": first, "t": last})[0]
+    tile = next(m for m in at.metric if m.label == "Win rate")
+    assert tile.value == f"{won / closed:.1%}"
+    help_text = tile.help.replace("\\", "")
+    assert trailing in help_text
+    assert (f"differs from the Win-loss page's win rate ({ranged_won / ranged:.1%}), which covers the deals "
+            f"closed {first} to {last}") in help_text
+    captions = [c.value.replace("\\", "") for c in at.caption]
+    assert any(c.startswith(f"At the {snap} snapshot · All regions") and trailing in c for c in captions)
+    assert any(c.startswith(f"Velocity by segment at the {snap} snapshot") and trailing in c for c in captions)
+    assert any(c.startswith(f"Stages entered {first} to {last} (the filter bar's period)") for c in captions)
+    assert any(c.startswith(f"Open pipeline at the {snap} snapshot closing in each quarter")
+               and f"1 ÷ the win rate of the deals {trailing}" in c for c in captions)
+    assert any(c.startswith(f"Open at the {snap} snapshot · All regions") for c in captions)   # the watchlist
+    # the segments' velocities (the catalogue's independent check) do not add up to the total's: said, and why
+    wide = Filters(first, last)
+    parts = metrics.check("velocity", wide, dim="segment", snapshot=snap)["velocity"].sum()
+    whole = metrics.check("velocity", wide, dim="total", snapshot=snap)["velocity"].iloc[0]
+    assert abs(parts - whole) > 1
+    assert any(c.startswith(f"The segments' velocities add up to {parts:,.0f}/day, not the total's {whole:,.0f}/day")
+               and "pooled" in c for c in captions)
+    # tables lead with their key figure: the watchlist with what it is sorted by
+    assert list(_table(at, "days_overdue").proto.column_order[:4]) == ["name", "pushes", "days_overdue", "amount"]
+    assert list(_table(at, "moved_on").proto.column_order[:2]) == ["stage", "conversion"]
+    assert list(_table(at, "open_qualified").proto.column_order[:2]) == ["member", "velocity"]
 
 
 # ---- Strategy notes ----
@@ -543,9 +683,9 @@ def test_sharing_page_warns_that_sign_in_is_off(use_demo_db, monkeypatch):
     assert warned(app("pages/win-loss.py"))
 
 
-def test_pipeline_coverage_says_why_a_quarter_has_no_bar(use_demo_db):
-    """The demo holds targets for the quarter in progress only: the quarters after it are drawn
-    without a bar, and the page names them and what would fill them."""
+def test_pipeline_coverage_draws_every_quarter_and_marks_those_without_a_target(use_demo_db):
+    """The demo holds targets for the quarter in progress only: the quarters after it are drawn with
+    their pipeline, marked "no target", and the page names them and what would fill them."""
     import datetime as dt
 
     from intel import metrics, pipeline
@@ -557,4 +697,7 @@ def test_pipeline_coverage_says_why_a_quarter_has_no_bar(use_demo_db):
     assert missing                                  # 2027-Q1 .. 2027-Q3 on the demo
     at = app("pages/pipeline.py")
     said = " ".join(i.value.replace("\\", "") for i in at.info)
-    assert f"No bar for {', '.join(missing)}: no target is loaded" in said
+    assert f"No target is loaded for {', '.join(missing)}: the pipeline is drawn, marked “no target”" in said
+    shown = _table(at, "coverage_needed")
+    assert shown.value["period"].tolist() == cov["period"].tolist()   # every quarter, with or without a target
+    assert list(shown.proto.column_order[:3]) == ["period", "coverage", "coverage_needed"]
