@@ -172,6 +172,26 @@ def test_alerts_page_tests_a_rule_before_saving(use_demo_db):
     assert rows("SELECT count(*) FROM alert_rules")[0][0] == before      # testing saves nothing
 
 
+def test_alerts_page_saves_a_threshold_typed_in_its_unit(use_demo_db):
+    at = app("pages/alerts.py")
+    next(s for s in at.selectbox if s.label == "Metric").set_value("coverage").run()
+    threshold = next(n for n in at.number_input if n.label.startswith("Threshold"))
+    assert threshold.label == "Threshold (×)"                            # the unit follows the metric
+    next(t for t in at.text_input if t.label == "Name").set_value("Coverage under 2.5×")
+    threshold.set_value(2.5)
+    at.button[[b.label for b in at.button].index("Save rule")].click().run()
+    assert not at.exception, at.exception
+    assert rows("SELECT metric, threshold FROM alert_rules WHERE name = 'Coverage under 2.5×'") == [("coverage", 2.5)]
+    at = app("pages/alerts.py")
+    next(s for s in at.selectbox if s.label == "Metric").set_value("win_rate").run()
+    next(t for t in at.text_input if t.label == "Name").set_value("Win rate under 12.5%")
+    next(n for n in at.number_input if n.label == "Threshold (%)").set_value(12.5)
+    at.button[[b.label for b in at.button].index("Save rule")].click().run()
+    assert rows("SELECT threshold FROM alert_rules WHERE name = 'Win rate under 12.5%'") == [(0.125,)]
+    (listed,) = [d.value for d in at.dataframe if "threshold" in d.value.columns]   # the rules table
+    assert listed.loc[listed["name"] == "Win rate under 12.5%", "threshold"].tolist() == ["< 12.5%"]
+
+
 def test_data_page_undo_marks_the_import_undone(db):
     from intel.ingest import import_file
 
