@@ -109,6 +109,9 @@ class Rule:
                 "points_vs_previous": " change vs the period before",
                 "points_vs_first": " change since the first period"}[self.threshold_kind]
         scope = "" if self.dimension == "all" else f" per {self.dimension}"
+        if _at_snapshot(entry):   # one reading, at the latest snapshot: no run of periods, no change
+            return (f"{entry.label} {self.comparator} {value}{scope} at the latest snapshot, "
+                    f"at least {self.min_sample} behind it")
         return (f"{entry.label}{kind} {self.comparator} {value}{scope}, "
                 f"{self.consecutive} consecutive {self.grain}{'s' if self.consecutive > 1 else ''}, "
                 f"at least {self.min_sample} behind each")
