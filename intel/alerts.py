@@ -103,18 +103,15 @@ class Rule:
         return self
 
     def describe(self) -> str:
-        entry = self.entry
-        if self.threshold_kind.startswith("points_"):
-            value = f"{self.threshold * 100:g} points" if entry.format == "percent" else f"{self.threshold:g}"
-        elif entry.format == "percent" or self.threshold_kind != "absolute":
-            value = f"{self.threshold:.0%}"
-        else:
-            value = f"{self.threshold:g}"
+        entry, value = self.entry, threshold_text(self)   # as the prompts quote it: 20%, +10 points, 3×
         kind = {"absolute": "", "vs_previous": " change vs the period before",
                 "vs_last_year": " change vs the same period last year",
                 "points_vs_previous": " change vs the period before",
                 "points_vs_first": " change since the first period"}[self.threshold_kind]
         scope = "" if self.dimension == "all" else f" per {self.dimension}"
+        if _at_snapshot(entry):   # one reading, at the latest snapshot: no run of periods, no change
+            return (f"{entry.label} {self.comparator} {value}{scope} at the latest snapshot, "
+                    f"at least {self.min_sample} behind it")
         return (f"{entry.label}{kind} {self.comparator} {value}{scope}, "
                 f"{self.consecutive} consecutive {self.grain}{'s' if self.consecutive > 1 else ''}, "
                 f"at least {self.min_sample} behind each")
@@ -217,17 +214,19 @@ def _column(name: str) -> str:
 _COMPARED = {
     "absolute": """compared AS (
     SELECT member, period, position, value, sample, value AS observed,
-           CAST(NULL AS DOUBLE) AS base, CAST(NULL AS VARCHAR) AS base_period
+           CAST(NULL AS DOUBLE) AS base, CAST(NULL AS VARCHAR) AS base_period, metric_row
     FROM observed
 )""",
     "relative": """compared AS (
     SELECT o.member, o.period, o.position, (o.value - b.value) / abs(b.value) AS value,
-           least(o.sample, b.sample) AS sample, o.value AS observed, b.value AS base, b.period AS base_period
+           least(o.sample, b.sample) AS sample, o.value AS observed, b.value AS base, b.period AS base_period,
+           o.metric_row
     FROM observed o JOIN observed b ON b.member = o.member AND b.position = o.position - $rule_step
 )""",
     "points": """compared AS (
     SELECT o.member, o.period, o.position, o.value - b.value AS value,
-           least(o.sample, b.sample) AS sample, o.value AS observed, b.value AS base, b.period AS base_period
+           least(o.sample, b.sample) AS sample, o.value AS observed, b.value AS base, b.period AS base_period,
+           o.metric_row
     FROM observed o JOIN observed b ON b.member = o.member AND b.position = o.position - $rule_step
 )""",
     # the base: each member's first period with enough behind it
@@ -235,7 +234,8 @@ _COMPARED = {
     SELECT member, min(position) AS position FROM observed WHERE sample >= $rule_min_sample GROUP BY member
 ), compared AS (
     SELECT o.member, o.period, o.position, o.value - b.value AS value,
-           least(o.sample, b.sample) AS sample, o.value AS observed, b.value AS base, b.period AS base_period
+           least(o.sample, b.sample) AS sample, o.value AS observed, b.value AS base, b.period AS base_period,
+           o.metric_row
     FROM observed o JOIN firsts f ON f.member = o.member
     JOIN observed b ON b.member = o.member AND b.position = f.position
     WHERE o.position > f.position
@@ -248,9 +248,9 @@ _KIND_SQL = {"absolute": "absolute", "vs_previous": "relative", "vs_last_year": 
 @dataclass(frozen=True)
 class CompiledRule:
     """A rule as SQL: `sql` returns the members breaching it (member, periods, values, samples,
-    observed, bases, base_periods, evidence); `series_sql` the series it tests, every member and
-    period (member, period, value, sample, position). `relations` are frames computed in Python,
-    read by the SQL under their name."""
+    observed, bases, base_periods, figures: the metric's whole row per period as JSON, evidence);
+    `series_sql` the series it tests, every member and period (member, period, value, sample,
+    position). `relations` are frames computed in Python, read by the SQL under their name."""
     sql: str
     series_sql: str
     params: dict
@@ -293,7 +293,8 @@ def compile_rule(rule: Rule, db=None, filters: Filters | None = None, **params) 
     SELECT unnest(CAST($rule_periods AS VARCHAR[])) AS period,
            generate_subscripts(CAST($rule_periods AS VARCHAR[]), 1) - 1 AS position
 ), observed AS (
-    SELECT {member} AS member, p.period, p.position, {value} AS value, {sample} AS sample
+    SELECT {member} AS member, p.period, p.position, {value} AS value, {sample} AS sample,
+           to_json(m) AS metric_row      -- the metric's whole row: the figures the prompt quotes
     FROM metric_rows m {join}
     WHERE {value} IS NOT NULL AND NOT isnan({value}) AND {member} IS NOT NULL
 ), {_COMPARED[kind]}, kept AS (
@@ -306,7 +307,8 @@ def compile_rule(rule: Rule, db=None, filters: Filters | None = None, **params) 
 ), breaching AS (
     SELECT member, list(period ORDER BY position) AS periods, list(value ORDER BY position) AS "values",
            list(sample ORDER BY position) AS samples, list(observed ORDER BY position) AS observed,
-           list(base ORDER BY position) AS bases, list(base_period ORDER BY position) AS base_periods
+           list(base ORDER BY position) AS bases, list(base_period ORDER BY position) AS base_periods,
+           list(metric_row ORDER BY position) AS figures
     FROM run
     GROUP BY member
     -- every period of the run is there (a missing one breaks it), each breaching with enough behind it
@@ -341,6 +343,7 @@ class Breach:
     observed: list[float] = field(default_factory=list)        # the metric's own values in those periods
     bases: list[float | None] = field(default_factory=list)     # what a change was measured from
     base_periods: list[str | None] = field(default_factory=list)
+    figures: list[dict] = field(default_factory=list, repr=False)   # the metric's row in each period
 
 
 def test_rule(rule: Rule, db=None, filters: Filters | None = None, **params) -> list[Breach]:
@@ -353,7 +356,8 @@ def test_rule(rule: Rule, db=None, filters: Filters | None = None, **params) -> 
                    [int(s) for s in _items(r.samples)],
                    pd.DataFrame(_items(r.evidence), columns=["member", "period", "value", "sample", "position"]),
                    [float(v) for v in _items(r.observed)],
-                   [None if b is None else float(b) for b in _items(r.bases)], _items(r.base_periods))
+                   [None if b is None else float(b) for b in _items(r.bases)], _items(r.base_periods),
+                   [json.loads(row) for row in _items(r.figures)])
             for r in found.itertuples(index=False)]
 
 
@@ -384,6 +388,30 @@ def _act(cur, alert_id: int, action: str, by: str, note: str | None = None) -> N
                 {"a": alert_id, "action": action, "by": by, "note": note})
 
 
+def _plain(value):
+    """A figure as JSON keeps it: NaN (a missing ratio) as null."""
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _evidence(breach: Breach, rule: Rule, db) -> str:
+    """What an alert keeps of its breach (JSON): the values tested and their samples, the
+    metric's rows in those periods (the figures its prompt quotes) and what stands behind it (how
+    many deals, the first few named)."""
+    kept = {"values": breach.values, "samples": breach.samples, "figures": breach.figures}
+    try:
+        kept["behind"] = behind({"member": breach.member, "periods": breach.periods, "observed": kept},
+                                rule, db).summary()
+    except ValueError:   # e.g. the snapshot behind it is gone: the prompt quotes the figures alone
+        log.warning("no deals listed behind %s / %s", rule.name, breach.member)
+    return json.dumps(_plain(kept), default=str)
+
+
 def evaluate(db=None, today: dt.date | None = None, *, by: Actor) -> pd.DataFrame:
     """Evaluate every enabled rule (as `by`, an analyst or above: it records alerts); open,
     update or re-open alerts; return the open alerts."""
@@ -393,19 +421,21 @@ def evaluate(db=None, today: dt.date | None = None, *, by: Actor) -> pd.DataFram
     results = []
     for rule in [r for r in list_rules(db) if r.enabled]:
         try:
-            results.append((rule, test_rule(rule, db)))
+            found = test_rule(rule, db)
         except ValueError:   # e.g. no snapshot yet for a pipeline rule: nothing to evaluate
             results.append((rule, None))
+            continue
+        results.append((rule, [(b, _evidence(b, rule, db)) for b in found]))
     with store.transaction(db) as cur:
         for rule, found in results:
             if found is None:
                 continue
-            firing = {b.member: b for b in found}
+            firing = {b.member: (b, evidence) for b, evidence in found}
             live = cur.execute(
                 """SELECT id, member, status, snoozed_until, periods FROM alerts
                    WHERE rule_id = $r AND status <> 'resolved'""", {"r": rule.id}).fetchall()
             for alert_id, member, status, snoozed_until, stored_periods in live:
-                breach = firing.pop(member, None)
+                breach, evidence = firing.pop(member, (None, None))
                 if status == "snoozed" and snoozed_until is not None and snoozed_until <= today:
                     cur.execute("UPDATE alerts SET status = 'open', snoozed_until = NULL WHERE id = $i",
                                 {"i": alert_id})
@@ -414,13 +444,12 @@ def evaluate(db=None, today: dt.date | None = None, *, by: Actor) -> pd.DataFram
                     cur.execute("UPDATE alerts SET still_firing = false, last_evaluated_at = now()::TIMESTAMP "
                                 "WHERE id = $i", {"i": alert_id})
                     continue
-                evidence = json.dumps({"values": breach.values, "samples": breach.samples})
                 cur.execute("""UPDATE alerts SET periods = $p, observed = $o, still_firing = true,
                                    last_evaluated_at = now()::TIMESTAMP WHERE id = $i""",
                             {"p": json.dumps(breach.periods), "o": evidence, "i": alert_id})
                 if json.loads(stored_periods) != breach.periods:
                     _act(cur, alert_id, "updated", by.name, f"now {', '.join(breach.periods)}")
-            for member, breach in firing.items():
+            for member, (breach, evidence) in firing.items():
                 # a decision already taken on this very breach is not asked for again
                 settled = cur.execute(
                     "SELECT count(*) FROM alerts WHERE rule_id = $r AND member = $m AND status = 'resolved' "
@@ -433,7 +462,7 @@ def evaluate(db=None, today: dt.date | None = None, *, by: Actor) -> pd.DataFram
                        VALUES ($r, $m, 'open', $s, $p, $o, true, now()::TIMESTAMP, now()::TIMESTAMP)
                        RETURNING id""",
                     {"r": rule.id, "m": member, "s": rule.severity, "p": json.dumps(breach.periods),
-                     "o": json.dumps({"values": breach.values, "samples": breach.samples})}).fetchone()[0]
+                     "o": evidence}).fetchone()[0]
                 _act(cur, alert_id, "fired", by.name, rule.describe())
     return open_alerts(db, today)
 
@@ -457,16 +486,38 @@ def open_alerts(db=None, today: dt.date | None = None) -> pd.DataFrame:
 
 
 def all_alerts(db=None) -> pd.DataFrame:
-    """Every alert, newest first, its periods as people write them ('2026-Q2, 2026-Q3')."""
+    """Every alert, newest first: its number, severity, whose it is ('Segment: SMB', or 'All'), the
+    periods it fired in as people write them ('2026-Q2, 2026-Q3'), where it stands, its rule, and
+    when it fired and was last checked."""
     cur = store.cursor(db)
     try:
-        return cur.execute(
-            """SELECT a.id, r.name AS rule, a.member, a.status, a.severity,
-                      array_to_string(from_json(a.periods, '["VARCHAR"]'), ', ') AS periods, a.owner,
-                      a.snoozed_until, a.resolution, a.first_fired_at, a.last_evaluated_at, a.still_firing
+        frame = cur.execute(
+            """SELECT a.id AS alert, a.severity, r.name AS rule, r.dimension, a.member,
+                      array_to_string(from_json(a.periods, '["VARCHAR"]'), ', ') AS fired_in, a.status, a.owner,
+                      a.snoozed_until, a.resolution, date_trunc('second', a.first_fired_at) AS first_fired,
+                      date_trunc('second', a.last_evaluated_at) AS last_checked, a.still_firing
                FROM alerts a JOIN alert_rules r ON r.id = a.rule_id ORDER BY a.id DESC""").df()
     finally:
         cur.close()
+    scope = [member if dim == "all" or member == "All" else f"{metrics.DIMENSION_LABELS.get(dim, dim)}: {member}"
+             for dim, member in zip(frame["dimension"], frame["member"])]
+    return frame.drop(columns=["dimension", "member"]).assign(scope=scope)[
+        ["alert", "severity", "scope", "fired_in", "status", "rule", "owner", "snoozed_until", "resolution",
+         "first_fired", "last_checked", "still_firing"]]
+
+
+def rules_table(rules: list[Rule]) -> pd.DataFrame:
+    """The rules as the Alerts page lists them: number, the line as the prompts quote it ('< 20%',
+    '< -20% on the period before'), per what, over how many periods, severity, name, whether it is
+    on, the minimum sample and the metric watched (the line first: what a phone shows)."""
+    return pd.DataFrame([{
+        "rule": f"#{r.id}", "name": r.name, "watches": r.entry.label,
+        "per": "—" if r.dimension == "all" else metrics.DIMENSION_LABELS.get(r.dimension, r.dimension),
+        "threshold": f"{r.comparator} {threshold_text(r)}{KIND_WORDS[r.threshold_kind] if _is_change(r) else ''}",
+        "over": ("the latest snapshot" if _at_snapshot(r.entry) else f"1 {r.grain}" if r.consecutive == 1
+                 else f"{r.consecutive} {r.grain}s running"),
+        "minimum_sample": r.min_sample, "severity": r.severity, "enabled": bool(r.enabled)} for r in rules],
+        columns=["rule", "threshold", "per", "over", "severity", "name", "enabled", "minimum_sample", "watches"])
 
 
 def history(alert_id: int, db=None) -> pd.DataFrame:
@@ -519,9 +570,15 @@ def resolve(alert_id: int, note: str, db=None, *, by: Actor) -> None:
 
 # ---- course-correction prompts ----
 
+WORDS = {"<": "below", "<=": "at or below", ">": "above", ">=": "at or above"}
+KIND_WORDS = {"absolute": "", "vs_previous": " on the period before", "vs_last_year": " on the same period last year",
+              "points_vs_previous": " on the period before", "points_vs_first": " since the first period"}
+DEALS_NAMED = 3   # the deals a summary names before "and N more"
+
+
 def value_format(rule: Rule) -> str:
     """How the values a rule tests read: 'points' (a change of a percentage, in points), 'percent',
-    'ratio' or 'number' — for its prompt and for the pages' evidence charts."""
+    'ratio' or 'number' — for its prompt, its threshold and the pages' evidence charts."""
     entry = rule.entry
     relative = rule.threshold_kind != "absolute" and not _at_snapshot(entry)
     if relative and rule.threshold_kind.startswith("points_") and entry.format == "percent":
@@ -531,16 +588,296 @@ def value_format(rule: Rule) -> str:
     return "ratio" if entry.format == "ratio" else "number"
 
 
+def _is_change(rule: Rule) -> bool:
+    return rule.threshold_kind != "absolute" and not _at_snapshot(rule.entry)
+
+
 def format_tested(rule: Rule, value: float) -> str:
-    """A value a rule tested (or its threshold), as its prompt quotes it: 20%, +10 points, 3.0×."""
+    """A value a rule tested, as its prompt quotes it: 20%, +10 points, 3.0×, a change signed."""
     fmt = value_format(rule)
     if fmt == "points":
         return f"{value * 100:+.0f} points"
     if fmt == "percent":
-        return f"{value:.0%}"
+        return f"{value:+.0%}" if _is_change(rule) else f"{value:.0%}"
     if fmt == "ratio":
         return f"{value:.1f}×"
     return f"{value:g}"
+
+
+# A threshold is typed and shown in the unit its values read in (20 for 20%), stored as the
+# metric holds it (0.2): the rule editor converts both ways.
+_PER_CENT = ("percent", "points")
+
+
+def threshold_unit(rule: Rule) -> str:
+    """The unit a rule's threshold is typed and read in: '%', 'points', '×' or '' (a count)."""
+    return {"percent": "%", "points": "points", "ratio": "×"}.get(value_format(rule), "")
+
+
+def threshold_typed(rule: Rule) -> float:
+    """The threshold as a person types it: 0.2 -> 20 (%), -0.1 -> -10 (points), 3.0 -> 3.0 (×)."""
+    return round(rule.threshold * 100, 6) if value_format(rule) in _PER_CENT else rule.threshold
+
+
+def threshold_from_typed(rule: Rule, typed: float) -> float:
+    """A typed threshold as the rule stores it: 20 (%) -> 0.2; a count or a ratio as typed."""
+    return round(float(typed) / 100, 8) if value_format(rule) in _PER_CENT else float(typed)
+
+
+def threshold_text(rule: Rule) -> str:
+    """The threshold as the prompts quote it: 20%, -15%, +10 points, 3×, 3."""
+    unit, typed = threshold_unit(rule), threshold_typed(rule)
+    if unit == "points":
+        return f"{typed:+g} points"
+    return f"{typed:g}{unit}"
+
+
+def _fired(alert: dict) -> list[str]:
+    return json.loads(alert["periods"]) if isinstance(alert["periods"], str) else list(alert["periods"])
+
+
+def _observed(alert: dict) -> dict:
+    return json.loads(alert["observed"]) if isinstance(alert["observed"], str) else dict(alert["observed"])
+
+
+def _span(fired: list[str]) -> str:
+    return fired[0] if len(fired) == 1 else f"{fired[0]} to {fired[-1]}"
+
+
+def _during(fired: list[str]) -> str:
+    """'in 2026-Q3', 'from 2026-08 to 2026-10'."""
+    return f"in {fired[0]}" if len(fired) == 1 else f"from {fired[0]} to {fired[-1]}"
+
+
+def _when(rule: Rule, fired: list[str]) -> str:
+    """When the line was crossed: 'at the 2026-11-16 snapshot', 'in 2026-Q3', 'for 3 months
+    running (2026-08 to 2026-10)'."""
+    if _at_snapshot(rule.entry):
+        return f"at the {fired[-1]} snapshot"
+    if len(fired) == 1:
+        return f"in {fired[0]}"
+    return f"for {len(fired)} {rule.grain}s running ({_span(fired)})"
+
+
+def _scoped(alert: dict, rule: Rule) -> bool:
+    return rule.dimension != "all" and alert["member"] != "All"
+
+
+def _possessive(name: str) -> str:
+    return f"{name}'" if name.endswith("s") else f"{name}'s"
+
+
+def _subject(alert: dict, rule: Rule) -> str:
+    """'SMB's win rate', 'Pipeline coverage' (no member: the whole business)."""
+    label = rule.entry.label
+    return f"{_possessive(alert['member'])} {label.lower()}" if _scoped(alert, rule) else label
+
+
+def _crossed(rule: Rule) -> str:
+    """'below 20%', 'above +15% on the period before'."""
+    change = KIND_WORDS[rule.threshold_kind] if _is_change(rule) else ""
+    return f"{WORDS[rule.comparator]} {threshold_text(rule)}{change}"
+
+
+def _times(rule: Rule) -> str:
+    """How often, for a push count: '3 times or more', 'more than 2 times'."""
+    n, times = f"{rule.threshold:g}", "time" if rule.threshold == 1 else "times"
+    return {">=": f"{n} {times} or more", ">": f"more than {n} {times}", "<": f"fewer than {n} {times}",
+            "<=": f"{n} {times} or fewer"}[rule.comparator]
+
+
+def _money(value) -> str:
+    from intel.models import money
+
+    return "—" if value is None or pd.isna(value) else money(value)
+
+
+def _pct(value, signed: bool = False) -> str:
+    return "—" if value is None or pd.isna(value) else (f"{value:+.0%}" if signed else f"{value:.0%}")
+
+
+def _count(value) -> str:
+    return "—" if value is None or pd.isna(value) else f"{value:,.0f}"
+
+
+def _named(names: list[str], count: int) -> str:
+    """'A, B and C' or 'A, B, C and 41 more'."""
+    if not names:
+        return ""
+    more = count - len(names)
+    if more > 0:
+        return f"{', '.join(names)} and {more:,} more"
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def headline(alert: dict, rule: Rule) -> str:
+    """The alert as one sentence, for its heading: severity, who, which line was crossed and when,
+    and where it stands: 'High: SMB's win rate below 20% for 3 months running (2026-08 to
+    2026-10) · open'. A push-count alert says how many deals."""
+    fired, observed = _fired(alert), _observed(alert)
+    behind = observed.get("behind") or {}
+    if rule.metric == "push_count" and behind.get("title"):
+        what = behind["title"]
+    else:
+        what = f"{_subject(alert, rule)} {_crossed(rule)} {_when(rule, fired)}"
+    status = alert.get("status") or "open"
+    if status == "acknowledged" and alert.get("owner"):
+        status = f"acknowledged, {alert['owner']} follows up"
+    severity = str(alert.get("severity") or rule.severity).capitalize()
+    return f"{severity}: {what[:1].upper()}{what[1:]} · {status}"
+
+
+def chart_title(alert: dict, rule: Rule, first: str, last: str) -> str:
+    """The evidence chart's title: whose series, which value, over which window: 'SMB · win rate
+    by month, 2024-09 to 2026-10 (line: below 20%)'."""
+    who = alert["member"] if _scoped(alert, rule) else "All"
+    what = rule.entry.label.lower() + (KIND_WORDS[rule.threshold_kind].replace(" on ", ", change on ")
+                                       if _is_change(rule) else "")
+    return f"{who} · {what} by {rule.grain}, {first} to {last} (line: {WORDS[rule.comparator]} {threshold_text(rule)})"
+
+
+# ---- what stands behind an alert: its deals, or the member's figures ----
+
+@dataclass
+class Behind:
+    """What stands behind an alert: the deals that breach (or, for a plan or pipeline figure, the
+    member's figures), as a table whose columns the catalogue labels; how many, the first few
+    named (for the summary), and the page view that lists them (a link on the pages)."""
+    title: str
+    frame: pd.DataFrame
+    view: View
+    count: int = 0
+    names: list[str] = field(default_factory=list)
+    note: str | None = None                 # what the list could not do (narrow to a member)
+    stage: tuple[str, int] | None = None    # pushed deals: the stage most of them sit in
+
+    def summary(self) -> dict:
+        """What the alert keeps of it (the prompt quotes it without the store)."""
+        return {"title": self.title, "count": self.count, "names": self.names[:DEALS_NAMED],
+                "stage": list(self.stage) if self.stage else None}
+
+
+# the deal's name and the figures that put it here first (what a phone shows), who and what after
+LOST_COLUMNS = ("name", "amount", "close_date", "loss_reason", "competitor", "owner", "account", "id")
+PUSHED_COLUMNS = ("name", "pushes", "amount", "close_date", "first_close", "stage", "owner", "account", "id")
+PLAN_COLUMNS = ("target", "forecast", "actual", "bias", "attainment", "variance", "deals_won")
+
+
+def _view(alert: dict, rule: Rule) -> View:
+    """The page view behind an alert: the member's scope (when the filter bar has its dimension)
+    and the periods that fired."""
+    fired, dim, entry = _fired(alert), rule.dimension, rule.entry
+    scope = scope_filters(dim, alert["member"]) if _scoped(alert, rule) else {}
+    family = _family(entry)
+    if family in ("win-loss", "competitor"):
+        window = {"from": periods.bounds(fired[0])[0].isoformat(), "to": periods.bounds(fired[-1])[1].isoformat()}
+        return View("win-loss", {**(scope if family == "win-loss" else {}), **window}, breakdown="competitor")
+    if family == "plan":
+        return View("forecast", scope, breakdown=dim if dim != "all" else "region", grain=rule.grain)
+    breakdown = dim if rule.metric == "velocity_change" and dim != "all" else None
+    return View("pipeline", scope, breakdown=breakdown, grain=rule.grain if rule.metric == "coverage" else None)
+
+
+def behind(alert: dict, rule: Rule, db=None) -> Behind:
+    """The deals or figures behind an alert (a dict with member, periods and observed, as
+    open_alerts returns it): the lost deals of a win-rate alert, the losses naming a competitor,
+    the open deals pushed past the line, or the member's periods (forecast against actual,
+    coverage, the velocity factors) from the metric's rows that fired."""
+    fired, member, entry = _fired(alert), alert["member"], rule.entry
+    figures = _observed(alert).get("figures") or []
+    view, family = _view(alert, rule), _family(entry)
+    if family in ("win-loss", "competitor"):
+        return _lost_deals(alert, rule, fired, view, db)
+    if rule.metric == "push_count":
+        return _pushed_deals(alert, rule, fired, view, db)
+    if not figures:   # an alert recorded before alerts kept their figures: the next evaluation adds them
+        return Behind("The figures behind this alert are kept from the next evaluation on.", pd.DataFrame(), view)
+    frame = pd.DataFrame(figures)
+    if family == "plan":
+        first = [c for c in entry.columns if c != "member"]   # the metric's own columns, its value among them
+        shown = [c for c in dict.fromkeys(first + list(PLAN_COLUMNS)) if c in frame]
+        return Behind(f"{_possessive(member) if _scoped(alert, rule) else 'Our'} forecast against actual, "
+                      f"{_span(fired)}", frame[shown], view, count=len(frame))
+    if rule.metric == "velocity_change":
+        return Behind(f"{_possessive(member) if _scoped(alert, rule) else 'The'} velocity factors, "
+                      f"{figures[-1].get('snapshot_0')} → {figures[-1].get('snapshot_1')}",
+                      _velocity_factors(figures[-1]), view, count=1)
+    shown = [c for c in entry.columns if c in frame and c != "member"]
+    return Behind(f"{entry.label} at the {fired[-1]} snapshot", frame[shown or list(frame.columns)], view,
+                  count=len(frame))
+
+
+def _lost_deals(alert: dict, rule: Rule, fired: list[str], view: View, db) -> Behind:
+    """The deals lost in the periods that fired: the member's (win rate), or those naming the
+    competitor (its presence in our losses); largest first."""
+    member = alert["member"]
+    start, end = periods.bounds(fired[0])[0], periods.bounds(fired[-1])[1]
+    window = Filters(start, end)
+    if rule.entry.member == "competitor":
+        deals = metrics.run("closed_deals", window, db=db, competitor=member)
+        title = f"{{n}} losses naming {member} {_during(fired)}, largest first"
+    else:
+        scoped = _scoped(alert, rule)
+        deals = metrics.run("closed_deals", window, db=db, dim=rule.dimension if scoped else None,
+                            member=member if scoped else None)
+        title = f"{{n}} deals {member if scoped else 'we'} lost {_during(fired)}, largest first"
+    lost = deals[deals["outcome"] == "lost"].sort_values(["amount", "close_date"], ascending=[False, False],
+                                                          na_position="last")
+    shown = [c for c in LOST_COLUMNS if c in lost]
+    return Behind(title.format(n=f"{len(lost):,}"), lost[shown].reset_index(drop=True), view, count=len(lost),
+                  names=[str(n) for n in lost["name"].head(DEALS_NAMED) if not pd.isna(n)])
+
+
+def _passes(rule: Rule, values: pd.Series) -> pd.Series:
+    """Which values cross the rule's line (its comparator, whitelisted)."""
+    import operator
+
+    test = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}[rule.comparator]
+    return test(values, rule.threshold)
+
+
+def _pushed_deals(alert: dict, rule: Rule, fired: list[str], view: View, db) -> Behind:
+    """The open deals whose own push count crosses the rule's line at the snapshot that fired
+    (the catalogue's deal watchlist), most pushed first; the member's when the filter bar has its
+    dimension or the watchlist its column."""
+    from intel.filters import DIMENSIONS, default_range
+
+    member, dim = alert["member"], rule.dimension
+    snapshot = pipeline.pick_snapshot(fired[-1], db)
+    scope = {d: tuple(v) for d, v in view.filters.items() if d in DIMENSIONS}
+    watch = metrics.run("deal_watchlist", Filters(*default_range(db), **scope), db=db, snapshot=snapshot)
+    note = None
+    if _scoped(alert, rule) and dim not in scope:
+        if dim in watch:
+            watch = watch[watch[dim].astype(str) == member]
+        else:
+            note = (f"The deal watchlist carries no {metrics.DIMENSION_LABELS.get(dim, dim).lower()}: "
+                    f"these are the pushed deals of every {metrics.DIMENSION_LABELS.get(dim, dim).lower()}.")
+    pushed = watch[_passes(rule, watch["pushes"].astype(float))].sort_values(
+        ["pushes", "amount"], ascending=[False, False], na_position="last")
+    shown = [c for c in PUSHED_COLUMNS if c in pushed]
+    where = f" ({metrics.DIMENSION_LABELS.get(dim, dim)}: {member})" if _scoped(alert, rule) else ""
+    stages = pushed["stage"].value_counts() if "stage" in pushed and len(pushed) else None
+    return Behind(f"{len(pushed):,} open deal{'s' if len(pushed) != 1 else ''}{where} pushed {_times(rule)} "
+                  f"at the {snapshot} snapshot", pushed[shown].reset_index(drop=True), view, count=len(pushed),
+                  names=[str(n) for n in pushed["name"].head(DEALS_NAMED) if not pd.isna(n)], note=note,
+                  stage=(str(stages.index[0]), int(stages.iloc[0])) if stages is not None else None)
+
+
+VELOCITY_FACTORS = ("open_qualified", "win_rate", "avg_won_deal", "cycle_days")
+
+
+def _velocity_factors(row: dict) -> pd.DataFrame:
+    """Each velocity factor before and after, and its signed effect on velocity per day, as text
+    (the factors read in different units)."""
+    lines = []
+    for factor in VELOCITY_FACTORS:
+        fmt = metrics.column_format(factor)
+        lines.append({"factor": metrics.column_label(factor),
+                      "before": metrics.format_value(row.get(f"{factor}_0"), fmt),
+                      "after": metrics.format_value(row.get(f"{factor}_1"), fmt),
+                      "effect_per_day": metrics.format_value(row.get(f"effect_{factor}"), "velocity", signed=True)})
+    return pd.DataFrame(lines)
 
 
 def _family(entry: metrics.Metric) -> str:
@@ -554,79 +891,262 @@ def _family(entry: metrics.Metric) -> str:
 
 
 def prompt(alert: dict, rule: Rule) -> dict:
-    """The course-correction prompt for an alert: what happened (with its numbers), questions to
-    diagnose, actions to weigh, and the views behind it (page, filters, breakdown: the pages make
-    them links)."""
-    fired = json.loads(alert["periods"]) if isinstance(alert["periods"], str) else alert["periods"]
-    observed = json.loads(alert["observed"]) if isinstance(alert["observed"], str) else alert["observed"]
-    member, dim, entry = alert["member"], rule.dimension, rule.entry
-    values = ", ".join(f"{p} {format_tested(rule, v)}" for p, v in zip(fired, observed["values"]))
-    scope = {} if dim == "all" or member == "All" else scope_filters(dim, member)
-    family = _family(entry)
-    if family == "win-loss":
-        start = periods.parse(fired[0])[0]
-        return {
-            "summary": f"{member}: {entry.label.lower()} {values} ({rule.describe()}).",
-            "questions": [
-                f"Which competitors and loss reasons are behind {member}'s lost deals in {', '.join(fired)}?",
-                "Did the deal mix change (size, product, lead source) or did we lose deals we used to win?",
-                "Are we qualifying the right opportunities, or carrying deals that never fit?",
-            ],
-            "actions": [
-                "Run post-mortems on the largest lost deals and feed them into targeting and qualification criteria.",
-                "Update the battle cards against the competitors winning these deals.",
-                "Tighten the qualification criteria for this segment; re-check the ideal customer profile.",
-                "Decide attack / defend / fire for the accounts that no longer fit.",
-            ],
-            "views": {"Win-loss view": View("win-loss", {**scope, "from": start.isoformat()},
-                                            breakdown="competitor")},
-        }
-    if family == "plan":
-        what = {"forecast_bias": "over-calls" if observed["values"][-1] > 0 else "sandbags",
-                "attainment": "misses target"}.get(rule.metric)
-        return {
-            "summary": f"{member}{' ' + what if what else ''}: {entry.label.lower()} {values} ({rule.describe()}).",
-            "questions": [
-                "Which deals were called commit and did not close, or closed without being called?",
-                "Are stage definitions and exit criteria applied the same way by every owner?",
-                "Is the quota realistic for this territory, or is capacity short?",
-            ],
-            "actions": [
-                "Review forecast-call discipline: commit only deals past the agreed exit criteria.",
-                "Recalibrate stage probabilities from the actual conversion by stage.",
-                "Coach the owners concerned; for sandbagging, check incentives and quota setting.",
-                "Reallocate capacity from lower-return territories if the gap is structural.",
-            ],
-            "views": {"Forecast view": View("forecast", scope, breakdown=dim if dim != "all" else "region",
-                                            grain=rule.grain)},
-        }
-    if family == "pipeline":
-        return {
-            "summary": f"{member}: {entry.label.lower()} {values} ({rule.describe()}).",
-            "questions": [
-                "Is the pipeline short of new deals, or are deals stalling and slipping?",
-                "Which stages lose the most deals, and which deals keep being pushed?",
-                "Does the sales capacity match the pipeline velocity and the hiring lead times?",
-            ],
-            "actions": [
-                "Launch pipeline generation with marketing (account-based lists, follow-up SLAs).",
-                "Review repeatedly pushed deals: re-qualify them or take them out of the forecast.",
-                "Move capacity from lower-return territories to the high-growth markets.",
-            ],
-            "views": {"Pipeline view": View("pipeline", scope)},
-        }
+    """The course-correction prompt for an alert: what happened, questions to diagnose and actions
+    to weigh, each with the member's own figures (the metric's rows that fired and the deals
+    behind them, kept with the alert), and the view behind it (page, filters, breakdown: the
+    pages make it a link)."""
+    fired, observed = _fired(alert), _observed(alert)
+    rows = observed.get("figures") or []
+    family = _family(rule.entry)
+    view = _view(alert, rule)
+    label = {"win-loss": "Win-loss view", "competitor": "Win-loss view", "plan": "Forecast view",
+             "pipeline": "Pipeline view"}[family]
+    if len(rows) != len(fired):   # recorded before alerts kept their figures: the values alone
+        text = _values_only(alert, rule, fired, observed)
+    elif family == "win-loss":
+        text = _win_loss_prompt(alert, rule, fired, rows, observed.get("behind") or {})
+    elif family == "plan":
+        text = _plan_prompt(alert, rule, fired, rows)
+    elif family == "competitor":
+        text = _competitor_prompt(alert, rule, fired, rows, observed.get("behind") or {})
+    elif rule.metric == "push_count":
+        text = _push_prompt(alert, rule, fired, rows, observed.get("behind") or {})
+    elif rule.metric == "velocity_change":
+        text = _velocity_prompt(alert, rule, fired, rows)
+    else:
+        text = _coverage_prompt(alert, rule, fired, rows)
+    return {**text, "views": {label: view}}
+
+
+def _lead(alert: dict, rule: Rule) -> str:
+    """How a summary starts: 'SMB: win rate', or 'Win rate' for the whole business."""
+    label = rule.entry.label
+    return f"{alert['member']}: {label.lower()}" if _scoped(alert, rule) else label
+
+
+def _values(rule: Rule, fired: list[str], values: list[float]) -> str:
+    """'18% in 2026-08, 14% in 2026-09' (at a snapshot: '4 at the 2026-11-16 snapshot')."""
+    at = "at the {} snapshot" if _at_snapshot(rule.entry) else "in {}"
+    return ", ".join(f"{format_tested(rule, v)} {at.format(p)}" for p, v in zip(fired, values))
+
+
+def _values_only(alert, rule, fired, observed) -> dict:
+    return {"summary": f"{_lead(alert, rule)} {_values(rule, fired, observed['values'])} ({rule.describe()}).",
+            "questions": ["Which deals stand behind these figures, and what changed for them?"],
+            "actions": ["Evaluate the rules again to see the figures and deals behind this alert."]}
+
+
+def _win_loss_prompt(alert, rule, fired, rows, behind) -> dict:
+    member, scoped = alert["member"], _scoped(alert, rule)
+    who, where = (member, f" in {member}") if scoped else ("we", "")
+    lost, closed = sum(r.get("lost") or 0 for r in rows), sum(r.get("closed") or 0 for r in rows)
+    values = [r.get(rule.entry.value) for r in rows]
+    names = behind.get("names") or []
+    largest = f"; the largest: {_named(names, len(names))}" if names else ""
+    first, last = rows[0], rows[-1]
+
+    def record(r):
+        return (f"{_count(r.get('won'))} of {_count(r.get('closed'))} closed in {r.get('period')} "
+                f"({_pct(r.get('win_rate'))})")
+
+    trend = f"{record(first)} and {record(last)}" if len(rows) > 1 else record(last)
     return {
-        "summary": f"{member} is named in our losses: {values} ({rule.describe()}).",
+        "summary": f"{_lead(alert, rule)} {_values(rule, fired, values)}, {_crossed(rule)} {_when(rule, fired)}: "
+                   f"{lost:,} of the {closed:,} deals closed were lost{largest}.",
         "questions": [
-            f"Where does {member} beat us: price, service or technical capability?",
-            f"Is {member} new in these accounts, or did it change its prices?",
+            f"Which competitors and loss reasons are behind the {lost:,} deals {who} lost {_during(fired)}?",
+            f"{who[:1].upper()}{who[1:]} won {trend}: did the deal mix change (size, product, lead source), "
+            "or did we lose deals we used to win?",
+            f"Are we qualifying the right opportunities{where}, or carrying deals that never fit?",
         ],
         "actions": [
-            f"Update the battle card against {member}; brief the teams meeting it.",
+            "Run post-mortems on the largest lost deals" + (f" ({_named(names, len(names))})" if names else "")
+            + " and feed them into targeting and qualification criteria.",
+            "Update the battle cards against the competitors winning these deals.",
+            f"Tighten the qualification criteria{' for ' + member if scoped else ''}; re-check the ideal "
+            "customer profile.",
+            "Decide attack / defend / fire for the accounts that no longer fit.",
+        ],
+    }
+
+
+def _plan_prompt(alert, rule, fired, rows) -> dict:
+    member, scoped = alert["member"], _scoped(alert, rule)
+    who = member if scoped else "We"
+    where = "" if not scoped else (f" for {member}" if rule.dimension == "owner" else f" in {member}")
+    last = rows[-1]
+    p, f, a, t = last.get("period"), last.get("forecast"), last.get("actual"), last.get("target")
+    gap = None if f is None or a is None else f - a
+
+    def call(r):
+        return (f"called {_money(r.get('forecast'))} and landed {_money(r.get('actual'))} in {r.get('period')} "
+                f"(bias {_pct(r.get('bias'), signed=True)})")
+
+    def booked(r):
+        return (f"booked {_money(r.get('actual'))} of a {_money(r.get('target'))} target in {r.get('period')} "
+                f"({_pct(r.get('attainment'))} attainment)")
+
+    line = f"{_crossed(rule)} {_when(rule, fired)}"
+    common = "Recalibrate stage probabilities from the actual conversion by stage."
+    if rule.metric == "forecast_bias" and (last.get("bias") or 0) > 0:
+        return {
+            "summary": f"{who} over-calls: {'; '.join(call(r) for r in rows)} — forecast bias {line}.",
+            "questions": [
+                f"{who} {call(last)}: which deals in the commit slipped to a later period or were lost?",
+                f"The commit carried {_money(gap)} more than closed in {p}: are stage definitions and exit "
+                f"criteria applied the same way by every owner{where}?",
+                f"{who} {booked(last)}: is the quota realistic for this territory, or is capacity short?",
+            ],
+            "actions": [
+                f"Review forecast-call discipline{where}: commit only deals past the agreed exit criteria "
+                f"({_money(gap)} of {p}'s commit did not close).",
+                common,
+                f"Coach the owners{where} on calling commit; track the bias each {rule.grain} "
+                f"({', '.join(_pct(r.get('bias'), signed=True) + ' in ' + str(r.get('period')) for r in rows)}).",
+                "Reallocate capacity from lower-return territories if the gap is structural.",
+            ],
+        }
+    if rule.metric == "forecast_bias":
+        return {
+            "summary": f"{who} sandbags: {'; '.join(call(r) for r in rows)} — forecast bias {line}.",
+            "questions": [
+                f"{who} {call(last)}: which deals closed without being called commit, and why were they "
+                "held back?",
+                f"{who} {booked(last)}: is the quota set where it should be, or do the incentives reward a "
+                "low call?",
+                "Are stage definitions and exit criteria applied the same way by every owner?",
+            ],
+            "actions": [
+                f"Check the incentives and quota setting{where}: {_money(None if gap is None else -gap)} landed "
+                f"beyond the call in {p}, capacity the plan did not count on.",
+                f"Call commit{where} on every deal past the exit criteria, not only those already certain.",
+                common,
+            ],
+        }
+    short = None if t is None or a is None else t - a
+    return {
+        "summary": f"{who} {'misses target' if rule.metric == 'attainment' else 'books short'}: "
+                   f"{'; '.join(booked(r) for r in rows)} — {rule.entry.label.lower()} {line}.",
+        "questions": [
+            f"{who} {booked(last)}: which deals called commit did not close, and which slipped to the next "
+            f"{rule.grain}?",
+            f"Is the quota realistic{where}, or is capacity short by about {_money(short)} a {rule.grain}?",
+            "Are stage definitions and exit criteria applied the same way by every owner?",
+        ],
+        "actions": [
+            f"Build the pipeline{where} for the next {rule.grain} to cover the {_money(short)} missed in {p}.",
+            common,
+            "Reallocate capacity from lower-return territories if the gap is structural.",
+        ],
+    }
+
+
+def _competitor_prompt(alert, rule, fired, rows, behind) -> dict:
+    member = alert["member"]
+    named = sum(r.get("losses_naming") or 0 for r in rows)
+    names = behind.get("names") or []
+
+    def share(r):
+        return (f"{_count(r.get('losses_naming'))} of our {_count(r.get('losses'))} losses in {r.get('period')} "
+                f"({_pct(r.get('presence'))})")
+
+    return {
+        "summary": f"{member} is named in {'; '.join(share(r) for r in rows)} — {_crossed(rule)} "
+                   f"{_when(rule, fired)}" + (f"; the largest: {_named(names, len(names))}." if names else "."),
+        "questions": [
+            f"Where does {member} beat us in these {named:,} losses: price, service or technical capability?",
+            f"Is {member} new in these accounts, or did it change its prices?"
+            + (f" Start with {_named(names, len(names))}." if names else ""),
+        ],
+        "actions": [
+            f"Update the battle card against {member} from these {named:,} losses; brief the "
+            "teams meeting it.",
             "Defend the accounts it courts: check satisfaction with support and the account team.",
             "Play out our next move and its likely response (war game) before changing price.",
         ],
-        "views": {"Win-loss view": View("win-loss", breakdown="competitor")},
+    }
+
+
+def _push_prompt(alert, rule, fired, rows, behind) -> dict:
+    count, names = int(behind.get("count") or 0), behind.get("names") or []
+    title = behind.get("title") or f"{_lead(alert, rule)} {_values(rule, fired, [r.get('pushes') for r in rows])}"
+    stage = behind.get("stage")
+    top = f"Why do {_named(names[:2], len(names[:2]))} keep moving" if names else "Why do these deals keep moving"
+    return {
+        "summary": f"{title}" + (f": {_named(names, count)}." if names else "."),
+        "questions": [
+            f"{top}: is the buyer still engaged, the decision maker known, the budget approved?",
+            (f"{stage[1]:,} of the {count:,} sit in {stage[0]}: what stops them there, and is new pipeline "
+             "coming in behind them?") if stage else "Is the pipeline short of new deals behind them?",
+            "Does the sales capacity match the pipeline velocity and the hiring lead times?",
+        ],
+        "actions": [
+            f"Review the {f'{count:,} ' if count else ''}repeatedly pushed deals with their owners: re-qualify "
+            "them or take them out of the forecast.",
+            "Launch pipeline generation with marketing (account-based lists, follow-up SLAs).",
+            "Move capacity from lower-return territories to the high-growth markets.",
+        ],
+    }
+
+
+FACTOR_ACTIONS = {
+    "open_qualified": "Launch pipeline generation with marketing (account-based lists, follow-up SLAs).",
+    "win_rate": "Tighten qualification and update the battle cards where the win rate fell.",
+    "avg_won_deal": "Check discounting against the approval thresholds by deal size; audit unauthorised concessions.",
+    "cycle_days": "Review the stage exit criteria where deals now take longer to close.",
+}
+
+
+def _velocity_prompt(alert, rule, fired, rows) -> dict:
+    r, member, scoped = rows[-1], alert["member"], _scoped(alert, rule)
+    where = f" in {member}" if scoped else ""
+    effects = {f: r.get(f"effect_{f}") for f in VELOCITY_FACTORS if r.get(f"effect_{f}") is not None}
+    rising = (r.get("change_pct") or 0) >= 0   # name the factor that moved velocity the way it went
+    worst = (max if rising else min)(effects, key=effects.get) if effects else None
+
+    def moved(f):
+        fmt = metrics.column_format(f)
+        return (f"{metrics.column_label(f).lower()} moved {metrics.format_value(r.get(f + '_0'), fmt)} → "
+                f"{metrics.format_value(r.get(f + '_1'), fmt)} "
+                f"({metrics.format_value(effects[f], 'velocity', signed=True)})")
+
+    velocity = (f"{metrics.format_value(r.get('velocity_0'), 'velocity')} on {r.get('snapshot_0')} → "
+                f"{metrics.format_value(r.get('velocity_1'), 'velocity')}")
+    return {
+        "summary": f"{_lead(alert, rule)} {_pct(r.get('change_pct'), signed=True)} {_when(rule, fired)} ({velocity})"
+                   + (f"; {moved(worst)}, the largest {'lift' if rising else 'drag'}." if worst else "."),
+        "questions": [
+            (f"{moved(worst)[:1].upper()}{moved(worst)[1:]}{where}: what changed behind it?" if worst
+             else "Which factor moved velocity?"),
+            f"Is the pipeline{where} short of new deals, or are deals stalling and slipping?",
+            "Does the sales capacity match the pipeline velocity and the hiring lead times?",
+        ],
+        "actions": ([FACTOR_ACTIONS[worst]] if worst and not rising else []) + [
+            a for f, a in FACTOR_ACTIONS.items() if f != worst and effects.get(f, 0) < 0][:1] + [
+            "Move capacity from lower-return territories to the high-growth markets."],
+    }
+
+
+def _coverage_prompt(alert, rule, fired, rows) -> dict:
+    r = rows[-1]
+    p, pipe, remaining, needed = r.get("period"), r.get("pipeline"), r.get("remaining"), r.get("coverage_needed")
+    short = None if None in (pipe, remaining, needed) else max(needed * remaining - pipe, 0)
+    return {
+        "summary": f"{_lead(alert, rule)} {format_tested(rule, r.get(rule.entry.value) or 0)} for {p} "
+                   f"{_when(rule, fired)}: {_money(pipe)} open pipeline closing in {p} against {_money(remaining)} "
+                   f"of target still to book ({metrics.format_value(needed, 'ratio')} needed at the current win rate).",
+        "questions": [
+            f"Is the pipeline for {p} short of new deals, or are deals stalling and slipping out of it?",
+            f"Which of the {_count(r.get('open_deals'))} open deals closing in {p} can really close, and which "
+            "keep being pushed?",
+            "Does the sales capacity match the pipeline velocity and the hiring lead times?",
+        ],
+        "actions": [
+            f"Generate about {_money(short)} more pipeline closing in {p} with marketing (account-based lists, "
+            "follow-up SLAs).",
+            "Review repeatedly pushed deals: re-qualify them or take them out of the forecast.",
+            "Move capacity from lower-return territories to the high-growth markets.",
+        ],
     }
 
 

@@ -5,15 +5,17 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from intel import alerts
+from intel.metrics import DIMENSION_LABELS
 from pages._components.alerts import evaluate_alerts
 from pages._components.auth import actor
 from pages._components.charts import PRIMARY, chart
-from pages._components.data import db_path
-from pages._components.links import with_links
-from pages._components.widgets import download_buttons, markdown_link, plain, say
+from pages._components.data import db_path, helper
+from pages._components.links import view_url, with_links
+from pages._components.widgets import download_buttons, markdown_link, plain, say, table
 
 DB = db_path()
-SEVERITY_LABEL = {"high": "HIGH", "medium": "MEDIUM", "low": "LOW"}
+SEVERITY_ICON = {"high": ":material/error:", "medium": ":material/warning:", "low": ":material/info:"}
+PAGE_NAMES = {"win-loss": "Win-loss", "forecast": "Forecast vs actual", "pipeline": "Pipeline"}
 
 st.title("Alerts")
 st.caption("Rules over the review's numbers: when one holds for the agreed number of periods with "
@@ -29,95 +31,135 @@ else:
 open_now = alerts.open_alerts(DB)
 rules = {r.id: r for r in alerts.list_rules(DB)}
 
+
+def evidence(row: dict, rule: alerts.Rule) -> None:
+    """The series the rule tests for this member, the line it crossed, titled with whose series
+    and which window."""
+    series = helper(alerts.rule_series, rule)
+    mine = series[series["member"] == row["member"]]
+    if len(mine) < 2:   # read at one snapshot: one value, nothing to draw
+        return
+    st.markdown(f"**{plain(alerts.chart_title(row, rule, mine['period'].iloc[0], mine['period'].iloc[-1]))}**")
+    fig = go.Figure(go.Scatter(x=mine["period"], y=mine["value"], mode="lines+markers",
+                               line={"color": PRIMARY}, name=rule.entry.label))
+    fig.add_hline(y=rule.threshold, line={"color": "#d62728", "dash": "dash"},
+                  annotation_text=f"{rule.comparator} {alerts.threshold_text(rule)}")
+    fmt = alerts.value_format(rule)   # the axis reads as the prompt does (%, points, ×)
+    if fmt in ("percent", "points"):
+        fig.update_yaxes(tickformat=".0%")
+    elif fmt == "ratio":
+        fig.update_yaxes(ticksuffix="×")
+    fig.update_layout(height=260)
+    chart(fig, f"al_chart_{row['id']}")
+
+
+def deals_behind(row: dict, rule: alerts.Rule) -> None:
+    """The deals (or the member's figures) behind the alert, and a link to the page listing them."""
+    try:
+        found = helper(alerts.behind, row, rule)
+    except ValueError as err:   # e.g. the snapshot it fired on is no longer loaded
+        say("info", f"The deals behind this alert cannot be listed: {err}")
+        return
+    st.markdown(f"**{plain(found.title)}**")
+    if found.note:
+        st.caption(plain(found.note))
+    if not found.frame.empty:
+        table(found.frame, key=f"al_behind_{row['id']}", height=min(38 + 35 * len(found.frame), 300))
+    page = PAGE_NAMES.get(found.view.page, found.view.page)
+    st.markdown(markdown_link(f"Open this view on the {page} page", view_url(found.view)))
+
+
+def handle(row: dict) -> None:
+    a, b, c = st.columns(3)
+    with a:
+        owner = st.text_input("Owner of the follow-up", key=f"al_owner_{row['id']}", value=row["owner"] or "")
+        if st.button("Acknowledge", key=f"al_ack_{row['id']}"):
+            try:
+                alerts.acknowledge(row["id"], owner, db=DB, by=actor())
+                st.session_state["al_flash"] = [("success", f"Alert #{row['id']} acknowledged.")]
+            except ValueError as err:
+                st.session_state["al_flash"] = [("error", str(err))]
+            st.rerun()
+    with b:
+        until = st.date_input("Snooze until", key=f"al_until_{row['id']}",
+                              value=dt.date.today() + dt.timedelta(days=14))
+        if st.button("Snooze", key=f"al_snooze_{row['id']}"):
+            alerts.snooze(row["id"], until, db=DB, by=actor())
+            st.session_state["al_flash"] = [("info", f"Alert #{row['id']} snoozed until {until}.")]
+            st.rerun()
+    with c:
+        note = st.text_area("Decision taken", key=f"al_note_{row['id']}", height=68)
+        if st.button("Resolve", key=f"al_resolve_{row['id']}"):
+            try:
+                alerts.resolve(row["id"], note, db=DB, by=actor())
+                st.session_state["al_flash"] = [("success", f"Alert #{row['id']} resolved.")]
+            except ValueError as err:
+                st.session_state["al_flash"] = [("error", str(err))]
+            st.rerun()
+
+
 st.header(f"Open alerts ({len(open_now)})")
 if open_now.empty:
     st.success("No rule fires on the current data.")
 for row in open_now.to_dict("records"):
     rule = rules[row["rule_id"]]
     text = with_links(alerts.prompt(row, rule))
-    label = f"{SEVERITY_LABEL[row['severity']]} · {row['rule']} — {row['member']} ({row['status']})"
-    with st.expander(plain(label), expanded=row["severity"] == "high"):
+    with st.expander(plain(alerts.headline(row, rule)), expanded=row["severity"] == "high",
+                     icon=SEVERITY_ICON[row["severity"]]):
         st.markdown(plain(text["summary"]))
-        series = alerts.rule_series(rule, DB)
-        mine = series[series["member"] == row["member"]]
-        if len(mine) > 1:
-            fig = go.Figure(go.Scatter(x=mine["period"], y=mine["value"], mode="lines+markers",
-                                       line={"color": PRIMARY}, name=rule.entry.label))
-            fig.add_hline(y=rule.threshold, line={"color": "#d62728", "dash": "dash"},
-                          annotation_text=f"threshold {rule.comparator} {alerts.format_tested(rule, rule.threshold)}")
-            fmt = alerts.value_format(rule)   # the axis reads as the prompt does (%, points, ×)
-            if fmt in ("percent", "points"):
-                fig.update_yaxes(tickformat=".0%")
-            elif fmt == "ratio":
-                fig.update_yaxes(ticksuffix="×")
-            fig.update_layout(height=260)
-            chart(fig, f"al_chart_{row['id']}", title="Evidence")
+        st.caption(plain(f"Alert #{row['id']} · rule #{rule.id} “{rule.name}”: {rule.describe()}."))
+        evidence(row, rule)
         left, right = st.columns(2)
         left.markdown("**Questions to diagnose**\n" + "\n".join(f"- {plain(q)}" for q in text["questions"]))
         right.markdown("**Actions to weigh**\n" + "\n".join(f"- {plain(a)}" for a in text["actions"]))
-        st.markdown(" · ".join(markdown_link(k, v) for k, v in text["links"].items()))
+        deals_behind(row, rule)
         if CAN_HANDLE:
-            a, b, c = st.columns(3)
-            with a:
-                owner = st.text_input("Owner of the follow-up", key=f"al_owner_{row['id']}", value=row["owner"] or "")
-                if st.button("Acknowledge", key=f"al_ack_{row['id']}"):
-                    try:
-                        alerts.acknowledge(row["id"], owner, db=DB, by=actor())
-                        st.session_state["al_flash"] = [("success", f"Alert #{row['id']} acknowledged.")]
-                    except ValueError as err:
-                        st.session_state["al_flash"] = [("error", str(err))]
-                    st.rerun()
-            with b:
-                until = st.date_input("Snooze until", key=f"al_until_{row['id']}",
-                                      value=dt.date.today() + dt.timedelta(days=14))
-                if st.button("Snooze", key=f"al_snooze_{row['id']}"):
-                    alerts.snooze(row["id"], until, db=DB, by=actor())
-                    st.session_state["al_flash"] = [("info", f"Alert #{row['id']} snoozed until {until}.")]
-                    st.rerun()
-            with c:
-                note = st.text_area("Decision taken", key=f"al_note_{row['id']}", height=68)
-                if st.button("Resolve", key=f"al_resolve_{row['id']}"):
-                    try:
-                        alerts.resolve(row["id"], note, db=DB, by=actor())
-                        st.session_state["al_flash"] = [("success", f"Alert #{row['id']} resolved.")]
-                    except ValueError as err:
-                        st.session_state["al_flash"] = [("error", str(err))]
-                    st.rerun()
-        st.dataframe(alerts.history(row["id"], DB), hide_index=True, width="stretch")
+            handle(row)
+        table(alerts.history(row["id"], DB), key=f"al_history_{row['id']}")
 
 st.header("Rules")
-rule_table = [{"id": r.id, "name": r.name, "rule": r.describe(), "severity": r.severity, "enabled": r.enabled}
-              for r in rules.values()]
-st.dataframe(rule_table, hide_index=True, width="stretch")
+table(alerts.rules_table(list(rules.values())), key="al_rules")
 if actor().can("edit alert rules"):
     choice = st.selectbox("Edit a rule", ["new"] + list(rules), key="al_rule_pick",
                           format_func=lambda i: "A new rule" if i == "new" else f"#{i} {rules[i].name}")
     base = rules.get(choice) or alerts.Rule("", "win_rate", "segment", "<", 0.2, consecutive=3)
-    with st.form("al_rule_form"):
+    watched = alerts.alertable()   # the catalogue's alertable metrics
+    # what the threshold's unit depends on sits outside the form, so the unit follows the choice
+    c1, c2, c3 = st.columns(3)
+    metric = c1.selectbox("Metric", list(watched), index=list(watched).index(base.metric),
+                          format_func=lambda m: watched[m].label, key=f"al_metric_{choice}")
+    dims = list(alerts.rule_dimensions(watched[metric]))
+    dimension = c2.selectbox("Per", dims, index=dims.index(base.dimension) if base.dimension in dims else 0,
+                             format_func=lambda d: "All (no breakdown)" if d == "all" else DIMENSION_LABELS.get(d, d),
+                             key=f"al_dim_{choice}")
+    kind = c3.selectbox("Threshold is", list(alerts.THRESHOLD_KINDS),
+                        index=list(alerts.THRESHOLD_KINDS).index(base.threshold_kind),
+                        format_func=alerts.THRESHOLD_LABELS.get, key=f"al_kind_{choice}")
+    shape = alerts.Rule(base.name, metric, dimension, base.comparator, base.threshold, kind)
+    unit = alerts.threshold_unit(shape)
+    same = (metric, kind) == (base.metric, base.threshold_kind)
+    typed = alerts.threshold_typed(shape) if same else {"%": 20.0, "points": -10.0, "×": 3.0}.get(unit, 3.0)
+    with st.form(f"al_rule_form_{choice}"):
         name = st.text_input("Name", value=base.name)
-        c1, c2, c3 = st.columns(3)
-        watched = alerts.alertable()   # the catalogue's alertable metrics
-        metric = c1.selectbox("Metric", list(watched), index=list(watched).index(base.metric),
-                              format_func=lambda m: watched[m].label)
-        dims = sorted({d for m in watched.values() for d in alerts.rule_dimensions(m)})
-        dimension = c2.selectbox("Per", dims, index=dims.index(base.dimension))
-        comparator = c3.selectbox("Comparator", list(alerts.COMPARATORS), index=list(alerts.COMPARATORS).index(base.comparator))
         c4, c5, c6 = st.columns(3)
-        threshold = c4.number_input("Threshold (fractions for rates: 0.2 = 20%)", value=float(base.threshold),
-                                    format="%.3f")
-        kind = c5.selectbox("Threshold is", list(alerts.THRESHOLD_KINDS),
-                            index=list(alerts.THRESHOLD_KINDS).index(base.threshold_kind),
-                            format_func=alerts.THRESHOLD_LABELS.get)
+        comparator = c4.selectbox("Comparator", list(alerts.COMPARATORS),
+                                  index=list(alerts.COMPARATORS).index(base.comparator))
+        threshold = c5.number_input(f"Threshold ({unit})" if unit else "Threshold (a count)", value=float(typed),
+                                    step=1.0 if unit != "×" else 0.1, format="%.2f" if unit == "×" else "%.1f",
+                                    help={"%": "In per cent: 20 means 20%.",
+                                          "points": "In percentage points: -10 means ten points down.",
+                                          "×": "A multiple: 3 means 3×."}.get(unit, "A number of times."))
         grain = c6.selectbox("Period", ["month", "quarter"], index=["month", "quarter"].index(base.grain))
         c7, c8, c9 = st.columns(3)
         consecutive = c7.number_input("Consecutive periods", 1, 12, int(base.consecutive))
         min_sample = c8.number_input("Minimum sample per period", 0, 100000, int(base.min_sample))
         severity = c9.selectbox("Severity", list(alerts.SEVERITIES), index=list(alerts.SEVERITIES).index(base.severity))
         enabled = st.checkbox("Enabled", value=base.enabled)
-        candidate = alerts.Rule(name, metric, dimension, comparator, threshold, kind, int(consecutive), grain,
-                                int(min_sample), severity, enabled, None if choice == "new" else choice)
         tested = st.form_submit_button("Test this rule")
         saved = st.form_submit_button("Save rule", type="primary")
+    candidate = alerts.Rule(name, metric, dimension, comparator, alerts.threshold_from_typed(shape, threshold), kind,
+                            int(consecutive), grain, int(min_sample), severity, enabled,
+                            None if choice == "new" else choice)
     if tested or saved:
         try:
             found = alerts.test_rule(candidate, DB)
@@ -136,5 +178,5 @@ if actor().can("edit alert rules"):
             say("error", str(err))
 st.header("Alert history")
 every = alerts.all_alerts(DB)
-st.dataframe(every, hide_index=True, width="stretch")
+table(every, key="al_all")
 download_buttons(every, "alert-history", key="al_hist_dl")

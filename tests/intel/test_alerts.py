@@ -136,10 +136,12 @@ def test_prompt_carries_the_numbers_and_links(segments):
     rule.id = alerts.save_rule(rule, by=ADMIN)
     breach = alerts.test_rule(rule)[0]
     text = with_links(alerts.prompt({"member": breach.member, "periods": breach.periods,
-                                     "observed": {"values": breach.values, "samples": breach.samples}}, rule))
-    assert "Three: win rate 2026-02 25%, 2026-03 25%, 2026-04 25%" in text["summary"]
+                                     "observed": {"values": breach.values, "samples": breach.samples,
+                                                  "figures": breach.figures}}, rule))
+    assert text["summary"].startswith("Three: win rate 25% in 2026-02, 25% in 2026-03, 25% in 2026-04, below 30% "
+                                      "for 3 months running (2026-02 to 2026-04)")
     assert any("post-mortems" in a for a in text["actions"])
-    assert text["links"]["Win-loss view"].startswith("/win-loss?segment=Three&from=2026-02-01")
+    assert text["links"]["Win-loss view"] == "/win-loss?segment=Three&from=2026-02-01&to=2026-04-30&by=competitor"
 
 
 # ---- the other rule types, each on the fixture its metric is tested with ----
@@ -221,5 +223,173 @@ def test_alert_history_lists_periods_as_people_write_them(use_demo_db):
     listed = alerts.all_alerts()
     stored = {i: json.loads(p) for i, p in rows("SELECT id, periods FROM alerts")}
     assert len(listed) == len(stored) > 0
-    for alert_id, periods in zip(listed["id"], listed["periods"]):
+    for alert_id, periods in zip(listed["alert"], listed["fired_in"]):
         assert periods == ", ".join(stored[alert_id]) and "[" not in periods
+
+
+# ---- alerts at deal level: the deals behind them, prompts in the member's own figures ----
+
+# Four weekly snapshots; each deal's close date in each (None: not in that snapshot). A push is a
+# move of the close date to a later month (METRICS.md), so:
+#   P3 Nov -> Dec -> Jan -> Feb: 3 pushes     P2 Nov, Nov -> Dec -> Jan: 2     P1 Nov -> Dec: 1
+#   SM moves within November: 0               PI pulled in (Mar -> Jan -> Dec): 0
+#   XC pushed twice, then won at the last snapshot: closed, so behind no push-count alert
+PUSH_DAYS = ("2026-10-05", "2026-10-12", "2026-10-19", "2026-10-26")
+PUSH_DEALS = {   # id: (name, account, owner, amount, close dates per snapshot, stage at the last)
+    "P3": ("Pushed Thrice", "Acme", "Ann", 300, ("2026-11-20", "2026-12-20", "2027-01-20", "2027-02-20"), "Proposal"),
+    "P2": ("Pushed Twice", "Birch", "Bob", 200, ("2026-11-10", "2026-11-10", "2026-12-10", "2027-01-10"), "Proposal"),
+    "P1": ("Pushed Once", "Cedar", "Ann", 100, ("2026-11-05", "2026-12-05", "2026-12-05", "2026-12-05"), "Prospecting"),
+    "SM": ("Same Month", "Dune", "Bob", 50, ("2026-11-01", "2026-11-15", "2026-11-28", "2026-11-30"), "Prospecting"),
+    "PI": ("Pulled In", "Elm", "Cy", 500, ("2027-03-01", "2027-01-01", "2026-12-01", "2026-12-01"), "Proposal"),
+    "XC": ("Closed After Pushes", "Fir", "Bob", 400, ("2026-11-01", "2026-12-01", "2027-01-01", "2026-10-25"),
+           "Closed Won"),
+}
+
+
+def expected_pushes() -> dict[str, int]:
+    """Pushes counted from the table above: moves to a later (year, month)."""
+    def month(day):
+        return (int(day[:4]), int(day[5:7]))
+
+    return {i: sum(month(b) > month(a) for a, b in zip(d[4], d[4][1:])) for i, d in PUSH_DEALS.items()}
+
+
+@pytest.fixture
+def pushed(db):
+    for n, day in enumerate(PUSH_DAYS):
+        lines = ["Opportunity ID,Opportunity Name,Account Name,Stage,Amount,Created Date,Close Date,Opportunity Owner"]
+        for deal_id, (name, account, owner, amount, closes, stage) in PUSH_DEALS.items():
+            lines.append(f"{deal_id},{name},{account},{stage if n == 3 else 'Proposal'},{amount},2026-09-01,"
+                         f"{closes[n]},{owner}")
+        data = ("\n".join(lines) + "\n").encode()
+        assert import_file(data, f"pipeline-{day}.csv", by=ADMIN).status == "loaded"
+    return db
+
+
+def test_a_push_count_alert_lists_the_deals_pushed_past_its_line(pushed):
+    assert expected_pushes() == {"P3": 3, "P2": 2, "P1": 1, "SM": 0, "PI": 0, "XC": 2}
+    only(Rule("Deals pushed twice or more", "push_count", "all", ">=", 2, min_sample=1, severity="low"))
+    alerts.evaluate(today=dt.date(2026, 10, 27), by=ADMIN)
+    (row,) = alerts.open_alerts(today=dt.date(2026, 10, 27)).to_dict("records")
+    rule = alerts.rule_by_id(row["rule_id"])
+    # open at the last snapshot with 2 pushes or more: P3 (3) and P2 (2); XC is closed, P1 pushed once
+    found = alerts.behind(row, rule)
+    assert found.frame[["id", "name", "account", "owner", "amount", "pushes"]].values.tolist() == [
+        ["P3", "Pushed Thrice", "Acme", "Ann", 300, 3], ["P2", "Pushed Twice", "Birch", "Bob", 200, 2]]
+    assert found.frame["close_date"].astype(str).tolist() == ["2027-02-20", "2027-01-10"]   # the current ones
+    assert found.title == "2 open deals pushed 2 times or more at the 2026-10-26 snapshot"
+    assert found.view.page == "pipeline"
+    text = alerts.prompt(row, rule)
+    assert text["summary"] == ("2 open deals pushed 2 times or more at the 2026-10-26 snapshot: "
+                               "Pushed Thrice and Pushed Twice.")
+    assert any("Review the 2 repeatedly pushed deals" in a for a in text["actions"])
+    assert alerts.headline(row, rule) == "Low: 2 open deals pushed 2 times or more at the 2026-10-26 snapshot · open"
+
+
+def test_a_push_count_alert_per_owner_lists_that_owners_deals(pushed):
+    rule = Rule("Pushed twice per owner", "push_count", "owner", ">=", 2, min_sample=1)
+    found = {b.member: b for b in alerts.test_rule(rule)}
+    assert sorted(found) == ["Ann", "Bob"]          # Ann's most pushed: 3, Bob's: 2 (XC is closed), Cy's: 0
+    for owner, ids in (("Ann", ["P3"]), ("Bob", ["P2"])):
+        alert = {"member": owner, "periods": found[owner].periods, "observed": {"figures": found[owner].figures}}
+        listed = alerts.behind(alert, rule)
+        assert listed.frame["id"].tolist() == ids and listed.frame["owner"].unique().tolist() == [owner]
+        assert listed.view.filters == {"owner": [owner]}
+    more = Rule("Pushed more than twice", "push_count", "all", ">", 2, min_sample=1)
+    (breach,) = alerts.test_rule(more)
+    listed = alerts.behind({"member": "All", "periods": breach.periods, "observed": {}}, more)
+    assert listed.frame["id"].tolist() == ["P3"]
+
+
+def test_a_win_rate_alert_lists_the_lost_deals_of_its_periods(segments):
+    only(win_rate_rule())
+    alerts.evaluate(today=dt.date(2026, 5, 2), by=ADMIN)
+    (row,) = alerts.open_alerts(today=dt.date(2026, 5, 2)).to_dict("records")
+    rule = alerts.rule_by_id(row["rule_id"])
+    found = alerts.behind(row, rule)
+    # Three lost 3 deals in each of Feb, Mar and Apr (1 won each): 9 lost of 12 closed
+    assert found.count == 9 and len(found.frame) == 9
+    assert found.frame["close_date"].astype(str).str[:7].value_counts().to_dict() == {
+        "2026-02": 3, "2026-03": 3, "2026-04": 3}
+    assert found.title == "9 deals Three lost from 2026-02 to 2026-04, largest first"
+    text = alerts.prompt(row, rule)
+    assert "9 of the 12 deals closed were lost" in text["summary"]
+    assert any("the 9 deals Three lost from 2026-02 to 2026-04" in q for q in text["questions"])
+    assert any("Three won 1 of 4 closed in 2026-02 (25%) and 1 of 4 closed in 2026-04 (25%)" in q
+               for q in text["questions"])
+    assert alerts.headline(row, rule) == ("High: Three's win rate below 30% for 3 months running "
+                                          "(2026-02 to 2026-04) · open")
+
+
+# Two regions over-calling 2026-Q3 (a won deal on 2026-10-05 closes the quarter):
+#   EMEA won 600 + 400 = 1,000; commit 1,250; target 1,200 -> bias (1250 - 1000) / 1000 = +25%
+#   APAC won 400;               commit   600; target   500 -> bias (600 - 400) / 400 = +50%
+# Gaps: EMEA 250, APAC 200; attainment EMEA 1000 / 1200 = 83%, APAC 400 / 500 = 80%.
+REGION_DEALS = """Opportunity ID,Stage,Amount,Created Date,Close Date,Region,Opportunity Owner
+E1,Closed Won,600,2026-05-01,2026-07-10,EMEA,Ann
+E2,Closed Won,400,2026-05-01,2026-08-20,EMEA,Ann
+A1,Closed Won,400,2026-05-01,2026-09-05,APAC,Cy
+Z1,Closed Won,10,2026-05-01,2026-10-05,AMER,Dee
+"""
+REGION_PLAN = """Period,Region,Segment,Owner,Quota,Commit,Best Case,Submitted At
+2026-Q3,EMEA,,,1200,,,
+2026-Q3,APAC,,,500,,,
+2026-Q3,EMEA,,,,1250,1400,2026-09-20
+2026-Q3,APAC,,,,600,700,2026-09-21
+"""
+
+
+def test_two_members_of_one_rule_get_prompts_in_their_own_figures(db):
+    assert import_file(REGION_DEALS.encode(), "deals.csv", as_of="2026-10-06", by=ADMIN).status == "loaded"
+    assert import_file(REGION_PLAN.encode(), "targets.csv", by=ADMIN).status == "loaded"
+    only(Rule("Over-calling region", "forecast_bias", "region", ">", 0.15, grain="quarter", min_sample=1))
+    alerts.evaluate(today=dt.date(2026, 10, 7), by=ADMIN)
+    found = {r["member"]: r for r in alerts.open_alerts(today=dt.date(2026, 10, 7)).to_dict("records")}
+    assert sorted(found) == ["APAC", "EMEA"]
+    rule = alerts.rule_by_id(found["EMEA"]["rule_id"])
+    emea, apac = alerts.prompt(found["EMEA"], rule), alerts.prompt(found["APAC"], rule)
+    assert emea["questions"][0] == ("EMEA called 1.25k and landed 1k in 2026-Q3 (bias +25%): which deals in the "
+                                    "commit slipped to a later period or were lost?")
+    assert apac["questions"][0] == ("APAC called 600 and landed 400 in 2026-Q3 (bias +50%): which deals in the "
+                                    "commit slipped to a later period or were lost?")
+    assert "The commit carried 250 more than closed in 2026-Q3" in emea["questions"][1]
+    assert "The commit carried 200 more than closed in 2026-Q3" in apac["questions"][1]
+    assert "EMEA booked 1k of a 1.2k target in 2026-Q3 (83% attainment)" in emea["questions"][2]
+    assert "APAC booked 400 of a 500 target in 2026-Q3 (80% attainment)" in apac["questions"][2]
+    assert emea["summary"].startswith("EMEA over-calls: called 1.25k and landed 1k in 2026-Q3 (bias +25%)")
+    assert not set(emea["questions"]) & set(apac["questions"])   # no question of one reads as the other's
+    assert emea["actions"][0] == ("Review forecast-call discipline in EMEA: commit only deals past the agreed exit "
+                                  "criteria (250 of 2026-Q3's commit did not close).")
+    assert apac["actions"][0].endswith("(200 of 2026-Q3's commit did not close).")
+    behind = alerts.behind(found["APAC"], rule)
+    assert behind.frame[["period", "forecast", "actual", "bias"]].values.tolist() == [["2026-Q3", 600, 400, 0.5]]
+    assert behind.view.filters == {"region": ["APAC"]} and behind.view.page == "forecast"
+
+
+def test_a_sandbagging_prompt_says_what_landed_beyond_the_call(db):
+    assert import_file(REGION_DEALS.encode(), "deals.csv", as_of="2026-10-06", by=ADMIN).status == "loaded"
+    assert import_file(REGION_PLAN.replace(",1250,", ",800,").encode(), "targets.csv", by=ADMIN).status == "loaded"
+    # EMEA now called 800 and landed 1,000: bias (800 - 1000) / 1000 = -20%, 200 beyond the call
+    rule = Rule("Sandbagging region", "forecast_bias", "region", "<", -0.15, grain="quarter", min_sample=1)
+    (breach,) = alerts.test_rule(rule)
+    text = alerts.prompt({"member": breach.member, "periods": breach.periods,
+                          "observed": {"values": breach.values, "figures": breach.figures}}, rule)
+    assert text["summary"].startswith("EMEA sandbags: called 800 and landed 1k in 2026-Q3 (bias -20%)")
+    assert text["actions"][0].startswith("Check the incentives and quota setting in EMEA: 200 landed beyond the "
+                                         "call in 2026-Q3")
+
+
+def test_thresholds_are_typed_and_shown_in_their_unit():
+    win = Rule("w", "win_rate", "segment", "<", 0.2)
+    assert (alerts.threshold_unit(win), alerts.threshold_typed(win), alerts.threshold_text(win)) == ("%", 20, "20%")
+    assert alerts.threshold_from_typed(win, 20) == 0.2 and alerts.threshold_from_typed(win, 12.5) == 0.125
+    points = Rule("p", "win_rate", "segment", "<=", -0.1, threshold_kind="points_vs_previous")
+    assert (alerts.threshold_unit(points), alerts.threshold_text(points)) == ("points", "-10 points")
+    coverage = Rule("c", "coverage", "all", "<", 3.0)
+    assert alerts.threshold_unit(coverage) == "×" and alerts.threshold_text(coverage) == "3×"
+    assert alerts.threshold_from_typed(coverage, 3) == 3.0
+    pushes = Rule("n", "push_count", "all", ">=", 3)
+    assert (alerts.threshold_unit(pushes), alerts.threshold_from_typed(pushes, 3)) == ("", 3.0)
+    table = alerts.rules_table([Rule(**{**win.__dict__, "id": 1}), Rule(**{**points.__dict__, "id": 2})])
+    assert table["threshold"].tolist() == ["< 20%", "<= -10 points on the period before"]
+    assert table["over"].tolist() == ["1 month", "1 month"] and table["rule"].tolist() == ["#1", "#2"]

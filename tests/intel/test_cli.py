@@ -129,7 +129,7 @@ def test_import_and_undo_check_the_alert_rules(tmp_path, monkeypatch):
     listed = run(db, "alerts", "--format", "json")
     assert listed.returncode == 1                 # alerts are open
     view = json.loads(listed.stdout)[0]["prompt"]["views"]["Win-loss view"]   # a view, not a URL
-    assert view == {"page": "win-loss", "filters": {"segment": ["Three"], "from": "2026-02-01"},
+    assert view == {"page": "win-loss", "filters": {"segment": ["Three"], "from": "2026-02-01", "to": "2026-04-30"},
                     "breakdown": "competitor", "grain": None, "extra": {}}
     out = run(db, "undo", "1")
     assert out.returncode == 0 and out.stdout.strip() == "Import #1 (winrates.csv) undone: its rows were removed."

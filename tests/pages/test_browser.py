@@ -104,13 +104,27 @@ def test_forecast_marks_the_quarter_in_progress_at_desktop_and_phone_size(browse
     context.close()
 
 
-def test_alerts_page_prompt_and_screenshot(page: Page, app_server, artifacts):
+@pytest.mark.parametrize("width, height, name", [(1440, 900, "alerts.png"), (390, 844, "alerts-phone.png")])
+def test_alerts_page_prompt_deals_and_screenshot(page: Page, app_server, artifacts, width, height, name):
+    page.set_viewport_size({"width": width, "height": height})
     page.goto(app_server + "/alerts")
     expect(page.get_by_text("Questions to diagnose").first).to_be_visible(timeout=30_000)
     expect(page.get_by_text(re.compile("post-mortems")).first).to_be_visible()
+    # the high-severity alert, open by default, its heading a sentence with severity and member
+    high = page.get_by_test_id("stMain").get_by_test_id("stExpander").filter(
+        has_text="High: SMB's win rate below 20% for 3 months running (2026-08 to 2026-10)")
+    expect(high).to_contain_text(re.compile(r"SMB · win rate by month, \d{4}-\d{2} to 2026-10"))   # the chart's title
+    expect(high.get_by_text(re.compile(r"^[\d,]+ deals SMB lost from 2026-08 to 2026-10"))).to_be_visible()
+    expect(high.get_by_test_id("stDataFrame").first).to_be_visible(timeout=30_000)
+    link = high.get_by_role("link", name="Open this view on the Win-loss page")
+    expect(link).to_have_attribute("href", re.compile(r"/win-loss\?segment=SMB&from=2026-08-01&to=2026-10-31"))
     expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=30_000)
+    settled(page)
     no_exception(page)
-    page.screenshot(path=artifacts / "alerts.png", full_page=True)
+    tall = page.evaluate("document.querySelector('[data-testid=stMain]').scrollHeight")
+    page.set_viewport_size({"width": width, "height": tall})   # Streamlit scrolls inside stMain
+    page.wait_for_timeout(1500)
+    page.screenshot(path=artifacts / name, full_page=True)
 
 
 def test_upload_a_csv_and_see_it_in_the_import_history(page: Page, app_server, artifacts):

@@ -165,7 +165,8 @@ def test_data_page_refuses_a_web_page_with_a_sentence(db):
 
 def test_alerts_page_acknowledge_keeps_the_history(use_demo_db):
     at = app("pages/alerts.py")
-    assert any(e.label.startswith("HIGH · Win rate below 20%") and "SMB" in e.label for e in at.expander)
+    assert any(e.label.replace("\\", "").startswith("High: SMB's win rate below 20% for 3 months running")
+               for e in at.expander)
     first = at.text_input(key="al_owner_1")
     first.set_value("Dana Reyes").run()
     at.button(key="al_ack_1").click().run()
@@ -176,17 +177,70 @@ def test_alerts_page_acknowledge_keeps_the_history(use_demo_db):
         ("acknowledged", "owner: Dana Reyes")]
 
 
+def test_alerts_page_lists_the_deals_behind_a_push_count_alert(use_demo_db):
+    import pandas as pd
+
+    at = app("pages/alerts.py")
+    (pushed,) = [e for e in at.expander if "pushed 3 times or more" in e.label.replace("\\", "")]
+    # independently of the SQL: per deal, how often its close date moved to a later month from one
+    # snapshot to the next; the deals open at the latest snapshot with 3 or more
+    seen = pd.DataFrame(rows("SELECT o.id, o.snapshot_date, o.close_date, o.is_closed, o.name FROM opportunities o "
+                             "JOIN snapshot_dates s ON s.import_id = o.import_id ORDER BY o.id, o.snapshot_date"),
+                        columns=["id", "snapshot_date", "close_date", "is_closed", "name"])
+    month = pd.to_datetime(seen["close_date"]).dt.year * 12 + pd.to_datetime(seen["close_date"]).dt.month
+    seen["pushed"] = month > month.groupby(seen["id"]).shift(1)
+    pushes = seen.groupby("id")["pushed"].sum()
+    latest = seen[seen["snapshot_date"] == seen["snapshot_date"].max()]
+    expected = latest[~latest["is_closed"] & (latest["id"].map(pushes) >= 3)]
+    assert len(expected) > 0
+    listed = pushed.get("dataframe")[0]            # the deals table inside the expander (its history after)
+    shown = listed.value
+    assert sorted(shown["id"]) == sorted(expected["id"])
+    assert (shown["pushes"] >= 3).all() and shown["pushes"].tolist() == sorted(shown["pushes"], reverse=True)
+    assert list(shown.columns[:2]) == ["name", "pushes"]
+    title = [m.value for m in pushed.markdown if m.value.startswith("**")]
+    assert any(f"{len(expected)} open deals pushed 3 times or more" in t.replace("\\", "") for t in title)
+    assert any("](/pipeline)" in m.value and "Open this view on the Pipeline page" in m.value for m in pushed.markdown)
+    # the summary names the first three, each pushed the most times, and counts the rest
+    assert (shown["pushes"].head(3) == pushes[expected["id"]].max()).all()
+    summary = pushed.markdown[0].value.replace("\\", "")
+    assert summary == (f"{len(expected)} open deals pushed 3 times or more at the {latest['snapshot_date'].max()} "
+                       f"snapshot: {', '.join(shown['name'].head(3))} and {len(expected) - 3} more.")
+
+
 def test_alerts_page_tests_a_rule_before_saving(use_demo_db):
     at = app("pages/alerts.py")
     before = rows("SELECT count(*) FROM alert_rules")[0][0]
     form_name = next(t for t in at.text_input if t.label == "Name")
     form_name.set_value("Owners under 10%")
     next(s for s in at.selectbox if s.label == "Per").set_value("owner")
-    next(n for n in at.number_input if n.label.startswith("Threshold")).set_value(0.10)
+    threshold = next(n for n in at.number_input if n.label.startswith("Threshold"))
+    assert threshold.label == "Threshold (%)" and threshold.value == 20   # typed in per cent, stored 0.2
+    threshold.set_value(10)
     at.button[[b.label for b in at.button].index("Test this rule")].click().run()
     assert not at.exception, at.exception
     assert "would fire for nothing" in " ".join(i.value for i in at.info)
     assert rows("SELECT count(*) FROM alert_rules")[0][0] == before      # testing saves nothing
+
+
+def test_alerts_page_saves_a_threshold_typed_in_its_unit(use_demo_db):
+    at = app("pages/alerts.py")
+    next(s for s in at.selectbox if s.label == "Metric").set_value("coverage").run()
+    threshold = next(n for n in at.number_input if n.label.startswith("Threshold"))
+    assert threshold.label == "Threshold (×)"                            # the unit follows the metric
+    next(t for t in at.text_input if t.label == "Name").set_value("Coverage under 2.5×")
+    threshold.set_value(2.5)
+    at.button[[b.label for b in at.button].index("Save rule")].click().run()
+    assert not at.exception, at.exception
+    assert rows("SELECT metric, threshold FROM alert_rules WHERE name = 'Coverage under 2.5×'") == [("coverage", 2.5)]
+    at = app("pages/alerts.py")
+    next(s for s in at.selectbox if s.label == "Metric").set_value("win_rate").run()
+    next(t for t in at.text_input if t.label == "Name").set_value("Win rate under 12.5%")
+    next(n for n in at.number_input if n.label == "Threshold (%)").set_value(12.5)
+    at.button[[b.label for b in at.button].index("Save rule")].click().run()
+    assert rows("SELECT threshold FROM alert_rules WHERE name = 'Win rate under 12.5%'") == [(0.125,)]
+    (listed,) = [d.value for d in at.dataframe if "threshold" in d.value.columns]   # the rules table
+    assert listed.loc[listed["name"] == "Win rate under 12.5%", "threshold"].tolist() == ["< 12.5%"]
 
 
 def test_data_page_undo_marks_the_import_undone(db):
