@@ -25,7 +25,7 @@ import pandas as pd
 
 from intel import forecast, metrics, periods, pipeline, store
 from intel.access import Actor, require
-from intel.filters import Filters, default_range
+from intel.filters import DIMENSIONS, Filters, default_range
 from intel.views import View, scope_filters
 
 log = logging.getLogger(__name__)
@@ -840,8 +840,6 @@ def _pushed_deals(alert: dict, rule: Rule, fired: list[str], view: View, db) -> 
     """The open deals whose own push count crosses the rule's line at the snapshot that fired
     (the catalogue's deal watchlist), most pushed first; the member's when the filter bar has its
     dimension or the watchlist its column."""
-    from intel.filters import DIMENSIONS, default_range
-
     member, dim = alert["member"], rule.dimension
     snapshot = pipeline.pick_snapshot(fired[-1], db)
     scope = {d: tuple(v) for d, v in view.filters.items() if d in DIMENSIONS}
@@ -1155,3 +1153,30 @@ def rule_by_id(rule_id: int, db=None) -> Rule:
         if rule.id == rule_id:
             return rule
     raise ValueError(f"There is no rule #{rule_id}.")
+
+
+def for_scope(filters: Filters, window: Filters, db) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """The open alerts split for a scope (the Overview's list, the QBR pack): (those on a member
+    the scope names, those raised company-wide on a member the scope holds — a deal closed in it
+    over `window` — or on the whole business, how many are about members outside it). Unscoped,
+    every alert is the first."""
+    open_now = open_alerts(db)
+    if not any(getattr(filters, d) for d in DIMENSIONS):
+        return open_now, open_now.iloc[0:0], 0
+    held: dict[str, set] = {}
+
+    def holds(dim: str, member) -> bool:
+        if dim == "all" or member == "All":
+            return True
+        if dim not in metrics.get("win_rate").dimensions:
+            return True   # nothing to tell it by: shown, as company-wide
+        if dim not in held:
+            held[dim] = set(metrics.run("win_rate", window, db=db, dim=dim, grain="all")["member"])
+        return member in held[dim]
+
+    place = ["own" if dim in DIMENSIONS and getattr(filters, dim) and member in getattr(filters, dim)
+             else "out" if dim in DIMENSIONS and getattr(filters, dim)
+             else "touching" if holds(dim, member) else "out"
+             for dim, member in zip(open_now["dimension"], open_now["member"])]
+    place = pd.Series(place, index=open_now.index, dtype=object)
+    return open_now[place == "own"], open_now[place == "touching"], int((place == "out").sum())

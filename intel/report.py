@@ -271,7 +271,7 @@ def _pipeline(frame: Frame, filters: Filters, db) -> list[tuple]:
 
 def _alerts(frame: Frame, filters: Filters, db) -> list[tuple]:
     """The alerts open now: those on the scope's own members, then company-wide ones touching it."""
-    own, touching, elsewhere = _alerts_for(filters, frame.trailing, db)
+    own, touching, elsewhere = alerts.for_scope(filters, frame.trailing, db)
     rules = {r.id: r for r in alerts.list_rules(db)}
     scope = frame.scope
     blocks: list[tuple] = [("h2", f"Open alerts ({len(own) + len(touching)})", f"{scope} · open now")]
@@ -295,32 +295,6 @@ def _alerts(frame: Frame, filters: Filters, db) -> list[tuple]:
         blocks.append(("p", f"{elsewhere} more open alert{'s are' if elsewhere != 1 else ' is'} about members "
                             f"outside {scope}: see the Alerts page."))
     return blocks
-
-
-def _alerts_for(filters: Filters, window: Filters, db) -> tuple[pd.DataFrame, pd.DataFrame, int]:
-    """The open alerts split for a scope: (those on a member the scope names, those raised
-    company-wide on a member the scope holds — a deal closed in it over `window` — or on the
-    whole business, how many are about members outside it). Unscoped, every alert is the first."""
-    open_now = alerts.open_alerts(db)
-    if not any(getattr(filters, d) for d in DIMENSIONS):
-        return open_now, open_now.iloc[0:0], 0
-    held: dict[str, set] = {}
-
-    def holds(dim: str, member) -> bool:
-        if dim == "all" or member == "All":
-            return True
-        if dim not in metrics.get("win_rate").dimensions:
-            return True   # nothing to tell it by: shown, as company-wide
-        if dim not in held:
-            held[dim] = set(metrics.run("win_rate", window, db=db, dim=dim, grain="all")["member"])
-        return member in held[dim]
-
-    place = ["own" if dim in DIMENSIONS and getattr(filters, dim) and member in getattr(filters, dim)
-             else "out" if dim in DIMENSIONS and getattr(filters, dim)
-             else "touching" if holds(dim, member) else "out"
-             for dim, member in zip(open_now["dimension"], open_now["member"])]
-    place = pd.Series(place, index=open_now.index, dtype=object)
-    return open_now[place == "own"], open_now[place == "touching"], int((place == "out").sum())
 
 
 def _movement(period: str, filters: Filters, held: list[dt.date], scope: str, db) -> list[tuple]:
