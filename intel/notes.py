@@ -568,8 +568,8 @@ def market_view(region: str | None = None, db=None, date_from: dt.date | None = 
                 date_to: dt.date | None = None) -> pd.DataFrame:
     """Per period (month, quarter or year, as each indicator is published) and region: each imported
     indicator, our bookings in that period, and our share where a market size in the reporting
-    currency (unit like 'USD m') exists; with `date_from`/`date_to`, the periods starting in that
-    window only."""
+    currency (unit like 'USD m') exists; with `date_from`/`date_to`, the periods overlapping that
+    window only (a yearly figure stays beside a window inside its year)."""
     market = _market(db)
     if market.empty:
         return market
@@ -591,10 +591,12 @@ def market_view(region: str | None = None, db=None, date_from: dt.date | None = 
             if unit.upper().startswith(currency) else None
         name = sizes["indicator"].iloc[0]
         wide["market_share"] = wide["bookings"] / (wide[name] * scale) if scale else None
-    if date_from is not None:
-        wide = wide[pd.to_datetime(wide["period"]).dt.date >= date_from]
-    if date_to is not None:
-        wide = wide[pd.to_datetime(wide["period"]).dt.date <= date_to]
+    if date_from is not None or date_to is not None:   # the periods overlapping the window (a year too)
+        starts = pd.to_datetime(wide["period"]).dt.date
+        ends = [_period_end(day, grain) for day, grain in zip(starts, wide["period_grain"])]
+        keep = [(date_from is None or end >= date_from) and (date_to is None or start <= date_to)
+                for start, end in zip(starts, ends)]
+        wide = wide[keep]
     if region:
         wide = wide[wide["region"] == region]
         if wide.empty:   # no market data for this region: an empty view, its columns kept

@@ -305,6 +305,11 @@ for n, s in enumerate(found):
 def _panel(view: pd.DataFrame, column: str, title: str, unit: str, key: str, span: tuple) -> None:
     """One small chart: a series over the window, its unit on its own axis."""
     data = view[view[column].notna()]
+    if data.empty:   # our bookings: no won deal of the region in the window
+        st.markdown(f"**{plain(title)}**")
+        st.caption(plain(f"No deals won in {view['region'].iloc[0]} in these periods: a CRM export with the "
+                         f"region's closed deals (Data page) fills this chart."))
+        return
     if column == "bookings":   # beside monthly indicators, monthly bookings (not also the year's)
         finest = next((g for g in ("month", "quarter", "year") if g in set(data["period_grain"])), None)
         data = data[data["period_grain"] == finest]

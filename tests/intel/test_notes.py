@@ -265,3 +265,12 @@ def test_market_view_over_a_window_and_the_units_of_its_indicators(db):
     assert view["Inflation"].tolist() == [2.9]
     assert notes.market_units("EMEA") == {"Inflation": "% y/y", "bookings": "USD", "market_share": "%"}
     assert notes.market_units()["Market size"] == "USD m"
+
+
+def test_a_yearly_indicator_stays_beside_a_window_inside_its_year(db):
+    import_file(b"Country,Country Code,Year,Inflation\nGermany,DEU,2015,0.5\nGermany,DEU,2016,3.0\n", "inflation.csv",
+                by=ADMIN)
+    view = notes.market_view("Germany", date_from=dt.date(2015, 6, 1), date_to=dt.date(2016, 3, 31))
+    assert view["Inflation"].tolist() == [0.5, 3.0]             # 2015 ends after June 2015; 2016 starts before April
+    view = notes.market_view("Germany", date_from=dt.date(2016, 3, 1), date_to=dt.date(2016, 5, 31))
+    assert view["Inflation"].tolist() == [3.0]
