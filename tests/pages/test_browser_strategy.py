@@ -100,6 +100,15 @@ def test_notes_with_and_without_evidence_framework_switch_and_a_suggestion_elsew
     text = main_text(page)
     assert not re.search(r"\bnan\b", text, re.IGNORECASE) and "owner None" not in text
     assert "owner Priya" in text
+    with page.expect_download() as markdown:                                     # the boards still download
+        page.get_by_role("button", name="Download boards (Markdown)").click()
+    board = markdown.value.path().read_text(encoding="utf-8")
+    assert "- Win rate fell in Q3 (medium impact, open, owner Priya); evidence: Win rate " in board
+    assert "- Renewals strong (medium impact, open)" in board and "No PESTEL notes yet." in board
+    with page.expect_download() as csv:
+        page.get_by_role("button", name="Download CSV").first.click()
+    assert csv.value.suggested_filename == "strategy-company-company.csv"
+    assert "Win rate fell in Q3" in csv.value.path().read_text(encoding="utf-8-sig")
 
     # 3. the categories follow the framework
     choose(page, "Framework", "PESTEL")

@@ -210,3 +210,21 @@ def test_market_charts_one_per_indicator_each_with_its_unit(use_demo_db):
         "Region: APAC · monthly figures 2025-06 to 2026-10 · data as of 2026-11-16. Our bookings: deals won in "
         "APAC, every segment, owner and product, in USD") for c in at.caption)
     assert len(figures["Inflation"]["data"][0]["x"]) == len(view) == 17        # 2025-06 .. 2026-10, no more
+
+
+def test_editing_a_note_keeps_its_evidence_unless_told_otherwise(db):
+    from intel.views import View
+
+    cited = notes.Evidence(View("win-loss", {"from": "2026-07-01", "to": "2026-09-30"}, grain="quarter"),
+                           "Win rate 26.5% · whole company · 2026-Q3", 0.265)
+    note_id = notes.add_note(notes.Note("SWOT", "Weakness", "Win rate fell", evidence=cited), by=ADMIN)
+    at = strategy()
+    at.selectbox(key="st_pick").set_value(note_id).run()
+    assert at.selectbox(key=f"st_evidence_{note_id}_v1").value == "keep"
+    at.text_area(key=f"st_text_{note_id}_v1").set_value("Win rate fell four points")
+    save(at)
+    assert notes.Evidence.read(notes.notes()["evidence"].iloc[0]) == cited       # kept as it was
+    at.selectbox(key=f"st_evidence_{note_id}_v2").set_value("none")
+    save(at)
+    assert notes.notes()["evidence"].tolist() == [None]                          # and cleared when asked
+    assert [e.value.replace("\\", "") for e in at.success] == [f"Note #{note_id} saved as version 3."]
