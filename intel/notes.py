@@ -1,6 +1,10 @@
 """Strategy notes (SWOT and PESTEL) tied to evidence, suggestions drawn from the data, and the
 market view. Notes are versioned: an edit, a delete and a restore each add a version, and a save
 made against an older version than the newest is refused (never a silent overwrite).
+
+A note's evidence is the exact view a figure is read in (page, filters with their period,
+breakdown, grain: an intel.views.View) and the figure as cited ("Win rate 21.7% · Segment: SMB ·
+2026-Q3"), stored together as JSON (`Evidence.as_dict`, read back by `Evidence.read`).
 """
 from __future__ import annotations
 
@@ -10,11 +14,11 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from intel import alerts, forecast, metrics, models, signals, store
+from intel import alerts, config, forecast, metrics, models, periods, signals, store
 from intel.access import Actor, require
-from intel.filters import Filters, default_range
+from intel.filters import DIMENSIONS, Filters, default_range, scope_text
 from intel.periods import fiscal_year_start
-from intel.views import View
+from intel.views import PAGES, View
 
 FRAMEWORKS = {
     "SWOT": ["Strength", "Weakness", "Opportunity", "Threat"],
@@ -37,6 +41,42 @@ class NoteConflict(Exception):
         self.newer = newer
 
 
+@dataclass(frozen=True)
+class Evidence:
+    """What a note cites: the view the figure is read in (page, filters with their period,
+    breakdown, grain) and the figure itself, in words as cited and as the number."""
+    view: View | None
+    figure: str = ""             # 'Win rate 21.7% · Segment: SMB · 2026-Q3'
+    value: float | None = None   # 0.2169..., unrounded
+
+    def as_dict(self) -> dict:
+        """What a note stores: the view's fields (so a reader of views reads it as one) and 'cited'."""
+        value = None if self.value is None or pd.isna(self.value) else float(self.value)
+        return {**(self.view.as_dict() if self.view else {}), "cited": {"figure": self.figure, "value": value}}
+
+    @classmethod
+    def read(cls, stored) -> "Evidence | None":
+        """A note's stored evidence (JSON text or a dict) as Evidence; None when the note cites
+        nothing. Evidence saved before figures were cited reads with an empty figure; market evidence
+        saved as {indicator, region} as the Strategy page's market of that region; a {page, query}
+        (saved before views, in the page's URL keys) with no view: the page reads its link."""
+        if isinstance(stored, str):
+            try:
+                stored = json.loads(stored)
+            except ValueError:
+                return None
+        if not isinstance(stored, dict) or not stored:
+            return None
+        cited = stored.get("cited") if isinstance(stored.get("cited"), dict) else {}
+        figure, value = str(cited.get("figure") or ""), cited.get("value")
+        if stored.get("page") in PAGES and "query" not in stored:
+            return cls(View.from_dict(stored), figure, value)
+        if "indicator" in stored and stored.get("region"):
+            return cls(View("strategy", {"region": [stored["region"]]}),
+                       figure or f"{stored['indicator']} · {stored['region']}", value)
+        return cls(None, figure, value)
+
+
 @dataclass
 class Note:
     framework: str
@@ -47,7 +87,7 @@ class Note:
     impact: str = "medium"
     owner: str | None = None
     status: str = "open"
-    evidence: dict | None = None
+    evidence: Evidence | dict | None = None   # stored as Evidence.as_dict()
 
     def check(self) -> "Note":
         if self.framework not in FRAMEWORKS or self.category not in FRAMEWORKS[self.framework]:
@@ -70,8 +110,24 @@ def _insert(cur, note_id: int, version: int, note: Note, author: str, deleted: b
         {"id": note_id, "v": version, "framework": note.framework, "category": note.category,
          "kind": note.scope_kind, "value": "" if note.scope_kind == "company" else note.scope_value.strip(),
          "text": note.text.strip(), "impact": note.impact, "owner": (note.owner or "").strip() or None,
-         "status": note.status, "evidence": json.dumps(note.evidence) if note.evidence else None,
+         "status": note.status, "evidence": _stored_evidence(note.evidence),
          "author": author, "deleted": deleted})
+
+
+def _stored_evidence(evidence) -> str | None:
+    if isinstance(evidence, Evidence):
+        evidence = evidence.as_dict()
+    return json.dumps(evidence) if evidence else None
+
+
+def _without_nan(table: pd.DataFrame) -> pd.DataFrame:
+    """Every missing text (a NULL owner, scope value or evidence: NaN, None or pd.NA as pandas
+    reads it) as None, so a reader tests `if row.owner` ('owner nan'; `'page' in nan` raised)."""
+    for column in table.columns:
+        if not (pd.api.types.is_numeric_dtype(table[column]) or pd.api.types.is_datetime64_any_dtype(table[column])
+                or pd.api.types.is_bool_dtype(table[column])):
+            table[column] = table[column].astype(object).where(table[column].notna(), None)
+    return table
 
 
 def add_note(note: Note, db=None, *, by: Actor) -> int:
@@ -85,7 +141,7 @@ def add_note(note: Note, db=None, *, by: Actor) -> int:
 
 
 def _current(cur, note_id: int) -> dict:
-    row = cur.execute("SELECT * FROM notes_current WHERE note_id = $i", {"i": note_id}).df()
+    row = _without_nan(cur.execute("SELECT * FROM notes_current WHERE note_id = $i", {"i": note_id}).df())
     if row.empty:
         raise ValueError(f"There is no note #{note_id}.")
     return row.iloc[0].to_dict()
@@ -142,8 +198,8 @@ def note_history(note_id: int, db=None) -> pd.DataFrame:
     """Every version of a note, oldest first."""
     cur = store.cursor(db)
     try:
-        return cur.execute("SELECT * FROM note_versions WHERE note_id = $i ORDER BY version",
-                           {"i": note_id}).df()
+        return _without_nan(cur.execute("SELECT * FROM note_versions WHERE note_id = $i ORDER BY version",
+                                        {"i": note_id}).df())
     finally:
         cur.close()
 
@@ -165,27 +221,65 @@ def notes(scope_kind: str | None = None, scope_value: str | None = None, framewo
              "all": include_deleted}).df()
     finally:
         cur.close()
-    # a missing owner, scope value or evidence is None, not NaN ("owner nan"; `'page' in nan` raised)
-    for column in ("scope_value", "owner", "evidence"):
-        table[column] = table[column].astype(object).where(table[column].notna(), None)
-    return table
+    return _without_nan(table)
+
+
+def scope_title(scope_kind: str, scope_value: str | None) -> str:
+    """A board's scope in words: 'The whole company', 'Segment: SMB'."""
+    return "The whole company" if scope_kind == "company" else f"{scope_kind.capitalize()}: {scope_value or ''}"
 
 
 def boards_markdown(table: pd.DataFrame, title: str) -> str:
-    """A scope's boards as Markdown (note text escaped so it stays text)."""
+    """A scope's boards as Markdown (note text escaped so it stays text): each note with its impact,
+    status, owner and the figure it cites; categories without a note named in one line."""
     def escape(text: str) -> str:
         return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|<>" else ch for ch in str(text))
 
     lines = [f"# {escape(title)}", ""]
     for framework, categories in FRAMEWORKS.items():
         lines += [f"## {framework}", ""]
+        board = table[table["framework"] == framework]
+        if board.empty:
+            lines += [f"No {framework} notes yet.", ""]
+            continue
         for category in categories:
-            part = table[(table["framework"] == framework) & (table["category"] == category)]
+            part = board[board["category"] == category]
+            if part.empty:
+                continue
             lines.append(f"### {category}")
-            lines += [f"- {escape(r.text)} ({r.impact} impact, {r.status}"
-                      f"{', owner ' + escape(r.owner) if r.owner else ''})" for r in part.itertuples()] or ["- —"]
+            for r in part.itertuples():
+                cited = Evidence.read(r.evidence)
+                lines.append(f"- {escape(r.text)} ({r.impact} impact, {r.status}"
+                             f"{', owner ' + escape(r.owner) if r.owner else ''})"
+                             + (f"; evidence: {escape(cited.figure)}" if cited and cited.figure else ""))
             lines.append("")
+        empty = [c for c in categories if c not in set(board["category"])]
+        if empty:
+            lines += [f"Nothing yet on: {', '.join(empty)}.", ""]
     return "\n".join(lines)
+
+
+def boards_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Notes as a download reads them: people's headers, the scope in words, the figure each cites."""
+    out = pd.DataFrame({
+        "Note": table["note_id"], "Framework": table["framework"], "Category": table["category"],
+        "Scope": [scope_title(k, v) for k, v in zip(table["scope_kind"], table["scope_value"])],
+        "Text": table["text"], "Impact": table["impact"], "Status": table["status"],
+        "Owner": [o or "" for o in table["owner"]],
+        "Evidence": [(e.figure if (e := Evidence.read(v)) else "") for v in table["evidence"]],
+        "Version": table["version"], "Saved by": table["author"], "Saved at": table["saved_at"]})
+    return out.reset_index(drop=True)
+
+
+def history_table(note_id: int, db=None) -> pd.DataFrame:
+    """Every version of a note as a person reads it, newest first."""
+    history = note_history(note_id, db)
+    return pd.DataFrame({
+        "Version": history["version"], "Saved at": history["saved_at"], "Saved by": history["author"],
+        "Text": history["text"], "Category": history["category"], "Impact": history["impact"],
+        "Owner": [o or "" for o in history["owner"]], "Status": history["status"],
+        "Evidence": [(e.figure if (e := Evidence.read(v)) else "") for v in history["evidence"]],
+        "Deleted": ["deleted" if d else "" for d in history["deleted"]]}).iloc[::-1].reset_index(drop=True)
 
 
 # ---- suggestions ----
@@ -199,10 +293,10 @@ class Suggestion:
     scope_value: str
     text: str
     numbers: dict = field(default_factory=dict)
-    evidence: View | dict | None = None   # the page view behind it, or the market data it read
+    evidence: Evidence | None = None   # the figure it rests on, with the exact view it is read in
 
     def as_note(self) -> Note:
-        evidence = self.evidence.as_dict() if isinstance(self.evidence, View) else self.evidence
+        evidence = self.evidence.as_dict() if isinstance(self.evidence, Evidence) else self.evidence
         return Note(self.framework, self.category, self.text, self.scope_kind, self.scope_value,
                     "high" if self.category in ("Threat", "Weakness") else "medium", evidence=evidence)
 
@@ -235,15 +329,30 @@ def _shifts(metric: str, dim: str, kind: str, shift: float, f: Filters, db, min_
     return sorted(found, key=lambda b: b.member)
 
 
+def _window(first: str, last: str, **dims) -> dict:
+    """View filters covering the periods `first` to `last` ('2026-Q2', '2026-Q3'), narrowed by `dims`."""
+    return {"from": periods.bounds(first)[0].isoformat(), "to": periods.bounds(last)[1].isoformat(),
+            **{dim: [member] for dim, member in dims.items()}}
+
+
+def _percent(value) -> str:
+    return metrics.format_value(value, "percent")
+
+
 def suggestions(db=None) -> list[Suggestion]:
-    """What the data suggests for the boards, not yet accepted or dismissed, with its numbers."""
+    """What the data suggests for the boards, not yet accepted or dismissed, with its numbers and
+    the figure it rests on, read in the exact view (page, filters, the two periods compared)."""
     found: list[Suggestion] = []
     start, end = default_range(db)
     f = Filters(start, end)
     for s in signals.rising_competitors(f, db=db):
+        first, last = s.numbers["from_period"], s.numbers["to_period"]
         found.append(Suggestion(
-            f"threat:competitor:{s.subject}:{s.numbers['to_period']}", "SWOT", "Threat", "competitor", s.subject,
-            s.text, s.numbers, View("win-loss", breakdown="competitor")))
+            f"threat:competitor:{s.subject}:{last}", "SWOT", "Threat", "competitor", s.subject,
+            s.text, s.numbers,
+            Evidence(View("win-loss", _window(first, last), breakdown="competitor", grain="quarter"),
+                     f"{s.subject} named in {_percent(s.numbers['to'])} of our losses · {last} "
+                     f"({_percent(s.numbers['from'])} in {first})", s.numbers["to"])))
     for dim in ("segment", "region"):
         # win rate: WIN_RATE_SHIFT points either way, each quarter with the minimum sample behind it
         for b in _shifts("win_rate", dim, "points_vs_previous", WIN_RATE_SHIFT, f, db, metrics.min_sample()):
@@ -255,7 +364,9 @@ def suggestions(db=None) -> list[Suggestion]:
                 f"{b.member}: win rate {now:.0%} in {last}, {'up' if shift > 0 else 'down'} "
                 f"{abs(shift) * 100:.0f} points from {before:.0%} in {prev}.",
                 {"from": before, "to": now, "periods": [prev, last]},
-                View("win-loss", {dim: [b.member]}, grain="quarter")))
+                Evidence(View("win-loss", _window(prev, last, **{dim: b.member}), grain="quarter"),
+                         f"Win rate {_percent(now)} · {dim.capitalize()}: {b.member} · {last} "
+                         f"({_percent(before)} in {prev})", now)))
         # bookings: BOOKINGS_SHIFT of the quarter before, either way (from bookings above zero)
         for b in _shifts("bookings", dim, "vs_previous", BOOKINGS_SHIFT, f, db, 0):
             (prev, last), (before, now), change = (b.base_periods[-1], b.periods[-1]), (b.bases[-1], b.observed[-1]), \
@@ -265,12 +376,85 @@ def suggestions(db=None) -> list[Suggestion]:
             category = "Strength" if change > 0 else "Weakness"
             found.append(Suggestion(
                 f"{category.lower()}:bookings:{dim}:{b.member}:{last}", "SWOT", category, dim, b.member,
-                f"{b.member}: bookings {change:+.0%} in {last} on {prev} ({before:,.0f} → {now:,.0f}).",
+                f"{b.member}: bookings {change:+.0%} in {last} on {prev} ({models.money(before)} → "
+                f"{models.money(now)}).",
                 {"from": before, "to": now, "periods": [prev, last]},
-                View("forecast", {dim: [b.member]}, breakdown=dim)))
+                Evidence(View("forecast", _window(prev, last, **{dim: b.member}), breakdown=dim, grain="quarter"),
+                         f"Bookings {models.money(now)} · {dim.capitalize()}: {b.member} · {last} "
+                         f"({models.money(before)} in {prev})", now)))
     found += _market_suggestions(f, db)
     decided = _decided(db)
     return [s for s in found if s.key not in decided]
+
+
+def _whose(f: Filters) -> str:
+    """The scope a figure covers, in words: 'Segment: SMB', or 'whole company' without a filter."""
+    return scope_text(f) if any(getattr(f, dim) for dim in DIMENSIONS) else "whole company"
+
+
+def evidence_choices(scope_kind: str, scope_value: str, filters: Filters, db=None) -> list[Evidence]:
+    """Figures a note written on a board can cite, each with the exact view it is read in: for the
+    last complete quarter of `filters`' period, with `filters`' regions, segments, owners and
+    products narrowed to the board's scope (a region or segment board: that member; a competitor
+    board: the figures against that competitor): win rate (Win-loss), bookings and attainment
+    (Forecast vs actual); on a region board, the latest value of each market indicator in the
+    period (the Strategy page's market). Empty when the period holds no quarter."""
+    _, quarter = forecast.period_options(filters, "quarter", db=db)
+    if quarter is None:
+        return []
+    first, last, _ = periods.bounds(quarter)
+    f = filters.with_(date_from=first, date_to=last)
+    if scope_kind in DIMENSIONS and scope_value:
+        f = f.with_(**{scope_kind: (scope_value,)})
+    query = {k: (v[0] if k in ("from", "to") else v) for k, v in f.to_query().items()}
+    whose, out = _whose(f), []
+    rate = metrics.run("win_rate", f, db=db, dim="total", grain="all")
+    if not rate.empty and not pd.isna(rate["win_rate"].iloc[0]):
+        r = rate.iloc[0]
+        out.append(Evidence(View("win-loss", query, grain="quarter"),
+                            f"Win rate {_percent(r['win_rate'])} · {whose} · {quarter} "
+                            f"({int(r['won']):,} won of {int(r['closed']):,} closed)", float(r["win_rate"])))
+    if scope_kind not in DIMENSIONS or scope_kind in metrics.PLAN_DIMENSIONS:
+        plan = metrics.run("bookings", f, db=db, dim="total", grain="quarter")
+        plan = plan[plan["period"] == quarter]
+        if not plan.empty:
+            r = plan.iloc[0]
+            view = View("forecast", query, breakdown=scope_kind if scope_kind in DIMENSIONS else None,
+                        grain="quarter")
+            if not pd.isna(r["actual"]):
+                out.append(Evidence(view, f"Bookings {models.money(r['actual'])} · {whose} · {quarter}",
+                                    float(r["actual"])))
+            if not pd.isna(r["attainment"]):
+                out.append(Evidence(view, f"Attainment {_percent(r['attainment'])} · {whose} · {quarter} "
+                                          f"({models.money(r['actual'])} of a {models.money(r['target'])} target)",
+                                    float(r["attainment"])))
+    if scope_kind == "competitor" and scope_value:
+        view = View("win-loss", query, breakdown="competitor", grain="quarter")
+        against = metrics.run("win_rate", f, db=db, dim="competitor", grain="all")
+        against = against[against["member"] == scope_value]
+        if not against.empty and not pd.isna(against["win_rate"].iloc[0]):
+            r = against.iloc[0]
+            out.append(Evidence(view, f"Win rate against {scope_value} {_percent(r['win_rate'])} · {whose} · "
+                                      f"{quarter} ({int(r['won']):,} won of {int(r['closed']):,})",
+                                float(r["win_rate"])))
+        presence = metrics.run("competitor_presence_in_losses", f, db=db, grain="quarter")
+        presence = presence[(presence["competitor"] == scope_value) & (presence["period"] == quarter)]
+        if not presence.empty:
+            r = presence.iloc[0]
+            out.append(Evidence(view, f"{scope_value} named in {_percent(r['presence'])} of our losses · "
+                                      f"{whose} · {quarter} ({int(r['losses_naming']):,} of {int(r['losses']):,})",
+                                float(r["presence"])))
+    if scope_kind == "region" and scope_value:
+        market = _market(db)
+        day = pd.to_datetime(market["period"]).dt.date
+        market = market[(market["region"] == scope_value) & (day >= filters.date_from) & (day <= filters.date_to)]
+        window = {k: (v[0] if k in ("from", "to") else v) for k, v in filters.to_query().items()}
+        view = View("strategy", {**window, "region": [scope_value]})
+        for indicator, part in market.groupby("indicator"):
+            latest = part.sort_values("period").iloc[-1]
+            out.append(Evidence(view, f"{indicator} {latest['value']:g}{_unit(part)} · Region: {scope_value} · "
+                                      f"{pd.Timestamp(latest['period']):%Y-%m}", float(latest["value"])))
+    return out
 
 
 # Market suggestions read the imported market indicators, not a catalogue metric, so they are
@@ -304,7 +488,11 @@ def _market_suggestions(f: Filters, db) -> list[Suggestion]:
                     f"{region}: the market grew {market_growth:+.0%} in a year to {last:%Y-%m}, our bookings "
                     f"{our_growth:+.0%}: room to take share.",
                     {"market_growth": market_growth, "bookings_growth": our_growth},
-                    {"indicator": "Market size", "region": region}))
+                    Evidence(View("strategy", {"from": year_ago.date().isoformat(),
+                                               "to": periods.month_end(last.date()).isoformat(),
+                                               "region": [region]}),
+                             f"Market size {market_growth:+.0%}, our bookings {our_growth:+.0%} · Region: {region} · "
+                             f"year to {last:%Y-%m}", market_growth)))
     for (region, indicator, grain), part in market.groupby(["region", "indicator", "period_grain"]):
         name = indicator.lower()
         # "FX EUR/USD", "Exchange rate", "Exchange rates": a currency, moving relatively
@@ -326,8 +514,22 @@ def _market_suggestions(f: Filters, db) -> list[Suggestion]:
                 f"pestel:economic:{region}:{indicator}:{end:%Y-%m}", "PESTEL", "Economic", "region", region,
                 f"{region}: {indicator} moved {shown} in {'a year' if grain == 'year' else 'six months'} "
                 f"({a:g} → {b:g}, {start:%Y-%m} to {end:%Y-%m}).", {"from": a, "to": b},
-                {"indicator": indicator, "region": region}))
+                Evidence(View("strategy", {"from": start.date().isoformat(),
+                                           "to": _period_end(end.date(), grain).isoformat(), "region": [region]}),
+                         f"{indicator} {b:g}{_unit(part)} · Region: {region} · {end:%Y-%m} ({a:g} in {start:%Y-%m})",
+                         b)))
     return out
+
+
+def _period_end(first: dt.date, grain: str) -> dt.date:
+    """The last day of the month, quarter or year a market period starts on."""
+    return periods.add_months(first, {"month": 1, "quarter": 3, "year": 12}.get(grain, 1)) - dt.timedelta(days=1)
+
+
+def _unit(rows: pd.DataFrame) -> str:
+    """' % y/y', ' USD m': the unit of an indicator's latest row, to follow its value; '' for none."""
+    unit = rows.sort_values("period")["unit"].dropna()
+    return f" {unit.iloc[-1]}" if not unit.empty and str(unit.iloc[-1]).strip() else ""
 
 
 def accept_suggestion(suggestion: Suggestion, db=None, *, by: Actor) -> int:
@@ -362,10 +564,12 @@ def _bookings_by_grain(cur) -> pd.DataFrame:
            FROM deal_facts WHERE is_won GROUP BY ALL""", {"fy": fiscal_year_start()}).df()
 
 
-def market_view(region: str | None = None, db=None) -> pd.DataFrame:
+def market_view(region: str | None = None, db=None, date_from: dt.date | None = None,
+                date_to: dt.date | None = None) -> pd.DataFrame:
     """Per period (month, quarter or year, as each indicator is published) and region: each imported
     indicator, our bookings in that period, and our share where a market size in the reporting
-    currency (unit like 'USD m') exists."""
+    currency (unit like 'USD m') exists; with `date_from`/`date_to`, the periods overlapping that
+    window only (a yearly figure stays beside a window inside its year)."""
     market = _market(db)
     if market.empty:
         return market
@@ -378,6 +582,7 @@ def market_view(region: str | None = None, db=None) -> pd.DataFrame:
         cur.close()
     wide = market.pivot_table(index=["period", "period_grain", "region"], columns="indicator",
                               values="value").reset_index()
+    wide.columns.name = None
     wide = wide.merge(bookings, on=["period", "period_grain", "region"], how="left")
     sizes = market[market["indicator"].str.lower().str.contains("market size")]
     if not sizes.empty:
@@ -386,6 +591,12 @@ def market_view(region: str | None = None, db=None) -> pd.DataFrame:
             if unit.upper().startswith(currency) else None
         name = sizes["indicator"].iloc[0]
         wide["market_share"] = wide["bookings"] / (wide[name] * scale) if scale else None
+    if date_from is not None or date_to is not None:   # the periods overlapping the window (a year too)
+        starts = pd.to_datetime(wide["period"]).dt.date
+        ends = [_period_end(day, grain) for day, grain in zip(starts, wide["period_grain"])]
+        keep = [(date_from is None or end >= date_from) and (date_to is None or start <= date_to)
+                for start, end in zip(starts, ends)]
+        wide = wide[keep]
     if region:
         wide = wide[wide["region"] == region]
         if wide.empty:   # no market data for this region: an empty view, its columns kept
@@ -393,3 +604,14 @@ def market_view(region: str | None = None, db=None) -> pd.DataFrame:
         empty = [c for c in wide.columns if c not in ("bookings", "market_share") and wide[c].isna().all()]
         wide = wide.drop(columns=empty)   # indicators of other regions (FX of another currency)
     return wide.sort_values(["region", "period"])
+
+
+def market_units(region: str | None = None, db=None) -> dict[str, str]:
+    """The unit each market indicator is published in ('% y/y', 'USD m', '' when the file gave
+    none), for a region or all; 'bookings' and 'market_share': our bookings' currency (the
+    reporting currency) and '%'."""
+    market = _market(db)
+    if region:
+        market = market[market["region"] == region]
+    units = {indicator: str(_unit(part)).strip() for indicator, part in market.groupby("indicator")}
+    return {**units, "bookings": config.get("reporting_currency"), "market_share": "%"}

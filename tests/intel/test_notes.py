@@ -12,6 +12,7 @@ import pytest
 from intel import notes
 from intel.ingest import import_file
 from intel.access import LOCAL_ADMIN as ADMIN, Actor
+from intel.views import View
 from tests.conftest import FIXTURES, ROOT, rows
 
 
@@ -164,3 +165,112 @@ def test_an_exchange_rate_that_moved_is_suggested_as_an_economic_factor(db):
     found = [s for s in notes.suggestions() if s.category == "Economic"]
     assert [s.text for s in found] == [
         "LATAM: Exchange rate moved +15% in six months (5 → 5.75, 2026-04 to 2026-10)."]
+
+
+# ---- evidence: the exact view and the figure it cites ----
+
+SMB_Q3 = notes.Evidence(View("win-loss", {"from": "2026-07-01", "to": "2026-09-30", "segment": ["SMB"]},
+                             grain="quarter"),
+                        "Win rate 21.7% · Segment: SMB · 2026-Q3 (169 won of 779 closed)", 169 / 779)
+
+
+def test_evidence_is_stored_and_read_back_exactly(db):
+    note_id = notes.add_note(notes.Note("SWOT", "Weakness", "SMB win rate slipping", "segment", "SMB", "high",
+                                        "Priya", evidence=SMB_Q3), by=ADMIN)
+    stored = notes.notes("segment", "SMB")["evidence"].iloc[0]
+    assert notes.Evidence.read(stored) == SMB_Q3                     # view, figure and number, unrounded
+    assert notes.Evidence.read(stored).value == 169 / 779
+    assert json.loads(stored)["cited"] == {"figure": SMB_Q3.figure, "value": 169 / 779}
+    # an edit that does not touch the evidence keeps it; one that clears it clears it
+    notes.edit_note(note_id, 1, by=ADMIN, text="SMB win rate down 10 points")
+    assert notes.Evidence.read(notes.notes()["evidence"].iloc[0]) == SMB_Q3
+    notes.edit_note(note_id, 2, by=ADMIN, evidence=None)
+    assert notes.notes()["evidence"].tolist() == [None]
+    history = notes.history_table(note_id)
+    assert history["Evidence"].tolist() == ["", SMB_Q3.figure, SMB_Q3.figure]   # newest first
+    # a view reader (the page's links) reads the stored evidence as the view itself
+    assert View.from_dict(json.loads(notes.note_history(note_id)["evidence"].iloc[0])) == SMB_Q3.view
+
+
+def test_evidence_saved_before_figures_reads_without_a_figure(db):
+    assert notes.Evidence.read('{"page": "win-loss", "filters": {}, "breakdown": null, "grain": null, "extra": {}}') \
+        == notes.Evidence(View("win-loss"), "", None)
+    assert notes.Evidence.read({"indicator": "Inflation", "region": "EMEA"}) == notes.Evidence(
+        View("strategy", {"region": ["EMEA"]}), "Inflation · EMEA", None)
+    legacy = notes.Evidence.read({"page": "win-loss", "query": {"by": "competitor"}})
+    assert legacy.view is None and legacy.figure == ""                # its link is read by the page
+    assert [notes.Evidence.read(x) for x in (None, "", float("nan"), "not json", {})] == [None] * 5
+
+
+def test_an_accepted_suggestion_keeps_its_figure_and_view(use_demo_db):
+    smb = next(s for s in notes.suggestions() if s.key.startswith("weakness:win_rate:segment:SMB:"))
+    assert smb.evidence.view == View("win-loss", {"from": "2026-04-01", "to": "2026-09-30", "segment": ["SMB"]},
+                                     grain="quarter")               # the two quarters it compares
+    assert smb.evidence.value == smb.numbers["to"]
+    assert smb.evidence.figure == (f"Win rate {smb.numbers['to']:.1%} · Segment: SMB · 2026-Q3 "
+                                   f"({smb.numbers['from']:.1%} in 2026-Q2)")
+    notes.accept_suggestion(smb, by=ADMIN)
+    assert notes.Evidence.read(notes.notes("segment", "SMB")["evidence"].iloc[0]) == smb.evidence
+
+
+def test_evidence_choices_cite_the_last_complete_quarter_of_the_scope(db):
+    from intel.filters import Filters, default_range
+
+    import_file(FIXTURES / "winloss_small.csv", as_of="2026-05-01", by=ADMIN)
+    f = Filters(*default_range())        # to 2026-04-30; the last close is 2026-04-15: Q1 is complete, Q2 not
+    q1 = {"from": "2026-01-01", "to": "2026-03-31"}
+    # Q1 closed: W1 W2 W3 won, L1..L5 lost: 3 of 8; SMB: W1 W3 won, L1 L3 L4 lost: 2 of 5 (W1+W3 = 600)
+    smb = {e.figure: e for e in notes.evidence_choices("segment", "SMB", f)}
+    assert list(smb) == ["Win rate 40.0% · Segment: SMB · 2026-Q1 (2 won of 5 closed)",
+                         "Bookings 600 · Segment: SMB · 2026-Q1"]
+    assert smb["Win rate 40.0% · Segment: SMB · 2026-Q1 (2 won of 5 closed)"].view == View(
+        "win-loss", {**q1, "segment": ["SMB"]}, grain="quarter")
+    assert [e.value for e in smb.values()] == [0.4, 600.0]
+    # Fabrikam in Q1: named on W1 (won), L1 L3 L5 (lost): 1 of 4 against it; 3 of our 5 losses
+    fabrikam = [e.figure for e in notes.evidence_choices("competitor", "Fabrikam", f)]
+    assert fabrikam[-2:] == ["Win rate against Fabrikam 25.0% · whole company · 2026-Q1 (1 won of 4)",
+                             "Fabrikam named in 60.0% of our losses · whole company · 2026-Q1 (3 of 5)"]
+    assert fabrikam[0] == "Win rate 37.5% · whole company · 2026-Q1 (3 won of 8 closed)"
+
+
+def test_missing_owner_and_evidence_read_as_none_wherever_notes_are_read(db):
+    with_all = notes.add_note(notes.Note("SWOT", "Weakness", "SMB slipping", owner="Priya", evidence=SMB_Q3), by=ADMIN)
+    bare = notes.add_note(notes.Note("SWOT", "Strength", "Renewals strong"), by=ADMIN)
+    board = notes.notes().set_index("note_id")
+    assert board.loc[bare, "owner"] is None and board.loc[bare, "evidence"] is None
+    assert board.loc[with_all, "owner"] == "Priya"
+    assert notes.note_history(bare)["owner"].tolist() == [None]
+    assert notes.edit_note(bare, 1, by=ADMIN, impact="high") == 2      # a NULL owner is saved again as NULL
+    assert rows("SELECT owner, evidence FROM notes_current WHERE note_id = $i", {"i": bare}) == [(None, None)]
+    table = notes.boards_table(notes.notes())
+    assert table.set_index("Note").loc[bare, ["Owner", "Evidence"]].tolist() == ["", ""]
+    assert "nan" not in notes.boards_markdown(notes.notes(), "Company").lower()
+
+
+def test_boards_download_reads_like_the_board(db):
+    notes.add_note(notes.Note("SWOT", "Weakness", "SMB slipping", owner="Priya", evidence=SMB_Q3), by=ADMIN)
+    md = notes.boards_markdown(notes.notes(), "The whole company")
+    assert ("### Weakness\n- SMB slipping (medium impact, open, owner Priya); evidence: Win rate 21\\.7% · "
+            "Segment: SMB · 2026\\-Q3 \\(169 won of 779 closed\\)") in md
+    assert "Nothing yet on: Strength, Opportunity, Threat." in md and "No PESTEL notes yet." in md
+    assert list(notes.boards_table(notes.notes()).columns) == [
+        "Note", "Framework", "Category", "Scope", "Text", "Impact", "Status", "Owner", "Evidence", "Version",
+        "Saved by", "Saved at"]
+
+
+def test_market_view_over_a_window_and_the_units_of_its_indicators(db):
+    import_file(FIXTURES / "market_indicators.csv", by=ADMIN)
+    view = notes.market_view("EMEA", date_from=dt.date(2026, 10, 1), date_to=dt.date(2026, 10, 31))
+    assert list(view["period"].dt.date) == [dt.date(2026, 10, 1)]          # September left out
+    assert view["Inflation"].tolist() == [2.9]
+    assert notes.market_units("EMEA") == {"Inflation": "% y/y", "bookings": "USD", "market_share": "%"}
+    assert notes.market_units()["Market size"] == "USD m"
+
+
+def test_a_yearly_indicator_stays_beside_a_window_inside_its_year(db):
+    import_file(b"Country,Country Code,Year,Inflation\nGermany,DEU,2015,0.5\nGermany,DEU,2016,3.0\n", "inflation.csv",
+                by=ADMIN)
+    view = notes.market_view("Germany", date_from=dt.date(2015, 6, 1), date_to=dt.date(2016, 3, 31))
+    assert view["Inflation"].tolist() == [0.5, 3.0]             # 2015 ends after June 2015; 2016 starts before April
+    view = notes.market_view("Germany", date_from=dt.date(2016, 3, 1), date_to=dt.date(2016, 5, 31))
+    assert view["Inflation"].tolist() == [3.0]

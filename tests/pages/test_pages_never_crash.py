@@ -44,10 +44,13 @@ def markdown_sources(at) -> list[str]:
 
 
 def outside_code(markdown: str) -> str:
-    """The markdown with its code spans removed (their text is shown literally)."""
+    """The markdown with its code spans removed (their text is shown literally), and the targets of
+    the app's own links (a page of the app, an anchor on this one) taken out: their labels are
+    still checked."""
     import re
 
-    return re.sub(r"(`+) .*? \1", "", markdown)
+    bare = re.sub(r"(`+) .*? \1", "", markdown).replace("\\]\\(", "")
+    return re.sub(r"\]\((?:/|#)[^)\s]*\)", "]", bare)
 
 
 # ---- empty states where real data is thin ----
