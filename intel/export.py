@@ -69,8 +69,9 @@ def readable(df: pd.DataFrame, dim: str | None = None, labels: dict | None = Non
 
     Helper columns dropped; headers as the app shows them (`labels` overrides one column's, the
     member column takes `dim`'s name); money and velocity rounded to the cent; timestamps without a
-    time of day as dates, time zones dropped (Excel has none). `as_is` keeps a table's own headers
-    (rows of a user's file, rejected by an import, go back as they came)."""
+    time of day as dates, others to the second, time zones dropped (Excel has none). `as_is`
+    keeps a table's own headers (rows of a user's file, rejected by an import, go back as they
+    came)."""
     out = df.drop(columns=[c for c in HIDDEN_COLUMNS if c in df.columns and not as_is])
     out.attrs = {}
     labels = labels or {}
@@ -82,12 +83,16 @@ def readable(df: pd.DataFrame, dim: str | None = None, labels: dict | None = Non
         if fmt in ("money", "velocity") and pd.api.types.is_numeric_dtype(series) \
                 and not pd.api.types.is_bool_dtype(series):
             series = series.round(2)
+            if (series.dropna() % 1 == 0).all():   # whole amounts read 10152000, not 10152000.0
+                series = series.astype("Int64")
         if isinstance(series.dtype, pd.DatetimeTZDtype):
             series = series.dt.tz_localize(None)
         if pd.api.types.is_datetime64_any_dtype(series):
             fmt = "date" if _days_only(series) else "datetime"
             if fmt == "date":
                 series = series.dt.date.astype(object).where(series.notna(), None)
+            else:   # a moment to the second (the store keeps microseconds)
+                series = series.dt.floor("s")
         elif series.dropna().map(lambda v: isinstance(v, dt.date)).all() and len(series.dropna()):
             fmt = "date" if fmt not in ("date", "datetime") else fmt
         out[name] = series
