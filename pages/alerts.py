@@ -10,7 +10,7 @@ from pages._components.auth import actor
 from pages._components.charts import PRIMARY, chart
 from pages._components.data import db_path
 from pages._components.links import with_links
-from pages._components.widgets import download_buttons, markdown_link, plain, say
+from pages._components.widgets import download_buttons, markdown_link, plain, say, table
 
 DB = db_path()
 SEVERITY_LABEL = {"high": "HIGH", "medium": "MEDIUM", "low": "LOW"}
@@ -83,12 +83,12 @@ for row in open_now.to_dict("records"):
                     except ValueError as err:
                         st.session_state["al_flash"] = [("error", str(err))]
                     st.rerun()
-        st.dataframe(alerts.history(row["id"], DB), hide_index=True, width="stretch")
+        table(alerts.history(row["id"], DB))
 
 st.header("Rules")
 rule_table = [{"id": r.id, "name": r.name, "rule": r.describe(), "severity": r.severity, "enabled": r.enabled}
               for r in rules.values()]
-st.dataframe(rule_table, hide_index=True, width="stretch")
+table(rule_table)
 if actor().can("edit alert rules"):
     choice = st.selectbox("Edit a rule", ["new"] + list(rules), key="al_rule_pick",
                           format_func=lambda i: "A new rule" if i == "new" else f"#{i} {rules[i].name}")
@@ -136,5 +136,5 @@ if actor().can("edit alert rules"):
             say("error", str(err))
 st.header("Alert history")
 every = alerts.all_alerts(DB)
-st.dataframe(every, hide_index=True, width="stretch")
+table(every)
 download_buttons(every, "alert-history", key="al_hist_dl")

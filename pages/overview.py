@@ -9,7 +9,7 @@ from pages._components.data import db_path, helper, metric
 from pages._components.links import with_links
 from pages._components.urlstate import global_filters, show_notes, url_choice
 from pages._components.widgets import (column_tile, markdown_link, metric_tile, missing, page_link, plain, say,
-                                       tile_value)
+                                       table as show_table, tile_value)
 
 DB = db_path()
 st.title("Overview")
@@ -158,7 +158,6 @@ with st.expander("What is loaded"):
                 "snapshots.")
     table = held.assign(covers=[f"{a:%Y-%m-%d} to {b:%Y-%m-%d}" if a == a and a is not None else "—"
                                 for a, b in zip(held["first_date"], held["last_date"])])
-    st.dataframe(table[["label", "rows", "covers", "last_import"]].rename(
-        columns={"label": "Data", "rows": "Rows", "covers": "Dates covered", "last_import": "Last import"}),
-        hide_index=True, width="stretch")
+    show_table(table[["label", "rows", "covers", "last_import"]],
+               labels={"label": "Data", "rows": "Rows", "covers": "Dates covered", "last_import": "Last import"})
 

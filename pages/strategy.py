@@ -12,7 +12,7 @@ from pages._components.charts import PRIMARY, chart
 from pages._components.data import db_path
 from pages._components.links import stored_view, view_url
 from pages._components.urlstate import url_choice
-from pages._components.widgets import download_buttons, markdown_link, plain, say
+from pages._components.widgets import download_buttons, markdown_link, plain, say, table
 
 DB = db_path()
 st.title("Strategy notes")
@@ -184,7 +184,7 @@ else:
                 _reopen()
                 st.rerun()
         with st.expander("History of this note"):
-            st.dataframe(notes.note_history(int(choice), DB), hide_index=True, width="stretch")
+            table(notes.note_history(int(choice), DB))
 
 # ---- suggestions ----
 st.header("Suggested by the data")
