@@ -91,10 +91,10 @@ for n, file in enumerate(files or []):
         for warning in result.warnings:
             say("warning", warning)
         st.markdown(f"**Preview** — first {len(result.preview)} rows as they will be stored")
-        st.dataframe(result.preview, hide_index=True, width="stretch")
+        table(result.preview, as_is=True)
         if result.rows_rejected:
             st.markdown(f"**Rejected rows** — {result.rows_rejected:,} rows cannot be used; the rest load.")
-            st.dataframe(result.rejects, hide_index=True, width="stretch")
+            table(result.rejects, as_is=True)
             download_buttons(result.rejects, f"rejected-{file.name}", key=f"data_rej_{n}", as_is=True)
         force = False
         if result.mostly_rejected:

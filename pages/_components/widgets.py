@@ -206,15 +206,17 @@ def _written(fmt: str):
 
 
 def table(frame, key: str | None = None, dim: str | None = None, formats: bool = True,
-          labels: dict | None = None, column_config: dict | None = None, **kwargs):
+          labels: dict | None = None, column_config: dict | None = None, as_is: bool = False, **kwargs):
     """st.dataframe of a metric's rows (a frame, a list of rows or a Styler), labelled and
     formatted from the catalogue: `labels` names a column otherwise (e.g. with its period),
     `column_config` overrides a column's config (a text there is its label); missing values read
     '—'; the values underneath stay numbers (the columns sort as numbers). A Styler keeps its
     colours and the signed formats it gives a column (+66,086, +0.7%); its other columns take the
-    catalogue's."""
+    catalogue's. `as_is` shows a user's file as it came (its own headers and text), blanks as '—'."""
     from pandas.io.formats.style import Styler
 
+    if as_is:
+        return st.dataframe(frame, hide_index=True, width="stretch", key=key, placeholder=MISSING, **kwargs)
     overrides = {k: v for k, v in (column_config or {}).items() if not isinstance(v, str)}
     labels = {**(labels or {}), **{k: v for k, v in (column_config or {}).items() if isinstance(v, str)}}
     if isinstance(frame, Styler):   # formats=False there means: what the Styler formats stays its own
