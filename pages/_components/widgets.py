@@ -234,6 +234,9 @@ def table(frame, key: str | None = None, dim: str | None = None, formats: bool =
         # days and moments too: a page's own DateColumn without a format would show the Styler's text
         written.update({name: _written("date") for name in days if name not in kept})
         written.update({name: _written("datetime") for name in times if name not in kept})
+        # a number the catalogue does not know (a market indicator): two decimals, not pandas' six
+        written.update({name: lambda v: "—" if pd.isna(v) else f"{v:,.2f}" for name in data.columns
+                        if name not in written and name not in kept and pd.api.types.is_float_dtype(data[name])})
         if written:
             styler.format(written, subset=list(written))
         config = configure_columns(data.columns, dim, False, days, labels, times)
