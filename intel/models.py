@@ -20,21 +20,46 @@ BAND_QUANTILES = (0.25, 0.5, 0.75)  # deal-size bands: quartiles over the whole 
 LOOKUP_MODELS = ("fx_daily", "owner_lookup", "account_lookup", "product_lookup")
 
 
-def money(value: float) -> str:
-    """12400 -> '12.4k'; 1250000 -> '1.25M' (labels, not reports)."""
+# the reporting currency's symbol where it has a short one everybody reads; other codes go before
+# the figure with a space ("CHF 38.7M")
+CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
+_UNITS = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k"), (1.0, ""))
+
+
+def currency_prefix(code: str | None = None) -> str:
+    """What goes before a money figure: '$' for USD (the reporting currency by default), 'CHF '."""
+    from intel import config
+
+    code = (code or config.get("reporting_currency") or "USD").strip().upper()
+    return CURRENCY_SYMBOLS.get(code, f"{code} ")
+
+
+def money(value: float, symbol: bool = True) -> str:
+    """12400 -> '$12.4k'; 1250000 -> '$1.25M'; -2830000 -> '-$2.83M'; 2.25e11 -> '$225B' (tiles
+    and labels, three significant digits, never an exponent). symbol=False leaves the currency out."""
     value = float(value)
-    if abs(value) >= 1_000_000:
-        return f"{value / 1_000_000:.3g}M"
-    if abs(value) >= 1_000:
-        return f"{value / 1_000:.3g}k"
-    return f"{value:.0f}"
+    size = abs(value)
+    text = None
+    for rank, (unit, suffix) in enumerate(_UNITS):
+        if size < unit and unit > 1:
+            continue
+        shown = round(size / unit) if unit == 1 else float(f"{size / unit:.3g}")
+        if shown >= 1000 and rank > 0:   # 999.96k rounds to 1000k: one unit up ('1M')
+            unit, suffix = _UNITS[rank - 1]
+            shown = float(f"{size / unit:.3g}")
+        text = (f"{shown:,.0f}" if shown >= 1000 else f"{shown:g}") + suffix   # beyond 999T: '1,500T'
+        break
+    sign = "-" if value < 0 and text.rstrip("kMBT") not in ("0", "") else ""
+    return sign + (currency_prefix() if symbol else "") + text
 
 
 def band_labels(q1: float, q2: float, q3: float) -> list[tuple[int, float | None, float | None, str]]:
-    return [(1, None, q1, f"1 · up to {money(q1)}"),
-            (2, q1, q2, f"2 · {money(q1)}–{money(q2)}"),
-            (3, q2, q3, f"3 · {money(q2)}–{money(q3)}"),
-            (4, q3, None, f"4 · over {money(q3)}")]
+    # the labels are the band's name in stored rows and links: no currency symbol, stable across settings
+    t1, t2, t3 = (money(q, symbol=False) for q in (q1, q2, q3))
+    return [(1, None, q1, f"1 · up to {t1}"),
+            (2, q1, q2, f"2 · {t1}–{t2}"),
+            (3, q2, q3, f"3 · {t2}–{t3}"),
+            (4, q3, None, f"4 · over {t3}")]
 
 
 def refresh(db=None, force: bool = False) -> bool:

@@ -11,7 +11,7 @@ from intel.ingest import import_file, undo_import
 from intel.ingest.schema import KIND_LABELS, KINDS
 from pages._components.auth import actor
 from pages._components.data import data_version, db_path
-from pages._components.widgets import download_buttons, plain, say
+from pages._components.widgets import download_buttons, plain, say, table
 
 NONE = "— not in this file —"
 DB = db_path()
@@ -91,11 +91,11 @@ for n, file in enumerate(files or []):
         for warning in result.warnings:
             say("warning", warning)
         st.markdown(f"**Preview** — first {len(result.preview)} rows as they will be stored")
-        st.dataframe(result.preview, hide_index=True, width="stretch")
+        table(result.preview, as_is=True)
         if result.rows_rejected:
             st.markdown(f"**Rejected rows** — {result.rows_rejected:,} rows cannot be used; the rest load.")
-            st.dataframe(result.rejects, hide_index=True, width="stretch")
-            download_buttons(result.rejects, f"rejected-{file.name}", key=f"data_rej_{n}")
+            table(result.rejects, as_is=True)
+            download_buttons(result.rejects, f"rejected-{file.name}", key=f"data_rej_{n}", as_is=True)
         force = False
         if result.mostly_rejected:
             force = st.checkbox("Import anyway: load the rows that can be used, reject the rest",
@@ -140,15 +140,14 @@ if history.empty:
 else:
     shown = history.assign(status=history["undone_at"].map(lambda t: "in force" if pd.isna(t) else "undone"),
                            kind=history["kind"].map(KIND_LABELS))
-    st.dataframe(shown[["id", "kind", "file_name", "rows_loaded", "rows_rejected", "snapshot_date",
-                        "imported_at", "imported_by", "status"]],
-                 hide_index=True, width="stretch",
-                 column_config={"id": "Import", "kind": "Kind", "file_name": "File",
-                                "rows_loaded": "Rows loaded", "rows_rejected": "Rejected",
-                                "snapshot_date": st.column_config.DateColumn("Snapshot as of"),
-                                "imported_at": st.column_config.DatetimeColumn(
-                                    "Imported", format="YYYY-MM-DD HH:mm"),
-                                "imported_by": "By", "status": "Status"})
+    table(shown[["id", "kind", "file_name", "rows_loaded", "rows_rejected", "snapshot_date",
+                  "imported_at", "imported_by", "status"]],
+          column_config={"id": "Import", "kind": "Kind", "file_name": "File",
+                         "rows_loaded": "Rows loaded", "rows_rejected": "Rejected",
+                         "snapshot_date": st.column_config.DateColumn("Snapshot as of"),
+                         "imported_at": st.column_config.DatetimeColumn(
+                             "Imported", format="YYYY-MM-DD HH:mm"),
+                         "imported_by": "By", "status": "Status"})
     download_buttons(shown.drop(columns=["sha256"]), "import-history", key="data_hist")
     live = history[history["undone_at"].isna()]
     if not live.empty:

@@ -9,7 +9,7 @@ from pages._components.charts import PRIMARY, chart, waterfall
 from pages._components.data import db_path, helper, metric
 from pages._components.links import PAGES
 from pages._components.urlstate import global_filters, show_notes, url_choice
-from pages._components.widgets import (column_config, column_tile, download_buttons, metric_tile, missing, plain,
+from pages._components.widgets import (column_tile, download_buttons, metric_tile, missing, plain,
                                        say, table, tile_value)
 
 GREEN, RED = "#2ca02c", "#d62728"   # variance colours in the table
@@ -245,17 +245,10 @@ else:
                    f"{bridge_label}s with different average sizes. Deal size: each {bridge_label}'s average deal "
                    "changed. Deals: deals won in each period, and the change between them.")
 
-    def headed(proxy: str, label: str):
-        """The catalogue's format of `proxy` under a heading naming the period."""
-        config = column_config([proxy])[proxy]
-        return {**config, "label": label} if isinstance(config, dict) else label
-
-    table(members, dim=bridge_dim, column_config={
-        "deals_0": headed("deals_won", f"Deals {before}"), "bookings_0": headed("actual", f"Bookings {before}"),
-        "avg_0": headed("average_won_deal", f"Average deal {before}"),
-        "deals_1": headed("deals_won", f"Deals {focus}"), "bookings_1": headed("actual", f"Bookings {focus}"),
-        "avg_1": headed("average_won_deal", f"Average deal {focus}"),
-        "mix_effect": headed("amount", "Mix effect"), "size_effect": headed("amount", "Deal size effect")},
+    table(members, dim=bridge_dim, labels={   # headings that name the periods; formats from the catalogue
+        "deals_0": f"Deals {before}", "bookings_0": f"Bookings {before}", "avg_0": f"Average deal {before}",
+        "deals_1": f"Deals {focus}", "bookings_1": f"Bookings {focus}", "avg_1": f"Average deal {focus}",
+        "mix_effect": "Mix effect", "size_effect": "Deal size effect"},
         column_order=("member", "bookings_0", "bookings_1", "mix_effect", "size_effect", "deals_0", "deals_1",
                       "avg_0", "avg_1"))
     download_buttons(members, f"bridge-members-{before}-{focus}", key="fc_bridge_members_dl")

@@ -224,5 +224,5 @@ with st.expander("What is loaded"):
     loaded = held.assign(covers=[f"{a:%Y-%m-%d} to {b:%Y-%m-%d}" if a == a and a is not None else "—"
                                  for a, b in zip(held["first_date"], held["last_date"])])
     table(loaded[["label", "rows", "covers", "last_import"]],
-          column_config={"label": "Data", "covers": "Dates covered"})   # the others as the catalogue heads them
+          labels={"label": "Data", "covers": "Dates covered"})   # the others as the catalogue heads them
 

@@ -7,7 +7,7 @@ from intel import share
 from pages._components.auth import actor
 from pages._components.data import db_path
 from pages._components.sharing import PAGE_PATHS, app_url
-from pages._components.widgets import download_buttons, plain, say
+from pages._components.widgets import download_buttons, plain, say, table
 
 DB = db_path()
 PAGE_TITLES = {"overview": "Overview", "forecast": "Forecast vs actual", "win-loss": "Win-loss",
@@ -32,13 +32,12 @@ if links.empty:
     st.info("No link has been shared yet.")
     st.stop()
 shown = links.assign(view=links["page"].map(PAGE_TITLES), state=links["query"].map(_state))
-st.dataframe(shown[["id", "view", "state", "status", "created_by", "created_at", "expires_at", "revoked_at"]],
-             hide_index=True, width="stretch",
-             column_config={"id": "Link", "view": "Page", "state": "Filters and choices", "status": "Status",
-                            "created_by": "Shared by",
-                            "created_at": st.column_config.DatetimeColumn("Created", format="YYYY-MM-DD HH:mm"),
-                            "expires_at": st.column_config.DatetimeColumn("Expires", format="YYYY-MM-DD HH:mm"),
-                            "revoked_at": st.column_config.DatetimeColumn("Revoked", format="YYYY-MM-DD HH:mm")})
+table(shown[["id", "view", "state", "status", "created_by", "created_at", "expires_at", "revoked_at"]],
+      column_config={"id": "Link", "view": "Page", "state": "Filters and choices", "status": "Status",
+                     "created_by": "Shared by",
+                     "created_at": st.column_config.DatetimeColumn("Created", format="YYYY-MM-DD HH:mm"),
+                     "expires_at": st.column_config.DatetimeColumn("Expires", format="YYYY-MM-DD HH:mm"),
+                     "revoked_at": st.column_config.DatetimeColumn("Revoked", format="YYYY-MM-DD HH:mm")})
 download_buttons(shown.drop(columns=["query", "page"]), "share-links", key="sh_list_dl")
 
 active = links[links["status"] == "active"]

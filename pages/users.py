@@ -6,7 +6,7 @@ from intel import config, users
 from intel.access import ACTIONS, ROLES
 from pages._components.auth import actor
 from pages._components.data import db_path
-from pages._components.widgets import download_buttons, plain, say
+from pages._components.widgets import download_buttons, plain, say, table as show_table
 
 DB = db_path()
 ROLE_HELP = {"viewer": "reads every page", "analyst": "+ imports and undoes data",
@@ -33,13 +33,12 @@ table = users.list_users(DB)
 if table.empty:
     st.info("No user yet.")
 else:
-    st.dataframe(table, hide_index=True, width="stretch",
-                 column_config={"username": "User", "display_name": "Name", "role": "Role",
-                                "has_password": "Password set", "failed_attempts": "Failed sign-ins",
-                                "locked_until": st.column_config.DatetimeColumn("Back-off until",
-                                                                                format="YYYY-MM-DD HH:mm"),
-                                "disabled": "Disabled", "created_by": "Added by",
-                                "created_at": st.column_config.DatetimeColumn("Added", format="YYYY-MM-DD")})
+    show_table(table, column_config={
+        "username": "User", "display_name": "Name", "role": "Role", "has_password": "Password set",
+        "failed_attempts": "Failed sign-ins",
+        "locked_until": st.column_config.DatetimeColumn("Back-off until", format="YYYY-MM-DD HH:mm"),
+        "disabled": "Disabled", "created_by": "Added by",
+        "created_at": st.column_config.DatetimeColumn("Added", format="YYYY-MM-DD")})
     download_buttons(table, "users", key="us_dl")
 
 st.header("Add a user")
@@ -102,13 +101,13 @@ if not table.empty:
             except ValueError as err:
                 say("error", str(err))
     with st.expander(plain(f"Sign-ins and changes of {picked}")):
-        st.dataframe(users.user_events(picked, DB), hide_index=True, width="stretch")
+        show_table(users.user_events(picked, DB))
 
 st.header("Who may do what")
-st.dataframe([{"action": a, **{r: "✓" if ROLES.index(r) >= ROLES.index(least) else "" for r in ROLES}}
-              for a, least in ACTIONS.items()], hide_index=True, width="stretch")
+show_table([{"action": a, **{r: "✓" if ROLES.index(r) >= ROLES.index(least) else "" for r in ROLES}}
+            for a, least in ACTIONS.items()])
 
 st.header("Settings")
 st.caption("Set in the environment (or at the top of .streamlit/secrets.toml) and read at start-up.")
-st.dataframe([{"setting": s.env, "value": config.get(s.name), "help": s.help}
-              for s in config.SETTINGS.values()], hide_index=True, width="stretch")
+show_table([{"setting": s.env, "value": config.get(s.name), "help": s.help}
+            for s in config.SETTINGS.values()])

@@ -5,7 +5,7 @@ import streamlit as st
 
 from pages._components.data import _filter_choices, _unconverted, data_version, db_path
 from pages._components.links import FILTER_KEYS
-from pages._components.widgets import say
+from pages._components.widgets import remember_filters, say
 
 
 def _query() -> dict[str, list[str]]:
@@ -89,6 +89,7 @@ def global_filters():
 
     known, default = _filter_choices(db_path(), data_version())
     filters, _ = parse_query(_query(), known, default)
+    remember_filters(filters)   # the page's downloads name and state this scope
     unconverted = _unconverted(db_path(), data_version())
     if unconverted:   # every page that shows money says what its amounts leave out
         say("warning", unconverted)

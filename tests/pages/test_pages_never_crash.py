@@ -71,7 +71,7 @@ def test_overview_after_a_snapshot_whose_velocity_change_is_undefined(db, tmp_pa
     assert change["change_pct"] != change["change_pct"]    # NaN: the case that crashed the tile
     at = app()
     tiles = {m.label: m for m in at.metric}
-    assert tiles["Velocity per day"].value == "0" and not tiles["Velocity per day"].delta
+    assert tiles["Velocity per day"].value == "$0/day" and not tiles["Velocity per day"].delta
     assert "Velocity at 2026-10-12 cannot be compared with 2026-10-05" in texts(at).replace("\\", "")
 
 

@@ -104,12 +104,12 @@ def test_salesforce_data_export_every_page_runs_and_says_what_is_missing(db):
     })
     tiles = {m.label: m.value for m in runs[None].metric}
     # 2026-Q2: Acme won 12,000 (05-14), Globex lost (06-02) -> bookings 12k, win rate 1/2
-    assert (tiles["Bookings 2026-Q2"], tiles["Win rate 2026-Q2"], tiles["Attainment 2026-Q2"]) == ("12k", "50.0%", "—")
+    assert (tiles["Bookings 2026-Q2"], tiles["Win rate 2026-Q2"], tiles["Attainment 2026-Q2"]) == ("$12k", "50.0%", "—")
     # velocity at 2026-11-20 over deals closed from 2026-05-21 (the 6 calendar months ending on it;
     # 182 days back it was after 2026-05-22, the same deals): Globex lost, Initech won (no amount,
     # 80 days), Umbrella lost, Hooli won 8,000 (87 days); open past the first stage: Wayne,
     # Wonka, Cyberdyne -> 3 x (2/4) x 8,000 / median(80, 87) = 12,000 / 83.5 = 143.7
-    assert tiles["Velocity per day"] == "144"
+    assert tiles["Velocity per day"] == "$144/day"
     pipeline_page = runs["pages/pipeline.py"]
     pipe_tiles = {m.label: m.value for m in pipeline_page.metric}
     assert (pipe_tiles["Open qualified deals"], pipe_tiles["Sales cycle"]) == ("3", "84 days")
