@@ -7,6 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from intel.access import LOCAL_ADMIN as ADMIN, Actor
+from intel.models import money
 from tests.conftest import FIXTURES, ROOT, rows
 
 TIMEOUT = 60
@@ -504,8 +505,9 @@ def test_forecast_page_states_its_windows_and_paces_the_quarter_in_progress(use_
     assert any(h.value == "Pacing of 2026-Q4 (in progress)" for h in at.subheader)
     pace = forecast.pacing(f, period="2026-Q4").iloc[0]
     tiles = {m.label: m.value for m in at.metric}
-    assert tiles["Actual to date"] == "19M" and tiles["Target 2026-Q4"] == "40.6M"
-    assert f"19M booked by day 47 of 92: linear pace 20.8M ({pace['to_linear_pace']:.0%})" \
+    assert tiles["Actual to date"] == money(pace["actual_to_date"]) == "$19M"
+    assert tiles["Target 2026-Q4"] == money(pace["target"]) == "$40.6M"
+    assert f"$19M booked by day 47 of 92: linear pace $20.8M ({pace['to_linear_pace']:.0%})" \
            in texts(at).replace("\\", "")
     by_region = next(d.value for d in at.dataframe if "to_historical_pace" in getattr(d.value, "columns", ()))
     assert by_region["actual_to_date"].sum() == pytest.approx(pace["actual_to_date"])
@@ -650,7 +652,8 @@ def test_pipeline_captions_name_the_snapshot_and_the_trailing_window(use_demo_db
     parts = metrics.check("velocity", wide, dim="segment", snapshot=snap)["velocity"].sum()
     whole = metrics.check("velocity", wide, dim="total", snapshot=snap)["velocity"].iloc[0]
     assert abs(parts - whole) > 1
-    assert any(c.startswith(f"The segments' velocities add up to {parts:,.0f}/day, not the total's {whole:,.0f}/day")
+    assert any(c.startswith(f"The segments' velocities add up to {metrics.format_value(parts, 'velocity')}, not "
+                            f"the total's {metrics.format_value(whole, 'velocity')}")
                and "pooled" in c for c in captions)
     # tables lead with their key figure: the watchlist with what it is sorted by
     assert list(_table(at, "days_overdue").proto.column_order[:4]) == ["name", "pushes", "days_overdue", "amount"]

@@ -126,7 +126,7 @@ def test_crm_sample_export_every_page_runs_and_says_what_is_missing(db):
     runs = every_page({
         # 2017-Q2 (the last complete quarter): one loss (S8DX3XOU, 2017-06-05), nothing won
         None: ["No deal was won in 2017-Q2 and no target or forecast call covers it.", velocity],
-        "pages/pipeline.py": [velocity, "No deal was won in the two quarters before 2026-11-20",
+        "pages/pipeline.py": [velocity, "No open deal at 2026-11-20 closes in these quarters and no target is loaded",
                               # open deals have no close date: none is overdue
                               "No open deal at 2026-11-20 slipped, is overdue or went stale (one snapshot"],
         "pages/win-loss.py": ["No closed deal names a competitor"],
