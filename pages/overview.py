@@ -181,18 +181,28 @@ if quarters:
 
 # ---- alerts ----
 evaluate_alerts()
-open_now = alerts.open_alerts(DB)
-st.subheader(f"Open alerts ({len(open_now)})")
-if open_now.empty:
-    st.success("No rule fires on the current data.")
+# the scope's own alerts first; company-wide ones touching it after, said so; the rest counted
+own, touching, elsewhere = alerts.for_scope(filters, filters, DB)
+st.subheader(f"Open alerts ({len(own) + len(touching)})")
+if own.empty and touching.empty:
+    st.success("No rule fires on the current data" + (" for this scope." if elsewhere == 0 else "."))
 rules = {r.id: r for r in alerts.list_rules(DB)}
-for row in open_now.head(8).to_dict("records"):
-    text = with_links(alerts.prompt(row, rules[row["rule_id"]]))
-    line = plain(f"{row['severity'].upper()} · {text['summary']}") + " " + " · ".join(
-        markdown_link(k, v) for k, v in text["links"].items())
-    st.markdown(line)
-if len(open_now) > 8:
-    st.caption(f"… and {len(open_now) - 8} more on the Alerts page.")
+shown = 0
+for group, note in ((own, None), (touching, "company-wide")):
+    for row in group.to_dict("records"):
+        if shown == 8:
+            break
+        shown += 1
+        rule = rules[row["rule_id"]]
+        text = with_links(alerts.prompt(row, rule))
+        st.markdown(plain(alerts.headline(row, rule) + (f" ({note})" if note else "")))
+        st.caption(plain(text["summary"]) + " " + " · ".join(markdown_link(k, v) for k, v in text["links"].items()))
+more = len(own) + len(touching) - shown
+if more or elsewhere:
+    st.caption(" ".join(part for part in (
+        f"… and {more} more." if more else "",
+        f"{elsewhere} about other regions, segments or owners." if elsewhere else "") if part)
+        + " All are on the Alerts page.")
 
 # ---- what moved since the last upload ----
 st.subheader("What moved since the last upload")

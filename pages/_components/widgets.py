@@ -4,6 +4,7 @@ markdown_link)."""
 from __future__ import annotations
 
 import re
+from contextlib import nullcontext
 
 import pandas as pd
 import streamlit as st
@@ -157,6 +158,9 @@ def configure_columns(columns, dim: str | None = None, formats: bool = True, dat
     return config
 
 
+PHONE_ROWS = 6   # longer tables are folded on a phone
+
+
 def _when_columns(data: pd.DataFrame) -> tuple[list[str], list[str]]:
     """The datetime columns that hold days only, and those that hold moments."""
     days, times = [], []
@@ -244,8 +248,13 @@ def table(frame, key: str | None = None, dim: str | None = None, formats: bool =
         config = configure_columns(data.columns, dim, formats, days, labels, times)
     page, _ = current_view()
     st.session_state["tbl_last"] = (page, list(data.columns), dim, labels)   # for its download
-    return st.dataframe(data if styler is None else styler, hide_index=True, width="stretch", key=key,
-                        column_config={**config, **overrides}, placeholder=MISSING, **kwargs)
+    from pages._components.page import on_phone
+
+    # on a phone a long table is folded: the figures and charts above it stay within reach
+    where = st.expander(f"The table: {len(data):,} rows") if on_phone() and len(data) > PHONE_ROWS else nullcontext()
+    with where:
+        return st.dataframe(data if styler is None else styler, hide_index=True, width="stretch", key=key,
+                            column_config={**config, **overrides}, placeholder=MISSING, **kwargs)
 
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=@&])")

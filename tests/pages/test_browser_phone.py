@@ -3,11 +3,12 @@ it shows, KPI tiles sit two to a row, nothing is wider than the screen, Streamli
 chrome is hidden."""
 from __future__ import annotations
 
+import re
+
 import duckdb
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import serve_app
 from tests.pages.test_browser import create_share_link, no_exception, settled
 
 PHONE = {"width": 390, "height": 844}
@@ -58,11 +59,29 @@ def test_every_page_fits_a_phone_without_sideways_scrolling(phone, app_server, a
     # tables and charts stack full width (side-by-side columns would leave them a sliver)
     widths = phone.evaluate("[...document.querySelectorAll('[data-testid=stDataFrame], .js-plotly-plot')]"
                             ".map(e => e.getBoundingClientRect().width)")
-    assert all(w > 0.8 * PHONE["width"] for w in widths), widths
+    assert all(w > 0.6 * PHONE["width"] for w in widths if w > 0), widths   # 0: folded; side by side: < 50%
     expect(phone.get_by_test_id("stAppDeployButton")).to_have_count(0)   # no developer chrome
     height = phone.evaluate("document.querySelector('[data-testid=stMain]').scrollHeight")
     phone.set_viewport_size({"width": PHONE["width"], "height": height})
     phone.screenshot(path=artifacts / f"phone-{path or 'overview'}.png")
+
+
+def test_long_tables_are_folded_on_a_phone_and_open_on_a_tap(phone, app_server, demo_db):
+    # the demo's latest snapshot has more open deals pushed, overdue or stale than a phone should scroll past
+    with duckdb.connect(str(demo_db), read_only=True) as con:
+        segments = con.execute("SELECT count(DISTINCT segment) FROM opportunities").fetchone()[0]
+    phone.goto(f"{app_server}/pipeline")
+    folded = phone.get_by_text(re.compile(r"^The table: [\d,]+ rows$"))
+    expect(folded.first).to_be_visible(timeout=30_000)
+    settled(phone)
+    short = phone.get_by_test_id("stDataFrame").filter(has_text="Enterprise").first   # velocity by segment
+    expect(short).to_be_visible()      # at most six rows: shown as it is
+    assert segments <= 6
+    expect(phone.get_by_text(f"The table: {segments} rows", exact=True)).to_have_count(0)
+    fold = phone.get_by_test_id("stExpander").filter(has_text=re.compile(r"The table: [\d,]+ rows")).first
+    expect(fold.get_by_test_id("stDataFrame")).to_be_hidden()
+    fold.get_by_text(re.compile(r"^The table: [\d,]+ rows$")).click()
+    expect(fold.get_by_test_id("stDataFrame")).to_be_visible()
 
 
 def test_the_product_name_and_no_deploy_button_on_the_desktop(page, app_server):

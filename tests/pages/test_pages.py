@@ -758,3 +758,21 @@ def test_pipeline_coverage_draws_every_quarter_and_marks_those_without_a_target(
     shown = _table(at, "coverage_needed")
     assert shown.value["period"].tolist() == cov["period"].tolist()   # every quarter, with or without a target
     assert list(shown.proto.column_order[:3]) == ["period", "coverage", "coverage_needed"]
+
+
+def test_overview_of_one_region_lists_its_alerts_and_counts_the_others(use_demo_db):
+    # Priya Natarajan's sandbagging alert is about an owner who sells in North America only (checked
+    # below with SQL): an EMEA view leaves it out and counts it; EMEA's own over-calling alert is first.
+    from tests.conftest import rows
+
+    assert rows("SELECT DISTINCT region FROM deal_facts WHERE owner = 'Priya Natarajan'") == [("North America",)]
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.query_params.update({"region": "EMEA"})
+    at.run()
+    assert not at.exception, at.exception
+    shown = texts(at).replace("\\", "")
+    headlines = [m.value.replace("\\", "") for m in at.markdown]
+    assert any("EMEA" in h for h in headlines[:3])
+    assert "Priya Natarajan" not in shown
+    assert "1 about other regions, segments or owners. All are on the Alerts page." in shown
+    assert any("(company-wide)" in h for h in headlines)
