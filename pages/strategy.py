@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from intel import notes
+from intel import export, notes
 from intel.filters import Filters, members, period_text, scope_line
 from intel.views import View
 from pages._components.auth import actor
@@ -149,12 +149,13 @@ if not elsewhere.empty:
     st.markdown("Notes on other boards: " + " · ".join(
         markdown_link(f"{notes.scope_title(k, v)} ({n})", board_url(k, v or "")) for (k, v), n in counts.items()))
 
-stem = f"strategy-{kind}-{value or 'company'}"
+stem = "boards-" + ("company" if kind == "company" else f"{kind}-{value}")
 left, right = st.columns(2)
-left.download_button("Download boards (Markdown)", notes.boards_markdown(board, scope_title), f"{stem}.md",
+left.download_button("Download boards (Markdown)", notes.boards_markdown(board, scope_title),
+                     export.file_name("strategy", stem, "md"),
                      "text/markdown", key="st_md")
 with right:
-    download_buttons(notes.boards_table(board), stem, key="st_csv")
+    download_buttons(notes.boards_table(board), stem, key="st_csv", scoped=False)   # boards have no dates
 
 # ---- add or edit ----
 if not CAN_EDIT:

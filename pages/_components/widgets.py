@@ -51,12 +51,13 @@ def _view_filters():
 
 def download_buttons(df: pd.DataFrame, name: str, key: str, *, dim: str | None = None,
                      labels: dict | None = None, title: str | None = None, period: str | None = None,
-                     as_is: bool = False) -> None:
+                     as_is: bool = False, scoped: bool = True) -> None:
     """CSV and XLSX downloads of a table (intel.export: formula-safe, headed as the table is, money
     to the cent), opening with a line saying what the table is, its scope and period and the data's
     date; named sightline-<page>-<name>-<period>-<scope>. Headed as the table drawn just above it
     when `dim` and `labels` are not given; `period` names a focus period for the scope line;
-    `as_is` keeps the table's own headers (a user's rejected rows)."""
+    `as_is` keeps the table's own headers (a user's rejected rows); `scoped=False` for a table the
+    filter bar does not narrow (strategy boards): its name and first line then carry no range."""
     from intel import filters as scopes
     from pages._components.data import db_path
 
@@ -64,7 +65,7 @@ def download_buttons(df: pd.DataFrame, name: str, key: str, *, dim: str | None =
     drawn = st.session_state.get("tbl_last")
     if dim is None and labels is None and drawn and drawn[0] == run and set(drawn[1]) <= set(df.columns):
         dim, labels = drawn[2], drawn[3]   # the table drawn just above: the download is headed as it is
-    chosen = _view_filters()
+    chosen = _view_filters() if scoped else None
     what = title or export.title(name)
     if chosen is not None:
         scope = f"{what} · {scopes.scope_line(chosen, db_path(), period)}"

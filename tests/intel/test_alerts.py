@@ -348,19 +348,19 @@ def test_two_members_of_one_rule_get_prompts_in_their_own_figures(db):
     assert sorted(found) == ["APAC", "EMEA"]
     rule = alerts.rule_by_id(found["EMEA"]["rule_id"])
     emea, apac = alerts.prompt(found["EMEA"], rule), alerts.prompt(found["APAC"], rule)
-    assert emea["questions"][0] == ("EMEA called 1.25k and landed 1k in 2026-Q3 (bias +25%): which deals in the "
+    assert emea["questions"][0] == ("EMEA called $1.25k and landed $1k in 2026-Q3 (bias +25%): which deals in the "
                                     "commit slipped to a later period or were lost?")
-    assert apac["questions"][0] == ("APAC called 600 and landed 400 in 2026-Q3 (bias +50%): which deals in the "
+    assert apac["questions"][0] == ("APAC called $600 and landed $400 in 2026-Q3 (bias +50%): which deals in the "
                                     "commit slipped to a later period or were lost?")
-    assert "The commit carried 250 more than closed in 2026-Q3" in emea["questions"][1]
-    assert "The commit carried 200 more than closed in 2026-Q3" in apac["questions"][1]
-    assert "EMEA booked 1k of a 1.2k target in 2026-Q3 (83% attainment)" in emea["questions"][2]
-    assert "APAC booked 400 of a 500 target in 2026-Q3 (80% attainment)" in apac["questions"][2]
-    assert emea["summary"].startswith("EMEA over-calls: called 1.25k and landed 1k in 2026-Q3 (bias +25%)")
+    assert "The commit carried $250 more than closed in 2026-Q3" in emea["questions"][1]
+    assert "The commit carried $200 more than closed in 2026-Q3" in apac["questions"][1]
+    assert "EMEA booked $1k of a $1.2k target in 2026-Q3 (83% attainment)" in emea["questions"][2]
+    assert "APAC booked $400 of a $500 target in 2026-Q3 (80% attainment)" in apac["questions"][2]
+    assert emea["summary"].startswith("EMEA over-calls: called $1.25k and landed $1k in 2026-Q3 (bias +25%)")
     assert not set(emea["questions"]) & set(apac["questions"])   # no question of one reads as the other's
     assert emea["actions"][0] == ("Review forecast-call discipline in EMEA: commit only deals past the agreed exit "
-                                  "criteria (250 of 2026-Q3's commit did not close).")
-    assert apac["actions"][0].endswith("(200 of 2026-Q3's commit did not close).")
+                                  "criteria ($250 of 2026-Q3's commit did not close).")
+    assert apac["actions"][0].endswith("($200 of 2026-Q3's commit did not close).")
     behind = alerts.behind(found["APAC"], rule)
     assert behind.frame[["period", "forecast", "actual", "bias"]].values.tolist() == [["2026-Q3", 600, 400, 0.5]]
     assert behind.view.filters == {"region": ["APAC"]} and behind.view.page == "forecast"
@@ -374,8 +374,8 @@ def test_a_sandbagging_prompt_says_what_landed_beyond_the_call(db):
     (breach,) = alerts.test_rule(rule)
     text = alerts.prompt({"member": breach.member, "periods": breach.periods,
                           "observed": {"values": breach.values, "figures": breach.figures}}, rule)
-    assert text["summary"].startswith("EMEA sandbags: called 800 and landed 1k in 2026-Q3 (bias -20%)")
-    assert text["actions"][0].startswith("Check the incentives and quota setting in EMEA: 200 landed beyond the "
+    assert text["summary"].startswith("EMEA sandbags: called $800 and landed $1k in 2026-Q3 (bias -20%)")
+    assert text["actions"][0].startswith("Check the incentives and quota setting in EMEA: $200 landed beyond the "
                                          "call in 2026-Q3")
 
 

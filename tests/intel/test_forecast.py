@@ -170,7 +170,7 @@ def test_pacing_against_the_linear_and_the_historical_pace(paced):
     assert row["historical_share"] == pytest.approx(0.375) and row["periods_averaged"] == 4
     assert row["historical_pace"] == pytest.approx(341.25)
     assert row["to_historical_pace"] == pytest.approx(270 / 341.25)
-    assert forecast.pacing_sentence(row) == "270 booked by day 45 of 91: linear pace 450 (60%), historical pace 341 (79%)"
+    assert forecast.pacing_sentence(row) == "$270 booked by day 45 of 91: linear pace $450 (60%), historical pace $341 (79%)"
 
 
 def test_pacing_by_owner_and_a_historical_pace_of_zero(paced):

@@ -222,7 +222,7 @@ def test_evidence_choices_cite_the_last_complete_quarter_of_the_scope(db):
     # Q1 closed: W1 W2 W3 won, L1..L5 lost: 3 of 8; SMB: W1 W3 won, L1 L3 L4 lost: 2 of 5 (W1+W3 = 600)
     smb = {e.figure: e for e in notes.evidence_choices("segment", "SMB", f)}
     assert list(smb) == ["Win rate 40.0% · Segment: SMB · 2026-Q1 (2 won of 5 closed)",
-                         "Bookings 600 · Segment: SMB · 2026-Q1"]
+                         "Bookings $600 · Segment: SMB · 2026-Q1"]
     assert smb["Win rate 40.0% · Segment: SMB · 2026-Q1 (2 won of 5 closed)"].view == View(
         "win-loss", {**q1, "segment": ["SMB"]}, grain="quarter")
     assert [e.value for e in smb.values()] == [0.4, 600.0]

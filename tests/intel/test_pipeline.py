@@ -184,13 +184,13 @@ def test_segment_velocities_that_do_not_add_up_say_why(snapshots):
     assert by_region.loc["APAC", "velocity"] == pytest.approx(2 * 1 * 1000 / 1)
     total = pipeline.velocity_by("total", WIDE, S2)
     note = pipeline.velocity_sum_note(by_region.reset_index(), total, "region")
-    assert note.startswith("The regions' velocities add up to 2,002/day, not the total's 27/day:")
+    assert note.startswith("The regions' velocities add up to $2,002/day, not the total's $27/day:")
     assert "pooled" in note and "not the sum" in note
     # by segment, Enterprise (D, E open) has no deal closed in the window: no velocity, left out and said
     # so; SMB alone: 1 (F) × 0.75 × 450 ÷ 37 = 9/day
     by_segment = pipeline.velocity_by("segment", WIDE, S2)
     note = pipeline.velocity_sum_note(by_segment, total, "segment")
-    assert note.startswith("The segments' velocities add up to 9/day, not the total's 27/day "
+    assert note.startswith("The segments' velocities add up to $9/day, not the total's $27/day "
                            "(1 segment without a velocity left out of the sum):")
 
 

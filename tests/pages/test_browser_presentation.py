@@ -46,7 +46,7 @@ def presentation_server(tmp_path_factory, demo_db):
     store.close_all()
     shutil.copy(demo_db, path)
     alerts.evaluate(path, by=ADMIN)
-    first = int(alerts.all_alerts(path)["id"].iloc[-1])
+    first = int(alerts.all_alerts(path)["alert"].iloc[-1])
     alerts.snooze(first, dt.date(2026, 12, 1), path, by=ADMIN)
     share.create_link("forecast", {"region": ["EMEA"]}, db=path, by=ADMIN)
     store.close_all()
@@ -109,7 +109,8 @@ def test_a_download_says_whose_numbers_and_is_named_for_its_view(browser, presen
     files = {}
     for kind in ("CSV", "XLSX"):
         with page.expect_download(timeout=60_000) as download:
-            page.get_by_role("button", name=f"Download {kind}").nth(1).click()   # under the variance table
+            page.get_by_role("heading", name="Variance by region, 2026-Q3").locator(   # the first under it
+                f"xpath=following::button[normalize-space(.)='Download {kind}'][1]").click()
         files[kind] = (download.value.suggested_filename, download.value.path().read_bytes())
     context.close()
 

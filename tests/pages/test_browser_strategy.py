@@ -107,7 +107,7 @@ def test_notes_with_and_without_evidence_framework_switch_and_a_suggestion_elsew
     assert "- Renewals strong (medium impact, open)" in board and "No PESTEL notes yet." in board
     with page.expect_download() as csv:
         page.get_by_role("button", name="Download CSV").first.click()
-    assert csv.value.suggested_filename == "strategy-company-company.csv"
+    assert csv.value.suggested_filename == "sightline-strategy-boards-company.csv"
     assert "Win rate fell in Q3" in csv.value.path().read_text(encoding="utf-8-sig")
 
     # 3. the categories follow the framework

@@ -57,5 +57,5 @@ def test_the_strategy_page_links_legacy_and_new_evidence(db):
     at.switch_page("pages/strategy.py").run()
     assert not at.exception, at.exception
     shown = " ".join(m.value for m in at.markdown)
-    assert "[evidence](/forecast?segment=SMB&fc_by=segment)" in shown
-    assert "[evidence](/win-loss?by=competitor)" in shown
+    assert "[the view it cites](/forecast?segment=SMB&fc_by=segment)" in shown
+    assert "[the view it cites](/win-loss?by=competitor)" in shown
