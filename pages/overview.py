@@ -25,11 +25,14 @@ if held.empty:
 
 
 def moved_by(now, before, relative: bool = True) -> str | None:
-    """A tile's delta: how far the figure moved since the period before (intel.metrics.change)."""
+    """A tile's delta: how far the figure moved since the period before (intel.metrics.change);
+    relative=False: a money figure's change."""
     delta = metrics.change(now, before, relative)
     if delta is None:
         return None
-    return (f"{delta:+.1%}" if abs(delta) < 0.01 else f"{delta:+.0%}") if relative else f"{delta:+,.0f}"
+    if not relative:   # a change of money: signed, with its currency, as short as the tile ("-$8.77M")
+        return metrics.format_value(delta, "money", signed=True, compact=True)
+    return f"{delta:+.1%}" if abs(delta) < 0.01 else f"{delta:+.0%}"
 
 
 filters, notes = global_filters()

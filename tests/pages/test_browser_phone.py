@@ -91,3 +91,15 @@ def test_the_product_name_and_no_deploy_button_on_the_desktop(page, app_server):
     page.get_by_test_id("stMainMenu").click()
     expect(page.get_by_text("Clear cache")).to_have_count(0)       # developer entries hidden
     expect(page.get_by_text("Rerun")).to_have_count(0)
+
+
+def test_a_table_offers_only_our_formula_safe_downloads(page, app_server):
+    # the grid's own download would write raw cells (no scope line, '=cmd' left live): it is off
+    page.goto(app_server + "/forecast")
+    grid = page.get_by_test_id("stDataFrame").first
+    expect(grid).to_be_visible(timeout=30_000)
+    grid.hover()
+    toolbar = page.get_by_test_id("stElementToolbar").first
+    expect(toolbar.get_by_role("button", name="Search")).to_be_visible()
+    expect(toolbar.get_by_role("button", name=re.compile("Download", re.IGNORECASE))).to_have_count(0)
+    expect(page.get_by_role("button", name="Download CSV").first).to_be_visible()
