@@ -8,22 +8,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.conftest import serve_app
-
 WIDE, PHONE = {"width": 1440, "height": 900}, {"width": 390, "height": 844}
-
-
-@pytest.fixture(scope="module")
-def strategy_server(tmp_path_factory, demo_db):
-    """The app on a private copy of the demo store (this module writes notes into it)."""
-    import shutil
-
-    from intel import store
-
-    path = tmp_path_factory.mktemp("strategy") / "app.duckdb"
-    store.close_all()
-    shutil.copy(demo_db, path)
-    yield from serve_app(path)
 
 
 def settled(page: Page) -> None:
@@ -63,10 +48,10 @@ def main_text(page: Page) -> str:
     return page.get_by_test_id("stMain").inner_text()
 
 
-def test_notes_with_and_without_evidence_framework_switch_and_a_suggestion_elsewhere(browser, strategy_server,
+def test_notes_with_and_without_evidence_framework_switch_and_a_suggestion_elsewhere(browser, app_server,
                                                                                       artifacts):
     page = browser.new_page(viewport=WIDE)
-    page.goto(strategy_server + "/strategy")
+    page.goto(app_server + "/strategy")
     expect(page.get_by_role("heading", name="Write a note")).to_be_visible(timeout=30_000)
     expect(page.get_by_text(re.compile(r"^No SWOT notes for the whole company yet\. Write one under Write a note "
                                        r"below, or accept one of the \d+ SWOT suggestions"))).to_be_visible()
@@ -133,7 +118,7 @@ def test_notes_with_and_without_evidence_framework_switch_and_a_suggestion_elsew
     full_page(page, artifacts / "strategy-sequence-1440.png")
 
     page.set_viewport_size(WIDE)
-    page.goto(strategy_server + "/strategy?st_scope=segment&st_value=SMB")
+    page.goto(app_server + "/strategy?st_scope=segment&st_value=SMB")
     expect(page.get_by_role("heading", name="SWOT — Segment: SMB")).to_be_visible(timeout=30_000)
     expect(page.get_by_text(re.compile(r"^SMB: win rate \d+% in 2026-Q3")).first).to_be_visible()
     expect(page.get_by_role("link", name=re.compile(r"^Win rate [\d.]+% · Segment: SMB · 2026-Q3")).first) \
@@ -142,9 +127,9 @@ def test_notes_with_and_without_evidence_framework_switch_and_a_suggestion_elsew
     page.close()
 
 
-def test_strategy_on_a_phone(browser, strategy_server, artifacts):
+def test_strategy_on_a_phone(browser, app_server, artifacts):
     page = browser.new_page(viewport=PHONE)
-    page.goto(strategy_server + "/strategy")
+    page.goto(app_server + "/strategy")
     expect(page.get_by_role("heading", name="Strategy notes")).to_be_visible(timeout=30_000)
     expect(page.locator(".js-plotly-plot").first).to_be_attached(timeout=30_000)
     settled(page)
