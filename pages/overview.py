@@ -234,7 +234,7 @@ with st.expander("What is loaded"):
     opps = summary.set_index("kind").loc["opportunities"]
     st.markdown(f"{int(opps['rows']):,} deals (latest snapshot of each) from {int(opps['snapshots'] or 0)} "
                 "snapshots.")
-    loaded = held.assign(covers=[f"{a:%Y-%m-%d} to {b:%Y-%m-%d}" if a == a and a is not None else "—"
+    loaded = held.assign(covers=[f"{a:%Y-%m-%d} to {b:%Y-%m-%d}" if not missing(a) else "—"
                                  for a, b in zip(held["first_date"], held["last_date"])])
     table(loaded[["label", "rows", "covers", "last_import"]],
           labels={"label": "Data", "covers": "Dates covered"})   # the others as the catalogue heads them
