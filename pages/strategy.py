@@ -13,6 +13,7 @@ from pages._components.auth import actor
 from pages._components.charts import PRIMARY, chart
 from pages._components.data import db_path, helper
 from pages._components.links import stored_view, view_url
+from pages._components.page import on_phone
 from pages._components.urlstate import global_filters, url_choice
 from pages._components.widgets import download_buttons, markdown_link, plain, say, table
 
@@ -276,7 +277,10 @@ if not found:
     st.info("Nothing new to suggest for this scope.")
 elif kind == "company":
     st.caption("Every scope's suggestions: each goes onto the board of its own region, segment or competitor.")
-for n, s in enumerate(found):
+
+
+def _suggestion_card(n: int, s) -> None:
+    """One suggestion: what the data says, its evidence, and (for editors) accept or dismiss."""
     here = (s.scope_kind, s.scope_value) == (kind, value)
     with st.container(border=True):
         st.text(f"{s.framework} · {s.category} · {notes.scope_title(s.scope_kind, s.scope_value)}")
@@ -284,7 +288,7 @@ for n, s in enumerate(found):
         if s.evidence and s.evidence.view:
             st.markdown("Evidence: " + markdown_link(s.evidence.figure, view_url(s.evidence.view)))
         if not CAN_EDIT:
-            continue
+            return
         a, b = st.columns(2)
         if a.button("Accept onto this board" if here else plain(f"Accept onto {s.scope_value}'s board"),
                     key=f"st_accept_{n}"):
@@ -300,6 +304,17 @@ for n, s in enumerate(found):
         if b.button("Dismiss", key=f"st_dismiss_{n}"):
             notes.dismiss_suggestion(s, db=DB, by=actor())
             st.rerun()
+
+
+# on a phone the first two show and the rest fold: the page stays a page, the list a tap away
+SHOWN_ON_PHONE = 2
+folded = on_phone() and len(found) > SHOWN_ON_PHONE
+for n, s in enumerate(found[:SHOWN_ON_PHONE] if folded else found):
+    _suggestion_card(n, s)
+if folded:
+    with st.expander(f"{len(found) - SHOWN_ON_PHONE} more suggestions"):
+        for n, s in enumerate(found[SHOWN_ON_PHONE:], start=SHOWN_ON_PHONE):
+            _suggestion_card(n, s)
 
 
 # ---- market ----

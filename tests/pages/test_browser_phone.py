@@ -103,3 +103,15 @@ def test_a_table_offers_only_our_formula_safe_downloads(page, app_server):
     expect(toolbar.get_by_role("button", name="Search")).to_be_visible()
     expect(toolbar.get_by_role("button", name=re.compile("Download", re.IGNORECASE))).to_have_count(0)
     expect(page.get_by_role("button", name="Download CSV").first).to_be_visible()
+
+
+def test_strategy_suggestions_fold_after_the_first_two_on_a_phone(phone, app_server):
+    phone.goto(f"{app_server}/strategy")
+    fold = phone.get_by_test_id("stExpander").filter(has_text=re.compile(r"\d+ more suggestions"))
+    expect(fold).to_be_visible(timeout=30_000)
+    settled(phone)
+    more = int(re.search(r"(\d+) more suggestions", fold.text_content()).group(1))
+    dismiss = phone.get_by_role("button", name="Dismiss")    # one per suggestion shown
+    expect(dismiss).to_have_count(2)
+    fold.get_by_text(re.compile(r"\d+ more suggestions")).click()
+    expect(dismiss).to_have_count(2 + more)
