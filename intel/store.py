@@ -126,12 +126,18 @@ def _marker(key: str) -> Path:
     return Path(key + ".waiting")
 
 
+def _marked(key: str) -> tuple[int, float]:
+    """(pid, when it began to wait) as the marker says; (0, 0.0) when there is none."""
+    try:
+        pid, _, since = _marker(key).read_text().strip().partition(" ")
+        return int(pid or 0), float(since or 0)
+    except (OSError, ValueError):
+        return 0, 0.0
+
+
 def _waiter(key: str) -> int | None:
     """The live process (not this one) that waits for the file, as its marker says; None."""
-    try:
-        pid = int(_marker(key).read_text().strip() or 0)
-    except (OSError, ValueError):
-        return None
+    pid, _ = _marked(key)
     if pid == os.getpid() or pid <= 0:
         return None
     try:
@@ -144,14 +150,15 @@ def _waiter(key: str) -> int | None:
     return pid
 
 
-def _wait_mark(key: str, mine: bool) -> None:
-    """Say (in a file beside the store) that this process waits for it, or no longer does."""
+def _wait_mark(key: str, mine: bool, since: float = 0.0) -> None:
+    """Say (in a file beside the store) that this process waits for it since `since`, or no
+    longer does."""
     path = _marker(key)
     try:
         if mine:
             with _private_files():
-                path.write_text(str(os.getpid()))
-        elif path.read_text().strip() == str(os.getpid()):
+                path.write_text(f"{os.getpid()} {since}")
+        elif _marked(key)[0] == os.getpid():
             path.unlink(missing_ok=True)
     except OSError:
         pass
@@ -164,6 +171,7 @@ def _acquire(key: str, wait: float | None = None, told: Callable[[str], None] | 
     lets a waiter that came first go before it, so the app and the command line take turns."""
     wait = wait_seconds() if wait is None else wait
     deadline = time.monotonic() + wait
+    since = time.time()   # when this process began to want the file (waiters go in this order)
     said = marked = False
     reason = "another program"
     try:
@@ -195,8 +203,11 @@ def _acquire(key: str, wait: float | None = None, told: Callable[[str], None] | 
             if time.monotonic() >= deadline:
                 raise StoreBusy(f"The store {key} is in use by {reason} and was not free after "
                                 f"{wait:g} s (SIGHTLINE_STORE_WAIT); try again when it is done.")
-            if not marked and waiter is None:
-                _wait_mark(key, True)
+            # the marker names the waiter that came first: one that came later (an app reloaded
+            # again and again) does not keep the command line waiting behind it
+            if waiter is None or _marked(key)[1] > since:
+                if _marked(key)[0] != os.getpid():
+                    _wait_mark(key, True, since)
                 marked = True
             if not said and (told or on_wait):
                 (told or on_wait)(f"The store is in use by {reason} (an import or a check from the command "
