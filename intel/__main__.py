@@ -180,7 +180,12 @@ def cmd_metric(args) -> int:
             day_to = _day(args.date_to, "--to", last=True)
             if day_from and day_to and day_from > day_to:
                 raise ValueError(f"--from {day_from} is after --to {day_to}.")
-            if "period" in entry.params:   # the target period of a movement; snapshots from --from/--to
+            if "period" in entry.params and "s0" not in entry.params:   # the landing: --period, else the current one
+                if args.target:
+                    _period_in_window(args.target, "--period")
+                params.update(period=args.target)
+                filters = Filters(dt.date(1900, 1, 1), dt.date(2999, 12, 31), **scope)
+            elif "period" in entry.params:   # the target period of a movement; snapshots from --from/--to
                 if not args.target:
                     raise ValueError(f"{args.metric} needs --period P, e.g. --period 2026-Q4 (or 2026-11).")
                 _period_in_window(args.target, "--period")

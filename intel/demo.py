@@ -20,7 +20,7 @@ from intel.access import Actor, require
 SEED = 20261116
 END = dt.date(2026, 11, 16)          # the latest snapshot (a Monday)
 START = dt.date(2024, 9, 1)          # first created date: 26 months of history
-SNAPSHOT_WEEKS = 27                  # weekly snapshots, the last 6 months
+SNAPSHOT_WEEKS = 53                  # weekly snapshots, the last year (the landing backtest replays them)
 CLOSED_WINDOW_DAYS = 91              # weekly exports carry deals closed in the last quarter
 DEMO_DIR = config.ROOT / "data" / "demo"
 
@@ -221,10 +221,12 @@ def _write_csv(path: Path, header: list[str], rows, footer: list[str] | None = N
     return count
 
 
-def _bookings(deals: list[Deal]) -> dict[tuple, float]:
+def _bookings(deals: list[Deal], to: dt.date | None = END) -> dict[tuple, float]:
+    """Won amount per month, region, segment and owner, of the deals closing by `to` (None: every
+    deal, those the exports will only show closing later included)."""
     out: dict[tuple, float] = {}
     for d in deals:
-        if d.won and d.close <= END:
+        if d.won and (to is None or d.close <= to):
             key = (d.close.year, d.close.month, d.region, d.segment, d.owner)
             out[key] = out.get(key, 0.0) + d.amount
     return out
@@ -240,6 +242,8 @@ def _months(first: dt.date, last: dt.date):
 def _targets_and_calls(deals: list[Deal], rng: random.Random):
     """Monthly targets, and weekly commit / best-case calls per region x segment x owner."""
     bookings = _bookings(deals)
+    # reps call what they see coming: the months in progress at their eventual bookings
+    eventual = _bookings(deals, to=None)
     owners = [(r, o) for r, names in REGIONS.items() for o in names]
     months_booked = len(list(_months(dt.date(2024, 11, 1), END)))
     average: dict[tuple, float] = {}
@@ -248,13 +252,15 @@ def _targets_and_calls(deals: list[Deal], rng: random.Random):
             average[(region, segment, owner)] = average.get((region, segment, owner), 0.0) + amount / months_booked
     targets, calls = [], []
     for y, m in _months(dt.date(2024, 11, 1), dt.date(2026, 12, 1)):
-        first = dt.date(y, m, 1)
+        # a month is called every Monday from its quarter's first day (the quarter's commit is
+        # called whole from week 1), up to the month's end
+        first = dt.date(y, (m - 1) // 3 * 3 + 1, 1)
         nxt = dt.date(y + (m == 12), m % 12 + 1, 1)
         mondays = [first + dt.timedelta(days=k) for k in range((nxt - first).days)
                    if (first + dt.timedelta(days=k)).weekday() == 0]
         for region, owner in owners:
             for segment in SEGMENTS:
-                actual = bookings.get((y, m, region, segment, owner), 0.0)
+                actual = eventual.get((y, m, region, segment, owner), 0.0)
                 typical = average.get((region, segment, owner), SEGMENTS[segment][1] * 0.3)
                 # a quota near the usual run-rate, nudged up: attainment lands around 90-110%
                 target = round(typical * (1.0 + 0.1 * rng.random()), -3)

@@ -133,6 +133,18 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "coverage": ("Coverage", "ratio"), "coverage_needed": ("Needed", "ratio"),
     "category": ("Movement", "text"), "pushes": ("Pushes", "count"),
     "average_won_deal": ("Average won deal", "money"),
+    # the landing (projection) and its track record
+    "won_to_date": ("Won to date", "money"), "p10": ("P10", "money"), "p50": ("P50 (median)", "money"),
+    "p90": ("P90", "money"), "expected": ("Expected", "money"), "chance_of_target": ("Chance of target", "percent"),
+    "commit": ("Commit call", "money"), "sims": ("Simulations", "count"), "chance": ("Chance", "percent"),
+    "slip_chance": ("Slip chance", "percent"), "spread_share": ("Share of the spread", "percent"),
+    "why": ("Why", "text"), "input": ("Input", "text"), "week": ("Week", "text"), "points": ("Points", "count"),
+    "crps_pct": ("CRPS ÷ actual", "percent"), "p50_error": ("P50 error", "percent"),
+    "commit_error": ("Commit call error", "percent"), "weighted_error": ("Stage-weighted error", "percent"),
+    "predicted": ("Predicted", "percent"), "observed": ("Won", "percent"), "band": ("Chance band", "text"),
+    "timing": ("Timing", "text"), "stage_age_days": ("Days in stage", "days"),
+    "expected_close": ("Expected close", "date"), "inside": ("Inside P10–P90", "text"),
+    "crps": ("CRPS", "money"), "shocks": ("What-if", "text"), "scenario": ("Scenario", "text"),
     # forecast: the call behind a variance, periods left out of MAPE, the bookings bridge
     "forecast_submitted_at": ("Call submitted", "date"), "periods_zero_actual": ("Periods without actual", "count"),
     "step": ("Step", "text"), "bookings": ("Bookings", "money"), "avg": ("Average won deal", "money"),
@@ -264,6 +276,8 @@ PARAMS = {p.name: p for p in [
     Param("pace_period", "period", None, "the period paced, e.g. 2026-Q4 (default: the one holding the data date)"),
     Param("as_of", "date", None, "the day pacing is read at (default: the data date)"),
     Param("p0", "period", None, "the earlier period of a bridge, e.g. 2026-Q2"),
+    Param("sims", int, None, "simulation runs (default 10,000; the track record: 2,000)", 100, 100_000),
+    Param("seed", int, None, "the random seed (default fixed: the same data gives the same figures)", 1, None),
     Param("p1", "period", None, "the later period of a bridge, e.g. 2026-Q3"),
     Param("periods", int, 4, "how many periods, from the one holding the snapshot", 1, 12),
     Param("window_quarters", int, 2, "the trailing window, in quarters", 1, 8),
@@ -406,6 +420,24 @@ CATALOGUE: dict[str, Metric] = {m.name: m for m in [
            None, "amount", "deals", member="step", dimensions=PLAN_DIMENSIONS[1:], params=("p0", "p1"),
            compute="intel.forecast:bridge_steps", check="intel.checks:bookings_bridge",
            dim_default="segment", columns=("step", "amount", "deals"), aliases=("bridge",)),
+    # ---- the landing: a projection of the period and its track record ----
+    Metric("landing", "Landing", "money",
+           "Won to date + Σ over the open deals of amount × the amount ratio × Bernoulli(its chance to "
+           "close won in the period, learnt from the deals open at the same day of the 4 periods before: "
+           "timing, stage, days in stage, segment, region, shrunk towards the pooled rate) + new deals "
+           "(Poisson, from the periods before); simulated, P10/P50/P90, mean and P(landing ≥ target).",
+           None, "expected", "open_deals", dimensions=PLAN_DIMENSIONS, params=("period", "as_of", "sims", "seed"),
+           compute="intel.landing:landing_frame", check="intel.checks:landing", columns=(
+               "member", "period", "target", "won_to_date", "p10", "p50", "p90", "chance_of_target",
+               "commit", "best_case", "weighted_pipeline")),
+    Metric("landing_backtest", "Landing track record", "percent",
+           "The landing replayed at the end of each week of the last 4 finished periods (learning only "
+           "from the periods before each): share of actuals inside P10–P90 (80% is calibrated), CRPS ÷ "
+           "actual, and the absolute % error of the P50, the commit call then and the stage-weighted "
+           "pipeline, at weeks 2, 4, 8 and over all weeks.",
+           None, "coverage", "points", member="week", grains=("quarter", "month"), params=("sims", "seed"),
+           compute="intel.landing:backtest_frame", columns=(
+               "week", "points", "coverage", "crps_pct", "p50_error", "commit_error", "weighted_error")),
     # ---- pipeline ----
     Metric("pipeline_by_stage", "Open pipeline by stage", "money",
            "Open deals at a snapshot per stage: deals, amount, and amount weighted by probability.",

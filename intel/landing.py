@@ -1,0 +1,670 @@
+"""Where the period will land: a distribution from the uploads, its track record, and what-if.
+
+Definitions are shared/METRICS.md's "Projection (the landing)":
+- Each open deal's chance to close won inside the period is learnt from the periods before, at
+  the same day of the period: the share of the deals open then, in the same timing (expected
+  close overdue / in the period / later), stage and days in stage, that closed won inside their
+  period. Segment and region refine it where the sample allows: every level is shrunk towards
+  the one above with the weight of `min_sample` observations (empirical Bayes, beta-binomial).
+  Amounts move by the average won/then ratio seen for the stage.
+- Deals created after the as-of day and won inside the period: a Poisson number at the mean
+  count of the periods before (same day, same scope), amounts drawn from theirs.
+- Landing = won to date + Σ amount × ratio × Bernoulli(chance) + new deals: simulated
+  (10,000 runs by default, a fixed seed), reported as P10/P50/P90, mean and P(landing ≥ target).
+
+The backtest replays the projection at each week of the finished periods, with only what was
+known then, and scores it (P10–P90 coverage, CRPS, absolute % error) beside the commit call
+standing then and the stage-weighted pipeline. Nothing here knows of Streamlit.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+
+from intel import metrics, models, periods, store
+from intel.filters import Filters, data_date
+
+SIMS = 10_000
+SEED = 20261124
+HISTORY_PERIODS = 4         # the periods before whose deals teach the chances
+BACKTEST_PERIODS = 4        # the finished periods the track record replays
+BACKTEST_SIMS = 2_000
+SCORED_WEEKS = (2, 4, 8)
+TOP_DEALS = 10
+RATIO_CLIP = (0.0, 3.0)     # a won/then amount ratio beyond this is an entry error, not a signal
+# the levels a chance is refined through, each shrunk towards the one before (pooled first)
+LEVELS = (("timing",), ("timing", "stage"), ("timing", "stage", "age_band"),
+          ("timing", "stage", "age_band", "segment"), ("timing", "stage", "age_band", "segment", "region"))
+UNKNOWN = {"timing": "unknown", "stage": "Unknown stage", "age_band": "unknown"}
+LEVEL_WORDS = {0: "all open deals", 1: "timing", 2: "stage", 3: "days in stage", 4: "segment", 5: "region"}
+_BLOCK = 250                # deals per simulation block: the random bits of a block stay in cache
+
+
+# ---- as-of points and what the store held at them ----
+
+def _points(rows: list[tuple[dt.date, dt.date, dt.date]]) -> pd.DataFrame:
+    return pd.DataFrame({"point_id": range(len(rows)), "as_of": [r[0] for r in rows],
+                         "p_start": [r[1] for r in rows], "p_end": [r[2] for r in rows]})
+
+
+def states(points: pd.DataFrame, db=None) -> pd.DataFrame:
+    """The deals open at each point (intel/sql/landing_states.sql), with their features and what
+    became of them."""
+    models.refresh(db)
+    frame = store.query_sql(store.load_sql("landing_states"), {}, db=db, relations={"landing_points": points})
+    for column in ("as_of", "p_start", "p_end", "expected_close", "snapshot_date"):
+        frame[column] = pd.to_datetime(frame[column]).dt.date
+    return frame
+
+
+def new_deals(points: pd.DataFrame, db=None) -> pd.DataFrame:
+    """Deals created after each point's day and won inside its period (landing_new_deals.sql)."""
+    models.refresh(db)
+    return store.query_sql(store.load_sql("landing_new_deals"), {}, db=db, relations={"landing_points": points})
+
+
+def in_scope(frame: pd.DataFrame, filters: Filters) -> pd.Series:
+    keep = pd.Series(True, index=frame.index)
+    for dim in ("region", "segment", "owner", "product"):
+        chosen = getattr(filters, dim)
+        if chosen:
+            keep &= frame[dim].isin(chosen)
+    return keep
+
+
+def day_of(as_of: dt.date, p_start: dt.date) -> int:
+    """The as-of day's number in its period (the first day is day 1)."""
+    return (as_of - p_start).days + 1
+
+
+def same_day(label: str, day: int) -> tuple[dt.date, dt.date, dt.date]:
+    """(the day `day` of period `label` (at most its last), its first, its last day)."""
+    first, last, _ = periods.bounds(label)
+    return min(first + dt.timedelta(days=day - 1), last), first, last
+
+
+# ---- the chances: hierarchical empirical Bayes over the deals open at the same day before ----
+
+@dataclass
+class Model:
+    prior_strength: float
+    pooled: float
+    pooled_slip: float
+    tables: list[pd.DataFrame]          # per level: keys, n, p, slip
+    ratios: pd.DataFrame                # per stage: amount ratio (won ÷ then)
+    observations: int
+    periods: list[str]
+    sources: dict[str, int]             # observations per source
+
+    def describe(self) -> str:
+        if not self.observations:
+            return "No earlier period to learn from: every open deal counts at the pooled chance of 0."
+        kinds = " and ".join(f"{n:,} from {s}" for s, n in self.sources.items())
+        return (f"Learnt from {self.observations:,} open deals at the same day of "
+                f"{', '.join(self.periods)} ({kinds}).")
+
+
+def fit(train: pd.DataFrame, prior_strength: float | None = None, periods_used: list[str] | None = None) -> Model:
+    """The chance table: each level's won-in-period share shrunk towards its parent's with the
+    weight of `prior_strength` observations (default: the min_sample setting)."""
+    k = float(prior_strength if prior_strength is not None else metrics.min_sample())
+    train = train.assign(won=train["won_in_period"].astype(float), slip=train["slipped"].astype(float))
+    pooled = float(train["won"].mean()) if len(train) else 0.0
+    pooled_slip = float(train["slip"].mean()) if len(train) else 1.0
+    tables, parent = [], None
+    for keys in LEVELS:
+        table = train.groupby(list(keys), dropna=False).agg(n=("won", "size"), wins=("won", "sum"),
+                                                            slips=("slip", "sum")).reset_index()
+        if parent is None:
+            table["parent_p"], table["parent_slip"] = pooled, pooled_slip
+        else:
+            up = list(keys[:-1])
+            table = table.merge(parent[up + ["p", "slip_p"]].rename(columns={"p": "parent_p", "slip_p": "parent_slip"}),
+                                on=up, how="left")
+        table["p"] = (table["wins"] + k * table["parent_p"]) / (table["n"] + k)
+        table["slip_p"] = (table["slips"] + k * table["parent_slip"]) / (table["n"] + k)
+        tables.append(table)
+        parent = table
+    won = train[train["won_in_period"] & (train["source"] == "snapshot") & (train["amount"] > 0)
+                & train["final_amount"].notna()]
+    ratio = (won["final_amount"] / won["amount"]).clip(*RATIO_CLIP)
+    ratios = (won.assign(ratio=ratio).groupby("stage").agg(n=("ratio", "size"), total=("ratio", "sum"))
+              .reset_index())
+    ratios["ratio"] = (ratios["total"] + k) / (ratios["n"] + k)
+    sources = train["source"].value_counts().to_dict() if len(train) else {}
+    return Model(k, pooled, pooled_slip, tables, ratios[["stage", "n", "ratio"]], len(train),
+                 periods_used or [], {str(s): int(n) for s, n in sources.items()})
+
+
+def chances(model: Model, deals: pd.DataFrame) -> pd.DataFrame:
+    """The deals with their chance (`chance`), slip chance, amount ratio, the deepest level that
+    had observations (`basis`) and how many (`seen`)."""
+    out = deals.copy()
+    # a timing, stage or age the periods before never showed (their deals came from the closed
+    # history: no expected close date, no stage without a stage history) is read as unknown, so
+    # the segment and region below it still refine the chance
+    deepest = model.tables[-1] if model.tables else pd.DataFrame(columns=list(LEVELS[-1]))
+    for column, unknown in UNKNOWN.items():
+        seen = set(deepest[column])
+        if unknown in seen:
+            out.loc[~out[column].isin(seen), column] = unknown
+    out["chance"], out["slip_chance"] = model.pooled, model.pooled_slip
+    out["basis"], out["seen"] = 0, model.observations
+    for level, (keys, table) in enumerate(zip(LEVELS, model.tables), start=1):
+        hit = out[list(keys)].merge(table[list(keys) + ["p", "slip_p", "n"]], on=list(keys), how="left")
+        found = hit["p"].notna().to_numpy()
+        out.loc[found, "chance"] = hit.loc[found, "p"].to_numpy()
+        out.loc[found, "slip_chance"] = hit.loc[found, "slip_p"].to_numpy()
+        out.loc[found, "basis"] = level
+        out.loc[found, "seen"] = hit.loc[found, "n"].to_numpy()
+    ratio = out[["stage"]].merge(model.ratios[["stage", "ratio"]], on="stage", how="left")["ratio"]
+    out["amount_ratio"] = ratio.fillna(1.0).to_numpy()
+    return out
+
+
+# ---- the simulation ----
+
+def simulate(amounts: np.ndarray, chance: np.ndarray, sims: int = SIMS, seed: int = SEED,
+             new_rate: float = 0.0, new_amounts: np.ndarray | None = None) -> np.ndarray:
+    """`sims` draws of Σ amount × Bernoulli(chance) (+ a Poisson(new_rate) number of amounts drawn
+    from `new_amounts`). Vectorised in blocks of deals: 16 random bits per deal and run, compared
+    with the chance (so chances count to 1/65,536), a block summed with one matrix product.
+    Deals keep their random bits when only chances change (what-if compares like with like)."""
+    amounts = np.nan_to_num(np.asarray(amounts, dtype=np.float64))
+    chance = np.clip(np.nan_to_num(np.asarray(chance, dtype=np.float64)), 0.0, 1.0)
+    totals = np.full(sims, float(amounts[chance >= 1.0].sum()))
+    threshold = np.where(chance >= 1.0, 0, np.minimum(np.round(chance * 65536), 65535)).astype(np.uint16)
+    weights = amounts.astype(np.float32)
+    bits = np.random.PCG64(seed)
+    for first in range(0, len(amounts), _BLOCK):
+        last = min(first + _BLOCK, len(amounts))
+        width = last - first
+        raw = bits.random_raw(-(-sims * width // 4)).view(np.uint16)[:sims * width].reshape(sims, width)
+        totals += (raw < threshold[first:last]).astype(np.float32) @ weights[first:last]
+    if new_rate > 0 and new_amounts is not None and len(new_amounts):
+        rng = np.random.Generator(np.random.PCG64(seed + 1))
+        counts = rng.poisson(new_rate, sims)
+        drawn = rng.choice(np.asarray(new_amounts, dtype=np.float64), int(counts.sum()))
+        totals += np.bincount(np.repeat(np.arange(sims), counts), weights=drawn, minlength=sims)
+    return totals
+
+
+def crps(samples: np.ndarray, actual: float) -> float:
+    """Continuous ranked probability score of a sample against the actual: E|X − y| − ½E|X − X'|
+    (in money; a point forecast's CRPS is its absolute error)."""
+    x = np.sort(np.asarray(samples, dtype=np.float64))
+    n = len(x)
+    spread = 2.0 * np.sum((2 * np.arange(1, n + 1) - n - 1) * x) / (n * n)
+    return float(np.mean(np.abs(x - actual)) - 0.5 * spread)
+
+
+# ---- what-if ----
+
+SHOCK_KINDS = {
+    "win_rate": "win rate moves by {value:+g} points",
+    "slip": "close dates slip by {value:g} weeks",
+    "cycle": "sales cycle lengthens by {value:g}%",
+    "lose": "lost",
+    "win": "won",
+}
+
+
+@dataclass(frozen=True)
+class Shock:
+    """One move a manager plays: `kind` (SHOCK_KINDS), on the open deals of `dim` = `member`
+    (every open deal when dim is None) or on the named `deals` (lose/win), by `value`."""
+    kind: str
+    value: float = 0.0
+    dim: str | None = None
+    member: str | None = None
+    deals: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        if self.kind not in SHOCK_KINDS:
+            raise ValueError(f"Unknown what-if {self.kind!r}: use one of {', '.join(SHOCK_KINDS)}.")
+        if self.dim not in (None, "region", "segment", "owner", "product"):
+            raise ValueError(f"A what-if applies to a region, segment, owner or product, not {self.dim!r}.")
+
+    def describe(self, names: dict[str, str] | None = None) -> str:
+        if self.kind in ("lose", "win"):
+            listed = [(names or {}).get(d, d) for d in self.deals]
+            shown = ", ".join(listed[:5]) + (f" and {len(listed) - 5} more" if len(listed) > 5 else "")
+            return f"{shown or 'no deals'} {SHOCK_KINDS[self.kind]}"
+        who = f"{self.member}: " if self.member else "All open deals: "
+        return who + SHOCK_KINDS[self.kind].format(value=self.value)
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "value": self.value, "dim": self.dim, "member": self.member,
+                "deals": list(self.deals)}
+
+    @staticmethod
+    def from_dict(data: dict) -> "Shock":
+        return Shock(data["kind"], float(data.get("value") or 0), data.get("dim"), data.get("member"),
+                     tuple(data.get("deals") or ()))
+
+
+def _timing(close: pd.Series, as_of: dt.date, p_end: dt.date) -> pd.Series:
+    out = pd.Series("later", index=close.index)
+    out[close.isna()] = "unknown"
+    known = close.notna()
+    out[known & (close <= p_end)] = "in period"
+    out[known & (close < as_of)] = "overdue"
+    return out
+
+
+def apply_shocks(deals: pd.DataFrame, model: Model, shocks: tuple[Shock, ...], as_of: dt.date,
+                 p_end: dt.date) -> pd.DataFrame:
+    """The deals with each shock played, in order: a win-rate move adds points to the chance; a
+    slip or a longer cycle moves expected close dates and re-reads the chance for the new
+    timing (a deal pushed past the period's end takes the 'later' chance); named deals lost or
+    won take a chance of 0 or 1."""
+    out = deals.copy()
+    for shock in shocks:
+        hit = (out[shock.dim] == shock.member) if shock.dim else pd.Series(True, index=out.index)
+        if shock.kind == "win_rate":
+            out.loc[hit, "chance"] = (out.loc[hit, "chance"] + shock.value / 100).clip(0, 1)
+        elif shock.kind in ("slip", "cycle"):
+            moved = hit & out["expected_close"].notna()
+            close = out.loc[moved, "expected_close"].map(pd.Timestamp)
+            if shock.kind == "slip":
+                close = close + pd.Timedelta(weeks=shock.value)
+            else:
+                remaining = (close - pd.Timestamp(as_of)).clip(lower=pd.Timedelta(0))
+                close = pd.Timestamp(as_of) + remaining * (1 + shock.value / 100)
+            out.loc[moved, "expected_close"] = close.dt.date
+            out.loc[moved, "timing"] = _timing(out.loc[moved, "expected_close"], as_of, p_end)
+            if moved.any():
+                again = chances(model, out.loc[moved].drop(columns=["chance", "slip_chance", "basis", "seen",
+                                                                     "amount_ratio"]))
+                out.loc[moved, ["chance", "slip_chance", "basis", "seen"]] = \
+                    again[["chance", "slip_chance", "basis", "seen"]].to_numpy()
+        else:
+            named = out["id"].isin(shock.deals)
+            out.loc[named, "chance"] = 1.0 if shock.kind == "win" else 0.0
+    return out
+
+
+# ---- the projection ----
+
+@dataclass
+class Landing:
+    period: str
+    as_of: dt.date
+    day: int
+    days: int
+    source: str                     # 'snapshot' or 'closed history'
+    snapshot_date: dt.date | None
+    target: float | None
+    won_to_date: float
+    commit: float | None
+    best_case: float | None
+    weighted_pipeline: float | None   # won to date + stage-weighted open pipeline closing in the period
+    sims: np.ndarray
+    deals: pd.DataFrame              # the open deals simulated, with chance, why, spread share
+    new_rate: float
+    new_mean: float
+    model: Model
+    shocks: tuple[Shock, ...] = ()
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def p10(self) -> float:
+        return float(np.quantile(self.sims, 0.1))
+
+    @property
+    def p50(self) -> float:
+        return float(np.quantile(self.sims, 0.5))
+
+    @property
+    def p90(self) -> float:
+        return float(np.quantile(self.sims, 0.9))
+
+    @property
+    def mean(self) -> float:
+        """The expected landing, exactly: won to date + Σ amount × ratio × chance + the new deals'
+        expected count × their mean amount (the simulation's mean estimates it)."""
+        return float(self.won_to_date + self.deals["expected"].sum() + self.new_rate * self.new_mean) \
+            if "expected" in self.deals else self.won_to_date + self.new_rate * self.new_mean
+
+    @property
+    def chance_of_target(self) -> float | None:
+        return None if self.target is None else float((self.sims >= self.target).mean())
+
+    def summary(self) -> dict:
+        """The figures a tile, a table row or the command line shows."""
+        return {"period": self.period, "as_of": self.as_of, "target": self.target,
+                "won_to_date": self.won_to_date, "p10": self.p10, "p50": self.p50, "p90": self.p90,
+                "expected": self.mean, "chance_of_target": self.chance_of_target, "commit": self.commit,
+                "best_case": self.best_case, "weighted_pipeline": self.weighted_pipeline,
+                "open_deals": int(len(self.deals)), "sims": int(len(self.sims))}
+
+    def gap_to_target(self) -> float | None:
+        """How much more than the median the target needs."""
+        return None if self.target is None else max(self.target - self.p50, 0.0)
+
+    def top_deals(self, n: int = TOP_DEALS) -> pd.DataFrame:
+        """The deals that move the landing most (the largest shares of its variance), each with
+        why it has its chance (`why`: stage, days in stage, close date, pushes, what it rests on)."""
+        top = self.deals.sort_values("spread_share", ascending=False).head(n)
+        return top.assign(why=[_why(r) for _, r in top.iterrows()] if len(top) else [])
+
+    def inputs(self) -> pd.DataFrame:
+        """What the expected landing is made of: won to date, the open deals by timing and
+        stage (amount, expected), new deals."""
+        open_ = self.deals.assign(expected=self.deals["amount"] * self.deals["amount_ratio"] * self.deals["chance"])
+        parts = (open_.groupby(["timing", "stage"], dropna=False)
+                 .agg(deals=("id", "size"), amount=("amount", "sum"), expected=("expected", "sum"),
+                      chance=("chance", "mean")).reset_index())
+        parts["input"] = "Open, " + parts["timing"].astype(str) + ": " + parts["stage"].astype(str)
+        rows = [pd.DataFrame({"input": ["Won to date"], "deals": [None], "amount": [self.won_to_date],
+                              "expected": [self.won_to_date], "chance": [1.0]}),
+                parts.sort_values("expected", ascending=False)[["input", "deals", "amount", "expected", "chance"]],
+                pd.DataFrame({"input": ["New deals created and won in the period"], "deals": [self.new_rate],
+                              "amount": [None], "expected": [self.new_rate * self.new_mean], "chance": [None]})]
+        table = pd.concat([r for r in rows if len(r)], ignore_index=True)
+        table["share"] = table["expected"] / table["expected"].sum() if table["expected"].sum() else np.nan
+        return table
+
+
+def _scope_totals(filters: Filters, p_start: dt.date, p_end: dt.date, as_of: dt.date, db=None) -> dict:
+    """Won to date, the target, and the commit / best-case call standing at the as-of day."""
+    grain = "quarter" if periods.add_months(p_start, 3) == p_end + dt.timedelta(days=1) else "month"
+    params = {**filters.params(), "p_start": p_start, "p_end": p_end, "as_of": as_of, "grain": grain,
+              "fy_start": periods.fiscal_year_start(),
+              "week": max(1, min(math.ceil(day_of(as_of, p_start) / 7), 13))}
+    row = store.query_sql("""
+        SELECT (SELECT coalesce(sum(amount), 0) FROM deal_facts
+                WHERE is_won AND close_date BETWEEN $p_start AND least($as_of, $p_end)
+                  AND in_scope(region, segment, owner, product, $region, $segment, $owner, $product)) AS won_to_date,
+               (SELECT coalesce(sum(amount), 0) FROM deal_facts
+                WHERE is_won AND close_date BETWEEN $p_start AND $p_end
+                  AND in_scope(region, segment, owner, product, $region, $segment, $owner, $product)) AS actual,
+               (SELECT sum(target) FROM plan_rows
+                WHERE target IS NOT NULL AND (period_grain = 'month' OR $grain = 'quarter')
+                  AND period BETWEEN $p_start AND $p_end
+                  AND in_scope(region, segment, owner, product, $region, $segment, $owner, $product)) AS target,
+               c.forecast AS commit, c.best_case
+        FROM (SELECT sum(forecast) AS forecast, sum(best_case) AS best_case
+              FROM forecast_actual($grain, $fy_start, 'total', $p_start, $p_end, $week,
+                                   $region, $segment, $owner, $product)
+              WHERE period_start = $p_start) c""", params, db=db).iloc[0]
+    return {k: (None if pd.isna(v) else float(v)) for k, v in row.items()}
+
+
+def _why(row) -> str:
+    parts = [str(row["stage"])]
+    if not pd.isna(row.get("stage_age_days")):
+        parts.append(f"{int(row['stage_age_days'])} days in stage")
+    if row["timing"] == "overdue":
+        parts.append(f"overdue since {row['expected_close']:%Y-%m-%d}")
+    elif row["timing"] in ("in period", "later"):
+        parts.append(f"closes {row['expected_close']:%Y-%m-%d}")
+    if row.get("pushes"):
+        parts.append(f"pushed {int(row['pushes'])}×")
+    basis = LEVEL_WORDS.get(int(row["basis"]), "")
+    parts.append(f"{row['chance']:.0%} of {int(row['seen']):,} like it won in their period"
+                 + (f" (by {basis})" if basis else "") + f"; {row['slip_chance']:.0%} slipped")
+    return "; ".join(parts)
+
+
+class Projector:
+    """Projections over one store: the states of each (period, day) read once and kept, so the
+    backtest's many points and a page's what-ifs do not read them again."""
+
+    def __init__(self, db=None, history_periods: int = HISTORY_PERIODS, prior_strength: float | None = None):
+        self.db, self.history_periods, self.prior_strength = db, history_periods, prior_strength
+        self._states: dict[tuple[str, int], pd.DataFrame] = {}
+        self._new: dict[tuple[str, int], pd.DataFrame] = {}
+
+    def preload(self, keys: list[tuple[str, int]]) -> None:
+        """Read the states and new deals of every (period, day) at once (one query each)."""
+        wanted = sorted({k for k in keys if k not in self._states})
+        if not wanted:
+            return
+        points = _points([same_day(label, day) for label, day in wanted])
+        found, new = states(points, self.db), new_deals(points, self.db)
+        for i, key in enumerate(wanted):
+            self._states[key] = found[found["point_id"] == i].reset_index(drop=True)
+            self._new[key] = new[new["point_id"] == i].reset_index(drop=True)
+
+    def at(self, label: str, day: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+        self.preload([(label, day)])
+        return self._states[(label, day)], self._new[(label, day)]
+
+    def training_keys(self, label: str, day: int) -> list[tuple[str, int]]:
+        return [(periods.shift(label, -back), day) for back in range(1, self.history_periods + 1)]
+
+    def model(self, label: str, day: int) -> Model:
+        keys = self.training_keys(label, day)
+        self.preload(keys)
+        frames = [self._states[k] for k in keys if len(self._states[k])]
+        train = pd.concat(frames, ignore_index=True) if frames else self._states[keys[0]].iloc[0:0]
+        return fit(train, self.prior_strength, [k[0] for k in keys if len(self._states[k])])
+
+    def new_deal_rate(self, label: str, day: int, filters: Filters) -> tuple[float, np.ndarray]:
+        """(mean count of deals created after the day and won inside the period, their amounts),
+        over the periods before, in scope."""
+        keys = self.training_keys(label, day)
+        self.preload(keys)
+        counts, amounts = [], []
+        for key in keys:
+            if not len(self._states[key]) and not len(self._new[key]):
+                continue   # no data reaches that far back: it is not a period without new deals
+            new = self._new[key]
+            new = new[in_scope(new, filters)]
+            counts.append(len(new))
+            amounts.append(new["amount"].to_numpy(dtype=np.float64))
+        if not counts:
+            return 0.0, np.array([])
+        return float(np.mean(counts)), np.concatenate(amounts)
+
+    def project(self, filters: Filters, label: str, as_of: dt.date, sims: int = SIMS, seed: int = SEED,
+                shocks: tuple[Shock, ...] = ()) -> Landing:
+        first, last, _ = periods.bounds(label)
+        if as_of < first:
+            raise ValueError(f"{label} starts after {as_of:%Y-%m-%d}: there is nothing to project yet.")
+        as_of = min(as_of, last)
+        day = day_of(as_of, first)
+        found, _ = self.at(label, day)
+        model = self.model(label, day)
+        deals = found[in_scope(found, filters) & found["amount"].notna() & (found["amount"] > 0)]
+        # a deal expected to close after the period can still land in it (pulled in): kept, at its chance
+        deals = chances(model, deals.reset_index(drop=True))
+        if shocks:
+            deals = apply_shocks(deals, model, shocks, as_of, last)
+        rate, pool = self.new_deal_rate(label, day, filters)
+        totals = _scope_totals(filters, first, last, as_of, self.db)
+        weights = deals["amount"].to_numpy() * deals["amount_ratio"].to_numpy()
+        draws = simulate(weights, deals["chance"].to_numpy(), sims, seed, rate, pool)
+        draws += totals["won_to_date"]
+        variance = weights ** 2 * deals["chance"].to_numpy() * (1 - deals["chance"].to_numpy())
+        new_var = rate * float(np.mean(pool ** 2)) if len(pool) else 0.0   # compound Poisson
+        spread = variance.sum() + new_var
+        deals = deals.assign(expected=weights * deals["chance"],
+                             spread_share=variance / spread if spread else 0.0)
+        source = str(found["source"].iloc[0]) if len(found) else ("snapshot" if _has_snapshot(as_of, self.db) else "closed history")
+        snapshot = found["snapshot_date"].dropna()
+        in_period = deals[deals["timing"].isin(["in period", "overdue"])]
+        weighted = (totals["won_to_date"] + float((in_period["amount"] * in_period["probability"]).sum())
+                    if source == "snapshot" and in_period["probability"].notna().any() else None)
+        notes = []
+        if source != "snapshot":
+            notes.append("No pipeline snapshot within a week of this day: the open deals are read from the closed "
+                         "history, without their expected close dates (the history keeps only the final ones), "
+                         "so the chances cannot weigh them.")
+        return Landing(label, as_of, day, (last - first).days + 1, source,
+                       snapshot.iloc[0] if len(snapshot) else None, totals["target"], totals["won_to_date"],
+                       totals["commit"], totals["best_case"], weighted, draws, deals, rate,
+                       float(pool.mean()) if len(pool) else 0.0, model, tuple(shocks), notes)
+
+
+def _has_snapshot(day: dt.date, db=None) -> bool:
+    found = store.query_sql("SELECT count(*) AS n FROM snapshot_dates WHERE snapshot_date <= $d "
+                            "AND snapshot_date > $d - INTERVAL 7 DAY", {"d": day}, db=db)
+    return bool(found["n"].iloc[0])
+
+
+def default_period(grain: str = "quarter", db=None) -> tuple[str, dt.date]:
+    """(the period holding the data date, the data date)."""
+    day = data_date(db)
+    if day is None:
+        raise ValueError("The landing needs deals: upload an opportunities export (a pipeline snapshot) first.")
+    return periods.label(day, grain), day
+
+
+def project(filters: Filters, period: str | None = None, as_of: dt.date | None = None, sims: int = SIMS,
+            seed: int = SEED, shocks: tuple[Shock, ...] = (), db=None) -> Landing:
+    """Where `period` (default: the one holding the data date) lands, as seen at `as_of` (default:
+    the data date), in the filters' scope."""
+    label, day = default_period(periods.parse(period)[1] if period else "quarter", db)
+    return Projector(db).project(filters, period or label, as_of or day, sims, seed, shocks)
+
+
+# ---- the track record ----
+
+@dataclass
+class Backtest:
+    points: pd.DataFrame             # per period and week: quantiles, actual, baselines, scores
+    reliability: pd.DataFrame        # predicted chance band against the share won
+    periods: list[str]
+
+    def summary(self) -> pd.DataFrame:
+        """Per scored week (2, 4, 8) and over all weeks: coverage of P10–P90, CRPS ÷ actual, and
+        the absolute % error of the P50, the commit call and the stage-weighted pipeline."""
+        pts = self.points
+        rows = []
+        for week in list(SCORED_WEEKS) + [None]:
+            sel = pts if week is None else pts[pts["week"] == week]
+            if sel.empty:
+                continue
+            rows.append({"week": "all weeks" if week is None else f"week {week}", "points": len(sel),
+                         "coverage": float(sel["inside"].mean()), "crps_pct": float(sel["crps_pct"].mean()),
+                         "p50_error": float(sel["p50_error"].mean()),
+                         "commit_error": float(sel["commit_error"].mean()) if sel["commit_error"].notna().any() else np.nan,
+                         "weighted_error": float(sel["weighted_error"].mean()) if sel["weighted_error"].notna().any() else np.nan})
+        return pd.DataFrame(rows)
+
+    def sentence(self) -> str:
+        if self.points.empty:
+            return "No finished period to replay yet: the track record starts after the first full period of data."
+        total = self.summary().iloc[-1]
+        said = (f"Replayed weekly over {', '.join(self.periods)}: the P10–P90 range held the actual "
+                f"{total['coverage']:.0%} of the time (80% is calibrated); median error {total['p50_error']:.1%}")
+        if not pd.isna(total["commit_error"]):
+            said += f" against {total['commit_error']:.1%} for the commit call"
+        if not pd.isna(total["weighted_error"]):
+            said += f" and {total['weighted_error']:.1%} for the stage-weighted pipeline"
+        return said + "."
+
+
+def finished_periods(grain: str, count: int, db=None) -> list[str]:
+    """The last `count` periods that ended by the data date, oldest first."""
+    day = data_date(db)
+    if day is None:
+        return []
+    label = periods.label(day, grain)
+    if day < periods.bounds(label)[1]:
+        label = periods.shift(label, -1)
+    return [periods.shift(label, -back) for back in range(count - 1, -1, -1)]
+
+
+def backtest(filters: Filters, grain: str = "quarter", count: int = BACKTEST_PERIODS, sims: int = BACKTEST_SIMS,
+             seed: int = SEED, db=None, progress=None) -> Backtest:
+    """The projection replayed at the end of each week of the last `count` finished periods, each
+    with only the periods before it to learn from, scored against what the period booked."""
+    projector = Projector(db)
+    labels = finished_periods(grain, count, db)
+    plan = []
+    for label in labels:
+        first, last, _ = periods.bounds(label)
+        weeks = ((last - first).days + 1) // 7
+        plan += [(label, week, 7 * week) for week in range(1, weeks + 1) if 7 * week < (last - first).days + 1]
+    keys = [(label, day) for label, _, day in plan]
+    keys += [k for label, _, day in plan for k in projector.training_keys(label, day)]
+    projector.preload(keys)
+    rows, deals = [], []
+    for n, (label, week, day) in enumerate(plan):
+        if progress:
+            progress(n / max(len(plan), 1), f"Replaying {label}, week {week}")
+        first, last, _ = periods.bounds(label)
+        landing = projector.project(filters, label, first + dt.timedelta(days=day - 1), sims, seed)
+        actual = _scope_totals(filters, first, last, last, db)["actual"] or 0.0
+        p10, p50, p90 = landing.p10, landing.p50, landing.p90
+
+        def error(value):
+            return abs(value - actual) / actual if value is not None and actual else np.nan
+
+        rows.append({"period": label, "week": week, "as_of": landing.as_of, "source": landing.source,
+                     "p10": p10, "p50": p50, "p90": p90, "expected": landing.mean, "actual": actual,
+                     "commit": landing.commit, "weighted_pipeline": landing.weighted_pipeline,
+                     "inside": p10 <= actual <= p90, "crps": crps(landing.sims, actual),
+                     "crps_pct": crps(landing.sims, actual) / actual if actual else np.nan,
+                     "p50_error": error(p50), "commit_error": error(landing.commit),
+                     "weighted_error": error(landing.weighted_pipeline)})
+        if len(landing.deals):
+            deals.append(landing.deals[["chance", "won_in_period"]])
+    if progress:
+        progress(1.0, "Track record ready")
+    points = pd.DataFrame(rows)
+    return Backtest(points, reliability(pd.concat(deals, ignore_index=True) if deals else None), labels)
+
+
+def reliability(deals: pd.DataFrame | None, bands: int = 10) -> pd.DataFrame:
+    """Predicted chance against outcome: per band of predicted chance (0–10%, …), the deals in it,
+    their mean predicted chance and the share that closed won in their period."""
+    columns = ["band", "deals", "predicted", "observed"]
+    if deals is None or deals.empty:
+        return pd.DataFrame(columns=columns)
+    band = np.minimum((deals["chance"].to_numpy() * bands).astype(int), bands - 1)
+    table = (deals.assign(band=band, won=deals["won_in_period"].astype(float))
+             .groupby("band").agg(deals=("won", "size"), predicted=("chance", "mean"), observed=("won", "mean"))
+             .reset_index())
+    table["band"] = [f"{b * 100 // bands}–{(b + 1) * 100 // bands}%" for b in table["band"]]
+    return table[columns]
+
+
+def with_shocks(landing: Landing, shocks: tuple[Shock, ...], filters: Filters, db=None) -> Landing:
+    """The same projection with `shocks` played (same seed, so the difference is the shocks')."""
+    return Projector(db).project(filters, landing.period, landing.as_of, len(landing.sims), SEED, shocks)
+
+
+# ---- the catalogue's hooks (intel.metrics: 'landing', 'landing_backtest') ----
+
+SUMMARY_COLUMNS = ("member", "period", "as_of", "target", "won_to_date", "p10", "p50", "p90", "expected",
+                   "chance_of_target", "commit", "best_case", "weighted_pipeline", "open_deals", "sims")
+
+
+def landing_frame(filters: Filters, params: dict, db=None) -> pd.DataFrame:
+    """The landing per member of the dimension (each member's own scope), one row each; 'All'
+    for the total."""
+    label, day = default_period("quarter", db)
+    period = params.get("period") or label
+    as_of = params.get("as_of") or day
+    sims, seed, dim = params.get("sims") or SIMS, params.get("seed") or SEED, params.get("dim") or "total"
+    projector = Projector(db)
+    whole = projector.project(filters, period, as_of, sims, seed)
+    if dim == "total":
+        return pd.DataFrame([{"member": "All", **whole.summary()}], columns=list(SUMMARY_COLUMNS))
+    members = sorted({m for m in whole.deals[dim].dropna()} | set(getattr(filters, dim)))
+    rows = []
+    for member in members:
+        one = projector.project(filters.with_(**{dim: (member,)}), period, as_of, sims, seed)
+        rows.append({"member": member, **one.summary()})
+    return pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
+
+
+def backtest_frame(filters: Filters, params: dict, db=None) -> pd.DataFrame:
+    """The track record's summary: per scored week and over all weeks."""
+    grain = params.get("grain") if params.get("grain") in ("quarter", "month") else "quarter"
+    result = backtest(filters, grain, sims=params.get("sims") or BACKTEST_SIMS, seed=params.get("seed") or SEED, db=db)
+    table = result.summary()
+    table.attrs["sentence"] = result.sentence()
+    return table
+
+
+__all__ = ["Landing", "Backtest", "Shock", "Projector", "project", "backtest", "simulate", "crps", "fit",
+           "chances", "apply_shocks", "reliability", "replace"]
