@@ -41,6 +41,8 @@ LEVELS = (("timing",), ("timing", "stage"), ("timing", "stage", "age_band"),
           ("timing", "stage", "age_band", "segment"), ("timing", "stage", "age_band", "segment", "region"))
 UNKNOWN = {"timing": "unknown", "stage": "Unknown stage", "age_band": "unknown"}
 LEVEL_WORDS = {0: "all open deals", 1: "timing", 2: "stage", 3: "days in stage", 4: "segment", 5: "region"}
+DRAW_BUDGET = 1_000_000_000   # deal × run draws by default: 10,000 runs up to 100,000 open deals
+MIN_RUNS = 1_000
 _BLOCK = 250                # deals per simulation block: the random bits of a block stay in cache
 
 
@@ -87,6 +89,20 @@ def same_day(label: str, day: int) -> tuple[dt.date, dt.date, dt.date]:
     return min(first + dt.timedelta(days=day - 1), last), first, last
 
 
+# the observations of each point summed per feature combination in the store (see `aggregate`)
+TRAINING_SQL = f"""
+SELECT point_id, {", ".join(("timing", "stage", "age_band", "segment", "region"))}, source,
+       count(*) AS n, count(*) FILTER (WHERE won_in_period) AS wins, count(*) FILTER (WHERE slipped) AS slips,
+       count(*) FILTER (WHERE won_in_period AND source = 'snapshot' AND amount > 0
+                        AND final_amount IS NOT NULL) AS ratio_n,
+       coalesce(sum(least(greatest(final_amount / amount, {RATIO_CLIP[0]}), {RATIO_CLIP[1]}))
+                    FILTER (WHERE won_in_period AND source = 'snapshot' AND amount > 0
+                            AND final_amount IS NOT NULL), 0) AS ratio_sum
+FROM ({store.load_sql("landing_states")}) observations
+GROUP BY ALL
+"""
+
+
 # ---- the chances: hierarchical empirical Bayes over the deals open at the same day before ----
 
 @dataclass
@@ -108,17 +124,36 @@ class Model:
                 f"{', '.join(self.periods)} ({kinds}).")
 
 
+FEATURES = ("timing", "stage", "age_band", "segment", "region")
+
+
+def aggregate(train: pd.DataFrame) -> pd.DataFrame:
+    """Observations (one row per deal open at a point) summed per feature combination and source:
+    n, wins, slips, and the won/then amount ratios of the snapshot deals that closed won (ratio_n,
+    ratio_sum, each ratio clipped to RATIO_CLIP). What `fit` learns from, and what
+    TRAINING_SQL returns straight from the store."""
+    keys = list(FEATURES) + ["source"]
+    won = (train["won_in_period"].astype(bool) & (train["source"] == "snapshot") & (train["amount"] > 0)
+           & train["final_amount"].notna())
+    ratio = (train["final_amount"] / train["amount"]).clip(*RATIO_CLIP).where(won, 0.0)
+    frame = train[keys].assign(n=1, wins=train["won_in_period"].astype(float),
+                               slips=train["slipped"].astype(float), ratio_n=won.astype(float),
+                               ratio_sum=ratio.astype(float))
+    return frame.groupby(keys, dropna=False).sum().reset_index()
+
+
 def fit(train: pd.DataFrame, prior_strength: float | None = None, periods_used: list[str] | None = None) -> Model:
     """The chance table: each level's won-in-period share shrunk towards its parent's with the
-    weight of `prior_strength` observations (default: the min_sample setting)."""
+    weight of `prior_strength` observations (default: the min_sample setting). `train` holds
+    observations (states rows) or their `aggregate`."""
     k = float(prior_strength if prior_strength is not None else metrics.min_sample())
-    train = train.assign(won=train["won_in_period"].astype(float), slip=train["slipped"].astype(float))
-    pooled = float(train["won"].mean()) if len(train) else 0.0
-    pooled_slip = float(train["slip"].mean()) if len(train) else 1.0
+    agg = train if "n" in train.columns else aggregate(train)
+    total = float(agg["n"].sum()) if len(agg) else 0.0
+    pooled = float(agg["wins"].sum()) / total if total else 0.0
+    pooled_slip = float(agg["slips"].sum()) / total if total else 1.0
     tables, parent = [], None
     for keys in LEVELS:
-        table = train.groupby(list(keys), dropna=False).agg(n=("won", "size"), wins=("won", "sum"),
-                                                            slips=("slip", "sum")).reset_index()
+        table = agg.groupby(list(keys), dropna=False)[["n", "wins", "slips"]].sum().reset_index()
         if parent is None:
             table["parent_p"], table["parent_slip"] = pooled, pooled_slip
         else:
@@ -129,14 +164,11 @@ def fit(train: pd.DataFrame, prior_strength: float | None = None, periods_used: 
         table["slip_p"] = (table["slips"] + k * table["parent_slip"]) / (table["n"] + k)
         tables.append(table)
         parent = table
-    won = train[train["won_in_period"] & (train["source"] == "snapshot") & (train["amount"] > 0)
-                & train["final_amount"].notna()]
-    ratio = (won["final_amount"] / won["amount"]).clip(*RATIO_CLIP)
-    ratios = (won.assign(ratio=ratio).groupby("stage").agg(n=("ratio", "size"), total=("ratio", "sum"))
-              .reset_index())
-    ratios["ratio"] = (ratios["total"] + k) / (ratios["n"] + k)
-    sources = train["source"].value_counts().to_dict() if len(train) else {}
-    return Model(k, pooled, pooled_slip, tables, ratios[["stage", "n", "ratio"]], len(train),
+    ratios = agg.groupby("stage", dropna=False)[["ratio_n", "ratio_sum"]].sum().reset_index()
+    ratios = ratios[ratios["ratio_n"] > 0].rename(columns={"ratio_n": "n"})
+    ratios["ratio"] = (ratios["ratio_sum"] + k) / (ratios["n"] + k)
+    sources = agg.groupby("source")["n"].sum().to_dict() if len(agg) else {}
+    return Model(k, pooled, pooled_slip, tables, ratios[["stage", "n", "ratio"]], int(total),
                  periods_used or [], {str(s): int(n) for s, n in sources.items()})
 
 
@@ -152,21 +184,31 @@ def chances(model: Model, deals: pd.DataFrame) -> pd.DataFrame:
         seen = set(deepest[column])
         if unknown in seen:
             out.loc[~out[column].isin(seen), column] = unknown
-    out["chance"], out["slip_chance"] = model.pooled, model.pooled_slip
-    out["basis"], out["seen"] = 0, model.observations
+    # each feature combination once (a million deals share a few thousand), then back to the deals
+    combos = out[list(FEATURES)].drop_duplicates().reset_index(drop=True)
+    combos["chance"], combos["slip_chance"] = model.pooled, model.pooled_slip
+    combos["basis"], combos["seen"] = 0, model.observations
     for level, (keys, table) in enumerate(zip(LEVELS, model.tables), start=1):
-        hit = out[list(keys)].merge(table[list(keys) + ["p", "slip_p", "n"]], on=list(keys), how="left")
+        hit = combos[list(keys)].merge(table[list(keys) + ["p", "slip_p", "n"]], on=list(keys), how="left")
         found = hit["p"].notna().to_numpy()
-        out.loc[found, "chance"] = hit.loc[found, "p"].to_numpy()
-        out.loc[found, "slip_chance"] = hit.loc[found, "slip_p"].to_numpy()
-        out.loc[found, "basis"] = level
-        out.loc[found, "seen"] = hit.loc[found, "n"].to_numpy()
-    ratio = out[["stage"]].merge(model.ratios[["stage", "ratio"]], on="stage", how="left")["ratio"]
-    out["amount_ratio"] = ratio.fillna(1.0).to_numpy()
-    return out
+        combos.loc[found, "chance"] = hit.loc[found, "p"].to_numpy()
+        combos.loc[found, "slip_chance"] = hit.loc[found, "slip_p"].to_numpy()
+        combos.loc[found, "basis"] = level
+        combos.loc[found, "seen"] = hit.loc[found, "n"].to_numpy()
+    combos = combos.merge(model.ratios[["stage", "ratio"]].rename(columns={"ratio": "amount_ratio"}),
+                          on="stage", how="left")
+    combos["amount_ratio"] = combos["amount_ratio"].fillna(1.0)
+    out = out.drop(columns=[c for c in ("chance", "slip_chance", "basis", "seen", "amount_ratio") if c in out])
+    return out.merge(combos, on=list(FEATURES), how="left")
 
 
 # ---- the simulation ----
+
+def runs_for(deals: int) -> int:
+    """The default number of runs: SIMS, fewer past DRAW_BUDGET deal-draws (at least MIN_RUNS):
+    with that many deals the landing is smooth and its deciles settle sooner."""
+    return int(max(MIN_RUNS, min(SIMS, DRAW_BUDGET // max(deals, 1))))
+
 
 def simulate(amounts: np.ndarray, chance: np.ndarray, sims: int = SIMS, seed: int = SEED,
              new_rate: float = 0.0, new_amounts: np.ndarray | None = None) -> np.ndarray:
@@ -417,42 +459,68 @@ class Projector:
 
     def __init__(self, db=None, history_periods: int = HISTORY_PERIODS, prior_strength: float | None = None):
         self.db, self.history_periods, self.prior_strength = db, history_periods, prior_strength
-        self._states: dict[tuple[str, int], pd.DataFrame] = {}
-        self._new: dict[tuple[str, int], pd.DataFrame] = {}
+        self._rows: dict[tuple[str, int], pd.DataFrame] = {}       # the deals open at a point
+        self._training: dict[tuple[str, int], pd.DataFrame] = {}   # their aggregate (what fit reads)
+        self._new: dict[tuple[str, int], pd.DataFrame] = {}        # deals created after it, won inside
 
-    def preload(self, keys: list[tuple[str, int]]) -> None:
-        """Read the states and new deals of every (period, day) at once (one query each)."""
-        wanted = sorted({k for k in keys if k not in self._states})
+    def _read(self, keys, cache: dict, sql: str) -> None:
+        wanted = sorted({k for k in keys if k not in cache})
         if not wanted:
             return
+        models.refresh(self.db)
         points = _points([same_day(label, day) for label, day in wanted])
-        found, new = states(points, self.db), new_deals(points, self.db)
+        found = store.query_sql(sql, {}, db=self.db, relations={"landing_points": points})
+        for column in ("as_of", "p_start", "p_end", "expected_close", "snapshot_date"):
+            if column in found:
+                found[column] = pd.to_datetime(found[column]).dt.date
+        groups = dict(tuple(found.groupby("point_id"))) if len(found) else {}
         for i, key in enumerate(wanted):
-            self._states[key] = found[found["point_id"] == i].reset_index(drop=True)
-            self._new[key] = new[new["point_id"] == i].reset_index(drop=True)
+            cache[key] = groups.get(i, found.iloc[0:0]).reset_index(drop=True)
 
-    def at(self, label: str, day: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-        self.preload([(label, day)])
-        return self._states[(label, day)], self._new[(label, day)]
+    def preload(self, rows=(), training=()) -> None:
+        """Read, one query each, the deals open at the `rows` points and the aggregated
+        observations of the `training` points (and the new deals of both)."""
+        self._read(rows, self._rows, store.load_sql("landing_states"))
+        self._read([k for k in training if k not in self._rows], self._training, TRAINING_SQL)
+        self._read(list(rows) + list(training), self._new, store.load_sql("landing_new_deals"))
+
+    def forget(self, key) -> None:
+        """Drop a point's deal rows, keeping their aggregate (a later period may learn from it)."""
+        if key in self._rows:
+            self._training.setdefault(key, aggregate(self._rows[key]))
+            del self._rows[key]
+
+    def at(self, label: str, day: int) -> pd.DataFrame:
+        self.preload(rows=[(label, day)])
+        return self._rows[(label, day)]
 
     def training_keys(self, label: str, day: int) -> list[tuple[str, int]]:
         return [(periods.shift(label, -back), day) for back in range(1, self.history_periods + 1)]
 
+    def _aggregate(self, key) -> pd.DataFrame:
+        if key not in self._training:
+            if key in self._rows:
+                self._training[key] = aggregate(self._rows[key])
+            else:
+                self.preload(training=[key])
+        return self._training[key]
+
     def model(self, label: str, day: int) -> Model:
         keys = self.training_keys(label, day)
-        self.preload(keys)
-        frames = [self._states[k] for k in keys if len(self._states[k])]
-        train = pd.concat(frames, ignore_index=True) if frames else self._states[keys[0]].iloc[0:0]
-        return fit(train, self.prior_strength, [k[0] for k in keys if len(self._states[k])])
+        self.preload(training=keys)
+        frames = {k[0]: self._aggregate(k) for k in keys}
+        used = [f for f in frames.values() if len(f)]
+        train = pd.concat(used, ignore_index=True) if used else aggregate(self.at(label, day).iloc[0:0])
+        return fit(train, self.prior_strength, [label for label, f in frames.items() if len(f)])
 
     def new_deal_rate(self, label: str, day: int, filters: Filters) -> tuple[float, np.ndarray]:
         """(mean count of deals created after the day and won inside the period, their amounts),
         over the periods before, in scope."""
         keys = self.training_keys(label, day)
-        self.preload(keys)
+        self.preload(training=keys)
         counts, amounts = [], []
         for key in keys:
-            if not len(self._states[key]) and not len(self._new[key]):
+            if not len(self._aggregate(key)) and not len(self._new[key]):
                 continue   # no data reaches that far back: it is not a period without new deals
             new = self._new[key]
             new = new[in_scope(new, filters)]
@@ -462,14 +530,16 @@ class Projector:
             return 0.0, np.array([])
         return float(np.mean(counts)), np.concatenate(amounts)
 
-    def project(self, filters: Filters, label: str, as_of: dt.date, sims: int = SIMS, seed: int = SEED,
+    def project(self, filters: Filters, label: str, as_of: dt.date, sims: int | None = None, seed: int = SEED,
                 shocks: tuple[Shock, ...] = ()) -> Landing:
+        """The landing of `label` seen at `as_of` in the filters' scope. `sims` runs (default SIMS,
+        fewer for a pipeline so large that SIMS runs would pass DRAW_BUDGET draws)."""
         first, last, _ = periods.bounds(label)
         if as_of < first:
             raise ValueError(f"{label} starts after {as_of:%Y-%m-%d}: there is nothing to project yet.")
         as_of = min(as_of, last)
         day = day_of(as_of, first)
-        found, _ = self.at(label, day)
+        found = self.at(label, day)
         model = self.model(label, day)
         deals = found[in_scope(found, filters) & found["amount"].notna() & (found["amount"] > 0)]
         # a deal expected to close after the period can still land in it (pulled in): kept, at its chance
@@ -479,6 +549,7 @@ class Projector:
         rate, pool = self.new_deal_rate(label, day, filters)
         totals = _scope_totals(filters, first, last, as_of, self.db)
         weights = deals["amount"].to_numpy() * deals["amount_ratio"].to_numpy()
+        sims = sims or runs_for(len(deals))
         draws = simulate(weights, deals["chance"].to_numpy(), sims, seed, rate, pool)
         draws += totals["won_to_date"]
         variance = weights ** 2 * deals["chance"].to_numpy() * (1 - deals["chance"].to_numpy())
@@ -516,7 +587,7 @@ def default_period(grain: str = "quarter", db=None) -> tuple[str, dt.date]:
     return periods.label(day, grain), day
 
 
-def project(filters: Filters, period: str | None = None, as_of: dt.date | None = None, sims: int = SIMS,
+def project(filters: Filters, period: str | None = None, as_of: dt.date | None = None, sims: int | None = None,
             seed: int = SEED, shocks: tuple[Shock, ...] = (), db=None) -> Landing:
     """Where `period` (default: the one holding the data date) lands, as seen at `as_of` (default:
     the data date), in the filters' scope."""
@@ -547,6 +618,22 @@ class Backtest:
                          "commit_error": float(sel["commit_error"].mean()) if sel["commit_error"].notna().any() else np.nan,
                          "weighted_error": float(sel["weighted_error"].mean()) if sel["weighted_error"].notna().any() else np.nan})
         return pd.DataFrame(rows)
+
+    @property
+    def notes(self) -> list[str]:
+        """The replay's limitations, in sentences."""
+        if self.points.empty:
+            return []
+        history = int((self.points["source"] != "snapshot").sum())
+        said = []
+        if history:
+            said.append(f"{history} of {len(self.points)} weekly points had no pipeline snapshot within a week: "
+                        "they were replayed from the closed history alone (the deals open then, at their final "
+                        "amounts, without the close dates expected then), which a snapshot-based projection "
+                        "would not rely on.")
+        if self.points["commit"].isna().any():
+            said.append("Weeks without a commit call standing then have no commit error.")
+        return said
 
     def sentence(self) -> str:
         if self.points.empty:
@@ -583,16 +670,19 @@ def backtest(filters: Filters, grain: str = "quarter", count: int = BACKTEST_PER
         first, last, _ = periods.bounds(label)
         weeks = ((last - first).days + 1) // 7
         plan += [(label, week, 7 * week) for week in range(1, weeks + 1) if 7 * week < (last - first).days + 1]
-    keys = [(label, day) for label, _, day in plan]
-    keys += [k for label, _, day in plan for k in projector.training_keys(label, day)]
-    projector.preload(keys)
-    rows, deals = [], []
+    projector.preload(training=[k for label, _, day in plan for k in projector.training_keys(label, day)])
+    rows, deals, actuals = [], [], {}
     for n, (label, week, day) in enumerate(plan):
         if progress:
             progress(n / max(len(plan), 1), f"Replaying {label}, week {week}")
+        if week == 1:   # a period's points in one query; their rows dropped once projected (memory)
+            projector.preload(rows=[(lb, d) for lb, _, d in plan if lb == label])
         first, last, _ = periods.bounds(label)
         landing = projector.project(filters, label, first + dt.timedelta(days=day - 1), sims, seed)
-        actual = _scope_totals(filters, first, last, last, db)["actual"] or 0.0
+        projector.forget((label, day))
+        if week == 1 or label not in actuals:
+            actuals[label] = _scope_totals(filters, first, last, last, db)["actual"] or 0.0
+        actual = actuals[label]
         p10, p50, p90 = landing.p10, landing.p50, landing.p90
 
         def error(value):
@@ -644,7 +734,7 @@ def landing_frame(filters: Filters, params: dict, db=None) -> pd.DataFrame:
     label, day = default_period("quarter", db)
     period = params.get("period") or label
     as_of = params.get("as_of") or day
-    sims, seed, dim = params.get("sims") or SIMS, params.get("seed") or SEED, params.get("dim") or "total"
+    sims, seed, dim = params.get("sims"), params.get("seed") or SEED, params.get("dim") or "total"
     projector = Projector(db)
     whole = projector.project(filters, period, as_of, sims, seed)
     if dim == "total":

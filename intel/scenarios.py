@@ -112,10 +112,10 @@ def evaluate(row, base: Filters, sims: int | None = None, db=None, projector: Pr
     """(the landing without the scenario, with it) in the scenario's scope, same seed."""
     projector = projector or Projector(db)
     filters = scope_filters(row["scope"], base)
-    from intel.landing import SIMS, default_period
+    from intel.landing import default_period
 
     _, day = default_period(periods.parse(row["period"])[1], db)
     first, last, _ = periods.bounds(row["period"])
     as_of = min(max(day, first), last)
-    plain = projector.project(filters, row["period"], as_of, sims or SIMS)
-    return plain, projector.project(filters, row["period"], as_of, sims or SIMS, shocks=shocks_of(row["shocks"]))
+    plain = projector.project(filters, row["period"], as_of, sims)
+    return plain, projector.project(filters, row["period"], as_of, len(plain.sims), shocks=shocks_of(row["shocks"]))
