@@ -574,6 +574,69 @@ class Projector:
                        float(pool.mean()) if len(pool) else 0.0, model, tuple(shocks), notes)
 
 
+def previous_as_of(landing: Landing, db=None) -> dt.date | None:
+    """The snapshot before the one the landing was read from (what 'since last week' compares
+    with), if it falls in the same period."""
+    found = store.query_sql("SELECT max(snapshot_date) AS d FROM snapshot_dates WHERE snapshot_date < $d",
+                            {"d": landing.snapshot_date or landing.as_of}, db=db)["d"].iloc[0]
+    if found is None or pd.isna(found):
+        return None
+    found = pd.Timestamp(found).date()
+    return found if found >= periods.bounds(landing.period)[0] else None
+
+
+def what_moved(before: Landing, after: Landing, n: int = TOP_DEALS, db=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """What moved the expected landing from `before` to `after` (two projections of the same
+    period and scope): (the inputs: won to date, open deals, new deals, each before, after and
+    the change, which add up to the change of the expected landing; the `n` deals whose expected
+    contribution changed most, with what happened to them: a deal won inside the period counts
+    after at its won amount, so its change is what winning it added)."""
+    parts = pd.DataFrame({
+        "input": ["Won to date", "Open deals", "New deals created and won in the period"],
+        "before": [before.won_to_date, float(before.deals["expected"].sum()), before.new_rate * before.new_mean],
+        "after": [after.won_to_date, float(after.deals["expected"].sum()), after.new_rate * after.new_mean]})
+    parts["change"] = parts["after"] - parts["before"]
+    columns = ["id", "name", "account", "owner", "stage", "amount", "chance", "expected_close", "expected"]
+    old = before.deals[columns].set_index("id")
+    new = after.deals[columns].set_index("id")
+    both = old.join(new, how="outer", lsuffix="_before", rsuffix="_after")
+    # a deal that left the pipeline closed won inside the period now counts at its won amount
+    gone = [i for i in both.index[both["expected_after"].isna()]]
+    first, last, _ = periods.bounds(after.period)
+    closed = store.query_sql(
+        """SELECT id, CASE WHEN is_won THEN 'closed won' WHEN is_closed THEN 'closed lost'
+                           ELSE 'left the export' END AS outcome,
+                  CASE WHEN is_won AND close_date BETWEEN $first AND $last THEN amount END AS won
+           FROM deal_facts WHERE list_contains($ids, id)""",
+        {"ids": gone, "first": first, "last": last}, db=db).set_index("id") \
+        if gone else pd.DataFrame(columns=["outcome", "won"])
+    outcome = closed["outcome"]
+    both["expected_after"] = both["expected_after"].fillna(closed["won"].reindex(both.index))
+    both["change"] = both["expected_after"].fillna(0) - both["expected_before"].fillna(0)
+
+    def happened(row) -> str:
+        if pd.isna(row["expected_before"]):
+            return "new in the pipeline"
+        if row["id"] in outcome.index:
+            return outcome[row["id"]]
+        said = []
+        if row["stage_before"] != row["stage_after"]:
+            said.append(f"{row['stage_before']} → {row['stage_after']}")
+        if row["expected_close_before"] != row["expected_close_after"]:
+            said.append(f"close date {row['expected_close_before']} → {row['expected_close_after']}")
+        if row["amount_before"] != row["amount_after"]:
+            said.append("amount changed")
+        if not said and row["chance_before"] != row["chance_after"]:
+            said.append("days in stage")
+        return "; ".join(said) or "unchanged"
+
+    deals = both[both["change"] != 0].reindex(both["change"].abs().sort_values(ascending=False).index)
+    deals = deals[deals["change"] != 0].head(n).reset_index().rename(columns={"index": "id"})
+    deals["name"] = deals["name_after"].fillna(deals["name_before"])
+    deals["what_happened"] = [happened(r) for _, r in deals.iterrows()] if len(deals) else []
+    return parts, deals[["id", "name", "expected_before", "expected_after", "change", "what_happened"]]
+
+
 def _has_snapshot(day: dt.date, db=None) -> bool:
     found = store.query_sql("SELECT count(*) AS n FROM snapshot_dates WHERE snapshot_date <= $d "
                             "AND snapshot_date > $d - INTERVAL 7 DAY", {"d": day}, db=db)

@@ -144,7 +144,9 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "predicted": ("Predicted", "percent"), "observed": ("Won", "percent"), "band": ("Chance band", "text"),
     "timing": ("Timing", "text"), "stage_age_days": ("Days in stage", "days"),
     "expected_close": ("Expected close", "date"), "inside": ("Inside P10–P90", "text"),
-    "crps": ("CRPS", "money"), "shocks": ("What-if", "text"), "scenario": ("Scenario", "text"),
+    "crps": ("CRPS", "money"), "before": ("Before", "money"), "after": ("After", "money"),
+    "expected_before": ("Expected before", "money"), "expected_after": ("Expected after", "money"),
+    "what_happened": ("What happened", "text"), "shocks": ("What-if", "text"), "scenario": ("Scenario", "text"),
     # forecast: the call behind a variance, periods left out of MAPE, the bookings bridge
     "forecast_submitted_at": ("Call submitted", "date"), "periods_zero_actual": ("Periods without actual", "count"),
     "step": ("Step", "text"), "bookings": ("Bookings", "money"), "avg": ("Average won deal", "money"),
