@@ -111,7 +111,7 @@ def test_the_prompt_names_the_gap_what_it_takes_and_the_deals_that_move_it(quart
     assert text["questions"][0] == ("Which of the deals that move the landing most can really close by the end "
                                     f"of 2026-Q4: Big Deal ($1k, {chance} chance, 100% of the spread), Small Deal "
                                     f"($50, {chance} chance, 0% of the spread)?")
-    assert text["actions"][0].startswith(f"Review the deals that move it most with their owners in EMEA: Big Deal")
+    assert text["actions"][0].startswith("Review the deals that move it most with their owners in EMEA: Big Deal")
     assert any(f"Generate about {money(more)} of pipeline closing in 2026-Q4" in a for a in text["actions"])
     assert alerts.headline(found["EMEA"], rule) == ("High: EMEA's chance of reaching the target below 30% in "
                                                     "2026-Q4 · open")
