@@ -1,5 +1,6 @@
 """Alerts: the lines the team agreed on, what crossed them, and the course correction to weigh."""
 import datetime as dt
+from dataclasses import replace
 
 import plotly.graph_objects as go
 import streamlit as st
@@ -129,6 +130,8 @@ if actor().can("edit alert rules"):
     metric = c1.selectbox("Metric", list(watched), index=list(watched).index(base.metric),
                           format_func=alerts.metric_label, key=f"al_metric_{choice}")
     ahead = metric == alerts.LANDING   # reads the period in progress from week N, not a run of periods
+    if ahead and not base.is_landing:   # start from the default landing rule's shape: a quarter, from week 6
+        base = replace(base, grain="quarter", consecutive=6, min_sample=0)
     dims = list(alerts.rule_dimensions(watched[metric]))
     dimension = c2.selectbox("Per", dims, index=dims.index(base.dimension) if base.dimension in dims else 0,
                              format_func=lambda d: "All (no breakdown)" if d == "all" else DIMENSION_LABELS.get(d, d),

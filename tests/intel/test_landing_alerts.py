@@ -142,3 +142,26 @@ def test_the_default_rule_set_watches_the_landing_per_region_from_week_6():
         landing_rule(threshold=30).check()
     with pytest.raises(ValueError, match="week 1 to 4"):
         landing_rule(grain="month", week=5).check()
+
+
+def test_the_rule_editor_saves_a_landing_rule_from_week_n(quarter):
+    """The Alerts page offers the landing: its threshold in %, 'From week' instead of consecutive
+    periods, only 'the value itself'; the rule it saves fires as the one above."""
+    from tests.conftest import rows
+    from tests.pages.test_pages import app
+
+    at = app("pages/alerts.py")
+    next(s for s in at.selectbox if s.label == "Metric").set_value(alerts.LANDING).run()
+    assert next(s for s in at.selectbox if s.label == "Threshold is").options == ["The value itself"]
+    next(s for s in at.selectbox if s.label == "Per").set_value("region").run()
+    next(t for t in at.text_input if t.label == "Name").set_value("Region unlikely to make it")
+    next(n for n in at.number_input if n.label == "Threshold (%)").set_value(25)
+    week = next(n for n in at.number_input if n.label == "From week")
+    assert week.value == 6 and "Members without a target are not read" in week.help
+    week.set_value(7)
+    at.button[[b.label for b in at.button].index("Save rule")].click().run()
+    assert not at.exception, at.exception
+    assert rows("SELECT metric, dimension, threshold, consecutive, grain FROM alert_rules "
+                "WHERE name = 'Region unlikely to make it'") == [("landing", "region", 0.25, 7, "quarter")]
+    rule = next(r for r in alerts.list_rules() if r.name == "Region unlikely to make it")
+    assert set(fired(rule)) == {"EMEA", "LATAM"}
