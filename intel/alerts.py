@@ -9,6 +9,11 @@ the same name), wrapped by the rule's SQL whose rows are the members breaching i
 `consecutive` complete periods all breach, each with at least `min_sample` behind it (a missing
 or thin period breaks the run). No rows, no alert.
 
+One rule kind reads ahead instead of back: a rule on the landing (intel/landing.py) watches each
+member's chance of reaching its target in the period in progress, from week N of it on. Its rows
+come from the projection (one Projector per evaluation, a few thousand simulations), and the same
+SQL tests them; members without a target have no chance to test and never fire.
+
 A standing condition is one alert, updated at each evaluation; every action on an alert is kept.
 The same engine shows, without recording anything, the win-loss signals (intel/signals.py) and the
 strategy suggestions drawn from the numbers (intel/notes.py).
@@ -23,9 +28,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from intel import forecast, metrics, periods, pipeline, store
+from intel import forecast, landing, metrics, periods, pipeline, store
 from intel.access import Actor, require
-from intel.filters import DIMENSIONS, Filters, default_range
+from intel.filters import DIMENSIONS, Filters, data_date, default_range
 from intel.views import View, scope_filters
 
 log = logging.getLogger(__name__)
@@ -43,11 +48,17 @@ THRESHOLD_LABELS = {
 }
 SEVERITIES = ("high", "medium", "low")
 SERIES_MONTHS = 27   # history a rule looks at
+LANDING = "landing"          # the rule kind on the landing: chance of reaching the target from week N
+LANDING_SIMS = 2_000         # an alert's projection: a chance to about ±1 point, fast enough at each import
+LANDING_LABEL = "Chance of reaching the target"
+WEEKS_IN = {"quarter": 12, "month": 4}   # the latest week N a landing rule may start from
 
 
 def alertable() -> dict[str, metrics.Metric]:
-    """The catalogue entries a rule may watch, by name."""
-    return {m.name: m for m in metrics.CATALOGUE.values() if m.alertable}
+    """The catalogue entries a rule may watch, by name: those marked alertable, and the landing
+    (watched through its chance of reaching the target, not its value column)."""
+    watched = {m.name: m for m in metrics.CATALOGUE.values() if m.alertable}
+    return {**watched, LANDING: metrics.get(LANDING)}
 
 
 def rule_dimensions(metric: metrics.Metric) -> tuple[str, ...]:
@@ -86,6 +97,17 @@ class Rule:
     def entry(self) -> metrics.Metric:
         return metrics.get(self.metric)
 
+    @property
+    def is_landing(self) -> bool:
+        return self.metric == LANDING
+
+    @property
+    def week(self) -> int:
+        """A landing rule's week N: it reads the period in progress once the data date is in week N
+        of it or later. Kept in the `consecutive` column: a landing rule reads one period, never a
+        run of them."""
+        return int(self.consecutive)
+
     def check(self) -> "Rule":
         watched = alertable()
         if self.metric not in watched:
@@ -100,9 +122,21 @@ class Rule:
             raise ValueError("Consecutive periods run from 1 to 12; the minimum sample is 0 or more.")
         if not self.name.strip():
             raise ValueError("A rule needs a name.")
+        if self.is_landing:
+            if self.threshold_kind != "absolute":
+                raise ValueError("A rule on the landing compares the chance itself, not its change.")
+            if not 0 <= float(self.threshold) <= 1:
+                raise ValueError("A chance of reaching the target runs from 0% to 100%.")
+            if self.week > WEEKS_IN[self.grain]:
+                raise ValueError(f"A landing rule on a {self.grain} starts from week 1 to {WEEKS_IN[self.grain]}.")
         return self
 
     def describe(self) -> str:
+        if self.is_landing:
+            scope = "" if self.dimension == "all" else f" per {self.dimension}"
+            sample = f", at least {self.min_sample} open deals behind it" if self.min_sample else ""
+            return (f"{LANDING_LABEL} {self.comparator} {threshold_text(self)}{scope} from week {self.week} of the "
+                    f"{self.grain} in progress{sample} (members without a target are not read)")
         entry, value = self.entry, threshold_text(self)   # as the prompts quote it: 20%, +10 points, 3×
         kind = {"absolute": "", "vs_previous": " change vs the period before",
                 "vs_last_year": " change vs the same period last year",
@@ -133,6 +167,9 @@ DEFAULT_RULES = [
     Rule("Deals pushed three times or more", "push_count", "all", ">=", 3, min_sample=1, severity="low"),
     Rule("A competitor in more than 20% of our losses", "competitor_presence_in_losses", "competitor", ">", 0.20,
          grain="quarter", min_sample=20, severity="medium"),
+    # from week 6 of 13 the projection has half the quarter behind it and seven weeks remain to act
+    Rule("Chance of reaching the target below 30% from week 6, per region", LANDING, "region", "<", 0.30,
+         consecutive=6, grain="quarter", min_sample=0, severity="high"),
 ]
 
 
@@ -257,14 +294,22 @@ class CompiledRule:
     relations: dict = field(default_factory=dict)
 
 
-def compile_rule(rule: Rule, db=None, filters: Filters | None = None, **params) -> CompiledRule:
+def compile_rule(rule: Rule, db=None, filters: Filters | None = None, *, projector=None,
+                 **params) -> CompiledRule:
     """The rule as SQL over the metric's rows. The periods are the complete ones of the range
     (a period is complete once the latest closed deal is past its end), `filters` the last
     SERIES_MONTHS months unless given; `params` go to the metric (e.g. exclude_no_decision).
-    A metric read at a snapshot is read once, at the latest one."""
+    A metric read at a snapshot is read once, at the latest one; a landing rule reads the period
+    in progress once (from week N on), through `projector` (an intel.landing.Projector) when given."""
     entry = rule.check().entry   # the comparator and the columns below are checked names, never text from outside
     scope = filters or _filters(db)
     dim = ("total" if rule.dimension == "all" else rule.dimension) if entry.dimensions else None
+    value_column, consecutive = entry.value, int(rule.consecutive)
+    if rule.is_landing:
+        frame, tested = landing_rows(rule, db, scope, projector)
+        relations = {"metric_rows": frame}
+        return _compiled(rule, entry, {}, "WITH ", relations, tested, "absolute",
+                         f"JOIN periods p ON p.period = m.{_column('period')}", "chance_of_target", 1)
     if _at_snapshot(entry):
         latest = pipeline.pick_snapshot(None, db)
         params = {**params, ("s1" if "s1" in entry.params else "snapshot"): latest}
@@ -285,9 +330,16 @@ def compile_rule(rule: Rule, db=None, filters: Filters | None = None, **params) 
     else:
         bound = metrics.statement(rule.metric, scope, db=db, dim=dim, grain=grain, **params)
         head, values = f"WITH metric_rows AS (\n{bound.sql}\n),\n", bound.params
+    return _compiled(rule, entry, values, head, relations, tested, kind, join, value_column, consecutive)
+
+
+def _compiled(rule: Rule, entry: metrics.Metric, values: dict, head: str, relations: dict, tested: list[str],
+              kind: str, join: str, value_column: str, consecutive: int) -> CompiledRule:
+    """The rule's SQL around the metric's rows (`head` names them metric_rows): the members whose
+    last `consecutive` periods of `tested` all breach."""
     member = ("'All'" if rule.dimension == "all" and not entry.dimensions
               else f"CAST(m.{_column(entry.member)} AS VARCHAR)")
-    value, sample = f"CAST(m.{_column(entry.value)} AS DOUBLE)", f"m.{_column(entry.sample)}"
+    value, sample = f"CAST(m.{_column(value_column)} AS DOUBLE)", f"m.{_column(entry.sample)}"
     test = f"value {COMPARATORS[rule.comparator]} $rule_threshold"
     body = f"""periods AS (
     SELECT unnest(CAST($rule_periods AS VARCHAR[])) AS period,
@@ -321,7 +373,7 @@ def compile_rule(rule: Rule, db=None, filters: Filters | None = None, **params) 
 SELECT b.*, e.rows AS evidence FROM breaching b JOIN evidence e USING (member) ORDER BY b.member"""
     series = f"{head}{body}\nSELECT member, period, value, sample, position FROM kept ORDER BY member, position"
     step = 1 if rule.threshold_kind in ("vs_previous", "points_vs_previous") else periods.PER_YEAR[rule.grain]
-    values = {**values, "rule_periods": tested, "rule_step": step, "rule_consecutive": int(rule.consecutive),
+    values = {**values, "rule_periods": tested, "rule_step": step, "rule_consecutive": consecutive,
               "rule_min_sample": int(rule.min_sample), "rule_threshold": float(rule.threshold)}
     return CompiledRule(breaching, series, values, relations)
 
@@ -331,6 +383,77 @@ def rule_series(rule: Rule, db=None, filters: Filters | None = None, **params) -
     period (the change, for a change threshold), by member then period."""
     compiled = compile_rule(rule, db, filters, **params)
     return store.query_sql(compiled.series_sql, compiled.params, db, compiled.relations)
+
+
+# ---- the landing rule's rows: each member's projection of the period in progress ----
+
+LANDING_ROW_COLUMNS = {   # what a landing alert keeps per member (its figures), with their types
+    "member": "object", "period": "object", "as_of": "object", "week": "int64", "days_left": "int64",
+    "target": "float64", "won_to_date": "float64", "p10": "float64", "p50": "float64", "p90": "float64",
+    "expected": "float64", "chance_of_target": "float64", "commit": "float64", "best_case": "float64",
+    "weighted_pipeline": "float64", "open_deals": "int64", "sims": "int64", "gap": "float64",
+    "open_pipeline": "float64", "remaining": "float64", "coverage_needed": "float64", "pipeline_needed": "float64",
+}
+
+
+def landing_week(day: dt.date, label: str) -> int:
+    """The week of period `label` that `day` falls in (days 1–7: week 1), as the forecast call's
+    week is counted."""
+    return -(-landing.day_of(day, periods.bounds(label)[0]) // 7)
+
+
+def landing_members(rule: Rule, label: str, day: dt.date, scope: Filters, projector, db=None) -> list[str]:
+    """The members a landing rule reads: those with open deals at the day, and those with a target
+    for the period (a member with a target and no open deal is the one furthest from it)."""
+    if rule.dimension == "all":
+        return ["All"]
+    found, _ = projector.at(label, landing.day_of(min(day, periods.bounds(label)[1]), periods.bounds(label)[0]))
+    held = set(found.loc[landing.in_scope(found, scope), rule.dimension].dropna().astype(str))
+    first, last, grain = periods.bounds(label)
+    plan = metrics.run("forecast_variance", scope.with_(date_from=first, date_to=last), db=db, dim=rule.dimension,
+                       grain=grain)
+    held |= set(plan.loc[(plan["period"] == label) & plan["target"].notna(), "member"].astype(str))
+    return sorted(held)
+
+
+def landing_rows(rule: Rule, db=None, scope: Filters | None = None, projector=None) -> tuple[pd.DataFrame, list[str]]:
+    """(per member of the rule's dimension, the landing of the period in progress at the data date:
+    its summary, the week, the gap from the P50 to the target and what closing it takes — the open
+    pipeline closing in the period, the remaining target and the coverage needed at the trailing win
+    rate —; [that period]) once the data date is in week N or later, else no rows and no period.
+    Members without a target are left out: they have no chance to test."""
+    day = data_date(db)
+    if day is None:
+        raise ValueError("The landing needs deals: upload an opportunities export first.")
+    empty = pd.DataFrame({c: pd.Series(dtype=t) for c, t in LANDING_ROW_COLUMNS.items()})
+    label = periods.label(day, rule.grain)
+    week = landing_week(day, label)
+    if week < rule.week:
+        return empty, []
+    scope = scope or _filters(db)
+    projector = projector or landing.Projector(db)
+    rows = []
+    for member in landing_members(rule, label, day, scope, projector, db):
+        mine = scope if member == "All" else scope.with_(**{rule.dimension: (member,)})
+        one = projector.project(mine, label, day, LANDING_SIMS)
+        if one.target is None:
+            continue
+        try:   # the open pipeline closing in the period and the coverage it needs, at the latest snapshot
+            cover = metrics.run("coverage", mine, db=db, grain=rule.grain, periods=1)
+            cover = cover[cover["period"] == label]
+        except ValueError:   # no snapshot: no pipeline to size
+            cover = pd.DataFrame()
+        needed = None if cover.empty or pd.isna(cover["coverage_needed"].iloc[0]) \
+            else float(cover["coverage_needed"].iloc[0])
+        gap = one.gap_to_target()
+        rows.append({**{k: v for k, v in one.summary().items() if k in LANDING_ROW_COLUMNS},
+                     "member": member, "as_of": one.as_of.isoformat(), "week": week,
+                     "days_left": one.days - one.day, "gap": gap,
+                     "open_pipeline": None if cover.empty else float(cover["pipeline"].iloc[0]),
+                     "remaining": max((one.target or 0) - one.won_to_date, 0.0),
+                     "coverage_needed": needed, "pipeline_needed": None if needed is None else gap * needed})
+    frame = pd.DataFrame(rows, columns=list(LANDING_ROW_COLUMNS)) if rows else empty
+    return frame.astype({c: t for c, t in LANDING_ROW_COLUMNS.items() if t == "float64"}), [label]
 
 
 @dataclass
@@ -346,11 +469,12 @@ class Breach:
     figures: list[dict] = field(default_factory=list, repr=False)   # the metric's row in each period
 
 
-def test_rule(rule: Rule, db=None, filters: Filters | None = None, **params) -> list[Breach]:
+def test_rule(rule: Rule, db=None, filters: Filters | None = None, *, projector=None, **params) -> list[Breach]:
     """What the rule would fire on the current data, without saving anything: the members whose
     last `consecutive` periods all breach, each with enough sample. `filters` and `params` scope
-    the metric when the rule is shown on a page rather than recorded."""
-    compiled = compile_rule(rule, db, filters, **params)
+    the metric when the rule is shown on a page rather than recorded; `projector` (a landing rule)
+    reuses the pipeline states an evaluation already read."""
+    compiled = compile_rule(rule, db, filters, projector=projector, **params)
     found = store.query_sql(compiled.sql, compiled.params, db, compiled.relations)
     return [Breach(str(r.member), _items(r.periods), [float(v) for v in _items(r.values)],
                    [int(s) for s in _items(r.samples)],
@@ -399,14 +523,14 @@ def _plain(value):
     return value
 
 
-def _evidence(breach: Breach, rule: Rule, db) -> str:
+def _evidence(breach: Breach, rule: Rule, db, projector=None) -> str:
     """What an alert keeps of its breach (JSON): the values tested and their samples, the
     metric's rows in those periods (the figures its prompt quotes) and what stands behind it (how
     many deals, the first few named)."""
     kept = {"values": breach.values, "samples": breach.samples, "figures": breach.figures}
     try:
         kept["behind"] = behind({"member": breach.member, "periods": breach.periods, "observed": kept},
-                                rule, db).summary()
+                                rule, db, projector=projector).summary()
     except ValueError:   # e.g. the snapshot behind it is gone: the prompt quotes the figures alone
         log.warning("no deals listed behind %s / %s", rule.name, breach.member)
     return json.dumps(_plain(kept), default=str)
@@ -419,13 +543,14 @@ def evaluate(db=None, today: dt.date | None = None, *, by: Actor) -> pd.DataFram
     ensure_default_rules(db)
     today = today or dt.date.today()
     results = []
+    projector = landing.Projector(db)   # landing rules share the pipeline states it reads once
     for rule in [r for r in list_rules(db) if r.enabled]:
         try:
-            found = test_rule(rule, db)
+            found = test_rule(rule, db, projector=projector)
         except ValueError:   # e.g. no snapshot yet for a pipeline rule: nothing to evaluate
             results.append((rule, None))
             continue
-        results.append((rule, [(b, _evidence(b, rule, db)) for b in found]))
+        results.append((rule, [(b, _evidence(b, rule, db, projector)) for b in found]))
     with store.transaction(db) as cur:
         for rule, found in results:
             if found is None:
@@ -511,10 +636,11 @@ def rules_table(rules: list[Rule]) -> pd.DataFrame:
     '< -20% on the period before'), per what, over how many periods, severity, name, whether it is
     on, the minimum sample and the metric watched (the line first: what a phone shows)."""
     return pd.DataFrame([{
-        "rule": f"#{r.id}", "name": r.name, "watches": r.entry.label,
+        "rule": f"#{r.id}", "name": r.name, "watches": _label(r),
         "per": "—" if r.dimension == "all" else metrics.DIMENSION_LABELS.get(r.dimension, r.dimension),
         "threshold": f"{r.comparator} {threshold_text(r)}{KIND_WORDS[r.threshold_kind] if _is_change(r) else ''}",
-        "over": ("the latest snapshot" if _at_snapshot(r.entry) else f"1 {r.grain}" if r.consecutive == 1
+        "over": (f"the {r.grain} in progress, from week {r.week}" if r.is_landing
+                 else "the latest snapshot" if _at_snapshot(r.entry) else f"1 {r.grain}" if r.consecutive == 1
                  else f"{r.consecutive} {r.grain}s running"),
         "minimum_sample": r.min_sample, "severity": r.severity, "enabled": bool(r.enabled)} for r in rules],
         columns=["rule", "threshold", "per", "over", "severity", "name", "enabled", "minimum_sample", "watches"])
@@ -574,12 +700,15 @@ WORDS = {"<": "below", "<=": "at or below", ">": "above", ">=": "at or above"}
 KIND_WORDS = {"absolute": "", "vs_previous": " on the period before", "vs_last_year": " on the same period last year",
               "points_vs_previous": " on the period before", "points_vs_first": " since the first period"}
 DEALS_NAMED = 3   # the deals a summary names before "and N more"
+LANDING_DEALS_NAMED = 5   # the deals that move a landing most, named in its prompt with their chance
 
 
 def value_format(rule: Rule) -> str:
     """How the values a rule tests read: 'points' (a change of a percentage, in points), 'percent',
     'ratio' or 'number' — for its prompt, its threshold and the pages' evidence charts."""
     entry = rule.entry
+    if rule.is_landing:
+        return "percent"
     relative = rule.threshold_kind != "absolute" and not _at_snapshot(entry)
     if relative and rule.threshold_kind.startswith("points_") and entry.format == "percent":
         return "points"
@@ -667,9 +796,20 @@ def _possessive(name: str) -> str:
     return f"{name}'" if name.endswith("s") else f"{name}'s"
 
 
+def metric_label(name: str) -> str:
+    """What a rule on the metric `name` watches, as the rule editor offers it."""
+    return LANDING_LABEL + " (landing)" if name == LANDING else metrics.get(name).label
+
+
+def _label(rule: Rule) -> str:
+    """What a rule watches, as its texts name it: the metric's label, or for a landing rule the
+    chance it tests."""
+    return LANDING_LABEL if rule.is_landing else rule.entry.label
+
+
 def _subject(alert: dict, rule: Rule) -> str:
     """'SMB's win rate', 'Pipeline coverage' (no member: the whole business)."""
-    label = rule.entry.label
+    label = _label(rule)
     return f"{_possessive(alert['member'])} {label.lower()}" if _scoped(alert, rule) else label
 
 
@@ -731,7 +871,7 @@ def chart_title(alert: dict, rule: Rule, first: str, last: str) -> str:
     """The evidence chart's title: whose series, which value, over which window: 'SMB · win rate
     by month, 2024-09 to 2026-10 (line: below 20%)'."""
     who = alert["member"] if _scoped(alert, rule) else "All"
-    what = rule.entry.label.lower() + (KIND_WORDS[rule.threshold_kind].replace(" on ", ", change on ")
+    what = _label(rule).lower() + (KIND_WORDS[rule.threshold_kind].replace(" on ", ", change on ")
                                        if _is_change(rule) else "")
     return f"{who} · {what} by {rule.grain}, {first} to {last} (line: {WORDS[rule.comparator]} {threshold_text(rule)})"
 
@@ -750,11 +890,13 @@ class Behind:
     names: list[str] = field(default_factory=list)
     note: str | None = None                 # what the list could not do (narrow to a member)
     stage: tuple[str, int] | None = None    # pushed deals: the stage most of them sit in
+    deals: list[dict] = field(default_factory=list)   # the landing's: the first few with their figures
 
     def summary(self) -> dict:
         """What the alert keeps of it (the prompt quotes it without the store)."""
-        return {"title": self.title, "count": self.count, "names": self.names[:DEALS_NAMED],
+        kept = {"title": self.title, "count": self.count, "names": self.names[:DEALS_NAMED],
                 "stage": list(self.stage) if self.stage else None}
+        return {**kept, "deals": self.deals[:LANDING_DEALS_NAMED]} if self.deals else kept
 
 
 # the deal's name and the figures that put it here first (what a phone shows), who and what after
@@ -769,6 +911,8 @@ def _view(alert: dict, rule: Rule) -> View:
     fired, dim, entry = _fired(alert), rule.dimension, rule.entry
     scope = scope_filters(dim, alert["member"]) if _scoped(alert, rule) else {}
     family = _family(entry)
+    if family == "landing":   # the landing lives on the Forecast page
+        return View("forecast", scope, breakdown=dim if dim != "all" else None, grain=rule.grain)
     if family in ("win-loss", "competitor"):
         window = {"from": periods.bounds(fired[0])[0].isoformat(), "to": periods.bounds(fired[-1])[1].isoformat()}
         return View("win-loss", {**(scope if family == "win-loss" else {}), **window}, breakdown="competitor")
@@ -778,14 +922,17 @@ def _view(alert: dict, rule: Rule) -> View:
     return View("pipeline", scope, breakdown=breakdown, grain=rule.grain if rule.metric == "coverage" else None)
 
 
-def behind(alert: dict, rule: Rule, db=None) -> Behind:
+def behind(alert: dict, rule: Rule, db=None, projector=None) -> Behind:
     """The deals or figures behind an alert (a dict with member, periods and observed, as
     open_alerts returns it): the lost deals of a win-rate alert, the losses naming a competitor,
-    the open deals pushed past the line, or the member's periods (forecast against actual,
-    coverage, the velocity factors) from the metric's rows that fired."""
+    the open deals pushed past the line, the open deals that move a landing most, or the member's
+    periods (forecast against actual, coverage, the velocity factors) from the metric's rows that
+    fired."""
     fired, member, entry = _fired(alert), alert["member"], rule.entry
     figures = _observed(alert).get("figures") or []
     view, family = _view(alert, rule), _family(entry)
+    if family == "landing":
+        return _landing_deals(alert, rule, fired, figures, view, db, projector)
     if family in ("win-loss", "competitor"):
         return _lost_deals(alert, rule, fired, view, db)
     if rule.metric == "push_count":
@@ -862,6 +1009,35 @@ def _pushed_deals(alert: dict, rule: Rule, fired: list[str], view: View, db) -> 
                   stage=(str(stages.index[0]), int(stages.iloc[0])) if stages is not None else None)
 
 
+LANDING_COLUMNS = ("name", "amount", "chance", "spread_share", "why", "stage", "expected_close", "owner",
+                   "account", "id")
+
+
+def _landing_deals(alert: dict, rule: Rule, fired: list[str], figures: list[dict], view: View, db,
+                   projector=None) -> Behind:
+    """The open deals that move the member's landing most (the largest shares of its spread),
+    projected as the alert was: the same period, day, simulations and seed."""
+    member, label = alert["member"], fired[-1]
+    kept = figures[-1] if figures else {}
+    as_of = dt.date.fromisoformat(str(kept["as_of"])[:10]) if kept.get("as_of") else data_date(db)
+    if as_of is None:
+        raise ValueError("no data is loaded")
+    scope = _filters(db)
+    if _scoped(alert, rule):
+        scope = scope.with_(**{rule.dimension: (member,)})
+    one = (projector or landing.Projector(db)).project(scope, label, as_of, int(kept.get("sims") or LANDING_SIMS))
+    top = one.top_deals()
+    top = top[top["spread_share"] > 0]   # a deal whose outcome is already certain moves nothing
+    shown = [c for c in LANDING_COLUMNS if c in top]
+    who = f"{_possessive(member)} landing" if _scoped(alert, rule) else "the landing"
+    return Behind(f"The {len(top):,} open deals that move {who} most, {label} as of {as_of:%Y-%m-%d}",
+                  top[shown].reset_index(drop=True), view, count=len(one.deals),
+                  names=[str(n) for n in top["name"].head(DEALS_NAMED) if not pd.isna(n)],
+                  deals=[{"name": None if pd.isna(r["name"]) else str(r["name"]), "amount": float(r["amount"]),
+                          "chance": float(r["chance"]), "spread_share": float(r["spread_share"])}
+                         for r in top.head(LANDING_DEALS_NAMED).to_dict("records")])
+
+
 VELOCITY_FACTORS = ("open_qualified", "win_rate", "avg_won_deal", "cycle_days")
 
 
@@ -880,7 +1056,10 @@ def _velocity_factors(row: dict) -> pd.DataFrame:
 
 def _family(entry: metrics.Metric) -> str:
     """Which course correction a metric's alert calls for, from what the entry reads: the
-    pipeline (read at a snapshot), the plan (forecast versus actual), competitors, or win-loss."""
+    pipeline (read at a snapshot), the plan (forecast versus actual), competitors, win-loss, or the
+    landing (where the period in progress is heading)."""
+    if entry.name == LANDING:
+        return "landing"
     if _at_snapshot(entry):
         return "pipeline"
     if entry.sql == "forecast_vs_actual":
@@ -898,9 +1077,11 @@ def prompt(alert: dict, rule: Rule) -> dict:
     family = _family(rule.entry)
     view = _view(alert, rule)
     label = {"win-loss": "Win-loss view", "competitor": "Win-loss view", "plan": "Forecast view",
-             "pipeline": "Pipeline view"}[family]
+             "pipeline": "Pipeline view", "landing": "Forecast view"}[family]
     if len(rows) != len(fired):   # recorded before alerts kept their figures: the values alone
         text = _values_only(alert, rule, fired, observed)
+    elif family == "landing":
+        text = _landing_prompt(alert, rule, fired, rows, observed.get("behind") or {})
     elif family == "win-loss":
         text = _win_loss_prompt(alert, rule, fired, rows, observed.get("behind") or {})
     elif family == "plan":
@@ -918,7 +1099,7 @@ def prompt(alert: dict, rule: Rule) -> dict:
 
 def _lead(alert: dict, rule: Rule) -> str:
     """How a summary starts: 'SMB: win rate', or 'Win rate' for the whole business."""
-    label = rule.entry.label
+    label = _label(rule)
     return f"{alert['member']}: {label.lower()}" if _scoped(alert, rule) else label
 
 
@@ -1146,6 +1327,54 @@ def _coverage_prompt(alert, rule, fired, rows) -> dict:
             "Move capacity from lower-return territories to the high-growth markets.",
         ],
     }
+
+
+def _landing_prompt(alert, rule, fired, rows, behind) -> dict:
+    """Where the member is heading against its target, the gap from the P50 and the pipeline it
+    takes at the trailing win rate, and the deals that move the landing most, with their chance."""
+    r, member, scoped = rows[-1], alert["member"], _scoped(alert, rule)
+    p, week, left = r.get("period"), r.get("week"), r.get("days_left")
+    who, its, where = (member, "its", f" in {member}") if scoped else ("We", "our", "")
+    gap, needed, more = r.get("gap"), r.get("coverage_needed"), r.get("pipeline_needed")
+    deals = behind.get("deals") or []
+
+    def deal(d):
+        return (f"{d.get('name') or 'a deal without a name'} ({_money(d.get('amount'))}, {_pct(d.get('chance'))} "
+                f"chance, {_pct(d.get('spread_share'))} of the spread)")
+
+    heading = (f"{_lead(alert, rule)} {_pct(r.get('chance_of_target'))} in {p} at week {week} "
+               f"(data as of {r.get('as_of')}), {_crossed(rule)}: P50 {_money(r.get('p50'))} against {its} {_money(r.get('target'))} target "
+               f"(P10–P90 {_money(r.get('p10'))}–{_money(r.get('p90'))}; won to date {_money(r.get('won_to_date'))})")
+    if gap:
+        closing = (f"The gap to close is {_money(gap)} (target − P50)" + (
+            f"; at the trailing win rate ({metrics.format_value(needed, 'ratio')} coverage needed) that takes about "
+            f"{_money(more)} more pipeline closing in {p}" if needed else
+            "; no deal closed in the trailing two quarters to size the pipeline it takes"))
+    else:
+        closing = "The P50 reaches the target: the chance is low because the spread below it is wide"
+    questions = [
+        (f"Which of the deals that move the landing most can really close by the end of {p}: "
+         f"{', '.join(deal(d) for d in deals[:3])}?") if deals else
+        f"{who} {'has' if scoped else 'have'} no open deal that moves the landing: where will {_money(gap)} come from?",
+        f"Can {_money(more) if more else 'the missing pipeline'} of new pipeline be created and closed in the "
+        f"{left} days left, or must deals expected later be pulled into {p}?",
+    ]
+    if r.get("commit") is not None and r.get("p50") is not None:
+        questions.append(f"The commit call stands at {_money(r.get('commit'))} against a P50 of "
+                         f"{_money(r.get('p50'))}: which deals does it count on that the history does not?")
+    actions = [
+        (f"Review the deals that move it most with their owners{where}: {_named([deal(d) for d in deals], len(deals))}; "
+         "confirm the decision maker, the close plan and the paper process.") if deals else
+        f"Build pipeline{where} that can close in {p}.",
+        f"Generate about {_money(more)} of pipeline closing in {p} with marketing (account-based lists, "
+        "follow-up SLAs), or pull in deals expected later." if more else
+        f"Generate pipeline closing in {p} with marketing (account-based lists, follow-up SLAs).",
+        "Play the what-ifs on the landing (win rate, slips, named deals) and save the plan as a scenario for "
+        "the QBR.",
+        f"If the gap cannot close, reset the expectation for {p} now and move capacity to where the quarter "
+        "can still be won.",
+    ]
+    return {"summary": f"{heading}. {closing}.", "questions": questions, "actions": actions}
 
 
 def rule_by_id(rule_id: int, db=None) -> Rule:

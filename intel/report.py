@@ -8,9 +8,15 @@ reads the same from the Overview button and from the command line. Each heading 
 - the trailing four quarters to P (twelve months to a month): the trends, and owners' forecast
   bias, which one quarter is too short to judge;
 - the latest snapshot: the open pipeline by stage and the coverage of the coming periods;
-- now: the open alerts and the strategy notes, both cut to the scope.
+- now: the open alerts and the strategy notes, both cut to the scope;
+- the landing, for the period in progress only (intel.landing): where it will land, the deals that
+  move it most, the projection's track record over the finished periods, and the what-if scenarios
+  saved for it (intel.scenarios), each beside the plain projection.
 A period ending after the data date is in progress and says how many of its days are behind it.
-Every number comes from the catalogue (intel.metrics.run), formatted by it.
+Every number comes from the catalogue (intel.metrics.run) or intel.landing, formatted by the
+catalogue. The builders take `progress(fraction, text)` and report each section (the track record,
+which takes seconds, week by week); the track record is kept per data version and scope, so the
+HTML and the PDF of one pack replay it once.
 """
 from __future__ import annotations
 
@@ -18,13 +24,15 @@ import datetime as dt
 import html
 import json
 import re
+import threading
 from dataclasses import dataclass
+from typing import Callable
 
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from intel import alerts, config, metrics, notes, periods, pipeline
+from intel import alerts, config, landing, metrics, notes, periods, pipeline, scenarios, store
 from intel.filters import DIMENSIONS, Filters, data_date, scope_line
 from intel.holdings import unconverted_note
 from intel.models import money as compact_money
@@ -78,13 +86,16 @@ def _heading(column: str, dim: str | None = None) -> str:
 # ---- the content, once: a list of blocks both renderers (HTML, PDF) draw ----
 
 def _table(df: pd.DataFrame, columns: tuple[str, ...], dim: str | None = None,
-           signed: tuple[str, ...] = ()) -> tuple:
+           signed: tuple[str, ...] = (), read_as: dict[str, tuple[str, str]] | None = None) -> tuple:
     """("table", header labels, rows of formatted cell texts, which columns hold numbers): labels
-    and formats from the catalogue (a flag reads yes / no, a missing value '—')."""
-    header = [_heading(col, dim) for col in columns]
-    body = [[metrics.format_value(row.get(col), metrics.column_format(col), signed=col in signed)
-             for col in columns] for row in df.to_dict("records")]
-    numeric = [metrics.column_format(col) not in ("text", "date") for col in columns]
+    and formats from the catalogue (a flag reads yes / no, a missing value '—'); `read_as` gives
+    a column that means something else here its (label, format)."""
+    read_as = read_as or {}
+    fmt = {col: read_as[col][1] if col in read_as else metrics.column_format(col) for col in columns}
+    header = [read_as[col][0] if col in read_as else _heading(col, dim) for col in columns]
+    body = [[metrics.format_value(row.get(col), fmt[col], signed=col in signed) for col in columns]
+            for row in df.to_dict("records")]
+    numeric = [fmt[col] not in ("text", "date") for col in columns]
     return ("table", header, body, numeric)
 
 
@@ -148,16 +159,31 @@ class Frame:
         return f"{label} (to date)" if progress(label, self.day) else label
 
 
-def qbr_blocks(period: str, filters: Filters, db=None) -> list[tuple]:
+Progress = Callable[[float, str], None]
+
+
+def qbr_blocks(period: str, filters: Filters, db=None, progress: Progress | None = None) -> list[tuple]:
     """The pack's content for a quarter or month (`2026-Q3`, `2026-09`) within the filters' scope
     (their dates are not used: the period sets the windows), as blocks: ("h2"|"h3", title,
     window), ("p", text), ("kpis", [(label, value)]), ("table", header, rows, numeric columns),
     ("chart", figure, title, window), ("alert", severity, summary, questions, actions),
-    ("board", framework, {category: [lines]}) with only the categories holding notes."""
+    ("board", framework, {category: [lines]}) with only the categories holding notes.
+    `progress(fraction, text)` hears of each section as it starts."""
+    say = progress or (lambda fraction, text: None)
     frame = Frame.of(period, filters, db)
-    return (_overview(frame, db) + _forecast(frame, filters, db) + _win_loss(frame, db)
-            + _pipeline(frame, filters, db) + _alerts(frame, filters, db)
-            + [("h2", "Strategy notes", frame.scope)] + _boards(filters, db))
+    say(0.0, "Overview")
+    blocks = _overview(frame, db)
+    say(0.05, "Forecast vs actual")
+    blocks += _forecast(frame, filters, db)
+    blocks += _landing(frame, db, lambda fraction, text: say(0.1 + 0.6 * fraction, text))
+    say(0.7, "Win-loss")
+    blocks += _win_loss(frame, db)
+    say(0.8, "Pipeline")
+    blocks += _pipeline(frame, filters, db)
+    say(0.9, "Alerts and strategy notes")
+    blocks += _alerts(frame, filters, db) + [("h2", "Strategy notes", frame.scope)] + _boards(filters, db)
+    say(1.0, "Pack content ready")
+    return blocks
 
 
 def _overview(frame: Frame, db) -> list[tuple]:
@@ -224,6 +250,172 @@ def _forecast(frame: Frame, filters: Filters, db) -> list[tuple]:
             _table_or(flagged, ("member", "periods", "bias", "wape", "verdict"),
                       "Every owner's forecast bias stayed within ±10% over the window.",
                       dim="owner", signed=("bias",))]
+
+
+# ---- the landing: where the period in progress lands, what moves it, how far to trust it ----
+
+_TRACK_RECORDS: dict[tuple, landing.Backtest] = {}   # (store, data version, scope, grain) -> the replay
+_TRACK_LOCK = threading.Lock()
+
+
+def track_record(filters: Filters, grain: str, db=None, progress: Progress | None = None) -> landing.Backtest:
+    """intel.landing.backtest for the scope, replayed once per data version (the HTML and the PDF of
+    a pack, and the next pack on the same data, read the kept one)."""
+    key = (str(db or config.db_path()), store.data_version(db), tuple(getattr(filters, d) for d in DIMENSIONS),
+           grain)
+    with _TRACK_LOCK:
+        kept = _TRACK_RECORDS.get(key)
+    if kept is not None:
+        return kept
+    replayed = landing.backtest(filters, grain, db=db, progress=progress)
+    with _TRACK_LOCK:
+        if len(_TRACK_RECORDS) >= 8:
+            _TRACK_RECORDS.pop(next(iter(_TRACK_RECORDS)))
+        _TRACK_RECORDS[key] = replayed
+    return replayed
+
+
+def _money(value) -> str:
+    """Money in a sentence: $40.9M (the tables keep every digit)."""
+    return "—" if value is None or pd.isna(value) else compact_money(value)
+
+
+def _landing(frame: Frame, db, progress: Progress) -> list[tuple]:
+    """The landing of the period in progress: its distribution beside the calls, the deals that move
+    it most, its track record and the saved scenarios; for any other period, why it is not shown
+    (and, for a finished one, what it booked)."""
+    period, grain, day = frame.period, frame.grain, frame.day
+    first, last, _ = periods.bounds(period)
+    current = periods.label(day, grain) if day else None
+    if period != current:
+        head = [("h2", "Landing", frame.here)]
+        if day is None:
+            return head + [("p", "No data is loaded: the landing needs an opportunities export (a pipeline snapshot).")]
+        shown = (f"The landing is a projection of the {grain} in progress: it is shown in the pack for {current} "
+                 f"(the data date, {day:%Y-%m-%d}, falls in it).")
+        if first > day:
+            return head + [("p", f"{shown} {period} has not started.")]
+        totals = metrics.run("forecast_variance", frame.in_period, db=db, dim="total", grain=grain)
+        totals = totals[totals["period"] == period]
+        actual = float(totals["actual"].iloc[0]) if not totals.empty and not pd.isna(totals["actual"].iloc[0]) \
+            else 0.0
+        target = totals["target"].iloc[0] if not totals.empty else None
+        said = f"{shown} {period} is finished: it landed at {_money(actual)}"
+        if target is not None and not pd.isna(target) and target:
+            said += (f" against a {_money(target)} target ({metrics.format_value(actual / target, 'percent')} "
+                     "attainment)")
+        blocks = head + [("p", said + ".")]
+        kept = _scenarios_here(scenarios.saved(period, db), frame)[0]
+        if not kept.empty:
+            blocks.append(("p", f"Scenarios saved for {period} while it ran: "
+                                + "; ".join(f"{n} (by {a})" for n, a in zip(kept["name"], kept["author"])) + "."))
+        return blocks
+    progress(0.0, f"Landing: projecting {period}")
+    projector = landing.Projector(db)
+    land = projector.project(frame.in_period, period, day)
+    blocks = [("h2", "Landing", frame.here), *_landing_figures(land, frame)]
+    blocks += _landing_deals(land, frame)
+    progress(0.1, "Landing: its track record (replaying the finished periods week by week)")
+    record = track_record(frame.in_period, grain, db, lambda f, text: progress(0.1 + 0.8 * f, f"Landing: {text}"))
+    blocks += _track_record(record, frame)
+    progress(0.9, "Landing: the saved scenarios")
+    blocks += _saved_scenarios(land, frame, projector, db)
+    progress(1.0, "Landing ready")
+    return blocks
+
+
+def _landing_figures(land: landing.Landing, frame: Frame) -> list[tuple]:
+    """The distribution (won to date, P10/P50/P90, expected, chance of target), how it was made, and
+    beside it the calls standing now."""
+    chance = land.chance_of_target
+    target = (f"{metrics.format_value(chance, 'percent')} chance of reaching the {_money(land.target)} target"
+              if chance is not None else f"no target is loaded for {land.period} in this scope, so no chance of "
+                                         "reaching one")
+    source = (f"the {len(land.deals):,} deals open at the {land.snapshot_date:%Y-%m-%d} snapshot"
+              if land.snapshot_date else f"the {len(land.deals):,} deals open then")
+    said = (f"Where {land.period} lands, seen on day {land.day} of {land.days} ({land.as_of:%Y-%m-%d}): won to date "
+            f"plus {source}, each at its chance to close won in time, plus the deals the {frame.grain}s before "
+            f"created and won late; simulated {len(land.sims):,} times. Half the runs land above "
+            f"{_money(land.p50)} and 8 in 10 between {_money(land.p10)} and {_money(land.p90)}; {target}. "
+            + land.model.describe())
+    beside = ("Beside it, the calls standing at week "
+              f"{-(-land.day // 7)}: the commit and best case as submitted, and the weighted pipeline (won to date "
+              "+ the open deals closing in the period × their CRM probability).")
+    return [("kpis", [_kpi("Won to date", land.won_to_date, "money"), _kpi("P10", land.p10, "money"),
+                      _kpi("P50 (median)", land.p50, "money"), _kpi("P90", land.p90, "money"),
+                      _kpi("Expected", land.mean, "money"), _kpi("Chance of target", chance, "percent")]),
+            ("p", said), *[("p", note) for note in land.notes],
+            ("p", beside),
+            ("kpis", [_kpi("Target", land.target, "money"), _kpi(metrics.column_label("commit"), land.commit, "money"),
+                      _kpi(metrics.column_label("best_case"), land.best_case, "money"),
+                      _kpi(metrics.column_label("weighted_pipeline"), land.weighted_pipeline, "money")])]
+
+
+def _landing_deals(land: landing.Landing, frame: Frame) -> list[tuple]:
+    top = land.top_deals(landing.TOP_DEALS)
+    top = top[top["spread_share"] > 0]
+    window = f"{frame.scope} · open on {land.as_of:%Y-%m-%d}"
+    if top.empty:
+        return [("h3", "The deals that move it most", window),
+                ("p", f"No open deal in this scope can still swing {land.period}: its landing is what is won.")]
+    return [("h3", f"The {len(top)} deals that move it most", window),
+            ("p", "A deal's share of the spread is its share of the landing's variance (amount² × chance × "
+                  "(1 − chance)): the outcomes worth a call this week."),
+            _table(top, ("name", "amount", "chance", "spread_share", "why"))]
+
+
+def _track_record(record: landing.Backtest, frame: Frame) -> list[tuple]:
+    if record.points.empty:
+        return [("h3", "Track record", frame.scope), ("p", record.sentence())]
+    span = f"{record.periods[0]} to {record.periods[-1]}" if len(record.periods) > 1 else record.periods[0]
+    return [("h3", "Track record", f"{frame.scope} · replayed weekly over {span}"),
+            ("p", record.sentence() + " Errors are absolute, as a share of the actual; CRPS scores the whole "
+                                      "distribution (0 is perfect)."),
+            # the catalogue's 'coverage' column is pipeline coverage (a ratio); here it is a share of periods
+            _table(record.summary(), metrics.get("landing_backtest").columns,
+                   read_as={"coverage": ("Actual inside P10–P90", "percent")})]
+
+
+def _scenarios_here(saved: pd.DataFrame, frame: Frame) -> tuple[pd.DataFrame, int]:
+    """(the saved scenarios on the pack's scope or within it, how many are about other scopes)."""
+    def inside(scope) -> bool:
+        chosen = json.loads(scope) if isinstance(scope, str) else scope
+        return all(not getattr(frame.in_period, d) or (chosen.get(d) and set(chosen[d]) <= set(getattr(frame.in_period, d)))
+                   for d in DIMENSIONS)
+
+    keep = saved["scope"].map(inside) if not saved.empty else pd.Series(dtype=bool)
+    return (saved[keep] if not saved.empty else saved), int((~keep).sum()) if not saved.empty else 0
+
+
+def _saved_scenarios(land: landing.Landing, frame: Frame, projector: landing.Projector, db) -> list[tuple]:
+    """Each what-if saved for the period (on the pack's scope or within it): what it plays, and the
+    P50 and chance of target with it beside the projection without it, in the scenario's scope."""
+    kept, elsewhere = _scenarios_here(scenarios.saved(frame.period, db), frame)
+    head = ("h3", "Saved scenarios", f"{frame.scope} · {frame.period}")
+    outside = ([("p", f"{elsewhere} more scenario{'s are' if elsewhere != 1 else ' is'} saved for {frame.period} on "
+                      f"scopes outside {frame.scope}: see the Forecast page.")] if elsewhere else [])
+    if kept.empty:
+        return [head, ("p", f"No what-if scenario is saved for {frame.period} in this scope: play one on the "
+                            "Forecast page (Landing) and save it to bring it here.")] + outside
+    rows, scoped = [], False
+    for row in kept.to_dict("records"):
+        plain, shocked = scenarios.evaluate(row, frame.in_period, len(land.sims), db=db, projector=projector)
+        names = dict(zip(plain.deals["id"].astype(str), plain.deals["name"].astype(str)))
+        where = scope_words(scenarios.scope_filters(row["scope"], frame.in_period))
+        scoped |= where != frame.scope
+        rows.append([str(row["name"]), scenarios.describe(scenarios.shocks_of(row["shocks"]), names), where,
+                     metrics.format_value(plain.p50, "money"), metrics.format_value(shocked.p50, "money"),
+                     metrics.format_value(plain.chance_of_target, "percent"),
+                     metrics.format_value(shocked.chance_of_target, "percent"),
+                     f"{row['author']}, {metrics.format_value(row['saved_at'], 'datetime')}"])
+    header = [metrics.column_label("scenario"), metrics.column_label("shocks"), "Scope", "P50 without",
+              "P50 with it", "Chance without", "Chance with it", "Saved by"]
+    numeric = [False, False, False, True, True, True, True, False]
+    if not scoped:   # every one on the pack's own scope: the column would repeat the heading
+        header, numeric = header[:2] + header[3:], numeric[:2] + numeric[3:]
+        rows = [r[:2] + r[3:] for r in rows]
+    return [head, ("p", "The same simulation runs with and without each scenario, so the difference is the "
+                        "scenario's alone."), ("table", header, rows, numeric)] + outside
 
 
 def _win_loss(frame: Frame, db) -> list[tuple]:
@@ -412,7 +604,8 @@ def _html_block(block: tuple, fig: _Figures) -> str:
         head = "".join(f"<th{a}>{html.escape(label)}</th>" for a, label in zip(align, header))
         body = "".join("<tr>" + "".join(f"<td{a}>{html.escape(c)}</td>" for a, c in zip(align, row)) + "</tr>"
                        for row in rows)
-        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        # a wide table scrolls on its own on a phone; the page does not
+        return f"<div class='scroll'><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
     if kind == "chart":
         return _html_heading("h3", block[2], block[3]) + fig(block[1])
     if kind == "alert":
@@ -429,10 +622,10 @@ def _html_block(block: tuple, fig: _Figures) -> str:
     raise ValueError(kind)
 
 
-def qbr_pack(period: str, filters: Filters, db=None) -> str:
+def qbr_pack(period: str, filters: Filters, db=None, progress: Progress | None = None) -> str:
     """The pack for a quarter or month within the filters' scope, as one self-contained HTML file."""
     fig = _Figures()
-    body = "".join(_html_block(b, fig) for b in qbr_blocks(period, filters, db))
+    body = "".join(_html_block(b, fig) for b in qbr_blocks(period, filters, db, progress))
     return f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
 <title>Sightline QBR · {html.escape(scope_words(filters))} · {html.escape(period)}</title>
 <style>
@@ -444,7 +637,7 @@ h2 {{ margin-top: 1.6em; border-bottom: 2px solid #1f77b4; }} .window {{ font-we
 .kpis {{ display: flex; flex-wrap: wrap; gap: 2em; }} .kpi .label {{ color: #666; }} .kpi .value {{ font-size: 1.8em; }}
 .stamp {{ background: #f4f4f4; padding: .5em 1em; }} .alert {{ border-left: 4px solid #d62728; padding-left: 1em; margin: 1em 0; }}
 .board {{ display: grid; grid-template-columns: repeat(auto-fit, minmax(250px, 1fr)); gap: 1em; }}
-.cell {{ border: 1px solid #ddd; padding: .5em; }}
+.cell {{ border: 1px solid #ddd; padding: .5em; }} .scroll {{ overflow-x: auto; }}
 </style></head><body>
 <h1>{html.escape(title(period))}</h1>
 <p class="stamp" id="filters">{html.escape(stamp(period, filters, db))}</p>
@@ -564,9 +757,10 @@ class _Document:
         doc.ln(size * 0.5 + 1.5)
 
     @staticmethod
-    def widths(doc, header: list[str], rows: list[list[str]]) -> list[float]:
+    def widths(doc, header: list[str], rows: list[list[str]], numeric: list[bool] | None = None) -> list[float]:
         """Each column as wide as its widest cell (a heading may wrap at its words), scaled down
-        to the page when they add up to more."""
+        to the page when they add up to more: the text columns give way (their lines wrap), a
+        number is never broken across lines."""
         doc.set_font("DejaVu", "", 7.5)
         cells = [max((doc.get_string_width(row[i]) for row in rows), default=0) for i in range(len(header))]
         doc.set_font("DejaVu", "B", 7.5)
@@ -577,6 +771,16 @@ class _Document:
         if sum(wide) <= doc.epw:
             return wide
         if sum(narrow) >= doc.epw:
+            numeric = numeric or [False] * len(narrow)
+            room = doc.epw - sum(w for w, n in zip(narrow, numeric) if n)   # what the numbers leave the text
+            doc.set_font("DejaVu", "", 7.5)
+            floor = [max([doc.get_string_width(w) for row in rows for w in row[i].split()] + [words[i]]) + 5
+                     for i in range(len(header))]                       # no word broken
+            spare = sum(w - f for w, f, n in zip(narrow, floor, numeric) if not n)
+            fits = sum(f for f, n in zip(floor, numeric) if not n)
+            if any(numeric) and spare > 0 and fits <= room:   # each text column from its longest word up
+                return [w if n else f + (w - f) * (room - fits) / spare
+                        for w, f, n in zip(narrow, floor, numeric)]
             return [w * doc.epw / sum(narrow) for w in narrow]
         share = (doc.epw - sum(narrow)) / (sum(wide) - sum(narrow))   # wrap each heading as little as fits
         return [n + (w - n) * share for n, w in zip(narrow, wide)]
@@ -585,7 +789,7 @@ class _Document:
     def table(cls, doc, header: list[str], rows: list[list[str]], numeric: list[bool]) -> None:
         from fpdf.fonts import FontFace
 
-        widths = cls.widths(doc, header, rows)
+        widths = cls.widths(doc, header, rows, numeric)
         doc.set_font("DejaVu", "", 7.5)
         with doc.table(width=min(sum(widths), doc.epw), col_widths=widths, align="LEFT",
                        line_height=doc.font_size * 1.7,
@@ -681,7 +885,7 @@ class _Document:
             i = j + 1
 
 
-def qbr_pack_pdf(period: str, filters: Filters, db=None) -> bytes:
+def qbr_pack_pdf(period: str, filters: Filters, db=None, progress: Progress | None = None) -> bytes:
     """The same pack as a PDF (fpdf2, charts as images), for those who file the review: every
     page's footer says scope, period, data date and page n of N."""
     document = _Document(scope_line(filters, db, period))
@@ -693,5 +897,5 @@ def qbr_pack_pdf(period: str, filters: Filters, db=None) -> bytes:
     pdf.multi_cell(pdf.epw, 5.5, stamp(period, filters, db), fill=True, new_x="LMARGIN", new_y="NEXT")
     pdf.set_fill_color(255, 255, 255)   # tables take the current fill for their cells
     pdf.ln(2)
-    document.add(qbr_blocks(period, filters, db))
+    document.add(qbr_blocks(period, filters, db, progress))
     return bytes(pdf.output())

@@ -1,5 +1,6 @@
 """Alerts: the lines the team agreed on, what crossed them, and the course correction to weigh."""
 import datetime as dt
+from dataclasses import replace
 
 import plotly.graph_objects as go
 import streamlit as st
@@ -127,13 +128,17 @@ if actor().can("edit alert rules"):
     # what the threshold's unit depends on sits outside the form, so the unit follows the choice
     c1, c2, c3 = st.columns(3)
     metric = c1.selectbox("Metric", list(watched), index=list(watched).index(base.metric),
-                          format_func=lambda m: watched[m].label, key=f"al_metric_{choice}")
+                          format_func=alerts.metric_label, key=f"al_metric_{choice}")
+    ahead = metric == alerts.LANDING   # reads the period in progress from week N, not a run of periods
+    if ahead and not base.is_landing:   # start from the default landing rule's shape: a quarter, from week 6
+        base = replace(base, grain="quarter", consecutive=6, min_sample=0)
     dims = list(alerts.rule_dimensions(watched[metric]))
     dimension = c2.selectbox("Per", dims, index=dims.index(base.dimension) if base.dimension in dims else 0,
                              format_func=lambda d: "All (no breakdown)" if d == "all" else DIMENSION_LABELS.get(d, d),
                              key=f"al_dim_{choice}")
-    kind = c3.selectbox("Threshold is", list(alerts.THRESHOLD_KINDS),
-                        index=list(alerts.THRESHOLD_KINDS).index(base.threshold_kind),
+    kinds = ["absolute"] if ahead else list(alerts.THRESHOLD_KINDS)
+    kind = c3.selectbox("Threshold is", kinds,
+                        index=kinds.index(base.threshold_kind) if base.threshold_kind in kinds else 0,
                         format_func=alerts.THRESHOLD_LABELS.get, key=f"al_kind_{choice}")
     shape = alerts.Rule(base.name, metric, dimension, base.comparator, base.threshold, kind)
     unit = alerts.threshold_unit(shape)
@@ -151,8 +156,15 @@ if actor().can("edit alert rules"):
                                           "×": "A multiple: 3 means 3×."}.get(unit, "A number of times."))
         grain = c6.selectbox("Period", ["month", "quarter"], index=["month", "quarter"].index(base.grain))
         c7, c8, c9 = st.columns(3)
-        consecutive = c7.number_input("Consecutive periods", 1, 12, int(base.consecutive))
-        min_sample = c8.number_input("Minimum sample per period", 0, 100000, int(base.min_sample))
+        if ahead:
+            consecutive = c7.number_input(
+                "From week", 1, 12, int(base.consecutive),
+                help="The rule reads the period in progress once the data date is in this week of it or later "
+                     "(week 1 is its first 7 days). Members without a target are not read, so they never fire.")
+            min_sample = c8.number_input("Minimum open deals", 0, 100000, int(base.min_sample))
+        else:
+            consecutive = c7.number_input("Consecutive periods", 1, 12, int(base.consecutive))
+            min_sample = c8.number_input("Minimum sample per period", 0, 100000, int(base.min_sample))
         severity = c9.selectbox("Severity", list(alerts.SEVERITIES), index=list(alerts.SEVERITIES).index(base.severity))
         enabled = st.checkbox("Enabled", value=base.enabled)
         tested = st.form_submit_button("Test this rule")

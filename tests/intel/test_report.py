@@ -209,7 +209,8 @@ def test_alerts_are_cut_to_the_scope(emea_q3, demo_db):
     # Priya Natarajan sells in North America only: her alert stays out of the EMEA pack, counted
     assert set(deals.loc[deals["owner"] == "Priya Natarajan", "region"]) == {"North America"}
     assert not any("Priya Natarajan" in s for s in summaries)
-    assert ("p", "1 more open alert is about members outside EMEA: see the Alerts page.") in blocks
+    # outside EMEA: her sandbagging alert, and the landing rule's on APAC and LATAM (2026-Q4 below 30%)
+    assert ("p", "3 more open alerts are about members outside EMEA: see the Alerts page.") in blocks
 
 
 def test_a_quarter_in_progress_says_so(demo_db, monkeypatch):
@@ -251,3 +252,116 @@ def test_an_empty_board_is_one_line_and_only_categories_with_notes_show(db, tmp_
     text = "\n".join(page.extract_text() for page in PdfReader(path).pages)
     board = text[text.index("Strategy notes"):]
     assert "—\n" not in board and "Political" not in board and "Strength" not in board
+
+
+# ---- the landing: the quarter in progress projected, its deals, track record and scenarios ----
+
+@pytest.fixture(scope="module")
+def emea_q4(demo_db, tmp_path_factory):
+    """The EMEA pack for 2026-Q4, the quarter in progress on the demo, with a scenario saved for it
+    (on a copy of the demo store): its blocks, PDF text, the progress it reported and how many
+    times the track record was replayed for the HTML and the PDF."""
+    import shutil
+
+    from pypdf import PdfReader
+
+    from intel import landing, scenarios, store
+    from intel.landing import Shock
+
+    path = tmp_path_factory.mktemp("q4") / "demo.duckdb"
+    store.close_all()
+    shutil.copy(demo_db, path)
+    f = Filters(dt.date(2025, 6, 1), dt.date(2026, 11, 30), region=("EMEA",))
+    shocks = (Shock("win_rate", -5, "segment", "SMB"), Shock("slip", 2))
+    heard, replays = [], []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SIGHTLINE_DB", str(path))
+        real = landing.backtest
+        patch.setattr(landing, "backtest", lambda *a, **k: replays.append(a) or real(*a, **k))
+        scenarios.save("SMB slows, deals slip", "2026-Q4", shocks, f, by=ADMIN)
+        blocks = report.qbr_blocks("2026-Q4", f, progress=lambda fraction, text: heard.append((fraction, text)))
+        pdf = report.qbr_pack_pdf("2026-Q4", f)
+        store.close_all()
+    pages = [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
+    return blocks, pages, heard, replays, path, f, shocks
+
+
+def section(blocks, title: str = "Landing") -> list[tuple]:
+    start = blocks.index(next(b for b in blocks if b[0] == "h2" and b[1] == title))
+    end = next((i for i in range(start + 1, len(blocks)) if blocks[i][0] == "h2"), len(blocks))
+    return blocks[start:end]
+
+
+def test_the_landing_of_the_quarter_in_progress_is_what_the_projection_gives(emea_q4, monkeypatch):
+    from intel import landing
+
+    blocks, pages, _, _, path, f, shocks = emea_q4
+    monkeypatch.setenv("SIGHTLINE_DB", str(path))
+    land = landing.project(f, "2026-Q4")                    # the EMEA scope, at the data date 2026-11-16
+    part = section(blocks)
+    assert part[0] == ("h2", "Landing", "EMEA · 2026-Q4 (in progress: 47 of 92 days)")
+    tiles = dict(part[1][1])
+    assert tiles == {"Won to date": models.money(land.won_to_date), "P10": models.money(land.p10),
+                     "P50 (median)": models.money(land.p50), "P90": models.money(land.p90),
+                     "Expected": models.money(land.mean), "Chance of target": f"{land.chance_of_target:.1%}"}
+    beside = dict(next(b for b in part[2:] if b[0] == "kpis")[1])
+    assert beside == {"Target": models.money(land.target), "Commit call": models.money(land.commit),
+                      "Best case": models.money(land.best_case),
+                      "Weighted pipeline": models.money(land.weighted_pipeline)}
+    # won to date, independently: EMEA's deals won from 1 October to the data date
+    from intel import store
+
+    q4 = quarter(store.query_sql("SELECT * FROM opportunities_current", {}), "2026-10-01", "2026-11-16", "EMEA")
+    assert land.won_to_date == pytest.approx(float(q4.loc[q4["is_won"], "amount"].sum()))
+    # the ten deals that move it most: largest share of the spread first, as the projection ranks them
+    window, deals = table_after(part, "The 10 deals that move it most")
+    assert window == "EMEA · open on 2026-11-16"
+    top = land.top_deals(10)
+    assert list(deals) == top["name"].tolist()
+    first = deals[top["name"].iloc[0]]
+    assert (first["Amount"], first["Chance"], first["Share of the spread"], first["Why"]) == (
+        metrics.format_value(top["amount"].iloc[0], "money"), f"{top['chance'].iloc[0]:.1%}",
+        f"{top['spread_share'].iloc[0]:.1%}", top["why"].iloc[0])
+    # the scenario saved for the quarter: its name, the what-if in words, P50 without and with it
+    window, saved = table_after(part, "Saved scenarios")
+    assert window == "EMEA · 2026-Q4"
+    shocked = landing.project(f, "2026-Q4", shocks=shocks)
+    row = saved["SMB slows, deals slip"]
+    assert row["What-if"] == "SMB: win rate moves by -5 points; All open deals: close dates slip by 2 weeks"
+    assert row["P50 without"] == metrics.format_value(land.p50, "money")
+    assert row["P50 with it"] == metrics.format_value(shocked.p50, "money") != row["P50 without"]
+    assert row["Chance with it"] == f"{shocked.chance_of_target:.1%}"
+    text = " ".join(" ".join(pages).split())                  # the PDF: its cells wrap at words
+    assert "SMB slows, deals slip" in text and metrics.format_value(shocked.p50, "money") in text
+
+
+def test_the_track_record_is_replayed_once_per_pack_and_its_steps_are_reported(emea_q4):
+    blocks, pages, heard, replays, *_ = emea_q4
+    assert len(replays) == 1                 # the blocks, then the PDF: the second reads the kept replay
+    window, weeks = table_after(section(blocks), "Track record")
+    assert window == "EMEA · replayed weekly over 2025-Q4 to 2026-Q3"
+    # the end of every week inside each finished quarter: 13 + 12 + 12 + 13 (92, 90, 91 and 92 days)
+    assert {w: r["Points"] for w, r in weeks.items()} == {"week 2": "4", "week 4": "4", "week 8": "4",
+                                                        "all weeks": "50"}
+    sentence = next(b[1] for b in section(blocks) if b[0] == "p" and b[1].startswith("Replayed weekly"))
+    inside = float(weeks["all weeks"]["Actual inside P10–P90"].rstrip("%")) / 100
+    assert f"the P10–P90 range held the actual {inside:.0%} of the time" in sentence
+    said = [text for _, text in heard]
+    assert said.index("Landing: projecting 2026-Q4") < said.index("Landing: Replaying 2025-Q4, week 1") \
+        < said.index("Landing: the saved scenarios") < said.index("Win-loss")
+    fractions = [fraction for fraction, _ in heard]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    assert any(line.startswith("Landing") for page in pages for line in page.splitlines())
+
+
+def test_a_finished_quarter_gives_its_actual_instead_of_a_landing(emea_q3):
+    blocks, pack, pages, deals = emea_q3
+    part = section(blocks)
+    won = quarter(deals, "2026-07-01", "2026-09-30", "EMEA")
+    won = float(won.loc[won["is_won"], "amount"].sum())              # 9,732,800
+    assert part[0] == ("h2", "Landing", "EMEA · 2026-Q3") and len(part) == 2
+    said = part[1][1]
+    assert said.startswith("The landing is a projection of the quarter in progress: it is shown in the pack for "
+                           "2026-Q4 (the data date, 2026-11-16, falls in it). 2026-Q3 is finished: it landed at "
+                           f"{models.money(won)} against a ")
+    assert models.money(won) == "$9.73M" and said in visible_text(pack) and "2026-Q3 is finished" in "".join(pages)
