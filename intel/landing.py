@@ -277,7 +277,7 @@ class Shock:
             listed = [(names or {}).get(d, d) for d in self.deals]
             shown = ", ".join(listed[:5]) + (f" and {len(listed) - 5} more" if len(listed) > 5 else "")
             return f"{shown or 'no deals'} {SHOCK_KINDS[self.kind]}"
-        who = f"{self.member}: " if self.member else "All open deals: "
+        who = f"{self.member}: " if self.member else "Every open deal in scope: "
         return who + SHOCK_KINDS[self.kind].format(value=self.value)
 
     def to_dict(self) -> dict:
@@ -793,8 +793,8 @@ SUMMARY_COLUMNS = ("member", "period", "as_of", "target", "won_to_date", "p10", 
 
 
 def landing_frame(filters: Filters, params: dict, db=None) -> pd.DataFrame:
-    """The landing per member of the dimension (each member's own scope), one row each; 'All'
-    for the total."""
+    """The landing per member of the dimension (each member's own scope: those with open deals or
+    a target for the period), one row each; 'All' for the total."""
     label, day = default_period("quarter", db)
     period = params.get("period") or label
     as_of = params.get("as_of") or day
@@ -803,7 +803,16 @@ def landing_frame(filters: Filters, params: dict, db=None) -> pd.DataFrame:
     whole = projector.project(filters, period, as_of, sims, seed)
     if dim == "total":
         return pd.DataFrame([{"member": "All", **whole.summary()}], columns=list(SUMMARY_COLUMNS))
-    members = sorted({m for m in whole.deals[dim].dropna()} | set(getattr(filters, dim)))
+    first, last, grain = periods.bounds(period)
+    planned = store.query_sql(
+        """SELECT DISTINCT deal_member($dim, region, segment, owner, NULL, NULL, NULL, NULL, product,
+                                       NULL, NULL, NULL, NULL, NULL) AS member FROM plan_rows
+            WHERE target IS NOT NULL AND period BETWEEN $first AND $last
+              AND (period_grain = 'month' OR $grain = 'quarter')
+              AND in_scope(region, segment, owner, product, $region, $segment, $owner, $product)""",
+        {**filters.params(), "first": first, "last": last, "grain": grain, "dim": dim}, db=db)["member"]
+    # a member with a target and no open deal still lands somewhere (its won to date)
+    members = sorted({m for m in whole.deals[dim].dropna()} | (set(planned) - {"(none)"}) | set(getattr(filters, dim)))
     rows = []
     for member in members:
         one = projector.project(filters.with_(**{dim: (member,)}), period, as_of, sims, seed)
