@@ -103,7 +103,7 @@ def history(scenario_id: int, db=None) -> pd.DataFrame:
 
 
 def describe(shocks: tuple[Shock, ...], names: dict[str, str] | None = None) -> str:
-    """'SMB: win rate moves by -5 points; All open deals: close dates slip by 2 weeks'."""
+    """'SMB: win rate moves by -5 points; Every open deal in scope: close dates slip by 2 weeks'."""
     return "; ".join(s.describe(names) for s in shocks)
 
 

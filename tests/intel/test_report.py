@@ -327,7 +327,7 @@ def test_the_landing_of_the_quarter_in_progress_is_what_the_projection_gives(eme
     assert window == "EMEA · 2026-Q4"
     shocked = landing.project(f, "2026-Q4", shocks=shocks)
     row = saved["SMB slows, deals slip"]
-    assert row["What-if"] == "SMB: win rate moves by -5 points; All open deals: close dates slip by 2 weeks"
+    assert row["What-if"] == "SMB: win rate moves by -5 points; Every open deal in scope: close dates slip by 2 weeks"
     assert row["P50 without"] == metrics.format_value(land.p50, "money")
     assert row["P50 with it"] == metrics.format_value(shocked.p50, "money") != row["P50 without"]
     assert row["Chance with it"] == f"{shocked.chance_of_target:.1%}"
