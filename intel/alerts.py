@@ -407,7 +407,7 @@ def landing_members(rule: Rule, label: str, day: dt.date, scope: Filters, projec
     for the period (a member with a target and no open deal is the one furthest from it)."""
     if rule.dimension == "all":
         return ["All"]
-    found, _ = projector.at(label, landing.day_of(min(day, periods.bounds(label)[1]), periods.bounds(label)[0]))
+    found = projector.at(label, landing.day_of(min(day, periods.bounds(label)[1]), periods.bounds(label)[0]))
     held = set(found.loc[landing.in_scope(found, scope), rule.dimension].dropna().astype(str))
     first, last, grain = periods.bounds(label)
     plan = metrics.run("forecast_variance", scope.with_(date_from=first, date_to=last), db=db, dim=rule.dimension,

@@ -291,8 +291,8 @@ def _landing(frame: Frame, db, progress: Progress) -> list[tuple]:
         head = [("h2", "Landing", frame.here)]
         if day is None:
             return head + [("p", "No data is loaded: the landing needs an opportunities export (a pipeline snapshot).")]
-        shown = (f"The landing is a projection of the {grain} in progress: it is shown in the pack for {current} "
-                 f"(the data date, {day:%Y-%m-%d}, falls in it).")
+        shown = (f"The landing is a projection of the {grain} in progress, {current} (the data date, "
+                 f"{day:%Y-%m-%d}, falls in it).")
         if first > day:
             return head + [("p", f"{shown} {period} has not started.")]
         totals = metrics.run("forecast_variance", frame.in_period, db=db, dim="total", grain=grain)
@@ -309,7 +309,15 @@ def _landing(frame: Frame, db, progress: Progress) -> list[tuple]:
         if not kept.empty:
             blocks.append(("p", f"Scenarios saved for {period} while it ran: "
                                 + "; ".join(f"{n} (by {a})" for n, a in zip(kept["name"], kept["author"])) + "."))
-        return blocks
+        # a review of the quarter just finished looks ahead too: where the one in progress lands
+        ahead = Frame.of(current, frame.in_period, db)
+        return blocks + [("h3", f"Looking ahead: {current}", ahead.here)] + _projected(ahead, db, progress)[1:]
+    return _projected(frame, db, progress)
+
+
+def _projected(frame: Frame, db, progress: Progress) -> list[tuple]:
+    """The landing of the frame's period (in progress): figures, deals, track record, scenarios."""
+    period, grain, day = frame.period, frame.grain, frame.day
     progress(0.0, f"Landing: projecting {period}")
     projector = landing.Projector(db)
     land = projector.project(frame.in_period, period, day)
