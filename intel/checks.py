@@ -668,8 +668,8 @@ def _open_at(day: dt.date, p_end: dt.date, held: list[dt.date], facts: pd.DataFr
     deals = deals[["id", *FILTER_DIMENSIONS, "stage", "amount", "probability", "expected_close", "source"]].copy()
     # days in the stage held: since its latest entry on or before the day (stage history, else snapshots)
     entered = entries[entries["seen_at"] <= day_ts].groupby(["id", "stage"])["seen_at"].max()
-    since = pd.Series([entered.get((i, s)) if isinstance(s, str) else None for i, s in zip(deals["id"], deals["stage"])],
-                      index=deals.index, dtype="datetime64[us]")
+    since = pd.Series([entered.get((i, s)) if isinstance(s, str) else None
+                       for i, s in zip(deals["id"], deals["stage"])], index=deals.index, dtype="datetime64[us]")
     age = (day_ts - since.dt.normalize()).dt.days
     deals["age_band"] = np.select([age.isna(), age <= 30, age <= 90], ["unknown", "0-30 days", "31-90 days"],
                                   "over 90 days")
@@ -692,7 +692,11 @@ def _landing_point(label: str, day_number: int, held, facts, entries, history, d
     deals = deals.assign(won_in_period=won, final_amount=final["amount"].reindex(deals["id"]).to_numpy())
     new = facts[facts["is_won"] & (facts["created_date"] > pd.Timestamp(day)) & facts["amount"].notna()
                 & facts["close_date"].between(pd.Timestamp(first), pd.Timestamp(last))]
-    return {"deals": deals, "new": new, "first": first, "last": last, "day": day}
+    # the data reaches the day when a snapshot or a deal's creation is on or before it: a period
+    # it reaches with no deal created after the day counts as one without new deals
+    reached = bool(len(deals) or len(new) or (held and held[0] <= day)
+                   or (facts["created_date"] <= pd.Timestamp(day)).any())
+    return {"deals": deals, "new": new, "first": first, "last": last, "day": day, "reached": reached}
 
 
 def _chance_rates(train: pd.DataFrame, k: float) -> dict[tuple, float]:
@@ -761,13 +765,14 @@ def _landing_expected(filters: Filters, params: dict, db) -> tuple[pd.DataFrame,
 
 
 def _landing_scope(deals: pd.DataFrame, context: dict, filters: Filters, facts: pd.DataFrame) -> dict:
-    """The expected landing of one scope: won to date + Σ amount × ratio × chance + the new deals'
-    amount per period of the periods before (those the data reaches)."""
+    """The expected landing of one scope: won to date + Σ amount × ratio × chance + the amount of
+    the deals created after the day and won inside the period, per period before (of those the
+    data reaches: the Poisson mean count × their mean amount)."""
     now, first = context["now"], context["now"]["first"]
     mine = deals[_in_scope(deals, filters)]
     won = facts[facts["is_won"] & _in_scope(facts, filters)
                 & facts["close_date"].between(pd.Timestamp(first), pd.Timestamp(min(context["as_of"], now["last"])))]
-    reached = [p for p in context["before"] if len(p["deals"]) or len(p["new"])]
+    reached = [p for p in context["before"] if p["reached"]]
     new_amount = sum(float(p["new"].loc[_in_scope(p["new"], filters), "amount"].sum()) for p in reached)
     new = new_amount / len(reached) if reached else 0.0
     expected = (float(won["amount"].sum()) + float((mine["amount"] * mine["amount_ratio"] * mine["chance"]).sum())
