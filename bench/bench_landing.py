@@ -28,8 +28,8 @@ from intel import landing, models, store  # noqa: E402
 from intel.filters import ALL_TIME, Filters  # noqa: E402
 
 DEALS, SIMS = 100_000, 10_000
-PANDAS_RUNS = 100        # of SIMS: the pandas twin's share, extrapolated
-PYTHON_RUNS = 3          # of SIMS: the pure Python twin's share, extrapolated
+PANDAS_RUNS = 500        # of SIMS: the pandas twin's share, extrapolated
+PYTHON_RUNS = 20          # of SIMS: the pure Python twin's share, extrapolated
 
 
 def pipeline(n: int = DEALS, seed: int = 3) -> pd.DataFrame:
