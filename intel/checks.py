@@ -647,8 +647,8 @@ def _open_at(day: dt.date, p_end: dt.date, held: list[dt.date], facts: pd.DataFr
              history: bool, db) -> pd.DataFrame:
     """The deals open on `day`, as the latest snapshot of the week before it shows them (stage,
     amount, expected close); without one, the deals created by then and not closed before it, from
-    the latest data (stage from the stage history, no expected close). Each with its timing, stage
-    age band, and whether it closed won by `p_end` (the final data)."""
+    the latest data (stage from the stage history, no expected close). Each with its timing (against
+    `p_end`, the period's last day) and the band of its days in stage."""
     day_ts = pd.Timestamp(day)
     recent = [s for s in held if day - dt.timedelta(days=SNAPSHOT_REACH_DAYS) < s <= day]
     if recent:
