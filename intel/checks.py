@@ -633,3 +633,219 @@ def push_count(filters: Filters, params: dict, db) -> pd.DataFrame:
     open_ = open_.assign(member=_member(open_, params["dim"]),
                          pushes=open_["id"].map(pushes).fillna(0).astype(int))
     return open_.groupby("member").agg(open_deals=("id", "size"), pushes=("pushes", "max")).reset_index()
+
+
+# ---- the landing (METRICS.md, Projection): what the open deals were then, and what became of them ----
+
+LANDING_HISTORY = 4          # the periods before whose deals teach the chances
+SNAPSHOT_REACH_DAYS = 7      # a snapshot stands for the days up to a week after it
+LANDING_LEVELS = ("timing", "stage", "age_band", "segment", "region")   # each refines the one before
+NO_VALUE = "\x00none"        # a deal without a segment (region...) is a group of its own
+
+
+def _open_at(day: dt.date, p_end: dt.date, held: list[dt.date], facts: pd.DataFrame, entries: pd.DataFrame,
+             history: bool, db) -> pd.DataFrame:
+    """The deals open on `day`, as the latest snapshot of the week before it shows them (stage,
+    amount, expected close); without one, the deals created by then and not closed before it, from
+    the latest data (stage from the stage history, no expected close). Each with its timing (against
+    `p_end`, the period's last day) and the band of its days in stage."""
+    day_ts = pd.Timestamp(day)
+    recent = [s for s in held if day - dt.timedelta(days=SNAPSHOT_REACH_DAYS) < s <= day]
+    if recent:
+        deals = _dates(_read(db, "SELECT * FROM snapshot_at($s)", {"s": recent[-1]}), "close_date")
+        deals = deals[~deals["is_closed"].fillna(False).astype(bool)]
+        deals = deals.assign(amount=deals["value"].astype(float), expected_close=deals["close_date"],
+                             source="snapshot")
+    else:
+        alive = (facts["created_date"] <= day_ts) & (~facts["is_closed"] | (facts["close_date"] > day_ts))
+        deals = facts[alive].assign(expected_close=pd.NaT, source="closed history")
+        if history:
+            known = entries[entries["seen_at"] <= day_ts]
+            stage = known.groupby("id").tail(1).set_index("id")["stage"]
+            deals = deals.assign(stage=deals["id"].map(stage))
+        else:
+            deals = deals.assign(stage=None)
+    deals = deals[["id", *FILTER_DIMENSIONS, "stage", "amount", "probability", "expected_close", "source"]].copy()
+    # days in the stage held: since its latest entry on or before the day (stage history, else snapshots)
+    entered = entries[entries["seen_at"] <= day_ts].groupby(["id", "stage"])["seen_at"].max()
+    since = pd.Series([entered.get((i, s)) if isinstance(s, str) else None
+                       for i, s in zip(deals["id"], deals["stage"])], index=deals.index, dtype="datetime64[us]")
+    age = (day_ts - since.dt.normalize()).dt.days
+    deals["age_band"] = np.select([age.isna(), age <= 30, age <= 90], ["unknown", "0-30 days", "31-90 days"],
+                                  "over 90 days")
+    close = deals["expected_close"]
+    deals["timing"] = np.select([close.isna(), close < day_ts, close <= pd.Timestamp(p_end)],
+                                ["unknown", "overdue", "in period"], "later")
+    deals["stage"] = deals["stage"].where(deals["stage"].notna(), "Unknown stage")
+    return deals
+
+
+def _landing_point(label: str, day_number: int, held, facts, entries, history, db) -> dict:
+    """The deals open on day `day_number` of period `label` (at most its last day), the deals
+    created after that day and won inside the period, and the period's days."""
+    first, last, _ = periods.bounds(label)
+    day = min(first + dt.timedelta(days=day_number - 1), last)
+    deals = _open_at(day, last, held, facts, entries, history, db)
+    final = facts.set_index("id")
+    in_period = final["close_date"].between(pd.Timestamp(first), pd.Timestamp(last))
+    won = (final["is_won"] & in_period).reindex(deals["id"]).fillna(False).astype(bool).to_numpy()
+    deals = deals.assign(won_in_period=won, final_amount=final["amount"].reindex(deals["id"]).to_numpy())
+    new = facts[facts["is_won"] & (facts["created_date"] > pd.Timestamp(day)) & facts["amount"].notna()
+                & facts["close_date"].between(pd.Timestamp(first), pd.Timestamp(last))]
+    # the data reaches the day when a snapshot or a deal's creation is on or before it: a period
+    # it reaches with no deal created after the day counts as one without new deals
+    reached = bool(len(deals) or len(new) or (held and held[0] <= day)
+                   or (facts["created_date"] <= pd.Timestamp(day)).any())
+    return {"deals": deals, "new": new, "first": first, "last": last, "day": day, "reached": reached}
+
+
+def _chance_rates(train: pd.DataFrame, k: float) -> dict[tuple, float]:
+    """Share won in period per group of every level (timing; timing and stage; ... region), each
+    shrunk towards its parent group's: (wins + k × parent) ÷ (n + k); () is the pooled share."""
+    counts: dict[tuple, list[float]] = {}
+    keys = train[list(LANDING_LEVELS)].astype(object).where(train[list(LANDING_LEVELS)].notna(), NO_VALUE)
+    for row, won in zip(keys.itertuples(index=False, name=None), train["won_in_period"].astype(bool)):
+        for depth in range(1, len(row) + 1):
+            seen = counts.setdefault(row[:depth], [0, 0])
+            seen[0] += 1
+            seen[1] += int(won)
+    rates = {(): float(train["won_in_period"].astype(bool).sum()) / len(train) if len(train) else 0.0}
+    for key in sorted(counts, key=len):
+        n, wins = counts[key]
+        rates[key] = (wins + k * rates[key[:-1]]) / (n + k)
+    return rates
+
+
+def _landing_expected(filters: Filters, params: dict, db) -> tuple[pd.DataFrame, dict]:
+    """The open deals of the period at the as-of day with their chance and amount ratio, and what
+    the expected landing adds to them (won to date, new deals), for `filters`' scope."""
+    from intel.metrics import min_sample
+
+    k = float(min_sample())
+    today = data_date(db)
+    label = params.get("period") or periods.label(today, "quarter")
+    first, last, _ = periods.bounds(label)
+    as_of = min(params.get("as_of") or today, last)
+    if as_of < first:
+        raise ValueError(f"{label} starts after {as_of}.")
+    number = (as_of - first).days + 1
+    facts = _deal_facts(db)
+    entries = _stage_entries(db)
+    history = bool(_read(db, "SELECT count(*) AS n FROM stage_history")["n"].iloc[0])
+    held = snapshots(db)
+    now = _landing_point(label, number, held, facts, entries, history, db)
+    before = [_landing_point(periods.shift(label, -back), number, held, facts, entries, history, db)
+              for back in range(1, LANDING_HISTORY + 1)]
+    train = pd.concat([p["deals"] for p in before], ignore_index=True)
+    rates = _chance_rates(train, k)
+    deals = now["deals"]
+    deals = deals[deals["amount"].notna() & (deals["amount"] > 0)].copy()
+    # a timing, stage or age the periods before never showed reads as unknown where they showed one
+    for column, unknown in (("timing", "unknown"), ("stage", "Unknown stage"), ("age_band", "unknown")):
+        seen = set(train[column])
+        if unknown in seen:
+            deals.loc[~deals[column].isin(seen), column] = unknown
+    chance = []
+    for row in deals[list(LANDING_LEVELS)].astype(object).where(deals[list(LANDING_LEVELS)].notna(), NO_VALUE) \
+            .itertuples(index=False, name=None):
+        depth = len(row)
+        while row[:depth] not in rates:
+            depth -= 1
+        chance.append(rates[row[:depth]])
+    # amounts move by the won ÷ then ratio of the stage (snapshot deals won in their period),
+    # shrunk towards 1 with the weight of k deals
+    won = train[train["won_in_period"] & (train["source"] == "snapshot") & (train["amount"] > 0)
+                & train["final_amount"].notna()]
+    ratio = (won["final_amount"] / won["amount"]).clip(0.0, 3.0)
+    per_stage = ((ratio.groupby(won["stage"]).sum() + k) / (ratio.groupby(won["stage"]).size() + k))
+    deals["chance"] = chance
+    deals["amount_ratio"] = deals["stage"].map(per_stage).fillna(1.0).astype(float)
+    context = {"now": now, "before": before, "as_of": as_of, "label": label}
+    return deals, context
+
+
+def _landing_scope(deals: pd.DataFrame, context: dict, filters: Filters, facts: pd.DataFrame) -> dict:
+    """The expected landing of one scope: won to date + Σ amount × ratio × chance + the amount of
+    the deals created after the day and won inside the period, per period before (of those the
+    data reaches: the Poisson mean count × their mean amount)."""
+    now, first = context["now"], context["now"]["first"]
+    mine = deals[_in_scope(deals, filters)]
+    won = facts[facts["is_won"] & _in_scope(facts, filters)
+                & facts["close_date"].between(pd.Timestamp(first), pd.Timestamp(min(context["as_of"], now["last"])))]
+    reached = [p for p in context["before"] if p["reached"]]
+    new_amount = sum(float(p["new"].loc[_in_scope(p["new"], filters), "amount"].sum()) for p in reached)
+    new = new_amount / len(reached) if reached else 0.0
+    expected = (float(won["amount"].sum()) + float((mine["amount"] * mine["amount_ratio"] * mine["chance"]).sum())
+                + new)
+    return {"expected": expected, "open_deals": len(mine)}
+
+
+def landing(filters: Filters, params: dict, db) -> pd.DataFrame:
+    """The expected landing per member (each member's own scope): won to date + Σ over the open
+    deals (with an amount) of amount × amount ratio × chance + new deals; `open_deals` counts
+    them. Recomputed from the snapshots, deal facts and stage entries without intel.landing."""
+    deals, context = _landing_expected(filters, params, db)
+    facts = _deal_facts(db)
+    dim = params.get("dim") or "total"
+    if dim == "total":
+        return pd.DataFrame([{"member": "All", **_landing_scope(deals, context, filters, facts)}])
+    members = sorted(set(deals.loc[_in_scope(deals, filters), dim].dropna()) | set(getattr(filters, dim)))
+    return pd.DataFrame([{"member": m, **_landing_scope(deals, context, filters.with_(**{dim: (m,)}), facts)}
+                         for m in members], columns=["member", "expected", "open_deals"])
+
+
+def _finished(grain: str, count: int, db) -> list[str]:
+    """The last `count` periods whose last day is on or before the data date, oldest first."""
+    today = data_date(db)
+    if today is None:
+        return []
+    number = _period_number(today, grain)
+    if today < (_first_day(number + 1, grain) - pd.Timedelta(days=1)).date():
+        number -= 1
+    return [_period_label(n, grain) for n in range(number - count + 1, number + 1)]
+
+
+def landing_backtest(filters: Filters, params: dict, db) -> pd.DataFrame:
+    """The track record rescored: the replays are the end of every week of the last 4 finished
+    periods but their last day; each replay's P10 and P90 are taken from intel.landing.backtest's
+    points (the simulation is not redone here), and scored against the actual read from the deal
+    facts; the commit call is the one standing at the end of that week (the forecast check's own
+    reading of the calls). Per week 2, 4, 8 and over all weeks: replays, coverage of P10–P90 and
+    the commit call's absolute % error. (The P50 and CRPS errors would only compare a simulation
+    with itself; the stage-weighted error is tested on a constructed store, tests/intel/test_landing.py.)"""
+    from intel import landing as projection
+
+    grain = params.get("grain") if params.get("grain") in ("quarter", "month") else "quarter"
+    replayed = projection.backtest(filters, grain, sims=params.get("sims") or projection.BACKTEST_SIMS,
+                                   seed=params.get("seed") or projection.SEED, db=db).points
+    quantiles = replayed.set_index(["period", "week"]) if len(replayed) else pd.DataFrame()
+    facts = _deal_facts(db)
+    facts = facts[_in_scope(facts, filters)]
+    plan = _plan(db)
+    plan = plan[((plan["period_grain"] == "month") | (grain == "quarter")) & _in_scope(plan, filters)]
+    rows = []
+    for label in _finished(grain, LANDING_HISTORY, db):
+        first, last, _ = periods.bounds(label)
+        days = (last - first).days + 1
+        won = facts[facts["is_won"] & facts["close_date"].between(pd.Timestamp(first), pd.Timestamp(last))]
+        actual = float(won["amount"].sum())
+        for week in range(1, days):
+            if 7 * week >= days:
+                break
+            calls = _calls(plan, grain, week)
+            calls = calls[_period_number(calls["period"], grain) == _period_number(first, grain)]["forecast_commit"]
+            commit = float(calls.sum()) if calls.notna().any() else None
+            inside = False
+            if (label, week) in quantiles.index:
+                got = quantiles.loc[(label, week)]
+                inside = bool(got["p10"] <= actual <= got["p90"])
+            rows.append({"week": week, "inside": inside,
+                         "commit_error": abs(commit - actual) / actual if commit is not None and actual else NAN})
+    points = pd.DataFrame(rows, columns=["week", "inside", "commit_error"])
+    summary = []
+    for week in (2, 4, 8, None):
+        chosen = points if week is None else points[points["week"] == week]
+        if len(chosen):
+            summary.append({"week": "all weeks" if week is None else f"week {week}", "points": len(chosen),
+                            "coverage": chosen["inside"].mean(), "commit_error": chosen["commit_error"].mean()})
+    return pd.DataFrame(summary, columns=["week", "points", "coverage", "commit_error"])

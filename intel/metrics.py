@@ -438,7 +438,7 @@ CATALOGUE: dict[str, Metric] = {m.name: m for m in [
            "actual, and the absolute % error of the P50, the commit call then and the stage-weighted "
            "pipeline, at weeks 2, 4, 8 and over all weeks.",
            None, "coverage", "points", member="week", grains=("quarter", "month"), params=("sims", "seed"),
-           compute="intel.landing:backtest_frame", columns=(
+           compute="intel.landing:backtest_frame", check="intel.checks:landing_backtest", columns=(
                "week", "points", "coverage", "crps_pct", "p50_error", "commit_error", "weighted_error")),
     # ---- pipeline ----
     Metric("pipeline_by_stage", "Open pipeline by stage", "money",

@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import FIXTURES, ROOT
 
 
@@ -135,3 +137,67 @@ def test_import_and_undo_check_the_alert_rules(tmp_path, monkeypatch):
     assert out.returncode == 0 and out.stdout.strip() == "Import #1 (winrates.csv) undone: its rows were removed."
     assert rows("SELECT still_firing FROM alerts") == [(False,)]
     store.close_all()
+
+
+# ---- the landing: the constructed history of tests/intel/test_landing.py, where the answers are known ----
+
+
+@pytest.fixture(scope="module")
+def landing_store(tmp_path_factory):
+    from tests.intel.test_landing import build_constructed
+
+    return build_constructed(tmp_path_factory.mktemp("cli-landing"))
+
+
+def test_metric_landing_by_region_prints_the_landing_the_functions_give(landing_store):
+    import csv
+    import io
+
+    from intel import metrics, store
+    from intel.filters import ALL_TIME, Filters
+
+    out = run(landing_store, "metric", "landing", "--period", "2026-Q4", "--by", "region", "--sims", "2000")
+    assert out.returncode == 0, out.stderr
+    printed = list(csv.DictReader(io.StringIO(out.stdout)))
+    assert list(printed[0]) == ["region", "period", "as_of", "target", "won_to_date", "p10", "p50", "p90", "expected",
+                                "chance_of_target", "commit", "best_case", "weighted_pipeline", "open_deals", "sims"]
+    rows = {r["region"]: r for r in printed}
+    # each region's 10 open deals at 0.5 on 2026-10-01; North America's quotas and calls are 60,000 and 51,000
+    assert {(r, rows[r]["open_deals"], rows[r]["sims"], float(rows[r]["target"])) for r in rows} == {
+        ("EMEA", "10", "2000", 45_000.0), ("North America", "10", "2000", 60_000.0)}
+    assert float(rows["EMEA"]["expected"]) == 50_000 and float(rows["North America"]["commit"]) == 51_000
+    functions = metrics.run("landing", Filters(*ALL_TIME), db=landing_store, dim="region", period="2026-Q4",
+                            sims=2000).set_index("member")
+    store.close_all()
+    for region, row in rows.items():
+        for column in ("won_to_date", "p10", "p50", "p90", "expected", "chance_of_target", "commit"):
+            assert float(row[column]) == pytest.approx(functions.loc[region, column], rel=1e-12), (region, column)
+        weighted = functions.loc[region, "weighted_pipeline"]
+        assert (float(row["weighted_pipeline"]) if row["weighted_pipeline"] else None) == (
+            None if weighted is None or weighted != weighted else pytest.approx(weighted))
+        assert row["as_of"] == "2026-10-01"
+
+
+def test_metric_landing_backtest_prints_the_track_record(landing_store):
+    out = run(landing_store, "metric", "landing-backtest")
+    assert out.returncode == 0, out.stderr
+    lines = [line.split(",") for line in out.stdout.splitlines()]
+    assert lines[0] == ["week", "points", "coverage", "crps_pct", "p50_error", "commit_error", "weighted_error"]
+    got = {row[0]: row[1:] for row in lines[1:]}
+    assert list(got) == ["week 2", "week 4", "week 8", "all weeks"]
+    # 2026-Q3's 1,000,000 surprise is outside every range: 3 of 4 replays inside at a week, 37 of 50 in all;
+    # the median misses only there, by 1,000,000 of 1,100,000
+    assert [(p, float(c)) for p, c, *_ in got.values()] == [("4", 0.75), ("4", 0.75), ("4", 0.75), ("50", 0.74)]
+    assert float(got["week 2"][3]) == pytest.approx(10 / 11 / 4)
+    assert float(got["all weeks"][3]) == pytest.approx(13 * 10 / 11 / 50)
+    # the commit at week 2 is 93,000: 7% under 100,000 three times, and 2026-Q3's 1,007,000 short of 1,100,000
+    assert float(got["week 2"][4]) == pytest.approx((3 * 0.07 + 1_007_000 / 1_100_000) / 4)
+
+
+def test_metric_landing_refuses_what_it_cannot_project(landing_store):
+    too_few = run(landing_store, "metric", "landing", "--sims", "5")
+    assert too_few.returncode == 2 and "sims must be at least 100" in too_few.stderr
+    later = run(landing_store, "metric", "landing", "--period", "2027-Q2")
+    assert later.returncode == 2 and "2027-Q2 starts after 2026-10-01" in later.stderr
+    wrong = run(landing_store, "metric", "landing", "--period", "2026-13")
+    assert wrong.returncode == 2 and "not a period" in wrong.stderr
