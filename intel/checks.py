@@ -76,12 +76,13 @@ def _snapshot(day: dt.date, filters: Filters, db) -> pd.DataFrame:
 
 def _in_scope(frame: pd.DataFrame, filters: Filters) -> pd.Series:
     """The global filters: a row whose region, segment, owner and product are each chosen (an
-    empty choice keeps everything; a row without the attribute is out when something is chosen)."""
+    empty choice keeps everything; a row without the attribute is out when something is chosen,
+    unless '(none)' is)."""
     keep = pd.Series(True, index=frame.index)
     for dim in FILTER_DIMENSIONS:
         chosen = getattr(filters, dim)
         if chosen:
-            keep &= frame[dim].isin(chosen)
+            keep &= frame[dim].isin(chosen) | (frame[dim].isna() & ("(none)" in chosen))
     return keep
 
 
@@ -646,7 +647,7 @@ NO_VALUE = "\x00none"        # a deal without a segment (region...) is a group o
 def _open_at(day: dt.date, p_end: dt.date, held: list[dt.date], facts: pd.DataFrame, entries: pd.DataFrame,
              history: bool, db) -> pd.DataFrame:
     """The deals open on `day`, as the latest snapshot of the week before it shows them (stage,
-    amount, expected close); without one, the deals created by then and not closed before it, from
+    amount, expected close; those the latest data shows closed by the day are not open); without one, the deals created by then and not closed before it, from
     the latest data (stage from the stage history, no expected close). Each with its timing (against
     `p_end`, the period's last day) and the band of its days in stage."""
     day_ts = pd.Timestamp(day)
@@ -654,6 +655,10 @@ def _open_at(day: dt.date, p_end: dt.date, held: list[dt.date], facts: pd.DataFr
     if recent:
         deals = _dates(_read(db, "SELECT * FROM snapshot_at($s)", {"s": recent[-1]}), "close_date")
         deals = deals[~deals["is_closed"].fillna(False).astype(bool)]
+        # a deal the latest data shows closed by the day closed after the snapshot: not open then
+        final = facts.set_index("id")
+        closed_by = (final["is_closed"] & (final["close_date"] <= day_ts)).reindex(deals["id"]).fillna(False)
+        deals = deals[~closed_by.astype(bool).to_numpy()]
         deals = deals.assign(amount=deals["value"].astype(float), expected_close=deals["close_date"],
                              source="snapshot")
     else:
@@ -789,7 +794,17 @@ def landing(filters: Filters, params: dict, db) -> pd.DataFrame:
     dim = params.get("dim") or "total"
     if dim == "total":
         return pd.DataFrame([{"member": "All", **_landing_scope(deals, context, filters, facts)}])
-    members = sorted(set(deals.loc[_in_scope(deals, filters), dim].dropna()) | set(getattr(filters, dim)))
+    # the members: open deals', the deals won so far', and the targets' of the period; a deal
+    # without the attribute is '(none)' (a target without it is a target not split that way)
+    first, last = pd.Timestamp(context["now"]["first"]), pd.Timestamp(context["now"]["last"])
+    won = facts[facts["is_won"] & _in_scope(facts, filters)
+                & facts["close_date"].between(first, pd.Timestamp(min(context["as_of"], context["now"]["last"])))]
+    plan = _targets(_plan(db))
+    quarter = (last - first).days > 31
+    plan = plan[plan["period"].between(first, last) & ((plan["period_grain"] == "month") | quarter)
+                & _in_scope(plan, filters)]
+    members = sorted(set(deals.loc[_in_scope(deals, filters), dim].fillna("(none)")) | set(won[dim].fillna("(none)"))
+                     | set(plan[dim].dropna()) | set(getattr(filters, dim)))
     return pd.DataFrame([{"member": m, **_landing_scope(deals, context, filters.with_(**{dim: (m,)}), facts)}
                          for m in members], columns=["member", "expected", "open_deals"])
 

@@ -69,12 +69,16 @@ def new_deals(points: pd.DataFrame, db=None) -> pd.DataFrame:
     return store.query_sql(store.load_sql("landing_new_deals"), {}, db=db, relations={"landing_points": points})
 
 
+NONE = "(none)"   # the member of the deals without a value for a dimension (the SQL's deal_member)
+
+
 def in_scope(frame: pd.DataFrame, filters: Filters) -> pd.Series:
+    """The rows in the filters' scope (as the SQL macro in_scope: '(none)' chooses the missing)."""
     keep = pd.Series(True, index=frame.index)
     for dim in ("region", "segment", "owner", "product"):
         chosen = getattr(filters, dim)
         if chosen:
-            keep &= frame[dim].isin(chosen)
+            keep &= frame[dim].fillna(NONE).isin(chosen)
     return keep
 
 
@@ -177,15 +181,16 @@ def chances(model: Model, deals: pd.DataFrame) -> pd.DataFrame:
     had observations (`basis`) and how many (`seen`)."""
     out = deals.copy()
     # a timing, stage or age the periods before never showed (their deals came from the closed
-    # history: no expected close date, no stage without a stage history) is read as unknown, so
-    # the segment and region below it still refine the chance
+    # history: no expected close date, no stage without a stage history) is looked up as unknown,
+    # so the segment and region below it still refine the chance; the deals keep their own values
+    look = out[list(FEATURES)].copy()
     deepest = model.tables[-1] if model.tables else pd.DataFrame(columns=list(LEVELS[-1]))
     for column, unknown in UNKNOWN.items():
         seen = set(deepest[column])
         if unknown in seen:
-            out.loc[~out[column].isin(seen), column] = unknown
+            look.loc[~look[column].isin(seen), column] = unknown
     # each feature combination once (a million deals share a few thousand), then back to the deals
-    combos = out[list(FEATURES)].drop_duplicates().reset_index(drop=True)
+    combos = look.drop_duplicates().reset_index(drop=True)
     combos["chance"], combos["slip_chance"] = model.pooled, model.pooled_slip
     combos["basis"], combos["seen"] = 0, model.observations
     for level, (keys, table) in enumerate(zip(LEVELS, model.tables), start=1):
@@ -198,8 +203,10 @@ def chances(model: Model, deals: pd.DataFrame) -> pd.DataFrame:
     combos = combos.merge(model.ratios[["stage", "ratio"]].rename(columns={"ratio": "amount_ratio"}),
                           on="stage", how="left")
     combos["amount_ratio"] = combos["amount_ratio"].fillna(1.0)
-    out = out.drop(columns=[c for c in ("chance", "slip_chance", "basis", "seen", "amount_ratio") if c in out])
-    return out.merge(combos, on=list(FEATURES), how="left")
+    read = look.merge(combos, on=list(FEATURES), how="left")   # a left merge keeps the deals' order
+    for column in ("chance", "slip_chance", "basis", "seen", "amount_ratio"):
+        out[column] = read[column].to_numpy()
+    return out
 
 
 # ---- the simulation ----
@@ -485,6 +492,15 @@ class Projector:
         self._read([k for k in training if k not in self._rows], self._training, TRAINING_SQL)
         self._read(list(rows) + list(training), self._new, store.load_sql("landing_new_deals"))
 
+    def data_start(self) -> dt.date | None:
+        """The first day the data reaches: the earliest snapshot or deal creation."""
+        if not hasattr(self, "_data_start"):
+            found = store.query_sql(
+                """SELECT least((SELECT min(snapshot_date) FROM snapshot_dates),
+                                (SELECT min(created_date) FROM deal_facts)) AS d""", {}, db=self.db)["d"].iloc[0]
+            self._data_start = None if found is None or pd.isna(found) else pd.Timestamp(found).date()
+        return self._data_start
+
     def forget(self, key) -> None:
         """Drop a point's deal rows, keeping their aggregate (a later period may learn from it)."""
         if key in self._rows:
@@ -520,9 +536,10 @@ class Projector:
         keys = self.training_keys(label, day)
         self.preload(training=keys)
         counts, amounts = [], []
+        reach = self.data_start()
         for key in keys:
-            if not len(self._aggregate(key)) and not len(self._new[key]):
-                continue   # no data reaches that far back: it is not a period without new deals
+            if reach is None or same_day(*key)[0] < reach:
+                continue   # the data does not reach that day: not a period without new deals
             new = self._new[key]
             new = new[in_scope(new, filters)]
             counts.append(len(new))
@@ -560,9 +577,12 @@ class Projector:
                              spread_share=variance / spread if spread else 0.0)
         source = str(found["source"].iloc[0]) if len(found) else ("snapshot" if _has_snapshot(as_of, self.db) else "closed history")
         snapshot = found["snapshot_date"].dropna()
-        in_period = deals[deals["timing"].isin(["in period", "overdue"])]
+        # the stage-weighted baseline: won to date + the open deals expected to close by the period's
+        # end × their CRM probability (none open: what was won); only where the export has probabilities
+        closing = pd.to_datetime(deals["expected_close"])
+        in_period = deals[closing.notna() & (closing <= pd.Timestamp(last))]
         weighted = (totals["won_to_date"] + float((in_period["amount"] * in_period["probability"]).sum())
-                    if source == "snapshot" and in_period["probability"].notna().any() else None)
+                    if source == "snapshot" and (found["probability"].notna().any() or in_period.empty) else None)
         notes = []
         if source != "snapshot":
             notes.append("No pipeline snapshot within a week of this day: the open deals are read from the closed "
@@ -793,8 +813,8 @@ SUMMARY_COLUMNS = ("member", "period", "as_of", "target", "won_to_date", "p10", 
 
 
 def landing_frame(filters: Filters, params: dict, db=None) -> pd.DataFrame:
-    """The landing per member of the dimension (each member's own scope: those with open deals or
-    a target for the period), one row each; 'All' for the total."""
+    """The landing per member of the dimension (each member's own scope: those with open deals, won
+    deals or a target in the period), one row each; 'All' for the total."""
     label, day = default_period("quarter", db)
     period = params.get("period") or label
     as_of = params.get("as_of") or day
@@ -811,8 +831,16 @@ def landing_frame(filters: Filters, params: dict, db=None) -> pd.DataFrame:
               AND (period_grain = 'month' OR $grain = 'quarter')
               AND in_scope(region, segment, owner, product, $region, $segment, $owner, $product)""",
         {**filters.params(), "first": first, "last": last, "grain": grain, "dim": dim}, db=db)["member"]
-    # a member with a target and no open deal still lands somewhere (its won to date)
-    members = sorted({m for m in whole.deals[dim].dropna()} | (set(planned) - {"(none)"}) | set(getattr(filters, dim)))
+    won = store.query_sql(
+        """SELECT DISTINCT deal_member($dim, region, segment, owner, NULL, NULL, NULL, NULL, product,
+                                       NULL, NULL, NULL, NULL, NULL) AS member FROM deal_facts
+            WHERE is_won AND close_date BETWEEN $first AND least($as_of, $last)
+              AND in_scope(region, segment, owner, product, $region, $segment, $owner, $product)""",
+        {**filters.params(), "first": first, "last": last, "as_of": as_of, "dim": dim}, db=db)["member"]
+    # every member that has booked, holds open deals or has a target (deals without a value for the
+    # dimension under '(none)', as the other breakdowns put them), so the rows add up to the whole
+    members = sorted(set(whole.deals[dim].fillna(NONE)) | set(won) | (set(planned) - {NONE})
+                     | set(getattr(filters, dim)))
     rows = []
     for member in members:
         one = projector.project(filters.with_(**{dim: (member,)}), period, as_of, sims, seed)

@@ -7,3 +7,4 @@ JOIN deal_facts f
   ON f.is_won AND f.created_date > CAST(p.as_of AS DATE)
  AND f.close_date BETWEEN CAST(p.p_start AS DATE) AND CAST(p.p_end AS DATE)
 WHERE f.amount IS NOT NULL
+ORDER BY p.point_id, f.id

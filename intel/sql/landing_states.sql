@@ -12,6 +12,8 @@
 --                '31-90 days', 'over 90 days', or 'unknown'
 --   won_in_period  closed won with a close date in the period (final data); slipped: not
 --                closed in the period; final_amount: the amount it closed at (reporting currency)
+-- A snapshot's deal the final data shows closed by the as-of day is left out (it closed between
+-- the snapshot and that day). Rows come ordered by point and deal id.
 -- Scope (the global filters) is applied by the caller: training reads every deal.
 WITH pts AS (
     SELECT point_id, CAST(as_of AS DATE) AS as_of, CAST(p_start AS DATE) AS p_start,
@@ -72,3 +74,7 @@ JOIN pts p USING (point_id)
 LEFT JOIN entered e ON e.point_id = s.point_id AND e.id = s.id
 LEFT JOIN deal_facts f ON f.id = s.id
 LEFT JOIN deal_history h ON h.id = s.id
+-- a deal the data shows closed by the as-of day (between the snapshot and it) is no longer open:
+-- a won one counts in won to date already
+WHERE NOT coalesce(f.is_closed AND f.close_date <= p.as_of, false)
+ORDER BY s.point_id, s.id   -- a deal's random draws follow its row: the same order every time

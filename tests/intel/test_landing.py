@@ -143,10 +143,6 @@ def test_the_same_seed_gives_the_same_projection_of_a_store(constructed):
     assert not np.array_equal(first.sims, other.sims)
 
 
-@pytest.mark.xfail(strict=True, reason="intel/landing.py states()/new_deals(): the SQL has no ORDER BY and a deal's "
-                                       "random bits follow its row; read among the backtest's ~100 points (one "
-                                       "parallel query) the deals come in another order than read alone, so the "
-                                       "same seed gives another landing (and two backtests differ)")
 def test_a_replayed_day_is_the_projection_of_that_day_with_the_same_seed(demo_db):
     label, day = "2026-Q3", 28
     plan = [(label, 7 * week) for week in range(1, 14)]
@@ -237,8 +233,9 @@ def test_an_unseen_stage_timing_or_age_reads_as_unknown_when_the_periods_before_
         level = (3 + K * level) / 20
     got = landing.chances(model, deals(("overdue", "Negotiation", "over 90 days", None, "LATAM")))
     assert got.loc[0, "chance"] == pytest.approx(level, rel=1e-12)
-    assert (got.loc[0, "timing"], got.loc[0, "stage"], got.loc[0, "age_band"]) == ("unknown", "Unknown stage",
-                                                                                    "unknown")
+    # the deal keeps its own timing, stage and age (shown with it); only the lookup read them as unknown
+    assert (got.loc[0, "timing"], got.loc[0, "stage"], got.loc[0, "age_band"]) == ("overdue", "Negotiation",
+                                                                                    "over 90 days")
     assert got.loc[0, "basis"] == 5
 
 
@@ -560,9 +557,6 @@ def test_the_stage_weighted_baseline_is_won_to_date_plus_the_weighted_deals_clos
     assert sorted(set(points["weighted_pipeline"])) == [66_000, 76_000, 86_000]
 
 
-@pytest.mark.xfail(strict=True, reason="intel/landing.py: weighted_pipeline is None when no open deal closes in "
-                                       "the period (in_period empty -> .any() False) instead of won to date; the "
-                                       "track record then averages the stage-weighted error over fewer weeks")
 def test_the_stage_weighted_baseline_is_what_was_won_once_no_deal_is_open(replayed):
     points = replayed.points[replayed.points["week"] >= 10]
     assert points["weighted_pipeline"].tolist() == pytest.approx(points["actual"].where(
@@ -598,9 +592,6 @@ def test_a_past_quarters_landing_equals_its_independent_check_on_the_constructed
     run_and_check("landing", EVERYTHING, constructed, dim, period="2026-Q3", as_of=dt.date(2026, 8, 11), sims=200)
 
 
-@pytest.mark.xfail(strict=True, reason="the check counts 2025-Q4 and 2026-Q1 (reached by the data, no new deal "
-                                       "after their day 1) in the new-deal rate; intel/landing.py skips them "
-                                       "(see test_the_new_deal_rate_counts_the_quarters_before_that_had_no_new_deal)")
 def test_the_current_landing_equals_its_independent_check_on_the_constructed_store(constructed):
     from tests.intel.test_catalogue import run_and_check
 
@@ -624,10 +615,6 @@ def test_a_win_rate_move_shifts_the_expected_landing_by_its_points_times_the_seg
     assert won.mean - plain.mean == pytest.approx(0.5 * 10_000, rel=1e-12)
     assert set(np.unique(won.sims - plain.sims).tolist()) == {0.0, 10_000.0}
 
-@pytest.mark.xfail(strict=True, reason="intel/landing.py landing_frame: members are taken from the open deals "
-                                       "only (dropna), so a member that has booked but holds no open deal (North "
-                                       "America at day 42) and the deals without the attribute (C: no segment) are "
-                                       "in no row, and the rows do not add up to the total")
 @pytest.mark.parametrize("dim", ["region", "segment"])
 def test_the_members_landings_add_up_to_the_total(constructed, dim):
     got = metrics.run("landing", EVERYTHING, db=constructed, dim=dim, period="2026-Q3", as_of=dt.date(2026, 8, 11),
@@ -648,9 +635,6 @@ def test_the_current_quarter_opens_at_the_data_date_with_its_deals_at_half(const
     assert now.model.sources == {"closed history": 44}
 
 
-@pytest.mark.xfail(strict=True, reason="intel/landing.py Projector.new_deal_rate: a period before whose day "
-                                       "held no open deal and no new deal is skipped as if the data did not reach "
-                                       "it (2025-Q4, 2026-Q1 here), so 1 new deal in 4 quarters reads as 1 in 2")
 def test_the_new_deal_rate_counts_the_quarters_before_that_had_no_new_deal(constructed):
     now = landing.project(EVERYTHING, sims=2_000, db=constructed)
     # 1 deal created after day 1 and won inside its quarter (2026-Q3's 1,000,000) in the 4 before
@@ -658,10 +642,6 @@ def test_the_new_deal_rate_counts_the_quarters_before_that_had_no_new_deal(const
     assert now.mean == pytest.approx(20 * 10_000 * 0.5 + WHALE / 4)
 
 
-@pytest.mark.xfail(strict=True, reason="intel/landing.py chances(): a timing/stage/age the periods before never "
-                                       "showed is overwritten with 'unknown' in the deals themselves, so the "
-                                       "stage-weighted pipeline (timing 'in period'/'overdue') finds no deal and "
-                                       "is None, and the deals shown lose their stage and close date")
 def test_the_deals_keep_their_stage_and_close_date_when_their_chance_falls_back_to_unknown(constructed):
     now = landing.project(EVERYTHING, sims=2_000, db=constructed)
     assert set(now.deals["stage"]) == {"Negotiation/Review", "Prospecting", "Qualification"}
@@ -764,9 +744,6 @@ def test_a_day_before_the_period_is_refused_and_a_day_after_it_reads_its_last_da
     assert (past.as_of, past.day, past.days) == (dt.date(2026, 10, 31), 31, 31)
 
 
-@pytest.mark.xfail(strict=True, reason="intel/landing.py: won to date runs to the as-of day but the open deals "
-                                       "are the snapshot's, up to 6 days older: a deal won in between counts in "
-                                       "both (backtest replays fall between weekly snapshots)")
 def test_a_deal_won_between_the_snapshot_and_the_as_of_day_counts_once(small):
     # 2026-10-23: the snapshot of 2026-10-19 shows W1 open; it was won on 2026-10-20
     seen = project_small(small, dt.date(2026, 10, 23))

@@ -1,8 +1,10 @@
 -- The global filters and the breakdown dimensions: which deals are in scope, and which member of
 -- a dimension a deal (or a plan row) belongs to.
 
--- A global filter: an empty choice keeps everything.
-CREATE OR REPLACE MACRO chosen(value, choice) AS (len(choice) = 0 OR list_contains(choice, value));
+-- A global filter: an empty choice keeps everything; '(none)' chooses the rows without a value
+-- (the member deal_member gives them in a breakdown, so a breakdown's row can be opened).
+CREATE OR REPLACE MACRO chosen(value, choice) AS
+    (len(choice) = 0 OR list_contains(choice, coalesce(value, '(none)')));
 
 -- A row in the global filters' scope: its region, segment, owner and product each among the
 -- chosen ones (regions, segments, owners, products: lists; an empty list keeps everything).
