@@ -5,11 +5,10 @@ from intel import alerts, forecast, metrics, periods, pipeline
 from intel.filters import period_text, scope_line, scope_text
 from intel.holdings import loaded_summary
 from intel.pipeline import MOVEMENT_LABELS, velocity_missing
-from intel.views import View
 from pages._components import landing
 from pages._components.alerts import evaluate_alerts
 from pages._components.data import db_path, helper, metric
-from pages._components.links import view_url, with_links
+from pages._components.links import with_links
 from pages._components.urlstate import global_filters, show_notes, url_choice
 from pages._components.widgets import (column_tile, markdown_link, metric_tile, missing, page_link, plain, say,
                                        table, tile_value)
@@ -107,10 +106,8 @@ if quarters:
                         delta=moved_by(wape_now, wape_before), delta_color="inverse",
                         help=f"WAPE: |forecast − actual| ÷ actual for {focus} (the forecast accuracy's WAPE over "
                              "that quarter alone; the Forecast page's league is over every quarter of the range).")
-    # where the quarter in progress will land, whichever quarter the row is about (a shared link opens this
-    # page alone: the link to the maths is left out there)
-    landing.overview_tile(tiles[5], filters, None if landing.shared() else
-                          view_url(View("forecast", filters.to_query())) + f"#{landing.ANCHOR}")
+    # where the quarter in progress will land, whichever quarter the row is about
+    landing.overview_tile(tiles[5], filters, focus)
     # what a tile cannot show, and why, in sentences under the tiles
     gaps = []
     if now_row is None:

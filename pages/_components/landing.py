@@ -11,10 +11,12 @@ import streamlit as st
 from intel import landing, metrics, periods, scenarios
 from intel.filters import ALL_TIME, data_date, scope_line, scope_text
 from intel.landing import Shock
+from intel.views import View
 from intel.models import currency_prefix
 from pages._components.auth import actor
 from pages._components.charts import PRIMARY, chart
 from pages._components.data import data_version, db_path, helper
+from pages._components.links import view_url
 from pages._components.urlstate import url_choice
 from pages._components.widgets import download_buttons, kpi_tile, missing, plain, say, table, tile_value
 
@@ -588,9 +590,20 @@ def _reliability_chart(bands: pd.DataFrame) -> None:
 
 # ---- the Overview's tile ----
 
-def overview_tile(column, filters, link: str | None) -> None:
+def section_link(filters, focus: str, period: str) -> str:
+    """The Forecast page opened at its Landing section, for `filters`, `focus` quarter and the landing of
+    `period`. The page's own choices ride along as it writes them (by region, the final call, the period
+    before): a page that rewrites its address loses the #anchor Streamlit scrolls to."""
+    view = View("forecast", filters.to_query(), breakdown="region", grain="quarter",
+                extra={"fc_week": "final", "fc_period": focus, "fc_landing": period, "fc_compare": "previous"})
+    return view_url(view) + f"#{ANCHOR}"
+
+
+def overview_tile(column, filters, focus: str) -> None:
     """'Landing <period>': the P50 and the chance of target from the catalogue's landing metric (cached
-    like every tile), the range and where to see the maths in its help."""
+    like every tile), the range and where to see the maths in its help: a link to the Forecast page's
+    Landing section (`focus`: the quarter the Overview shows), left out on a shared link (it opens one
+    page)."""
     from pages._components.data import metric
     from pages._components.widgets import markdown_link
 
@@ -604,7 +617,8 @@ def overview_tile(column, filters, link: str | None) -> None:
     day, days = landing.day_of(r["as_of"], first), (last - first).days + 1
     where = helper(scope_line, scoped(filters, r["period"]), period=f"{r['period']}, day {day} of {days}")
     see = (" The maths, the deals that move it, the what-if and its track record: "
-           + markdown_link("Forecast vs actual › Landing", link) + "." if link else
+           + markdown_link("Forecast vs actual › Landing", section_link(filters, focus, r["period"])) + "."
+           if not shared() else
            " The maths, the deals that move it and its track record are on the Forecast page's Landing section.")
     if not r["open_deals"] and not r["won_to_date"]:
         column.metric(f"Landing {r['period']}", "—", help=plain(
