@@ -147,7 +147,7 @@ def tiles(result: landing.Landing, filters) -> None:
     _tile(top[3], metrics.column_label("won_to_date"), result.won_to_date, "money",
           f"Deals won with a close date from the first day of {result.period} to {result.as_of:%Y-%m-%d}. {where}.")
     bottom = st.columns(4)
-    week = max(1, -(-result.day // 7))
+    week = max(1, min(-(-result.day // 7), 13))   # the call's week as intel.landing reads it
     _tile(bottom[0], metrics.column_label("commit"), result.commit, "money",
           (f"The commit call standing in week {week} of {result.period} (the latest submitted by "
            f"{result.as_of:%Y-%m-%d}): the reps' own number, a baseline. {where}."
@@ -478,10 +478,14 @@ def _saved(result: landing.Landing, filters, period: str) -> None:
     if actor().can("edit notes") and not shared():
         names = dict(zip(listed["scenario_id"], listed["scenario"] + " (" + listed["scope"] + ")"))
         left, right = st.columns([3, 1], vertical_alignment="bottom")
-        chosen = left.selectbox("Scenario to delete", list(names), format_func=names.get, key="lp_delete_id")
-        if right.button("Delete", key="lp_delete"):
-            scenarios.delete(int(chosen), db_path(), by=actor())
-            st.rerun(scope="fragment")
+        left.selectbox("Scenario to delete", list(names), format_func=names.get, key="lp_delete_id")
+        right.button("Delete", key="lp_delete", on_click=_delete)   # before the next run lists them again
+
+
+def _delete() -> None:
+    chosen = st.session_state.get("lp_delete_id")
+    if chosen is not None:
+        scenarios.delete(int(chosen), db_path(), by=actor())
 
 
 # ---- the track record ----

@@ -140,6 +140,12 @@ def test_a_segment_win_rate_down_lowers_the_landing_and_a_manager_saves_it(use_d
     assert row["scenario"] == "Fabrikam price cut in SMB" and row["shocks"] == "SMB: win rate moves by -10 points"
     assert (row["p50_0"], row["p50_1"]) == pytest.approx((plain.p50, played.p50))
     assert row["chance_of_target_1"] == pytest.approx(played.chance_of_target)
+    at.selectbox(key="lp_delete_id").set_value(int(saved["scenario_id"].iloc[0]))
+    at.button(key="lp_delete").click().run()
+    assert not at.exception, at.exception
+    assert scenarios.saved("2026-Q4").empty                                   # gone from the list,
+    assert scenarios.history(int(saved["scenario_id"].iloc[0]))["deleted"].tolist() == [False, True]   # kept
+    assert "Saved scenarios for 2026-Q4** (0)" in texts(at)
 
 
 def test_a_shared_link_sees_the_saved_scenarios_but_no_what_if_form(use_demo_db):
