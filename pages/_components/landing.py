@@ -185,9 +185,9 @@ def _bars(values: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return (edges[:-1] + edges[1:]) / 2, counts / max(len(values), 1)
 
 
-def _marker(fig, x, top, name, colour, dash="solid", width=2) -> None:
-    fig.add_trace(go.Scatter(x=[x, x], y=[0, top], mode="lines", name=name, line={"color": colour, "dash": dash,
-                                                                                  "width": width},
+def _marker(fig, x, top, name, colour, dash="solid", width=2, legend=True) -> None:
+    fig.add_trace(go.Scatter(x=[x, x], y=[0, top], mode="lines", name=name, showlegend=legend,
+                             line={"color": colour, "dash": dash, "width": width},
                              hovertemplate=f"{name}<extra></extra>"))
 
 
@@ -200,8 +200,17 @@ def distribution(result: landing.Landing, key: str, whatif: landing.Landing | No
     pools = [result.sims] + ([whatif.sims] if whatif is not None else [])
     edges = np.histogram_bin_edges(np.concatenate(pools), bins=BINS)
     width = float(edges[1] - edges[0]) if len(edges) > 1 else 1.0
+    # with a what-if, the band and the P10/P50/P90 lines are the what-if's. On a phone the P10 and P90 are
+    # named on the plot only, and with a what-if the legend drops the values (the tiles above give them):
+    # a legend of one entry a row would leave the plot no height
+    wide = not on_phone()
+    terse = whatif is not None and not wide
+
+    def named(name: str, value) -> str:
+        return name if terse or value is None else f"{name} {money(value)}"
+
     fig = go.Figure()
-    shown = [(result, "Without the what-if" if whatif is not None else "Simulated landings",
+    shown = [(result, ("Without" if terse else "Without the what-if") if whatif is not None else "Simulated landings",
               GREY if whatif is not None else PRIMARY)]
     if whatif is not None:
         shown.append((whatif, "With the what-if", WHATIF))
@@ -216,22 +225,21 @@ def distribution(result: landing.Landing, key: str, whatif: landing.Landing | No
     focus = whatif if whatif is not None else result
     fig.add_shape(type="rect", x0=focus.p10, x1=focus.p90, y0=0, y1=top, xref="x", yref="y", fillcolor=BAND,
                   line_width=0, layer="below")
-    suffix = " (with the what-if)" if whatif is not None else ""
-    _marker(fig, focus.p10, top, f"P10 {money(focus.p10)}{suffix}", "#555", "dot", 1.5)
+    _marker(fig, focus.p10, top, named("P10", focus.p10), "#555", "dot", 1.5, legend=wide)
     if whatif is not None:
-        _marker(fig, result.p50, top, f"P50 {money(result.p50)} (without)", GREY, "solid", 2)
-    _marker(fig, focus.p50, top, f"P50 {money(focus.p50)}{suffix}", "#222", "solid", 2.5)
-    _marker(fig, focus.p90, top, f"P90 {money(focus.p90)}{suffix}", "#555", "dot", 1.5)
+        _marker(fig, result.p50, top, named("P50 without", result.p50), GREY, "solid", 2)
+    _marker(fig, focus.p50, top, named("P50", focus.p50), "#222", "solid", 2.5)
+    _marker(fig, focus.p90, top, named("P90", focus.p90), "#555", "dot", 1.5, legend=wide)
     if result.target is not None:
-        _marker(fig, result.target, top, f"Target {money(result.target)}", TARGET, "dash", 2.5)
+        _marker(fig, result.target, top, named("Target", result.target), TARGET, "dash", 2.5)
     if result.commit is not None:
-        _marker(fig, result.commit, top, f"Commit call {money(result.commit)}", COMMIT, "dashdot", 2.5)
+        _marker(fig, result.commit, top, named("Commit call", result.commit), COMMIT, "dashdot", 2.5)
     # the short names above the bars, where the lines end: P10 / P50 / P90 on one row, the target and
     # the commit call a row each above it (they often sit near the P50 or the P10)
     for x, text, row in ((focus.p10, "P10", 0), (focus.p50, "P50", 0), (focus.p90, "P90", 0),
                          (result.target, "Target", 1), (result.commit, "Commit", 2)):
         if x is not None:
-            fig.add_annotation(x=x, y=top * (1 + 0.12 * row), yref="y", yanchor="bottom", showarrow=False,
+            fig.add_annotation(x=x, y=top, yref="y", yanchor="bottom", yshift=13 * row, showarrow=False,
                                text=text, font={"size": 10 if on_phone() else 11, "color": "#333"})
     prefix = currency_prefix()
     fig.update_layout(barmode="overlay", bargap=0, height=None if on_phone() else 380,
@@ -300,7 +308,7 @@ def maths(result: landing.Landing, filters) -> None:
         st.caption("Share of the spread: each deal's part of the landing's variance (amount² × chance × "
                    "(1 − chance)). A big deal at an even chance decides more than many small sure ones.")
         # stage, days in stage, close date and pushes are in the why: the grid keeps room to read it
-        columns = ("name", "owner", "amount", "chance", "spread_share", "why")
+        columns = ("name", "amount", "chance", "spread_share", "owner", "why")
         table(top, labels={"name": "Deal"}, column_order=columns, height="content",
               column_config={"why": st.column_config.TextColumn("Why", width="large")})
         download_buttons(top[["id", "name", "account", "owner", "region", "segment", "stage", "amount", "chance",
@@ -423,15 +431,15 @@ def _compare(result: landing.Landing, played: landing.Landing, filters, period: 
     cells = st.columns(4)
     for cell, name, label in ((cells[0], "p10", "P10"), (cells[1], "p50", "P50"), (cells[2], "p90", "P90")):
         before, after = getattr(result, name), getattr(played, name)
-        kpi_tile(cell, f"{label} with the what-if", money(after),
+        kpi_tile(cell, f"{label}, what-if", money(after),
                  delta=metrics.format_value(after - before, "money", signed=True, compact=True),
                  help=plain(f"{label} without it: {money(before)}. {window(result, filters)}."))
     if result.target is None:
-        kpi_tile(cells[3], "Chance of target with the what-if", "—",
+        kpi_tile(cells[3], "Chance of target, what-if", "—",
                  help=plain(f"No target is loaded for {period}: upload quotas on the Data page."))
     else:
         moved = (played.chance_of_target - result.chance_of_target) * 100
-        kpi_tile(cells[3], "Chance of target with the what-if", pct(played.chance_of_target),
+        kpi_tile(cells[3], "Chance of target, what-if", pct(played.chance_of_target),
                  delta=f"{moved:+.1f} points",
                  help=plain(f"Without it: {pct(result.chance_of_target)} of reaching {money(result.target)}."))
     distribution(result, "lp_whatif_distribution", whatif=played, title=f"Landing {period}: with and without the what-if")

@@ -107,11 +107,11 @@ def test_a_named_deal_won_moves_the_p50_by_what_the_projection_says(use_demo_db)
     at.button(key="lp_play").click().run()
     assert not at.exception, at.exception
     shown = tiles(at)
-    assert shown["P50 with the what-if"].value == money(played.p50) != money(plain.p50)
-    assert shown["P50 with the what-if"].delta == metrics.format_value(played.p50 - plain.p50, "money",
+    assert shown["P50, what-if"].value == money(played.p50) != money(plain.p50)
+    assert shown["P50, what-if"].delta == metrics.format_value(played.p50 - plain.p50, "money",
                                                                         signed=True, compact=True)
-    assert shown["Chance of target with the what-if"].value == pct(played.chance_of_target)
-    assert shown["Chance of target with the what-if"].delta == \
+    assert shown["Chance of target, what-if"].value == pct(played.chance_of_target)
+    assert shown["Chance of target, what-if"].delta == \
         f"{(played.chance_of_target - plain.chance_of_target) * 100:+.1f} points"
     assert shown["Landing P50"].value == money(plain.p50)   # the plain landing stays beside it
     name = plain.deals.set_index("id").loc[deal, "name"]
@@ -128,7 +128,7 @@ def test_a_segment_win_rate_down_lowers_the_landing_and_a_manager_saves_it(use_d
     shock = landing.Shock("win_rate", -10.0, "segment", "SMB")
     played, plain = landing.project(scope, shocks=(shock,)), landing.project(scope)
     assert played.p50 < plain.p50
-    assert tiles(at)["P50 with the what-if"].value == money(played.p50)
+    assert tiles(at)["P50, what-if"].value == money(played.p50)
     at.text_input(key="lp_save_name").input("Fabrikam price cut in SMB")
     at.button(key="lp_save").click().run()
     assert not at.exception, at.exception
@@ -177,7 +177,7 @@ def test_a_signed_in_viewer_plays_a_what_if_but_cannot_save_it(use_demo_db, monk
     at.slider(key="lp_cycle_pct").set_value(50)
     at.button(key="lp_play").click().run()
     assert not at.exception, at.exception
-    assert "P50 with the what-if" in tiles(at)
+    assert "P50, what-if" in tiles(at)
     assert not [b for b in at.button if b.key in ("lp_save", "lp_delete")]
     assert not [t for t in at.text_input if t.key == "lp_save_name"]
 
