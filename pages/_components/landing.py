@@ -461,8 +461,8 @@ def _saved(result: landing.Landing, filters, period: str) -> None:
     rows = scenarios.saved(period, db_path())
     st.markdown(f"**Saved scenarios for {period}** ({len(rows)})")
     if rows.empty:
-        st.caption(f"None yet. A manager plays a what-if above and saves it with a name; the scenarios show here "
-                   f"and in the QBR pack.")
+        st.caption("None yet. A manager plays a what-if and saves it with a name; saved scenarios show here to "
+                   "everyone who opens this page, shared links included.")
         return
     table_rows = []
     for row in rows.to_dict("records"):
