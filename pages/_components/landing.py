@@ -307,10 +307,11 @@ def maths(result: landing.Landing, filters) -> None:
         st.markdown(f"**The {len(top)} deals that move the landing most**")
         st.caption("Share of the spread: each deal's part of the landing's variance (amount² × chance × "
                    "(1 − chance)). A big deal at an even chance decides more than many small sure ones.")
-        # stage, days in stage, close date and pushes are in the why: the grid keeps room to read it
-        columns = ("name", "amount", "chance", "spread_share", "owner", "why")
-        table(top, labels={"name": "Deal"}, column_order=columns, height="content",
-              column_config={"why": st.column_config.TextColumn("Why", width="large")})
+        table(top, labels={"name": "Deal"}, height="content",
+              column_order=("name", "amount", "chance", "spread_share", "stage", "expected_close", "owner"))
+        # why each has its chance, as sentences: a grid cuts them off
+        st.markdown("\n".join(f"{n}. **{plain(_deal_name(row))}**: {plain(row['why'])}"
+                              for n, row in enumerate(top.to_dict("records"), start=1)))
         download_buttons(top[["id", "name", "account", "owner", "region", "segment", "stage", "amount", "chance",
                               "slip_chance", "expected_close", "pushes", "spread_share", "why"]],
                          f"landing-top-deals-{result.period}", key="lp_top_dl", labels={"name": "Deal"},
@@ -334,6 +335,10 @@ def _who_options(result: landing.Landing) -> list[tuple]:
 def _who(option: tuple) -> str:
     dim, member = option
     return "All open deals" if dim is None else f"{dim.capitalize()}: {member}"
+
+
+def _deal_name(row) -> str:
+    return str(row["id"]) if missing(row["name"]) else str(row["name"])
 
 
 def _deal_label(result: landing.Landing):

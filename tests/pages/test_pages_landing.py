@@ -88,7 +88,9 @@ def test_the_maths_lists_the_deals_that_move_the_landing_most_with_a_download(us
     grid = next(d.value for d in at.dataframe if "spread_share" in getattr(d.value, "columns", ()))
     assert grid["name"].tolist() == top["name"].tolist()
     assert grid["chance"].tolist() == pytest.approx(top["chance"].tolist())
-    assert grid["why"].iloc[0] == top["why"].iloc[0] and "like it won in their period" in grid["why"].iloc[0]
+    why = top["why"].iloc[0]
+    assert "like it won in their period" in why
+    assert f"1. **{top['name'].iloc[0]}**: {why}" in unescaped(texts(at))   # each deal's why, as a sentence
     made_of = next(d.value for d in at.dataframe if "input" in getattr(d.value, "columns", ()))
     assert made_of["expected"].sum() == pytest.approx(expected.mean)   # the parts add up to the expected landing
     assert "Learnt from" in texts(at) and expected.model.describe() in unescaped(texts(at))
