@@ -5,6 +5,7 @@ import streamlit as st
 from intel import forecast, metrics, periods
 from intel.filters import period_text, scope_line, scope_text
 from intel.metrics import DIMENSION_LABELS
+from pages._components import landing
 from pages._components.charts import PRIMARY, chart, waterfall
 from pages._components.data import db_path, helper, metric
 from pages._components.links import PAGES
@@ -38,6 +39,7 @@ choices, last_complete = helper(forecast.period_options, filters, grain)
 if not choices:
     show_notes(notes)
     st.info("No period in the selected range.")
+    landing.section(filters)   # the period in progress does not depend on the range
     st.stop()
 running, data_day = helper(forecast.in_progress, grain) or (None, None)
 with controls[3]:
@@ -151,6 +153,9 @@ if running in choices:
             table(by_member, dim=dim, column_order=("member", "target", "actual_to_date", "linear_pace",
                                                      "to_linear_pace", "historical_pace", "to_historical_pace"))
             download_buttons(by_member, f"pacing-by-{dim}-{running}", key="fc_pace_dl")
+
+# ---- the landing of the period in progress: where it will land, the maths, what-if ----
+landing.section(filters)
 
 # ---- variance by the chosen dimension ----
 st.subheader(f"Variance by {DIMENSION_LABELS[dim].lower()}, {focus}")

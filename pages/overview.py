@@ -5,6 +5,7 @@ from intel import alerts, forecast, metrics, periods, pipeline
 from intel.filters import period_text, scope_line, scope_text
 from intel.holdings import loaded_summary
 from intel.pipeline import MOVEMENT_LABELS, velocity_missing
+from pages._components import landing
 from pages._components.alerts import evaluate_alerts
 from pages._components.data import db_path, helper, metric
 from pages._components.links import with_links
@@ -82,7 +83,7 @@ if quarters:
         same_day = metric("pacing", filters, dim="total", pace_period=before,
                           as_of=periods.parse(before)[0] + (data_day - periods.parse(focus)[0]))
         prev_row = None if same_day.empty else same_day.iloc[0].rename({"actual_to_date": "actual"})
-    tiles = st.columns(5)
+    tiles = st.columns(6)
     if now_row is not None:
         so_far = f" so far (to {data_day:%Y-%m-%d})" if live else ""
         metric_tile(tiles[0], "bookings", now_row["actual"], label=f"{metrics.get('bookings').label} {focus}",
@@ -105,6 +106,8 @@ if quarters:
                         delta=moved_by(wape_now, wape_before), delta_color="inverse",
                         help=f"WAPE: |forecast − actual| ÷ actual for {focus} (the forecast accuracy's WAPE over "
                              "that quarter alone; the Forecast page's league is over every quarter of the range).")
+    # where the quarter in progress will land, whichever quarter the row is about
+    landing.overview_tile(tiles[5], filters, focus)
     # what a tile cannot show, and why, in sentences under the tiles
     gaps = []
     if now_row is None:
