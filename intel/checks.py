@@ -862,5 +862,5 @@ def landing_backtest(filters: Filters, params: dict, db) -> pd.DataFrame:
         chosen = points if week is None else points[points["week"] == week]
         if len(chosen):
             summary.append({"week": "all weeks" if week is None else f"week {week}", "points": len(chosen),
-                            "coverage": chosen["inside"].mean(), "commit_error": chosen["commit_error"].mean()})
-    return pd.DataFrame(summary, columns=["week", "points", "coverage", "commit_error"])
+                            "held": chosen["inside"].mean(), "commit_error": chosen["commit_error"].mean()})
+    return pd.DataFrame(summary, columns=["week", "points", "held", "commit_error"])

@@ -697,7 +697,7 @@ class Backtest:
             if sel.empty:
                 continue
             rows.append({"week": "all weeks" if week is None else f"week {week}", "points": len(sel),
-                         "coverage": float(sel["inside"].mean()), "crps_pct": float(sel["crps_pct"].mean()),
+                         "held": float(sel["inside"].mean()), "crps_pct": float(sel["crps_pct"].mean()),
                          "p50_error": float(sel["p50_error"].mean()),
                          "commit_error": float(sel["commit_error"].mean()) if sel["commit_error"].notna().any() else np.nan,
                          "weighted_error": float(sel["weighted_error"].mean()) if sel["weighted_error"].notna().any() else np.nan})
@@ -724,7 +724,7 @@ class Backtest:
             return "No finished period to replay yet: the track record starts after the first full period of data."
         total = self.summary().iloc[-1]
         said = (f"Replayed weekly over {', '.join(self.periods)}: the P10–P90 range held the actual "
-                f"{total['coverage']:.0%} of the time (80% is calibrated); median error {total['p50_error']:.1%}")
+                f"{total['held']:.0%} of the time (80% is calibrated); median error {total['p50_error']:.1%}")
         if not pd.isna(total["commit_error"]):
             said += f" against {total['commit_error']:.1%} for the commit call"
         if not pd.isna(total["weighted_error"]):

@@ -139,7 +139,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "commit": ("Commit call", "money"), "sims": ("Simulations", "count"), "chance": ("Chance", "percent"),
     "slip_chance": ("Slip chance", "percent"), "spread_share": ("Share of the spread", "percent"),
     "why": ("Why", "text"), "input": ("Input", "text"), "week": ("Week", "text"), "points": ("Points", "count"),
-    "crps_pct": ("CRPS ÷ actual", "percent"), "p50_error": ("P50 error", "percent"),
+    "crps_pct": ("CRPS ÷ actual", "percent"), "held": ("P10–P90 held the actual", "percent"), "p50_error": ("P50 error", "percent"),
     "commit_error": ("Commit call error", "percent"), "weighted_error": ("Stage-weighted error", "percent"),
     "predicted": ("Predicted", "percent"), "observed": ("Won", "percent"), "band": ("Chance band", "text"),
     "timing": ("Timing", "text"), "stage_age_days": ("Days in stage", "days"),
@@ -437,9 +437,9 @@ CATALOGUE: dict[str, Metric] = {m.name: m for m in [
            "from the periods before each): share of actuals inside P10–P90 (80% is calibrated), CRPS ÷ "
            "actual, and the absolute % error of the P50, the commit call then and the stage-weighted "
            "pipeline, at weeks 2, 4, 8 and over all weeks.",
-           None, "coverage", "points", member="week", grains=("quarter", "month"), params=("sims", "seed"),
+           None, "held", "points", member="week", grains=("quarter", "month"), params=("sims", "seed"),
            compute="intel.landing:backtest_frame", check="intel.checks:landing_backtest", columns=(
-               "week", "points", "coverage", "crps_pct", "p50_error", "commit_error", "weighted_error")),
+               "week", "points", "held", "crps_pct", "p50_error", "commit_error", "weighted_error")),
     # ---- pipeline ----
     Metric("pipeline_by_stage", "Open pipeline by stage", "money",
            "Open deals at a snapshot per stage: deals, amount, and amount weighted by probability.",

@@ -379,9 +379,7 @@ def _track_record(record: landing.Backtest, frame: Frame) -> list[tuple]:
     return [("h3", "Track record", f"{frame.scope} · replayed weekly over {span}"),
             ("p", record.sentence() + " Errors are absolute, as a share of the actual; CRPS scores the whole "
                                       "distribution (0 is perfect)."),
-            # the catalogue's 'coverage' column is pipeline coverage (a ratio); here it is a share of periods
-            _table(record.summary(), metrics.get("landing_backtest").columns,
-                   read_as={"coverage": ("Actual inside P10–P90", "percent")})]
+            _table(record.summary(), metrics.get("landing_backtest").columns)]
 
 
 def _scenarios_here(saved: pd.DataFrame, frame: Frame) -> tuple[pd.DataFrame, int]:

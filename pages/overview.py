@@ -166,10 +166,15 @@ if quarters:
         from intel import report
 
         with st.status(f"Writing the QBR pack for {focus}…") as status:
-            st.write("Interactive HTML…")
-            html_pack = report.qbr_pack(focus, filters, DB)
-            st.write("PDF…")
-            st.session_state["ov_pack_files"] = (focus, html_pack, report.qbr_pack_pdf(focus, filters, DB))
+            bar = st.progress(0.0, text="Interactive HTML…")
+
+            def heard(part: str, start: float):   # each section as the builder starts it (the replay week by week)
+                return lambda fraction, text: bar.progress(min(start + fraction / 2, 1.0), text=f"{part}: {text}")
+
+            html_pack = report.qbr_pack(focus, filters, DB, progress=heard("HTML", 0.0))
+            pdf_pack = report.qbr_pack_pdf(focus, filters, DB, progress=heard("PDF", 0.5))
+            st.session_state["ov_pack_files"] = (focus, html_pack, pdf_pack)
+            bar.progress(1.0, text="Done")
             status.update(label="QBR pack ready", state="complete")
     if st.session_state.get("ov_pack_files", (None,))[0] == focus:
         _, html_pack, pdf_pack = st.session_state["ov_pack_files"]

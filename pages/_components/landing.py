@@ -41,6 +41,19 @@ def _project(path: str, version: str, filters, period: str, shocks: tuple) -> la
     return _projector(path, version).project(filters, period, as_of, landing.SIMS, landing.SEED, shocks)
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def _moved(path: str, version: str, filters, period: str):
+    """(the snapshot day before, the inputs that moved the expected landing since, the deals that
+    moved it most), or None without an earlier snapshot in the period."""
+    now = _project(path, version, filters, period, ())
+    before_day = landing.previous_as_of(now, path)
+    if before_day is None:
+        return None
+    before = _projector(path, version).project(filters, period, before_day, landing.SIMS, landing.SEED)
+    parts, deals = landing.what_moved(before, now, db=path)
+    return before_day, parts, deals
+
+
 def scoped(filters, period: str):
     """The filters as the landing reads them: its scope (region, segment, owner, product) over the
     period itself; the filter bar's close-date range does not move a projection."""
@@ -289,8 +302,28 @@ def section(filters) -> None:
     track_record_section(filters, grain)
 
 
+def moved(result: landing.Landing, filters) -> None:
+    """What moved the expected landing since the snapshot before: the parts, and the deals."""
+    found = _moved(db_path(), data_version(), scoped(filters, result.period), result.period)
+    if found is None:
+        st.caption("No earlier snapshot in this period to compare with: what moved the landing shows from the "
+                   "second weekly export on.")
+        return
+    before_day, parts, deals = found
+    change = parts["change"].sum()
+    st.markdown(f"**What moved it since the {before_day:%Y-%m-%d} snapshot**: the expected landing moved "
+                f"{metrics.format_value(change, 'money', signed=True, compact=True)}")
+    table(parts, labels={"input": "Part"}, column_order=("input", "before", "after", "change"), height="content")
+    if not deals.empty:
+        st.caption("The deals whose expected contribution moved most (a deal won counts at its won amount, so "
+                   "its change is what winning it added; a lost one loses its expected amount).")
+        table(deals, labels={"name": "Deal", "change": "Change"}, height="content",
+              column_order=("name", "what_happened", "expected_before", "expected_after", "change"))
+
+
 def maths(result: landing.Landing, filters) -> None:
     with st.expander("See the maths"):
+        moved(result, filters)
         st.markdown("**What the expected landing is made of**")
         table(result.inputs(), labels={"input": "Part", "deals": "Deals", "expected": "Expected",
                                        "chance": "Average chance", "share": "Share of the expected"},
@@ -467,7 +500,7 @@ def _saved(result: landing.Landing, filters, period: str) -> None:
     st.markdown(f"**Saved scenarios for {period}** ({len(rows)})")
     if rows.empty:
         st.caption("None yet. A manager plays a what-if and saves it with a name; saved scenarios show here to "
-                   "everyone who opens this page, shared links included.")
+                   "everyone who opens this page, shared links included, and in the QBR pack.")
         return
     table_rows = []
     for row in rows.to_dict("records"):
@@ -526,7 +559,7 @@ def track_record_section(filters, grain: str) -> None:
             "CRPS ÷ actual: how far the whole distribution was from the actual, as a share of it (lower is "
             "better). Errors: |value − actual| ÷ actual, for the P50, the commit call standing that week and the "
             "stage-weighted pipeline. Where no snapshot was held, the open deals come from the closed history."))
-        summary = record.summary().rename(columns={"coverage": "share"})
+        summary = record.summary().rename(columns={"held": "share"})
         table(summary, labels={"share": "P10–P90 held the actual", "points": "Weeks scored"},
               column_order=("week", "p50_error", "commit_error", "weighted_error", "share", "crps_pct", "points"))
         points = record.points
@@ -545,7 +578,7 @@ def track_record_section(filters, grain: str) -> None:
 def verdict(record: landing.Backtest) -> str:
     """What the track record says, in words, whatever it says."""
     total = record.summary().iloc[-1]
-    coverage = total["coverage"]
+    coverage = total["held"]
     outside = f"the actual fell outside P10–P90 {1 - coverage:.0%} of the time, against 20% for a calibrated range"
     if coverage < 0.7:
         said = f"The range is too narrow: {outside}; the landing can fall further from the P50 than P10–P90 says."

@@ -182,7 +182,7 @@ def test_metric_landing_backtest_prints_the_track_record(landing_store):
     out = run(landing_store, "metric", "landing-backtest")
     assert out.returncode == 0, out.stderr
     lines = [line.split(",") for line in out.stdout.splitlines()]
-    assert lines[0] == ["week", "points", "coverage", "crps_pct", "p50_error", "commit_error", "weighted_error"]
+    assert lines[0] == ["week", "points", "held", "crps_pct", "p50_error", "commit_error", "weighted_error"]
     got = {row[0]: row[1:] for row in lines[1:]}
     assert list(got) == ["week 2", "week 4", "week 8", "all weeks"]
     # 2026-Q3's 1,000,000 surprise is outside every range: 3 of 4 replays inside at a week, 37 of 50 in all;

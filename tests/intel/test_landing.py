@@ -526,9 +526,9 @@ def test_coverage_counts_the_quarter_the_ranges_could_not_see_as_outside_every_w
     assert (surprise["p90"] < BOOKED + WHALE).all()
     summary = replayed.summary().set_index("week")
     # all weeks: 37 of 50 replays inside; weeks 2, 4, 8: 3 of 4
-    assert summary.loc["all weeks", ["points", "coverage"]].tolist() == [50, pytest.approx(37 / 50)]
+    assert summary.loc["all weeks", ["points", "held"]].tolist() == [50, pytest.approx(37 / 50)]
     for week in ("week 2", "week 4", "week 8"):
-        assert summary.loc[week, ["points", "coverage"]].tolist() == [4, pytest.approx(0.75)]
+        assert summary.loc[week, ["points", "held"]].tolist() == [4, pytest.approx(0.75)]
     # the P50 missed only 2026-Q3, by 1,000,000 of 1,100,000
     assert summary.loc["all weeks", "p50_error"] == pytest.approx(13 * WHALE / (BOOKED + WHALE) / 50)
 

@@ -344,7 +344,7 @@ def test_the_track_record_is_replayed_once_per_pack_and_its_steps_are_reported(e
     assert {w: r["Points"] for w, r in weeks.items()} == {"week 2": "4", "week 4": "4", "week 8": "4",
                                                         "all weeks": "50"}
     sentence = next(b[1] for b in section(blocks) if b[0] == "p" and b[1].startswith("Replayed weekly"))
-    inside = float(weeks["all weeks"]["Actual inside P10–P90"].rstrip("%")) / 100
+    inside = float(weeks["all weeks"]["P10–P90 held the actual"].rstrip("%")) / 100
     assert f"the P10–P90 range held the actual {inside:.0%} of the time" in sentence
     said = [text for _, text in heard]
     assert said.index("Landing: projecting 2026-Q4") < said.index("Landing: Replaying 2025-Q4, week 1") \

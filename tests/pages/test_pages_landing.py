@@ -91,8 +91,16 @@ def test_the_maths_lists_the_deals_that_move_the_landing_most_with_a_download(us
     why = top["why"].iloc[0]
     assert "like it won in their period" in why
     assert f"1. **{top['name'].iloc[0]}**: {why}" in unescaped(texts(at))   # each deal's why, as a sentence
-    made_of = next(d.value for d in at.dataframe if "input" in getattr(d.value, "columns", ()))
+    made_of = next(d.value for d in at.dataframe if {"input", "expected"} <= set(getattr(d.value, "columns", ())))
     assert made_of["expected"].sum() == pytest.approx(expected.mean)   # the parts add up to the expected landing
+    # what moved it since the snapshot before (2026-11-09): the parts' changes add up to the move of
+    # the expected landing between the two projections
+    before = landing.project(Filters(*default_range()), as_of=dt.date(2026, 11, 9))
+    moved = next(d.value for d in at.dataframe if {"input", "change"} <= set(getattr(d.value, "columns", ())))
+    assert moved["change"].sum() == pytest.approx(expected.mean - before.mean)
+    assert moved.set_index("input").loc["Won to date", "change"] == pytest.approx(
+        expected.won_to_date - before.won_to_date)
+    assert "What moved it since the 2026-11-09 snapshot" in unescaped(texts(at))
     assert "Learnt from" in texts(at) and expected.model.describe() in unescaped(texts(at))
     keys = [d.proto.id for d in at.get("download_button")]
     assert any("lp_top_dl_csv" in k for k in keys) and any("lp_top_dl_xlsx" in k for k in keys)
@@ -193,11 +201,11 @@ def test_the_track_record_replays_when_opened_and_says_what_it_shows(use_demo_db
     record = landing.backtest(Filters(*default_range()))
     said = unescaped(texts(at))
     assert unescaped(record.sentence()) in said
-    coverage = record.summary().iloc[-1]["coverage"]
+    coverage = record.summary().iloc[-1]["held"]
     assert f"the actual fell outside P10–P90 {1 - coverage:.0%} of the time" in said
     summary = next(d.value for d in at.dataframe if "p50_error" in getattr(d.value, "columns", ()))
     assert summary["week"].tolist() == ["week 2", "week 4", "week 8", "all weeks"]
-    assert summary["share"].tolist() == pytest.approx(record.summary()["coverage"].tolist())
+    assert summary["share"].tolist() == pytest.approx(record.summary()["held"].tolist())
     assert summary["commit_error"].tolist() == pytest.approx(record.summary()["commit_error"].tolist())
 
 
