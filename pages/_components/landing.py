@@ -313,12 +313,12 @@ def moved(result: landing.Landing, filters) -> None:
     change = parts["change"].sum()
     st.markdown(f"**What moved it since the {before_day:%Y-%m-%d} snapshot**: the expected landing moved "
                 f"{metrics.format_value(change, 'money', signed=True, compact=True)}")
-    table(parts, labels={"input": "Part"}, column_order=("input", "before", "after", "change"), height="content")
+    table(parts, labels={"input": "Part"}, column_order=("input", "change", "after", "before"), height="content")
     if not deals.empty:
         st.caption("The deals whose expected contribution moved most (a deal won counts at its won amount, so "
                    "its change is what winning it added; a lost one loses its expected amount).")
         table(deals, labels={"name": "Deal", "change": "Change"}, height="content",
-              column_order=("name", "what_happened", "expected_before", "expected_after", "change"))
+              column_order=("name", "change", "what_happened", "expected_after", "expected_before"))
 
 
 def maths(result: landing.Landing, filters) -> None:
