@@ -131,6 +131,15 @@ class Model:
 FEATURES = ("timing", "stage", "age_band", "segment", "region")
 
 
+def _keyed(frame: pd.DataFrame) -> pd.DataFrame:
+    """The feature columns as text, a missing value as '(none)': an export without segments reads
+    them as an all-empty float column, which pandas will not match against text."""
+    frame = frame.copy()
+    for column in FEATURES:
+        frame[column] = frame[column].astype(object).where(frame[column].notna(), NONE)
+    return frame
+
+
 def aggregate(train: pd.DataFrame) -> pd.DataFrame:
     """Observations (one row per deal open at a point) summed per feature combination and source:
     n, wins, slips, and the won/then amount ratios of the snapshot deals that closed won (ratio_n,
@@ -151,7 +160,7 @@ def fit(train: pd.DataFrame, prior_strength: float | None = None, periods_used: 
     weight of `prior_strength` observations (default: the min_sample setting). `train` holds
     observations (states rows) or their `aggregate`."""
     k = float(prior_strength if prior_strength is not None else metrics.min_sample())
-    agg = train if "n" in train.columns else aggregate(train)
+    agg = _keyed(train if "n" in train.columns else aggregate(train))
     total = float(agg["n"].sum()) if len(agg) else 0.0
     pooled = float(agg["wins"].sum()) / total if total else 0.0
     pooled_slip = float(agg["slips"].sum()) / total if total else 1.0
@@ -183,7 +192,7 @@ def chances(model: Model, deals: pd.DataFrame) -> pd.DataFrame:
     # a timing, stage or age the periods before never showed (their deals came from the closed
     # history: no expected close date, no stage without a stage history) is looked up as unknown,
     # so the segment and region below it still refine the chance; the deals keep their own values
-    look = out[list(FEATURES)].copy()
+    look = _keyed(out[list(FEATURES)])
     deepest = model.tables[-1] if model.tables else pd.DataFrame(columns=list(LEVELS[-1]))
     for column, unknown in UNKNOWN.items():
         seen = set(deepest[column])
@@ -619,7 +628,7 @@ def what_moved(before: Landing, after: Landing, n: int = TOP_DEALS, db=None) -> 
     columns = ["id", "name", "account", "owner", "stage", "amount", "chance", "expected_close", "expected"]
     old = before.deals[columns].set_index("id")
     new = after.deals[columns].set_index("id")
-    both = old.join(new, how="outer", lsuffix="_before", rsuffix="_after")
+    both = old.add_suffix("_before").join(new.add_suffix("_after"), how="outer")
     # a deal that left the pipeline closed won inside the period now counts at its won amount
     gone = [i for i in both.index[both["expected_after"].isna()]]
     first, last, _ = periods.bounds(after.period)

@@ -23,6 +23,7 @@ from pages._components.widgets import download_buttons, kpi_tile, missing, plain
 GREY, TARGET, COMMIT, WHATIF = "#9e9e9e", "#d62728", "#ff7f0e", "#2ca02c"
 BAND = "rgba(31, 119, 180, 0.18)"
 BINS = 50
+NAMED_DEALS = 500   # the deals a what-if may name as lost or won: the top movers
 ANCHOR = "landing"   # the section's anchor: the Overview's tile links to /forecast#landing
 
 
@@ -425,7 +426,9 @@ def _form(result: landing.Landing, filters, period: str) -> None:
                "rate down), deals slipping, a region's longer cycle, named deals lost or won. Same simulated "
                "draws as the landing above, so the difference is the what-if's alone.")
     who = _who_options(result)
-    movers = result.deals.sort_values("spread_share", ascending=False)["id"].tolist()   # top movers first
+    # top movers first, at most NAMED_DEALS of them: a list of every open deal of a large pipeline
+    # would stall the browser, and the deals worth naming are those that move the landing
+    movers = result.deals.sort_values("spread_share", ascending=False)["id"].head(NAMED_DEALS).tolist()
     label = _deal_label(result)
     with st.form("lp_whatif_form"):
         one, two, three = st.columns(3)
@@ -442,10 +445,12 @@ def _form(result: landing.Landing, filters, period: str) -> None:
             cycle_who = st.selectbox("Whose sales cycle lengthens", who, format_func=_who, key="lp_cycle_who")
             cycle_pct = st.slider("By (%)", 0, 100, 0, step=5, key="lp_cycle_pct",
                                   help="The time left to each deal's expected close grows by this share.")
+        offered = (f"the {len(movers):,} deals that move the landing most, of {len(result.deals):,} open"
+                   if len(movers) < len(result.deals) else "those that move the landing most come first")
         lose = st.multiselect("Deals lost", movers, format_func=label, key="lp_lose",
-                              placeholder="Pick deals (those that move the landing most come first)")
+                              placeholder=f"Pick deals ({offered})")
         win = st.multiselect("Deals won", movers, format_func=label, key="lp_win",
-                             placeholder="Pick deals (those that move the landing most come first)")
+                             placeholder=f"Pick deals ({offered})")
         played = st.form_submit_button("Play the what-if", type="primary", key="lp_play")
     if played:
         both = set(lose) & set(win)

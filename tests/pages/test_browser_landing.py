@@ -63,8 +63,19 @@ def test_a_what_if_played_in_the_browser_draws_both_distributions(page, app_serv
     expect(distribution(page)).to_be_visible(timeout=30_000)
     page.get_by_text("What-if (war game)").click()
     won = page.get_by_test_id("stMultiSelect").filter(has_text="Deals won")
-    won.locator("input").click()          # the deal that moves the landing most is listed first
-    page.keyboard.press("ArrowDown")
+    # the deal that moves the landing most is listed first. The list holds every open deal and keeps
+    # re-rendering, so the keyboard picks rather than a click; the form may still be settling when
+    # it first shows, so the list is opened again until it is there
+    expect(won).to_be_visible(timeout=30_000)
+    for _ in range(5):
+        won.locator("input").click()
+        try:
+            expect(page.get_by_role("option").first).to_be_visible(timeout=5_000)
+            break
+        except AssertionError:
+            page.keyboard.press("Escape")
+    if page.get_by_role("option").first.get_attribute("data-focused") != "true":
+        page.keyboard.press("ArrowDown")   # focus the first option
     page.keyboard.press("Enter")
     page.keyboard.press("Escape")
     expect(won).to_contain_text(re.compile(r"\$[\d.]+[kM] · [\d.]+%"))   # picked: name · amount · chance
