@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -93,9 +93,12 @@ def same_day(label: str, day: int) -> tuple[dt.date, dt.date, dt.date]:
     return min(first + dt.timedelta(days=day - 1), last), first, last
 
 
-# the observations of each point summed per feature combination in the store (see `aggregate`)
+FEATURES = ("timing", "stage", "age_band", "segment", "region")   # what a chance is learnt by
+
+# the observations of each point summed per feature combination in the store (see `aggregate`);
+# built from this module's constants only
 TRAINING_SQL = f"""
-SELECT point_id, {", ".join(("timing", "stage", "age_band", "segment", "region"))}, source,
+SELECT point_id, {", ".join(FEATURES)}, source,
        count(*) AS n, count(*) FILTER (WHERE won_in_period) AS wins, count(*) FILTER (WHERE slipped) AS slips,
        count(*) FILTER (WHERE won_in_period AND source = 'snapshot' AND amount > 0
                         AND final_amount IS NOT NULL) AS ratio_n,
@@ -126,9 +129,6 @@ class Model:
         kinds = " and ".join(f"{n:,} from {s}" for s, n in self.sources.items())
         return (f"Learnt from {self.observations:,} open deals at the same day of "
                 f"{', '.join(self.periods)} ({kinds}).")
-
-
-FEATURES = ("timing", "stage", "age_band", "segment", "region")
 
 
 def _keyed(frame: pd.DataFrame) -> pd.DataFrame:
@@ -864,7 +864,3 @@ def backtest_frame(filters: Filters, params: dict, db=None) -> pd.DataFrame:
     table = result.summary()
     table.attrs["sentence"] = result.sentence()
     return table
-
-
-__all__ = ["Landing", "Backtest", "Shock", "Projector", "project", "backtest", "simulate", "crps", "fit",
-           "chances", "apply_shocks", "reliability", "replace"]
