@@ -71,8 +71,8 @@ def simulation() -> None:
           f"sd {sims.std():,.0f} vs exact {sd:,.0f}")
     one = subprocess.run([sys.executable, __file__, "--simulate-only"], capture_output=True, text=True,
                          env={**os.environ, "OPENBLAS_NUM_THREADS": "1"}).stdout.strip()
-    print(f"  the same with OPENBLAS_NUM_THREADS=1 (each block's sum is a BLAS product; OpenBLAS threads "
-          f"contend on 2 busy cores): {one} s")
+    print(f"  the same with OPENBLAS_NUM_THREADS=1 (blocks are summed with einsum, not BLAS, whose threads "
+          f"stalled beside DuckDB's: this should match): {one} s")
     start = time.perf_counter()
     pandas_twin(deals, PANDAS_RUNS)
     per_run = (time.perf_counter() - start) / PANDAS_RUNS
