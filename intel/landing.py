@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from intel import metrics, models, periods, store
+from intel import config, metrics, models, periods, store
 from intel.filters import Filters, data_date
 
 SIMS = 10_000
@@ -794,6 +795,40 @@ def backtest(filters: Filters, grain: str = "quarter", count: int = BACKTEST_PER
         progress(1.0, "Track record ready")
     points = pd.DataFrame(rows)
     return Backtest(points, reliability(pd.concat(deals, ignore_index=True) if deals else None), labels)
+
+
+_RECORDS: dict[tuple, Backtest] = {}   # (store, data version, scope, grain) -> the replay
+_RECORDS_LOCK = threading.Lock()
+RECORDS_KEPT = 16
+
+
+def _record_key(filters: Filters, grain: str, db=None) -> tuple:
+    # the replay's periods are its own: the scope's dimensions key it, not the filters' dates
+    return (str(db or config.db_path()), store.data_version(db),
+            tuple(getattr(filters, d) for d in ("region", "segment", "owner", "product")), grain)
+
+
+def kept_record(filters: Filters, grain: str = "quarter", db=None) -> Backtest | None:
+    """The track record already replayed for this store, data and scope, if any."""
+    with _RECORDS_LOCK:
+        return _RECORDS.get(_record_key(filters, grain, db))
+
+
+def track_record(filters: Filters, grain: str = "quarter", db=None, progress=None) -> Backtest:
+    """`backtest` for the scope, replayed once per data version and kept for every caller in the
+    process (the Forecast page's sessions, the QBR pack's HTML and PDF)."""
+    kept = kept_record(filters, grain, db)
+    if kept is not None:
+        return kept
+    key = _record_key(filters, grain, db)
+    replayed = backtest(filters, grain, db=db, progress=progress)
+    with _RECORDS_LOCK:
+        for old in [k for k in _RECORDS if k[:2] != key[:2]]:   # an upload since: the old ones are stale
+            _RECORDS.pop(old, None)
+        if len(_RECORDS) >= RECORDS_KEPT:
+            _RECORDS.pop(next(iter(_RECORDS)))
+        _RECORDS[key] = replayed
+    return replayed
 
 
 def reliability(deals: pd.DataFrame | None, bands: int = 10) -> pd.DataFrame:

@@ -24,7 +24,6 @@ import datetime as dt
 import html
 import json
 import re
-import threading
 from dataclasses import dataclass
 from typing import Callable
 
@@ -254,27 +253,6 @@ def _forecast(frame: Frame, filters: Filters, db) -> list[tuple]:
 
 # ---- the landing: where the period in progress lands, what moves it, how far to trust it ----
 
-_TRACK_RECORDS: dict[tuple, landing.Backtest] = {}   # (store, data version, scope, grain) -> the replay
-_TRACK_LOCK = threading.Lock()
-
-
-def track_record(filters: Filters, grain: str, db=None, progress: Progress | None = None) -> landing.Backtest:
-    """intel.landing.backtest for the scope, replayed once per data version (the HTML and the PDF of
-    a pack, and the next pack on the same data, read the kept one)."""
-    key = (str(db or config.db_path()), store.data_version(db), tuple(getattr(filters, d) for d in DIMENSIONS),
-           grain)
-    with _TRACK_LOCK:
-        kept = _TRACK_RECORDS.get(key)
-    if kept is not None:
-        return kept
-    replayed = landing.backtest(filters, grain, db=db, progress=progress)
-    with _TRACK_LOCK:
-        if len(_TRACK_RECORDS) >= 8:
-            _TRACK_RECORDS.pop(next(iter(_TRACK_RECORDS)))
-        _TRACK_RECORDS[key] = replayed
-    return replayed
-
-
 def _money(value) -> str:
     """Money in a sentence: $40.9M (the tables keep every digit)."""
     return "—" if value is None or pd.isna(value) else compact_money(value)
@@ -324,7 +302,8 @@ def _projected(frame: Frame, db, progress: Progress) -> list[tuple]:
     blocks = [("h2", "Landing", frame.here), *_landing_figures(land, frame)]
     blocks += _landing_deals(land, frame)
     progress(0.1, "Landing: its track record (replaying the finished periods week by week)")
-    record = track_record(frame.in_period, grain, db, lambda f, text: progress(0.1 + 0.8 * f, f"Landing: {text}"))
+    record = landing.track_record(frame.in_period, grain, db,
+                                  lambda f, text: progress(0.1 + 0.8 * f, f"Landing: {text}"))
     blocks += _track_record(record, frame)
     progress(0.9, "Landing: the saved scenarios")
     blocks += _saved_scenarios(land, frame, projector, db)

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from intel import landing, metrics, periods, scenarios
-from intel.filters import ALL_TIME, data_date, scope_line, scope_text
+from intel.filters import data_date, scope_line, scope_text
 from intel.landing import Shock
 from intel.views import View
 from intel.models import currency_prefix
@@ -68,32 +68,20 @@ def projection(filters, period: str, shocks: tuple[Shock, ...] = ()) -> landing.
     return _project(db_path(), data_version(), scoped(filters, period), period, tuple(shocks))
 
 
-@st.cache_resource(show_spinner=False)
-def _track_records() -> dict:
-    """Backtests by (store, data version, scope, grain), shared by every session: one takes
-    seconds, and the page shows its progress while it runs (st.cache_data could not)."""
-    return {}
-
-
 def track_record(filters, grain: str) -> landing.Backtest:
-    """intel.landing.backtest for the scope, computed once per data version with a progress bar."""
-    scope = filters.with_(date_from=ALL_TIME[0], date_to=ALL_TIME[1])   # the replay's periods are its own
-    key = (db_path(), data_version(), scope, grain)
-    kept = _track_records()
-    if key not in kept:
-        slot = st.empty()
-        with slot.status(f"Replaying the landing week by week over the last {landing.BACKTEST_PERIODS} finished "
-                         f"{grain}s (a few seconds, once per upload)…", expanded=True):
-            bar = st.progress(0.0)
-            result = landing.backtest(scope, grain, db=db_path(),
+    """intel.landing's track record for the scope (kept once per data version for every session
+    and the QBR pack), with a progress bar the first time."""
+    kept = landing.kept_record(filters, grain, db_path())
+    if kept is not None:
+        return kept
+    slot = st.empty()
+    with slot.status(f"Replaying the landing week by week over the last {landing.BACKTEST_PERIODS} finished "
+                     f"{grain}s (a few seconds, once per upload)…", expanded=True):
+        bar = st.progress(0.0)
+        result = landing.track_record(filters, grain, db_path(),
                                       progress=lambda done, text: bar.progress(min(max(done, 0.0), 1.0), text=text))
-        slot.empty()
-        for old in [k for k in kept if k[:2] != key[:2]]:   # an upload since: the old ones are stale
-            kept.pop(old, None)
-        if len(kept) >= 32:
-            kept.pop(next(iter(kept)))
-        kept[key] = result
-    return kept[key]
+    slot.empty()
+    return result
 
 
 def periods_in_progress() -> list[str]:
