@@ -569,7 +569,9 @@ class Projector:
         day = day_of(as_of, first)
         found = self.at(label, day)
         model = self.model(label, day)
-        deals = found[in_scope(found, filters) & found["amount"].notna() & (found["amount"] > 0)]
+        scoped = found[in_scope(found, filters)]
+        deals = scoped[scoped["amount"].notna() & (scoped["amount"] > 0)]
+        left_out = _left_out(scoped)
         # a deal expected to close after the period can still land in it (pulled in): kept, at its chance
         deals = chances(model, deals.reset_index(drop=True))
         if shocks:
@@ -598,6 +600,8 @@ class Projector:
             notes.append("No pipeline snapshot within a week of this day: the open deals are read from the closed "
                          "history, without their expected close dates (the history keeps only the final ones), "
                          "so the chances cannot weigh them.")
+        if left_out:
+            notes.append(left_out)
         return Landing(label, as_of, day, (last - first).days + 1, source,
                        snapshot.iloc[0] if len(snapshot) else None, totals["target"], totals["won_to_date"],
                        totals["commit"], totals["best_case"], weighted, draws, deals, rate,
@@ -665,6 +669,22 @@ def what_moved(before: Landing, after: Landing, n: int = TOP_DEALS, db=None) -> 
     deals["name"] = deals["name_after"].fillna(deals["name_before"])
     deals["what_happened"] = [happened(r) for _, r in deals.iterrows()] if len(deals) else []
     return parts, deals[["id", "name", "expected_before", "expected_after", "change", "what_happened"]]
+
+
+def _left_out(deals: pd.DataFrame) -> str | None:
+    """The sentence naming the open deals the simulation leaves out, and why (METRICS.md: a money
+    figure says what it leaves out)."""
+    no_rate = deals["amount"].isna() & deals["has_amount"].fillna(False).astype(bool)
+    no_amount = deals["amount"].isna() & ~no_rate
+    zero = deals["amount"].notna() & (deals["amount"] <= 0)
+    parts = [f"{int(n):,} {why}" for n, why in ((no_amount.sum(), "without an amount"),
+                                                 (no_rate.sum(), "whose currency has no exchange rate"),
+                                                 (zero.sum(), "at zero or less")) if n]
+    if not parts:
+        return None
+    count = int(no_amount.sum() + no_rate.sum() + zero.sum())
+    return (f"{count:,} open deal{'s' if count != 1 else ''} left out of the landing: " + "; ".join(parts)
+            + " (upload the exchange rates or amounts on the Data page to count them).")
 
 
 def _has_snapshot(day: dt.date, db=None) -> bool:

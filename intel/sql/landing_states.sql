@@ -12,6 +12,7 @@
 --                '31-90 days', 'over 90 days', or 'unknown'
 --   won_in_period  closed won with a close date in the period (final data); slipped: not
 --                closed in the period; final_amount: the amount it closed at (reporting currency)
+--   has_amount   the export gave an amount (amount NULL with has_amount: no exchange rate)
 -- A snapshot's deal the final data shows closed by the as-of day is left out (it closed between
 -- the snapshot and that day). Rows come ordered by point and deal id.
 -- Scope (the global filters) is applied by the caller: training reads every deal.
@@ -26,6 +27,7 @@ WITH pts AS (
 ), snap_rows AS (
     SELECT p.point_id, o.id, o.name, o.account, o.owner, o.region, o.segment, o.product,
            o.stage, o.stage_order, CAST(o.amount_reporting AS DOUBLE) AS amount, o.probability,
+           o.amount IS NOT NULL AS has_amount,
            o.close_date AS expected_close, 'snapshot' AS source, s.snapshot_date
     FROM pts p
     JOIN snap s USING (point_id)
@@ -41,10 +43,12 @@ WITH pts AS (
 ), history_rows AS (
     SELECT p.point_id, f.id, f.name, f.account, f.owner, f.region, f.segment, f.product,
            h.stage, h.stage_order, f.amount, NULL::DOUBLE AS probability,
+           r.amount IS NOT NULL AS has_amount,
            NULL::DATE AS expected_close, 'closed history' AS source, NULL::DATE AS snapshot_date
     FROM pts p
     JOIN deal_facts f ON f.created_date <= p.as_of AND (NOT f.is_closed OR f.close_date > p.as_of)
     LEFT JOIN history_stage h ON h.point_id = p.point_id AND h.id = f.id
+    LEFT JOIN opportunities_current r ON r.id = f.id
     WHERE p.point_id NOT IN (SELECT point_id FROM snap)
 ), states AS (
     SELECT * FROM snap_rows UNION ALL BY NAME SELECT * FROM history_rows
@@ -56,6 +60,7 @@ WITH pts AS (
 )
 SELECT s.point_id, p.as_of, p.p_start, p.p_end, s.id, s.name, s.account, s.owner, s.region, s.segment,
        s.product, coalesce(s.stage, 'Unknown stage') AS stage, s.stage_order, s.amount, s.probability,
+       s.has_amount,
        s.expected_close, s.source, s.snapshot_date,
        CASE WHEN s.expected_close IS NULL THEN 'unknown'
             WHEN s.expected_close < p.as_of THEN 'overdue'

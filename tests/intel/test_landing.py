@@ -706,7 +706,7 @@ def test_by_default_the_quarter_of_the_data_date_is_projected_at_the_data_date(s
 def test_a_snapshot_of_the_week_before_is_read_with_its_close_dates(small):
     six_days_on = project_small(small, dt.date(2026, 10, 11))
     assert (six_days_on.source, six_days_on.snapshot_date) == ("snapshot", dt.date(2026, 10, 5))
-    assert not six_days_on.notes
+    assert not any("No pipeline snapshot" in note for note in six_days_on.notes)
     close = dict(zip(six_days_on.deals["id"], six_days_on.deals["expected_close"]))
     assert close == {"E1": dt.date(2026, 11, 20), "N1": dt.date(2026, 12, 15), "W1": dt.date(2026, 10, 20)}
 
@@ -728,6 +728,9 @@ def test_open_amounts_are_in_the_reporting_currency_and_deals_without_one_are_le
     assert amounts == {"E1": 10_000, "N1": 20_000}
     assert now.summary()["open_deals"] == 2
     assert now.won_to_date == 7_000 + 3_000                         # W1 (2026-10-20) and W2 (2026-10-02)
+    # and it says so: one without an amount (E2), one whose currency has no rate (E3)
+    assert ("2 open deals left out of the landing: 1 without an amount; 1 whose currency has no exchange rate"
+            in " ".join(now.notes))
 
 
 def test_the_scope_narrows_the_open_deals_and_the_won_to_date(small):
