@@ -8,7 +8,7 @@
 -- account_size come from the uploaded owners, accounts and products tables (resolved_deals).
 SELECT d.id, d.name, d.account, d.owner, d.team, d.manager, d.region, d.country, d.segment, d.industry,
        d.account_size, d.product, d.product_family,
-       d.competitor, d.lead_source, d.deal_type, d.stage, d.stage_order,
+       d.competitor, d.lead_source, d.campaign, d.deal_type, d.discount_pct, d.stage, d.stage_order,
        d.is_closed, d.is_won, d.is_closed AND NOT d.is_won AS is_lost,
        d.is_closed AND NOT d.is_won
            AND (regexp_matches(lower(coalesce(d.loss_reason, '')), $no_decision)
