@@ -45,6 +45,33 @@ SETTINGS = {
                                           "placeholders) are rejected."),
         Setting("oidc_default_role", "viewer", "Role of a single-sign-on user who has no user entry; "
                                                "empty to let in only the users an admin added."),
+        # accounts: the rules proposing attack / defend / fire (intel/accounts.py, METRICS.md)
+        Setting("stance_recent_deals", "5", "An account's latest deals (by created date) read for a "
+                                            "competitor appearing in them."),
+        Setting("stance_min_deals", "3", "Closed deals in the two years below which an account's own win "
+                                         "rate, cycle and discount are not judged."),
+        Setting("stance_defend_drop", "0.25", "Defend signal: bookings of the last 12 months down at least "
+                                              "this share on the 12 before."),
+        Setting("stance_competitor_deals", "3", "Defend signal: one competitor named in at least this many "
+                                                "of the account's latest deals (and in under half that share "
+                                                "of the deals before)."),
+        Setting("stance_cycle_rise", "0.25", "Defend signal: median won cycle of the last 12 months at least "
+                                             "this share longer than the 12 before."),
+        Setting("stance_discount_rise", "0.05", "Defend signal: average discount of the last 12 months at "
+                                                "least this many points (0.05 = 5) above the 12 before."),
+        Setting("stance_defend_signals", "2", "Defend signals a customer must show to be proposed for defence."),
+        Setting("stance_fire_quantile", "0.10", "Fire: discount, cycle and win rate all in this worst share of "
+                                                "accounts, for recent bookings at or below the median customer's."),
+        Setting("stance_attack_share", "0.10", "Attack: a customer is small-share below this share of its "
+                                               "annual value (recent bookings ÷ annual value)."),
+        Setting("stance_attack_growth", "0.10", "Attack: bookings of the last 12 months up at least this share."),
+        Setting("stance_incumbent_gain", "0.10", "Attack: our head-to-head win rate against a competitor the "
+                                                 "account lost to up at least this many points (0.10 = 10)."),
+        # discount governance
+        Setting("discount_approval", "25,20,15,10", "Largest discount (%) given without approval, per deal-size "
+                                                   "band from the smallest deals to the largest."),
+        Setting("discount_rise", "0.02", "An owner's average discount is rising when it gains at least this "
+                                         "many points (0.02 = 2) each quarter."),
     ]
 }
 
@@ -79,3 +106,15 @@ def date_window() -> tuple[dt.date, dt.date]:
 
 def db_path() -> Path:
     return Path(get("db"))
+
+
+def number(name: str, low: float | None = None, high: float | None = None) -> float:
+    """A numeric setting, checked: a sentence naming the variable when it is not a number in range."""
+    text = get(name).strip()
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{SETTINGS[name].env} is '{text}': it must be a number.") from None
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ValueError(f"{SETTINGS[name].env} is {text}: it must be between {low} and {high}.")
+    return value

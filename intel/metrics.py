@@ -202,6 +202,37 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "unconverted_deals": ("Deals without a rate", "count"), "unconverted_amount": ("Amount without a rate", "count"),
     "converted": ("All converted", "text"), "won_with_amount": ("Won with an amount", "count"),
     "without_amount": ("Without an amount", "count"),
+    # accounts: the facts the stance rules read, the stance, the manager's decision
+    "stance": ("Stance", "text"), "proposed": ("Proposed", "text"), "rules": ("Why (rules met)", "text"),
+    "signals": ("Defend signals", "count"), "is_customer": ("Customer", "text"), "size": ("Size", "text"),
+    "annual_value": ("Annual value", "money"), "bookings_recent": ("Bookings, last 12 months", "money"),
+    "bookings_prior": ("Bookings, 12 months before", "money"), "bookings_change": ("Bookings change", "percent"),
+    "bookings_by_quarter": ("Bookings, last 8 quarters", "text"), "lifetime_bookings": ("Bookings, all time", "money"),
+    "open_pipeline": ("Open pipeline", "money"), "discount": ("Average discount", "percent"),
+    "discount_recent": ("Discount, last 12 months", "percent"), "discount_prior": ("Discount, 12 months before", "percent"),
+    "cycle_recent": ("Cycle, last 12 months", "days"), "cycle_prior": ("Cycle, 12 months before", "days"),
+    "won_recent": ("Won, last 12 months", "count"), "won_prior": ("Won, 12 months before", "count"),
+    "last_deals": ("Latest deals read", "count"), "competitor_recent": ("Competitor in latest deals", "text"),
+    "competitor_recent_deals": ("Latest deals naming it", "count"), "earlier_deals": ("Deals before", "count"),
+    "competitor_earlier_deals": ("Deals before naming it", "count"), "incumbent": ("Competitor it lost to", "text"),
+    "incumbent_losses": ("Losses to it", "count"), "h2h_recent": ("Head-to-head, last 12 months", "percent"),
+    "h2h_prior": ("Head-to-head, 12 months before", "percent"), "h2h_recent_closed": ("Head-to-head deals, last 12 months", "count"),
+    "h2h_prior_closed": ("Head-to-head deals, 12 months before", "count"), "peer_win_rate": ("Its segment's win rate", "percent"),
+    "peer_closed": ("Its segment's closed deals", "count"), "company_win_rate": ("Overall win rate", "percent"),
+    "company_closed": ("Overall closed deals", "count"), "share_of_wallet": ("Share of wallet", "percent"),
+    "anchor": ("Windows end", "date"), "last_created": ("Latest deal created", "date"),
+    "override_reason": ("Reason", "text"), "override_by": ("Decided by", "text"), "override_at": ("Decided", "datetime"),
+    "override_version": ("Decision version", "count"), "override": ("Manager's stance", "text"),
+    # the lead-source funnel and discount governance
+    "created": ("Opportunities created", "count"), "created_amount": ("Pipeline created", "money"),
+    "pipeline_share": ("Share of pipeline created", "percent"), "open": ("Still open", "count"),
+    "follow_up_days": ("Follow-up (to first stage change)", "days"), "followed_up": ("Follow-up measured on", "count"),
+    "band_order": ("Band order", "count"), "avg_discount": ("Average discount", "percent"),
+    "won_with_discount": ("Won with a discount", "count"), "discount_pct": ("Discount", "percent"),
+    "threshold": ("Approval threshold", "percent"), "breaches": ("Above threshold", "count"),
+    "breach_share": ("Share above threshold", "percent"), "breach_amount": ("Amount above threshold", "money"),
+    "quarters": ("Quarters", "text"), "rise": ("Rise per quarter", "percent"),
+    "win_rate_change": ("Win rate change", "percent"),
 }
 # a pair of columns for two snapshots or periods (deals_0, deals_1): the base column, then before / after
 _PAIR = {"0": "before", "1": "after"}
@@ -244,11 +275,16 @@ class Param:
     help: str = ""
     low: int | None = None
     high: int | None = None
+    choices: tuple[str, ...] = ()     # a whitelisted word (a column name the SQL picks by CASE)
 
     def parse(self, value):
         """The value checked and converted (from a widget, a URL or the command line)."""
         if value is None:
             return self.default
+        if self.choices:
+            if str(value) not in self.choices:
+                raise ValueError(f"{self.name.replace('_', ' ').capitalize()} is one of {', '.join(self.choices)}.")
+            return str(value)
         if self.kind is bool:
             return bool(value)
         if self.kind is int:
@@ -290,6 +326,8 @@ PARAMS = {p.name: p for p in [
     Param("period_start", "date", None, "one period, by its first day"),
     Param("reason", str, None, "one loss reason"),
     Param("competitor", str, None, "one competitor"),
+    Param("funnel_by", str, "lead_source", "what the funnel is cut by: lead_source, campaign or deal_type",
+          choices=("lead_source", "campaign", "deal_type")),
 ]}
 
 
@@ -483,7 +521,49 @@ CATALOGUE: dict[str, Metric] = {m.name: m for m in [
            prepare="intel.pipeline:movement_params",
            check="intel.checks:pipeline_movement", columns=("category", "deals", "amount"),
            aliases=("movement",), deals="pipeline_movement_deals"),
+    # ---- accounts, marketing alignment, discount governance ----
+    Metric("account_stance", "Account stance", "text",
+           "Attack, defend, fire or maintain per account, from its bookings (12 months vs the 12 before), "
+           "win rate, cycle and discount over two years, open pipeline and the competitors in its latest "
+           "deals; each rule met is shown with its numbers and threshold (settings stance_*); a manager's "
+           "decision wins over the proposal and is kept with its history.",
+           None, "stance", "closed", member="account", compute="intel.accounts:stance_frame",
+           check="intel.checks:account_stance", aliases=("account-stance", "accounts"),
+           columns=("account", "stance", "proposed", "rules", "bookings_recent", "bookings_change", "open_pipeline",
+                    "win_rate", "closed", "cycle_days", "discount", "competitor_recent", "size")),
+    Metric("lead_source_funnel", "Lead-source funnel", "percent",
+           "Per lead source (or campaign, or deal type) and period of creation: opportunities created, the "
+           "pipeline they brought and its share, won, lost, win rate, median won cycle, average won deal, "
+           "and the median days from created to the first stage change (follow-up).",
+           "lead_source_funnel", "win_rate", "created", grains=("all", "quarter", "month"),
+           params=("funnel_by",), check="intel.checks:lead_source_funnel", aliases=("funnel",),
+           columns=("member", "period", "created", "created_amount", "pipeline_share", "won", "lost", "open",
+                    "win_rate", "cycle_days", "average_won_deal", "follow_up_days")),
+    Metric("discount_bands", "Win rate by discount band", "percent",
+           "Closed deals per discount band (0%, 0–10%, 10–20%, 20–30%, over 30%): win rate and average "
+           "won deal, per segment, owner or any dimension; deals without a discount counted apart.",
+           "discount_bands", "win_rate", "closed", dimensions=("total",) + DEAL_DIMENSIONS,
+           params=("exclude_no_decision",), check="intel.checks:discount_bands", dim_default="total",
+           columns=("member", "band", "closed", "won", "win_rate", "average_won_deal", "avg_discount")),
+    Metric("average_discount", "Average discount", "percent",
+           "Mean discount of the deals won in the period that carry one, with the period's win rate beside it.",
+           "average_discount", "avg_discount", "won_with_discount", dimensions=("total",) + DEAL_DIMENSIONS,
+           grains=("quarter", "month", "all"), params=("exclude_no_decision",), dim_default="owner",
+           check="intel.checks:average_discount", alertable=True,
+           columns=("member", "period", "won_with_discount", "avg_discount", "win_rate")),
+    Metric("discount_governance", "Discount approvals", "percent",
+           "Per deal-size band, the deals won in the range and open now that carry a discount: the approval "
+           "threshold (setting discount_approval), how many exceed it and their share.",
+           "discount_governance", "breach_share", "deals", member="deal_size_band",
+           prepare="intel.accounts:approval_params", check="intel.checks:discount_governance",
+           deals="discount_breaches", columns=("deal_size_band", "threshold", "deals", "breaches", "breach_share", "avg_discount",
+                    "breach_amount")),
     # ---- the deals behind the numbers ----
+    Metric("discount_breaches", "Deals above the approval threshold", "percent",
+           "Deals won in the range or open now whose discount exceeds their deal-size band's approval "
+           "threshold, deepest excess first.",
+           "discount_breaches", "discount_pct", None, member="name", kind="deals", params=("limit",),
+           prepare="intel.accounts:approval_params"),
     Metric("closed_deals", "Closed deals", "money", "The closed deals behind a win-loss number, newest first.",
            "closed_deals", "amount", None, member="name", kind="deals",
            dimensions=("total",) + DEAL_DIMENSIONS, grains=("month", "quarter"),

@@ -1,0 +1,411 @@
+"""Accounts to attack, defend or fire (shared/DOMAIN.md; METRICS.md "Account stance").
+
+`account_facts` (intel/sql/account_facts.sql) reads each account's bookings trend, win rate, cycle,
+discount, open pipeline and the competitors in its deals; `propose` applies the stance rules to
+them, each rule written out with its numbers and the threshold in force (the thresholds are
+settings, intel/config.py); a manager's decision (`set_stance`) wins over the proposal and is
+kept as versions, like a note: deciding again adds a version, the history stays.
+
+The rules, in the order they win:
+- fire: a customer whose average discount, median cycle and win rate all sit in the worst quarter
+  of the accounts judged (stance_fire_quantile), for recent bookings at or below the median
+  customer's: deep discounts, long cycles, low win rates, for small value;
+- defend: a customer showing at least stance_defend_signals of: bookings down stance_defend_drop
+  year on year, one competitor in stance_competitor_deals of its latest deals, a cycle
+  stance_cycle_rise longer, an average discount stance_discount_rise points deeper;
+- attack: a small-share customer (recent bookings under stance_attack_share of its annual value, or
+  under the median customer's without one) where we win at least as often as overall and whose
+  bookings grow stance_attack_growth or more; a prospect with a deal created in the last 90 days
+  in a segment where we win at least as often as overall; or an account that lost to a competitor
+  whose head-to-head win rate against us fell (ours rose stance_incumbent_gain points or more);
+- maintain: none of these.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import pandas as pd
+
+from intel import config, metrics, models, store
+from intel.access import Actor, require
+from intel.filters import Filters
+from intel.periods import fiscal_year_start
+
+STANCES = ("fire", "defend", "attack", "maintain")     # the order they win in, and are listed in
+STANCE_LABELS = {"attack": "Attack", "defend": "Defend", "fire": "Fire", "maintain": "Maintain"}
+STANCE_MEANING = {
+    "attack": "win more of it: find its problems and offer a better value proposition; expect the incumbent to defend",
+    "defend": "keep it: a competitor courts it or it buys less; watch for dissatisfaction everywhere we touch it",
+    "fire": "stop spending on it: deep discounts, long cycles and lost deals for little value",
+    "maintain": "no rule proposes a change",
+}
+PROSPECT_DAYS = 90          # a prospect counts as active with a deal created this recently
+REASON_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The stance rules' thresholds, from the settings (config.SETTINGS, stance_*)."""
+    recent_deals: int
+    min_deals: int
+    defend_drop: float
+    competitor_deals: int
+    cycle_rise: float
+    discount_rise: float
+    defend_signals: int
+    fire_quantile: float
+    attack_share: float
+    attack_growth: float
+    incumbent_gain: float
+
+    @classmethod
+    def current(cls) -> "Thresholds":
+        n = config.number
+        return cls(int(n("stance_recent_deals", 1, 100)), int(n("stance_min_deals", 1, 1000)),
+                   n("stance_defend_drop", 0, 1), int(n("stance_competitor_deals", 1, 100)),
+                   n("stance_cycle_rise", 0, 10), n("stance_discount_rise", 0, 1),
+                   int(n("stance_defend_signals", 1, 4)), n("stance_fire_quantile", 0.01, 0.5),
+                   n("stance_attack_share", 0, 1), n("stance_attack_growth", 0, 100), n("stance_incumbent_gain", 0, 1))
+
+
+def _pct(value) -> str:
+    return metrics.format_value(value, "percent")
+
+
+def _points(value) -> str:
+    return f"{value * 100:+.0f} points"
+
+
+def _money(value) -> str:
+    return models.money(value)
+
+
+def _days(value) -> str:
+    return f"{value:,.0f} days"
+
+
+def stance_rules(t: Thresholds | None = None) -> list[dict]:
+    """The rules with the thresholds in force, as the page and the pack show them: stance, rule."""
+    t = t or Thresholds.current()
+    q = f"{t.fire_quantile:.0%}"
+    return [
+        {"stance": "fire", "rule": f"A customer whose average discount, median won cycle and win rate are all in the "
+                                   f"worst {q} of the accounts with {t.min_deals}+ closed deals, for bookings of "
+                                   "the last 12 months at or below the median customer's."},
+        {"stance": "defend", "rule": f"A customer with {t.defend_signals} or more of: bookings down {t.defend_drop:.0%} "
+                                     f"or more on the 12 months before; one competitor in {t.competitor_deals} or more "
+                                     f"of its latest {t.recent_deals} deals; a median won cycle {t.cycle_rise:.0%} or "
+                                     f"more longer; an average discount {t.discount_rise * 100:.0f} points or more deeper."},
+        {"stance": "attack", "rule": f"A small-share customer (bookings under {t.attack_share:.0%} of its annual value, "
+                                     "or under the median customer's without one) where we win at least as often as "
+                                     f"overall and bookings grew {t.attack_growth:.0%} or more; a prospect with a deal "
+                                     f"created in the last {PROSPECT_DAYS} days in a segment where we win at least as "
+                                     "often as overall; or an account that lost to a competitor against whom our "
+                                     f"head-to-head win rate rose {t.incumbent_gain * 100:.0f} points or more."},
+        {"stance": "maintain", "rule": "None of the above."},
+    ]
+
+
+# ---- the facts, cached per store, data version, scope and window size ----
+
+_cache: "OrderedDict[tuple, pd.DataFrame]" = OrderedDict()
+_cache_lock = threading.Lock()
+_CACHED = 16
+
+
+def account_facts(filters: Filters, db=None, t: Thresholds | None = None) -> pd.DataFrame:
+    """One row per account in the filters' scope (region, segment, owner, product; windows end on
+    the data's last day): bookings of the last 12 months and the 12 before, their change and the
+    last 8 quarters, win rate, cycle and discount over two years, open pipeline, the competitor in
+    its latest deals, the competitor it lost to and our head-to-head against it (account_facts.sql)."""
+    t = t or Thresholds.current()
+    models.refresh(db)
+    key = (store._key(db), store.data_version(db), filters.region, filters.segment, filters.owner,
+           filters.product, t.recent_deals, fiscal_year_start())
+    with _cache_lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+    params = {**filters.params(), "recent_deals": t.recent_deals, "fy_start": fiscal_year_start()}
+    params.pop("date_from"), params.pop("date_to")
+    frame = store.query("account_facts", params, db=db)
+    frame["bookings_by_quarter"] = frame["bookings_by_quarter"].map(
+        lambda q: [float(v) for v in q] if q is not None and not isinstance(q, float) else [])
+    with _cache_lock:
+        _cache[key] = frame
+        while len(_cache) > _CACHED:
+            _cache.popitem(last=False)
+    return frame
+
+
+# ---- the rules ----
+
+def cutoffs(facts: pd.DataFrame, t: Thresholds) -> dict:
+    """The bars the fire rule compares with, over the accounts judged (min_deals closed deals): the
+    worst quarter's discount, cycle and win rate, and the median customer's recent bookings."""
+    judged = facts[facts["closed"] >= t.min_deals]
+    customers = facts[facts["is_customer"].fillna(False).astype(bool)]
+
+    def q(column, at):
+        values = judged[column].dropna().astype(float)
+        return float(values.quantile(at)) if len(values) else None
+
+    return {"discount": q("discount", 1 - t.fire_quantile), "cycle_days": q("cycle_days", 1 - t.fire_quantile),
+            "win_rate": q("win_rate", t.fire_quantile),
+            "median_bookings": float(customers["bookings_recent"].median()) if len(customers) else None}
+
+
+def _num(value) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def _judge(row: dict, t: Thresholds, cut: dict, anchor: dt.date | None) -> tuple[str, list[str], int]:
+    """(proposed stance, the rules met in words with their numbers, defend signals) for one account."""
+    customer = bool(row["is_customer"]) if not pd.isna(row["is_customer"]) else False
+    judged = (row["closed"] or 0) >= t.min_deals
+    win, company = _num(row["win_rate"]), _num(row["company_win_rate"])
+    recent, prior = _num(row["bookings_recent"]) or 0.0, _num(row["bookings_prior"]) or 0.0
+    change = _num(row["bookings_change"])
+    median = cut["median_bookings"]
+    # fire: every measure available in the worst quarter, at least two of them, for small value
+    if customer and judged and median is not None and recent <= median:
+        measures = [("discount", ">=", "Average discount", _pct), ("cycle_days", ">=", "Median won cycle", _days),
+                    ("win_rate", "<=", "Win rate", _pct)]
+        said, held = [], 0
+        for column, way, label, fmt in measures:
+            value, bar = _num(row[column]), cut[column]
+            if value is None or bar is None:
+                continue
+            if (value >= bar) if way == ">=" else (value <= bar):
+                held += 1
+                said.append(f"{label} {fmt(value)} (worst {t.fire_quantile:.0%} of accounts: "
+                            f"{'≥' if way == '>=' else '≤'} {fmt(bar)})")
+            else:
+                held = -99
+        if held >= 2:
+            said.append(f"Bookings {_money(recent)} in 12 months (median customer {_money(median)})")
+            return "fire", said, 0
+    # defend: signals of a customer slipping away
+    said = []
+    if customer and (recent > 0 or prior > 0):
+        if change is not None and change <= -t.defend_drop:
+            said.append(f"Bookings {change:+.0%} on the 12 months before ({_money(prior)} → {_money(recent)})")
+        named, earlier = int(row["competitor_recent_deals"] or 0), int(row["earlier_deals"] or 0)
+        # appearing: in enough of the latest deals, and named in under half as large a share of those before
+        before = (row["competitor_earlier_deals"] or 0) / earlier if earlier else 0.0
+        if named >= t.competitor_deals and before < named / max(int(row["last_deals"]), 1) / 2:
+            said.append(f"{row['competitor_recent']} in {named} of its last {int(row['last_deals'])} deals"
+                        + (f" ({before:.0%} of the {earlier} before)" if earlier else ""))
+        # a cycle or a discount is compared only where both years rest on min_deals deals won
+        both = min(int(row["won_recent"] or 0), int(row["won_prior"] or 0)) >= t.min_deals
+        cycle_recent, cycle_prior = _num(row["cycle_recent"]), _num(row["cycle_prior"])
+        if both and cycle_recent is not None and cycle_prior and cycle_recent >= cycle_prior * (1 + t.cycle_rise):
+            said.append(f"Median won cycle {_days(cycle_recent)}, up from {_days(cycle_prior)}")
+        d_recent, d_prior = _num(row["discount_recent"]), _num(row["discount_prior"])
+        if both and d_recent is not None and d_prior is not None and d_recent - d_prior >= t.discount_rise - 1e-12:
+            said.append(f"Average discount {_pct(d_recent)}, {_points(d_recent - d_prior)} on the 12 months before")
+    signals = len(said)
+    if signals >= t.defend_signals:
+        return "defend", said, signals
+    # attack: where we can win more
+    attack = []
+    if customer and judged and win is not None and company is not None and win >= company \
+            and change is not None and change >= t.attack_growth:
+        wallet = _num(row["annual_value"])
+        if wallet and wallet > 0 and recent / wallet < t.attack_share:
+            attack.append(f"Share of wallet {_pct(recent / wallet)} of {_money(wallet)} a year; win rate "
+                          f"{_pct(win)} (overall {_pct(company)}); bookings {change:+.0%}")
+        elif not (wallet and wallet > 0) and median is not None and recent < median:
+            attack.append(f"Bookings {_money(recent)} (median customer {_money(median)}); win rate {_pct(win)} "
+                          f"(overall {_pct(company)}); bookings {change:+.0%}")
+    if not customer and anchor is not None and row["last_created"] is not None and not pd.isna(row["last_created"]):
+        peer = _num(row["peer_win_rate"])
+        fresh = pd.Timestamp(row["last_created"]).date() >= anchor - dt.timedelta(days=PROSPECT_DAYS)
+        if fresh and peer is not None and company is not None and peer >= company:
+            attack.append(f"Prospect with a deal created {pd.Timestamp(row['last_created']):%Y-%m-%d}; its segment "
+                          f"wins {_pct(peer)} (overall {_pct(company)})")
+    h_recent, h_prior = _num(row["h2h_recent"]), _num(row["h2h_prior"])
+    if row["incumbent"] is not None and not pd.isna(row["incumbent"]) and h_recent is not None \
+            and h_prior is not None and h_recent - h_prior >= t.incumbent_gain - 1e-12 \
+            and min(row["h2h_recent_closed"] or 0, row["h2h_prior_closed"] or 0) >= metrics.min_sample():
+        attack.append(f"Lost {int(row['incumbent_losses'])} deal{'s' if row['incumbent_losses'] != 1 else ''} to "
+                      f"{row['incumbent']}, who now loses more to us: head-to-head {_pct(h_recent)} "
+                      f"({_pct(h_prior)} the 12 months before)")
+    if attack:
+        return "attack", attack, signals
+    return "maintain", said, signals
+
+
+def propose(facts: pd.DataFrame, t: Thresholds | None = None) -> pd.DataFrame:
+    """The facts with the proposed stance, the rules met in words (each with its numbers and the
+    threshold in force) and the count of defend signals."""
+    t = t or Thresholds.current()
+    out = facts.copy()
+    if out.empty:
+        return out.assign(proposed=pd.Series(dtype=str), rules=pd.Series(dtype=str), signals=pd.Series(dtype=int))
+    cut = cutoffs(out, t)
+    anchor = pd.Timestamp(out["anchor"].iloc[0]).date() if out["anchor"].notna().any() else None
+    judged = [_judge(r, t, cut, anchor) for r in out.to_dict("records")]
+    out["proposed"] = [j[0] for j in judged]
+    out["rules"] = ["; ".join(j[1]) for j in judged]
+    out["signals"] = [j[2] for j in judged]
+    return out
+
+
+# ---- managers' decisions ----
+
+class StanceConflict(Exception):
+    """Somebody decided on the account since it was opened; the newer decision is attached."""
+
+    def __init__(self, message: str, newer: dict):
+        super().__init__(message)
+        self.newer = newer
+
+
+def decisions(db=None) -> pd.DataFrame:
+    """The latest decision per account: account, override (NULL: back to the proposal), reason,
+    author, saved_at, version."""
+    cur = store.cursor(db)
+    try:
+        return cur.execute("""SELECT account, stance AS override, reason, author, saved_at, version
+                              FROM account_stance_versions
+                              QUALIFY row_number() OVER (PARTITION BY account ORDER BY version DESC) = 1""").df()
+    finally:
+        cur.close()
+
+
+def set_stance(account: str, stance: str | None, reason: str, expected_version: int, proposed: str | None = None,
+               db=None, *, by: Actor) -> int:
+    """Confirm or override the stance on `account` (as `by`, a manager or above), with the reason;
+    stance None hands it back to the proposal. `expected_version` is the latest version the
+    manager saw (0 for none): a decision made since raises StanceConflict instead of being
+    overwritten. Returns the new version."""
+    require(by, "edit notes")
+    account = (account or "").strip()
+    if not account:
+        raise ValueError("Choose an account.")
+    if stance is not None and stance not in STANCES:
+        raise ValueError(f"A stance is one of {', '.join(STANCES)}.")
+    reason = " ".join((reason or "").split())
+    if len(reason) > REASON_LIMIT:
+        raise ValueError(f"A reason is at most {REASON_LIMIT} characters.")
+    if stance is not None and stance != proposed and not reason:
+        raise ValueError("Say why: overriding the proposed stance needs a reason (it is kept with the decision).")
+
+    def work(cur) -> int:
+        latest = cur.execute("""SELECT version, stance, reason, author, saved_at FROM account_stance_versions
+                                WHERE account = $a ORDER BY version DESC LIMIT 1""", {"a": account}).fetchone()
+        version = int(latest[0]) if latest else 0
+        if version != int(expected_version):
+            raise StanceConflict(
+                f"{latest[3]} decided on {account} at {latest[4]:%Y-%m-%d %H:%M} since you opened it "
+                f"({STANCE_LABELS.get(latest[1], 'back to the proposal')}"
+                + (f": {latest[2]}" if latest[2] else "") + "). Read it, then decide again.",
+                {"version": version, "stance": latest[1], "reason": latest[2], "author": latest[3]})
+        cur.execute("INSERT INTO account_stance_versions VALUES ($a, $v, $s, $p, $r, $by, now()::TIMESTAMP)",
+                    {"a": account, "v": version + 1, "s": stance, "p": proposed, "r": reason or None, "by": by.name})
+        return version + 1
+
+    return store.write(work, db)
+
+
+def stance_history(account: str, db=None) -> pd.DataFrame:
+    """Every decision on the account, newest first: version, stance (None: back to the proposal),
+    proposed (what the rules said then), reason, author, saved_at."""
+    cur = store.cursor(db)
+    try:
+        return cur.execute("""SELECT version, stance, proposed, reason, author, saved_at FROM account_stance_versions
+                              WHERE account = $a ORDER BY version DESC""", {"a": account}).df()
+    finally:
+        cur.close()
+
+
+def account_stance(filters: Filters, db=None, t: Thresholds | None = None) -> pd.DataFrame:
+    """Every account in scope with its facts, the proposed stance and the rules behind it, and the
+    stance in force: a manager's decision where there is one (override_reason, override_by,
+    override_at, override_version), else the proposal. Fire first, then defend, attack, maintain;
+    within each, by bookings of the last 12 months."""
+    t = t or Thresholds.current()
+    frame = propose(account_facts(filters, db, t), t)
+    decided = decisions(db).rename(columns={"reason": "override_reason", "author": "override_by",
+                                            "saved_at": "override_at", "version": "override_version"})
+    frame = frame.merge(decided, on="account", how="left")
+    frame["stance"] = frame["override"].where(frame["override"].notna(), frame["proposed"])
+    frame["override_version"] = frame["override_version"].fillna(0).astype(int)
+    rank = {s: i for i, s in enumerate(STANCES)}
+    frame = frame.sort_values(["stance", "bookings_recent", "account"], ascending=[True, False, True],
+                              key=lambda c: c.map(rank) if c.name == "stance" else c, kind="stable")
+    first = list(metrics.get("account_stance").columns)   # what is read first, then every fact behind it
+    return frame[first + [c for c in frame.columns if c not in first]].reset_index(drop=True)
+
+
+def stance_frame(filters: Filters, bound: dict, db=None) -> pd.DataFrame:
+    """The catalogue's `account_stance` entry (intel.metrics)."""
+    return account_stance(filters, db)
+
+
+# ---- discount governance ----
+
+DISCOUNT_BANDS = ("0%", "0–10%", "10–20%", "20–30%", "over 30%")   # discount_bands.sql's bands, in order
+NOT_GIVEN = "(not given)"
+
+
+def approval_thresholds() -> dict[int, float]:
+    """The largest discount given without approval per deal-size band (1 = the smallest deals),
+    as fractions, from the setting discount_approval (percentages, '25,20,15,10')."""
+    text = config.get("discount_approval")
+    try:
+        values = [float(v) / 100 for v in text.replace(";", ",").split(",") if v.strip()]
+    except ValueError:
+        values = []
+    if len(values) != 4 or any(not 0 <= v <= 1 for v in values):
+        raise ValueError(f"{config.SETTINGS['discount_approval'].env} is '{text}': write four percentages, "
+                         "one per deal-size band from the smallest deals, e.g. 25,20,15,10.")
+    return dict(enumerate(values, start=1))
+
+
+def approval_params(values: dict, filters: Filters, db=None) -> dict:
+    """The catalogue's prepare hook for the approval metrics: the thresholds bound as $t1..$t4."""
+    return {**values, **{f"t{band}": threshold for band, threshold in approval_thresholds().items()}}
+
+
+def rising_discounts(filters: Filters, db=None, dim: str = "owner", quarters: int = 2) -> pd.DataFrame:
+    """Members of `dim` (owners by default) whose average discount on won deals rose by at least the
+    setting discount_rise in each of the last `quarters` complete quarters of the range: member,
+    quarters ('2026-Q1 → 2026-Q3'), the discounts and win rates per quarter (first → last), rise
+    (last − first discount) and win_rate_change beside it (a discount that buys no wins shows as a
+    rise with a flat or falling win rate). A member is read only where each quarter rests on at
+    least half the minimum sample of deals won with a discount."""
+    rise = config.number("discount_rise", 0, 1)
+    frame = metrics.run("average_discount", filters, db=db, dim=dim, grain="quarter")
+    columns = ["member", "quarters", "discounts", "win_rates", "rise", "win_rate_change"]
+    if frame.empty:
+        return pd.DataFrame(columns=columns)
+    from intel import periods
+    from intel.filters import data_date
+
+    day = data_date(db)
+    # complete quarters only: the one holding the data date is still running
+    running = periods.label(day, "quarter") if day else None
+    frame = frame[frame["period"] != running]
+    last = sorted(frame["period"].dropna().unique())[-(quarters + 1):]
+    if len(last) < quarters + 1:
+        return pd.DataFrame(columns=columns)
+    minimum = max(1, metrics.min_sample() // 2)
+    found = []
+    for member, rows in frame[frame["period"].isin(last)].groupby("member"):
+        rows = rows.set_index("period").reindex(last)
+        if rows["won_with_discount"].isna().any() or (rows["won_with_discount"] < minimum).any():
+            continue
+        steps = rows["avg_discount"].diff().dropna()
+        change = float(rows["win_rate"].iloc[-1] - rows["win_rate"].iloc[0])
+        total = float(rows["avg_discount"].iloc[-1] - rows["avg_discount"].iloc[0])
+        if (steps >= rise - 1e-12).all():
+            found.append({"member": member, "quarters": f"{last[0]} → {last[-1]}",
+                          "discounts": " → ".join(_pct(v) for v in rows["avg_discount"]),
+                          "win_rates": " → ".join(_pct(v) for v in rows["win_rate"]),
+                          "rise": total, "win_rate_change": change})
+    return pd.DataFrame(found, columns=columns).sort_values("rise", ascending=False, ignore_index=True)
