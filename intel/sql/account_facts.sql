@@ -42,8 +42,16 @@ WITH snap AS (
       AND in_scope(f.region, f.segment, f.owner, f.product, $region, $segment, $owner, $product)
 ), per AS (
     SELECT account, any_value(anchor) AS anchor,
-           mode(segment) AS segment, mode(region) AS region, mode(industry) AS industry,
-           mode(account_size) AS size,
+           -- the value most of its deals carry; a tie goes to the first by name (mode() would take
+           -- whichever the scan met first, so an account split evenly could change segment between runs)
+           list_sort(list_transform(map_entries(histogram(segment)),
+                                    lambda e: {'n': -CAST(e.value AS BIGINT), 'v': e.key}))[1].v AS segment,
+           list_sort(list_transform(map_entries(histogram(region)),
+                                    lambda e: {'n': -CAST(e.value AS BIGINT), 'v': e.key}))[1].v AS region,
+           list_sort(list_transform(map_entries(histogram(industry)),
+                                    lambda e: {'n': -CAST(e.value AS BIGINT), 'v': e.key}))[1].v AS industry,
+           list_sort(list_transform(map_entries(histogram(account_size)),
+                                    lambda e: {'n': -CAST(e.value AS BIGINT), 'v': e.key}))[1].v AS size,
            bool_or(is_won) AS is_customer,
            coalesce(sum(amount) FILTER (WHERE is_won AND in_recent), 0) AS bookings_recent,
            coalesce(sum(amount) FILTER (WHERE is_won AND in_prior), 0) AS bookings_prior,
