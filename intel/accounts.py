@@ -8,7 +8,7 @@ kept as versions, like a note: deciding again adds a version, the history stays.
 
 The rules, in the order they win:
 - fire: a customer whose average discount, median cycle and win rate all sit in the worst quarter
-  of the accounts judged (stance_fire_quantile), for recent bookings at or below the median
+  of the customers judged (stance_fire_quantile), for recent bookings at or below the median
   customer's: deep discounts, long cycles, low win rates, for small value;
 - defend: a customer showing at least stance_defend_signals of: bookings down stance_defend_drop
   year on year, one competitor in stance_competitor_deals of its latest deals, a cycle
@@ -93,7 +93,7 @@ def stance_rules(t: Thresholds | None = None) -> list[dict]:
     q = f"{t.fire_quantile:.0%}"
     return [
         {"stance": "fire", "rule": f"A customer whose average discount, median won cycle and win rate are all in the "
-                                   f"worst {q} of the accounts with {t.min_deals}+ closed deals, for bookings of "
+                                   f"worst {q} of the customers with {t.min_deals}+ closed deals, for bookings of "
                                    "the last 12 months at or below the median customer's."},
         {"stance": "defend", "rule": f"A customer with {t.defend_signals} or more of: bookings down {t.defend_drop:.0%} "
                                      f"or more on the 12 months before; one competitor in {t.competitor_deals} or more "
@@ -144,10 +144,12 @@ def account_facts(filters: Filters, db=None, t: Thresholds | None = None) -> pd.
 # ---- the rules ----
 
 def cutoffs(facts: pd.DataFrame, t: Thresholds) -> dict:
-    """The bars the fire rule compares with, over the accounts judged (min_deals closed deals): the
-    worst quarter's discount, cycle and win rate, and the median customer's recent bookings."""
-    judged = facts[facts["closed"] >= t.min_deals]
+    """The bars the fire rule compares with, over the customers judged (min_deals closed deals): the
+    worst quarter's discount, cycle and win rate, and the median customer's recent bookings. Only
+    customers: a prospect that lost all its deals has a win rate of 0, and a tenth of them would set
+    the win-rate bar at 0, below every customer's, so that no customer could ever be fired."""
     customers = facts[facts["is_customer"].fillna(False).astype(bool)]
+    judged = customers[customers["closed"] >= t.min_deals]
 
     def q(column, at):
         values = judged[column].dropna().astype(float)
@@ -181,7 +183,7 @@ def _judge(row: dict, t: Thresholds, cut: dict, anchor: dt.date | None) -> tuple
                 continue
             if (value >= bar) if way == ">=" else (value <= bar):
                 held += 1
-                said.append(f"{label} {fmt(value)} (worst {t.fire_quantile:.0%} of accounts: "
+                said.append(f"{label} {fmt(value)} (worst {t.fire_quantile:.0%} of customers: "
                             f"{'≥' if way == '>=' else '≤'} {fmt(bar)})")
             else:
                 held = -99
