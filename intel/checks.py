@@ -864,3 +864,381 @@ def landing_backtest(filters: Filters, params: dict, db) -> pd.DataFrame:
             summary.append({"week": "all weeks" if week is None else f"week {week}", "points": len(chosen),
                             "held": chosen["inside"].mean(), "commit_error": chosen["commit_error"].mean()})
     return pd.DataFrame(summary, columns=["week", "points", "held", "commit_error"])
+
+
+# ---- accounts, marketing alignment, discount governance (METRICS.md "Accounts, alignment, discounts") ----
+
+def _most_named(keys: pd.Series, values: pd.Series) -> pd.DataFrame:
+    """Per key, the value met most often among the non-missing ones (ties: the first by name) and
+    how often: columns value, n, indexed by key."""
+    pairs = pd.DataFrame({"key": keys.to_numpy(), "value": values.to_numpy()}).dropna()
+    if pairs.empty:
+        return pd.DataFrame({"value": pd.Series(dtype=object), "n": pd.Series(dtype="int64")})
+    counts = pairs.groupby(["key", "value"]).size().rename("n").reset_index()
+    counts = counts.sort_values(["key", "n", "value"], ascending=[True, False, True], kind="stable")
+    return counts.drop_duplicates("key").set_index("key")[["value", "n"]]
+
+
+def _months_before(day: pd.Timestamp, months: int) -> pd.Timestamp:
+    """The same day `months` calendar months earlier (the 29th-31st fall back to the month's end)."""
+    return day - pd.DateOffset(months=months)
+
+
+def stance_anchor(facts: pd.DataFrame) -> pd.Timestamp | None:
+    """The day an account's windows end: the latest close date of a closed deal on or before the
+    latest snapshot, else that snapshot's day (METRICS.md, trailing windows)."""
+    snapshot = pd.to_datetime(facts["snapshot_date"]).max()
+    if pd.isna(snapshot):
+        return None
+    dated = facts.loc[facts["is_closed"] & (facts["close_date"] <= snapshot), "close_date"]
+    return dated.max() if dated.notna().any() else snapshot
+
+
+def account_table(facts: pd.DataFrame, lookup: pd.DataFrame, filters: Filters, recent_deals: int) -> pd.DataFrame:
+    """Per account in scope (deals with an account; the range does not apply), the facts the stance
+    rules read, from the deal facts and the account lookup, as written in intel/accounts.py's
+    docstring: two 12-month windows ending on the anchor; bookings; won, lost and win rate; median
+    won cycle and mean discount of the deals won; open pipeline; the competitor most named in the
+    latest `recent_deals` deals (by created date, undated last) and in the deals before; the
+    competitor most named in its losses and our head-to-head against it per window; its segment's
+    and the whole scope's win rate; annual value and share of wallet."""
+    anchor = stance_anchor(facts)
+    d = facts[facts["account"].notna() & _in_scope(facts, filters)].copy()
+    columns = ["account", "industry", "segment", "region", "size", "annual_value", "is_customer", "bookings_recent",
+               "bookings_prior", "bookings_change", "lifetime_bookings", "won", "lost", "closed", "won_recent",
+               "won_prior", "win_rate", "cycle_days", "cycle_recent", "cycle_prior", "discount", "discount_recent",
+               "discount_prior", "open_deals", "open_pipeline", "last_created", "last_deals", "competitor_recent",
+               "competitor_recent_deals", "earlier_deals", "competitor_earlier_deals", "incumbent",
+               "incumbent_losses", "h2h_recent", "h2h_prior", "h2h_recent_closed", "h2h_prior_closed",
+               "peer_win_rate", "peer_closed", "company_win_rate", "company_closed", "share_of_wallet", "anchor"]
+    if d.empty or anchor is None:
+        return pd.DataFrame(columns=columns)
+    won, lost, closed = d["is_won"], d["is_closed"] & ~d["is_won"], d["is_closed"]
+    recent = closed & (d["close_date"] > _months_before(anchor, 12)) & (d["close_date"] <= anchor)
+    prior = closed & (d["close_date"] > _months_before(anchor, 24)) & (d["close_date"] <= _months_before(anchor, 12))
+    either = recent | prior
+    named = d["competitor"].astype(object).where(d["competitor"].notna(), None)
+    named = named.map(lambda c: (c.strip(" ") or None) if isinstance(c, str) else None)
+    amount = d["amount"].astype(float)
+    cols = {
+        "is_customer": won,
+        "bookings_recent": amount.where(won & recent), "bookings_prior": amount.where(won & prior),
+        "lifetime_bookings": amount.where(won),
+        "won": won & either, "won_recent": won & recent, "won_prior": won & prior, "lost": lost & either,
+        "cycle_days": d["cycle_days"].where(won & either), "cycle_recent": d["cycle_days"].where(won & recent),
+        "cycle_prior": d["cycle_days"].where(won & prior),
+        "discount": d["discount_pct"].where(won & either), "discount_recent": d["discount_pct"].where(won & recent),
+        "discount_prior": d["discount_pct"].where(won & prior),
+        "open_deals": ~closed, "open_pipeline": amount.where(~closed), "last_created": d["created_date"],
+    }
+    work = pd.DataFrame({k: v.astype(float) if k not in ("last_created",) else v for k, v in cols.items()})
+    work["account"] = d["account"].to_numpy()
+    g = work.groupby("account")
+    table = pd.DataFrame({
+        "is_customer": g["is_customer"].max() > 0,
+        **{k: g[k].sum(min_count=0) for k in ("bookings_recent", "bookings_prior", "lifetime_bookings",
+                                               "open_pipeline")},
+        **{k: g[k].sum().astype("int64") for k in ("won", "won_recent", "won_prior", "lost", "open_deals")},
+        **{k: g[k].median() for k in ("cycle_days", "cycle_recent", "cycle_prior")},
+        **{k: g[k].mean() for k in ("discount", "discount_recent", "discount_prior")},
+        "last_created": g["last_created"].max(),
+    })
+    table["closed"] = table["won"] + table["lost"]
+    table["win_rate"] = table["won"] / table["closed"].where(table["closed"] > 0)
+    table["bookings_change"] = ((table["bookings_recent"] - table["bookings_prior"])
+                                / table["bookings_prior"].where(table["bookings_prior"] != 0))
+    for column in ("segment", "region", "industry"):
+        table[column] = _most_named(d["account"], d[column])["value"].reindex(table.index)
+    table["size"] = _most_named(d["account"], d["account_size"])["value"].reindex(table.index)
+    # the latest deals by created date (undated last), then by id, latest first
+    order = d.assign(named=named.to_numpy()).sort_values(["account", "created_date", "id"],
+                                                          ascending=[True, False, False], na_position="last")
+    latest = order.groupby("account").cumcount() < recent_deals
+    table["last_deals"] = latest.groupby(order["account"]).sum().reindex(table.index).fillna(0).astype("int64")
+    table["earlier_deals"] = (~latest).groupby(order["account"]).sum().reindex(table.index).fillna(0).astype("int64")
+    top = _most_named(order.loc[latest, "account"], order.loc[latest, "named"])
+    table["competitor_recent"] = top["value"].reindex(table.index)
+    table["competitor_recent_deals"] = top["n"].reindex(table.index).fillna(0).astype("int64")
+    before = order[~latest]
+    same = before["named"].notna() & (before["named"].to_numpy() == table["competitor_recent"].reindex(
+        before["account"]).to_numpy())
+    table["competitor_earlier_deals"] = same.groupby(before["account"]).sum().reindex(table.index).fillna(0).astype("int64")
+    lost_to = _most_named(d.loc[lost, "account"], named[lost])
+    table["incumbent"] = lost_to["value"].reindex(table.index)
+    table["incumbent_losses"] = lost_to["n"].reindex(table.index).fillna(0).astype("int64")
+    # our win rate against each competitor over the deals in scope naming it, per window
+    h2h_deals = pd.DataFrame({"competitor": named, "recent_won": won & recent, "prior_won": won & prior,
+                              "h2h_recent_closed": recent, "h2h_prior_closed": prior})[named.notna() & either]
+    h = h2h_deals.groupby("competitor").sum()
+    h["h2h_recent"] = h["recent_won"] / h["h2h_recent_closed"].where(h["h2h_recent_closed"] > 0)
+    h["h2h_prior"] = h["prior_won"] / h["h2h_prior_closed"].where(h["h2h_prior_closed"] > 0)
+    for column in ("h2h_recent", "h2h_prior", "h2h_recent_closed", "h2h_prior_closed"):
+        table[column] = table["incumbent"].map(h[column]).astype(float)
+    # the win rate of the account's segment, and of the whole scope, over the two windows
+    windowed = d[either]
+    peer_key = windowed["segment"].astype(object).where(windowed["segment"].notna(), NO_VALUE)
+    peer = windowed["is_won"].groupby(peer_key.to_numpy()).agg(["mean", "size"])
+    account_key = table["segment"].astype(object).where(table["segment"].notna(), NO_VALUE)
+    table["peer_win_rate"] = account_key.map(peer["mean"]).astype(float)
+    table["peer_closed"] = account_key.map(peer["size"]).fillna(0).astype("int64")
+    table["company_win_rate"] = windowed["is_won"].mean() if len(windowed) else NAN
+    table["company_closed"] = len(windowed)
+    wallet = lookup.groupby("account")["annual_value"].max() if len(lookup) else pd.Series(dtype=float)
+    table["annual_value"] = table.index.map(wallet).astype(float)
+    table["share_of_wallet"] = table["bookings_recent"] / table["annual_value"].where(table["annual_value"] != 0)
+    table["anchor"] = anchor
+    return table.rename_axis("account").reset_index()[columns]
+
+
+def stance_rules_applied(table: pd.DataFrame, t, min_sample: int) -> pd.DataFrame:
+    """The proposed stance of each account and its defend signals, the rules applied to the whole
+    table at once (intel/accounts.py's docstring; thresholds `t`, intel.accounts.Thresholds):
+    fire: a customer with min_deals closed deals and recent bookings at or below the median
+      customer's whose discount, cycle and win rate each sit in the worst fire_quantile of the
+      customers with min_deals closed deals (each measure it has, at least two of them);
+    defend: a customer with bookings in either year showing defend_signals of: bookings down
+      defend_drop; one competitor in competitor_deals of its latest deals and in under half that
+      share of the deals before; where both years rest on min_deals deals won, a cycle cycle_rise
+      longer or a discount discount_rise points deeper;
+    attack: a small-share customer (under attack_share of its annual value, or without one under the
+      median customer's bookings) with min_deals closed deals winning at least as often as the scope
+      and bookings up attack_growth; a prospect (never won) with a deal created in the 90 days to
+      the anchor whose segment wins at least as often as the scope; or an account whose competitor
+      in its losses loses more to us now: head-to-head up incumbent_gain with min_sample deals in
+      each year;
+    maintain: the rest. Fire wins over defend, defend over attack."""
+    out = table.copy()
+    eps = 1e-9
+    customer = out["is_customer"].astype(bool)
+    judged = out["closed"] >= t.min_deals
+    recent, prior = out["bookings_recent"].astype(float), out["bookings_prior"].astype(float)
+    change = out["bookings_change"].astype(float)
+    median = float(recent[customer].median()) if customer.any() else NAN
+
+    def bar(column, share):   # over the customers judged: a prospect's 0% win rate says nothing of customers
+        values = out.loc[customer & judged, column].astype(float).dropna()
+        return float(np.quantile(values, share)) if len(values) else NAN
+
+    fails, meets = pd.Series(False, index=out.index), pd.Series(0, index=out.index)
+    for column, share, worse in (("discount", 1 - t.fire_quantile, 1), ("cycle_days", 1 - t.fire_quantile, 1),
+                                 ("win_rate", t.fire_quantile, -1)):
+        value, line = out[column].astype(float), bar(column, share)
+        known = value.notna() & (not math.isnan(line))
+        worst = known & ((value >= line) if worse > 0 else (value <= line))
+        meets += worst.astype(int)
+        fails |= known & ~worst
+    fire = customer & judged & (not math.isnan(median)) & (recent <= median) & ~fails & (meets >= 2)
+
+    named = out["competitor_recent_deals"].astype(float)
+    shown = out["last_deals"].astype(float).clip(lower=1)
+    earlier = out["earlier_deals"].astype(float)
+    before = (out["competitor_earlier_deals"].astype(float) / earlier.where(earlier > 0)).fillna(0.0)
+    both = np.minimum(out["won_recent"], out["won_prior"]) >= t.min_deals
+    cycle_recent, cycle_prior = out["cycle_recent"].astype(float), out["cycle_prior"].astype(float)
+    d_recent, d_prior = out["discount_recent"].astype(float), out["discount_prior"].astype(float)
+    signals = (change.notna() & (change <= -t.defend_drop + eps)).astype(int) \
+        + ((named >= t.competitor_deals) & (before < named / shown / 2)).astype(int) \
+        + (both & cycle_prior.notna() & (cycle_prior != 0) & cycle_recent.notna()
+           & (cycle_recent >= cycle_prior * (1 + t.cycle_rise) - eps)).astype(int) \
+        + (both & d_recent.notna() & d_prior.notna() & (d_recent - d_prior >= t.discount_rise - eps)).astype(int)
+    signals = signals.where(customer & ((recent > 0) | (prior > 0)), 0).where(~fire, 0)
+    defend = ~fire & (signals >= t.defend_signals)
+
+    win, company = out["win_rate"].astype(float), out["company_win_rate"].astype(float)
+    wallet = out["annual_value"].astype(float)
+    has_wallet = wallet.notna() & (wallet > 0)
+    small = (has_wallet & (recent / wallet.where(has_wallet) < t.attack_share)) \
+        | (~has_wallet & (not math.isnan(median)) & (recent < median))
+    growing = customer & judged & win.notna() & company.notna() & (win >= company) \
+        & change.notna() & (change >= t.attack_growth - eps) & small
+    anchor = pd.to_datetime(out["anchor"])
+    created = pd.to_datetime(out["last_created"])
+    peer = out["peer_win_rate"].astype(float)
+    prospect = ~customer & created.notna() & (created >= anchor - pd.Timedelta(days=90)) \
+        & peer.notna() & company.notna() & (peer >= company)
+    h_recent, h_prior = out["h2h_recent"].astype(float), out["h2h_prior"].astype(float)
+    weaker = out["incumbent"].notna() & h_recent.notna() & h_prior.notna() \
+        & (h_recent - h_prior >= t.incumbent_gain - eps) \
+        & (np.minimum(out["h2h_recent_closed"].fillna(0), out["h2h_prior_closed"].fillna(0)) >= min_sample)
+    attack = ~fire & ~defend & (growing | prospect | weaker)
+    out["proposed"] = np.select([fire, defend, attack], ["fire", "defend", "attack"], "maintain")
+    out["signals"] = signals.astype("int64")
+    return out
+
+
+def account_stance(filters: Filters, params: dict, db) -> pd.DataFrame:
+    """Account stance per account: the facts recomputed from the deal facts and the account lookup,
+    the rules applied (stance_rules_applied), and the stance in force: the latest decision a
+    manager saved for the account (account_stance_versions; none, or a decision handing it back,
+    leaves the proposal)."""
+    from intel.accounts import Thresholds   # the settings only: not the facts' SQL nor the rules
+    from intel.metrics import min_sample
+
+    t = Thresholds.current()
+    facts = _deal_facts(db)
+    lookup = _read(db, "SELECT account, annual_value FROM account_lookup")
+    table = stance_rules_applied(account_table(facts, lookup, filters, t.recent_deals), t, min_sample())
+    versions = _read(db, "SELECT account, version, stance FROM account_stance_versions")
+    latest = versions.sort_values("version").groupby("account").tail(1).set_index("account")
+    table["override_version"] = table["account"].map(latest["version"]).fillna(0).astype("int64")
+    override = table["account"].map(latest["stance"])
+    table["stance"] = override.where(override.notna(), table["proposed"])
+    for column in ("account", "stance", "proposed", "competitor_recent", "incumbent", "size", "segment",
+                   "region", "industry"):
+        table[column] = table[column].astype("str")
+    return table[["account", "stance", "proposed", "signals", "bookings_recent", "bookings_prior", "bookings_change",
+                  "lifetime_bookings", "open_deals", "open_pipeline", "won", "lost", "closed", "won_recent",
+                  "won_prior", "win_rate", "cycle_days", "cycle_recent", "cycle_prior", "discount", "discount_recent",
+                  "discount_prior", "last_deals", "competitor_recent", "competitor_recent_deals", "earlier_deals",
+                  "competitor_earlier_deals", "incumbent", "incumbent_losses", "h2h_recent", "h2h_prior",
+                  "peer_win_rate", "company_win_rate", "annual_value", "share_of_wallet", "size", "segment",
+                  "region", "industry", "is_customer", "override_version"]]
+
+
+def _follow_up(db) -> pd.DataFrame:
+    """Per deal, when its first stage was recorded and when the stage first changed (the second
+    stage entry), from the stage history or else the snapshots (_stage_entries)."""
+    entries = _stage_entries(db).sort_values(["id", "seen_at"], kind="stable")
+    number = entries.groupby("id").cumcount()
+    first = entries[number == 0].set_index("id")["seen_at"].rename("first_seen")
+    second = entries[number == 1].set_index("id")["seen_at"].rename("first_change")
+    return pd.concat([first, second], axis=1)
+
+
+FUNNEL_COLUMNS = {"lead_source": "lead_source", "campaign": "campaign", "deal_type": "deal_type"}
+
+
+def lead_source_funnel_frame(facts: pd.DataFrame, stages: pd.DataFrame, filters: Filters, by: str,
+                             grain: str) -> pd.DataFrame:
+    """The funnel from deal facts and each deal's first stage record and first change (_follow_up)."""
+    deals = facts[_in_scope(facts, filters)]
+    if not filters.all_time:
+        deals = deals[deals["created_date"].between(pd.Timestamp(filters.date_from), pd.Timestamp(filters.date_to))]
+    if grain != "all":
+        deals = deals[deals["created_date"].notna()]
+    deals = deals.assign(member=deals[FUNNEL_COLUMNS[by]].astype(object).where(deals[by].notna(), "(none)"))
+    keys = ["member"]
+    if grain != "all":
+        deals = deals.assign(period=_period_labels(_period_number(deals["created_date"], grain), grain))
+        keys = ["member", "period"]
+    seen = stages.reindex(deals["id"].to_numpy())
+    created = deals["created_date"].to_numpy()
+    prompt = seen["first_seen"].to_numpy() <= created + np.timedelta64(7, "D")
+    days = (pd.to_datetime(seen["first_change"]).dt.normalize().to_numpy() - created) / np.timedelta64(1, "D")
+    follow = pd.Series(np.where(prompt, days, np.nan), index=deals.index)
+    won = deals["is_won"]
+    amount = deals["amount"].astype(float)
+    work = pd.DataFrame({
+        "one": 1, "amount": amount, "no_amount": amount.isna().astype(int), "won": won.astype(int),
+        "lost": (deals["is_closed"] & ~won).astype(int), "open": (~deals["is_closed"]).astype(int),
+        "cycle": deals["cycle_days"].astype(float).where(won), "won_amount": amount.where(won),
+        "follow": follow.where(follow >= 0)}, index=deals.index)
+    for key in keys:
+        work[key] = deals[key]
+    g = work.groupby(keys)
+    table = pd.DataFrame({
+        "created": g["one"].sum(), "created_amount": g["amount"].sum(min_count=0),
+        "without_amount": g["no_amount"].sum(), "won": g["won"].sum(), "lost": g["lost"].sum(),
+        "open": g["open"].sum(), "cycle_days": g["cycle"].median(), "average_won_deal": g["won_amount"].mean(),
+        "won_amount": g["won_amount"].sum(min_count=0), "follow_up_days": g["follow"].median(),
+        "followed_up": g["follow"].count()}).reset_index()
+    decided = table["won"] + table["lost"]
+    table["win_rate"] = table["won"] / decided.where(decided > 0)
+    totals = (table.groupby("period")["created_amount"].transform("sum") if grain != "all"
+              else pd.Series(table["created_amount"].sum(), index=table.index))
+    table["pipeline_share"] = table["created_amount"] / totals.where(totals != 0)
+    return table
+
+
+def lead_source_funnel(filters: Filters, params: dict, db) -> pd.DataFrame:
+    """Lead-source funnel: the deals in scope created in the range (all time: undated ones too;
+    by month or quarter: dated ones, by created date), per lead source, campaign or deal type
+    ('(none)' without one): created, the pipeline they brought and its share of every member's in
+    that period, won, lost, open, win rate = won ÷ (won + lost), median won cycle, average won deal
+    and won amount, and the median days from created to the first stage change over the deals
+    whose first stage was recorded within 7 days of creation."""
+    return lead_source_funnel_frame(_deal_facts(db), _follow_up(db), filters, params.get("funnel_by") or "lead_source",
+                                    params["grain"])
+
+
+def discount_band_of(discount: pd.Series) -> pd.Series:
+    """A discount's band order: 0 for none given (0%), 1 up to 10%, 2 up to 20%, 3 up to 30%, 4 above;
+    9 when the deal carries no discount value."""
+    return pd.Series(np.select([discount.isna(), discount <= 0, discount <= 0.10, discount <= 0.20, discount <= 0.30],
+                               [9, 0, 1, 2, 3], 4), index=discount.index)
+
+
+BAND_NAMES = {0: "0%", 1: "0–10%", 2: "10–20%", 3: "20–30%", 4: "over 30%", 9: "(not given)"}
+
+
+def discount_bands_frame(closed: pd.DataFrame, dim: str) -> pd.DataFrame:
+    closed = closed.assign(member=_member(closed, dim), band_order=discount_band_of(closed["discount_pct"]))
+    won = closed["is_won"]
+    work = pd.DataFrame({"member": closed["member"], "band_order": closed["band_order"], "won": won.astype(int),
+                         "won_amount": closed["amount"].astype(float).where(won),
+                         "discount": closed["discount_pct"].astype(float)})
+    g = work.groupby(["member", "band_order"])
+    table = pd.DataFrame({"closed": g.size(), "won": g["won"].sum(), "average_won_deal": g["won_amount"].mean(),
+                          "won_amount": g["won_amount"].sum(min_count=0), "avg_discount": g["discount"].mean()})
+    table = table.reset_index()
+    table["lost"] = table["closed"] - table["won"]
+    table["win_rate"] = table["won"] / table["closed"]
+    table["band"] = table["band_order"].map(BAND_NAMES)
+    return table
+
+
+def discount_bands(filters: Filters, params: dict, db) -> pd.DataFrame:
+    """Win rate by discount band: the deals closed in the range in scope ('No decision' losses out
+    when excluded), per member and band (0% | over 0 to 10% | over 10 to 20% | over 20 to 30% | over
+    30%; no discount value: '(not given)'): closed, won, lost, win rate = won ÷ closed, average won
+    deal and won amount over the deals won, mean discount of the band's deals."""
+    return discount_bands_frame(_closed(filters, params, db), params["dim"])
+
+
+def average_discount(filters: Filters, params: dict, db) -> pd.DataFrame:
+    """Average discount = mean discount of the deals won in the period that carry one (counted as
+    won_with_discount); beside it, won, lost and the win rate of the period's closed deals."""
+    closed, keys = _cut(_closed(filters, params, db), params)
+    won = closed["is_won"]
+    work = closed[keys].assign(won=won.astype(int), lost=(~won).astype(int),
+                               discount=closed["discount_pct"].astype(float).where(won))
+    g = work.groupby(keys)
+    table = pd.DataFrame({"won": g["won"].sum(), "lost": g["lost"].sum(), "won_with_discount": g["discount"].count(),
+                          "avg_discount": g["discount"].mean()}).reset_index()
+    table["win_rate"] = table["won"] / (table["won"] + table["lost"])
+    return table
+
+
+def approval_limits() -> dict[int, float]:
+    """The setting discount_approval read plainly: four percentages, smallest deals first."""
+    from intel import config
+
+    values = [float(v) / 100 for v in config.get("discount_approval").replace(";", ",").split(",") if v.strip()]
+    return dict(zip((1, 2, 3, 4), values))
+
+
+def discount_governance(filters: Filters, params: dict, db) -> pd.DataFrame:
+    """Per deal-size band, the deals in scope that carry a discount and were won in the range (all
+    time: every won deal) or are open now: the band's approval threshold (a deal without an
+    amount has no band and takes the strictest), the deals, those whose discount exceeds it
+    (breaches), their share and amount, and the mean discount."""
+    facts = _deal_facts(db)
+    held = facts[_in_scope(facts, filters) & facts["discount_pct"].notna()]
+    in_range = held["close_date"].between(pd.Timestamp(filters.date_from), pd.Timestamp(filters.date_to)) \
+        if not filters.all_time else pd.Series(True, index=held.index)
+    held = held[(held["is_won"] & in_range) | ~held["is_closed"]]
+    limits = approval_limits()
+    band = held["size_band"].astype(float)
+    threshold = band.map(limits).fillna(min(limits.values())).astype(float)
+    breach = held["discount_pct"].astype(float) > threshold + 1e-9
+    work = pd.DataFrame({"deal_size_band": held["deal_size_band"].astype(object).where(held["deal_size_band"].notna(),
+                                                                                       "(no amount)"),
+                         "threshold": threshold, "breach": breach.astype(int),
+                         "breach_amount": held["amount"].astype(float).where(breach),
+                         "discount": held["discount_pct"].astype(float)})
+    g = work.groupby("deal_size_band")
+    table = pd.DataFrame({"threshold": g["threshold"].max(), "deals": g.size(), "breaches": g["breach"].sum(),
+                          "avg_discount": g["discount"].mean(),
+                          "breach_amount": g["breach_amount"].sum(min_count=0)}).reset_index()
+    table["breach_share"] = table["breaches"] / table["deals"]
+    return table
