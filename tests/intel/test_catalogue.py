@@ -38,7 +38,9 @@ def agree(metric: metrics.Metric, result: pd.DataFrame, check: pd.DataFrame) -> 
     """The metric's result and its check hold the same rows and the same numbers."""
     keys = [c for c in check.columns if pd.api.types.is_string_dtype(check[c])]
     numbers = [c for c in check.columns if c not in keys]
-    assert metric.value in numbers and (metric.sample is None or metric.sample in numbers), check.columns
+    # a text value (account_stance's stance) is compared as a key: the same rows means the same stances
+    value_columns = keys if metric.format == "text" else numbers
+    assert metric.value in value_columns and (metric.sample is None or metric.sample in numbers), check.columns
     ours, theirs = result.set_index(keys)[numbers], check.set_index(keys)[numbers]
     assert not ours.index.duplicated().any() and not theirs.index.duplicated().any()
     only_ours, only_theirs = set(ours.index) - set(theirs.index), set(theirs.index) - set(ours.index)
