@@ -917,8 +917,8 @@ def account_table(facts: pd.DataFrame, lookup: pd.DataFrame, filters: Filters, r
     recent = closed & (d["close_date"] > _months_before(anchor, 12)) & (d["close_date"] <= anchor)
     prior = closed & (d["close_date"] > _months_before(anchor, 24)) & (d["close_date"] <= _months_before(anchor, 12))
     either = recent | prior
-    named = d["competitor"].astype(object).where(d["competitor"].notna(), None)
-    named = named.map(lambda c: (c.strip(" ") or None) if isinstance(c, str) else None)
+    named = d["competitor"].astype("str").str.strip(" ")
+    named = named.where(named.notna() & (named != ""))          # a blank competitor names none
     amount = d["amount"].astype(float)
     cols = {
         "is_customer": won,
