@@ -27,6 +27,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from intel import config, metrics, models, store
@@ -164,81 +165,116 @@ def _num(value) -> float | None:
     return None if value is None or pd.isna(value) else float(value)
 
 
-def _judge(row: dict, t: Thresholds, cut: dict, anchor: dt.date | None) -> tuple[str, list[str], int]:
-    """(proposed stance, the rules met in words with their numbers, defend signals) for one account."""
-    customer = bool(row["is_customer"]) if not pd.isna(row["is_customer"]) else False
-    judged = (row["closed"] or 0) >= t.min_deals
-    win, company = _num(row["win_rate"]), _num(row["company_win_rate"])
-    recent, prior = _num(row["bookings_recent"]) or 0.0, _num(row["bookings_prior"]) or 0.0
-    change = _num(row["bookings_change"])
+def _floats(facts: pd.DataFrame, column: str) -> np.ndarray:
+    return pd.to_numeric(facts[column], errors="coerce").astype(float).to_numpy()
+
+
+def _flags(facts: pd.DataFrame, t: Thresholds, cut: dict, anchor: dt.date | None) -> dict[str, np.ndarray]:
+    """Every rule's test over every account at once (arrays of booleans, one per account): which
+    fire measures each account has in the worst share (fire_<measure>) and whether it is fired,
+    each defend signal, each way to attack. 50,000 accounts are judged in a few array operations."""
+    n = len(facts)
+    no = np.zeros(n, dtype=bool)
+    customer = facts["is_customer"].fillna(False).astype(bool).to_numpy()
+    judged = facts["closed"].fillna(0).to_numpy() >= t.min_deals
+    recent, prior = np.nan_to_num(_floats(facts, "bookings_recent")), np.nan_to_num(_floats(facts, "bookings_prior"))
+    change, win, company = _floats(facts, "bookings_change"), _floats(facts, "win_rate"), _floats(facts, "company_win_rate")
     median = cut["median_bookings"]
-    # fire: every measure available in the worst quarter, at least two of them, for small value
-    if customer and judged and median is not None and recent <= median:
-        measures = [("discount", ">=", "Average discount", _pct), ("cycle_days", ">=", "Median won cycle", _days),
-                    ("win_rate", "<=", "Win rate", _pct)]
-        said, held = [], 0
-        for column, way, label, fmt in measures:
-            value, bar = _num(row[column]), cut[column]
-            if value is None or bar is None:
-                continue
-            if (value >= bar) if way == ">=" else (value <= bar):
-                held += 1
-                said.append(f"{label} {fmt(value)} (worst {t.fire_quantile:.0%} of customers: "
-                            f"{'≥' if way == '>=' else '≤'} {fmt(bar)})")
-            else:
-                held = -99
-        if held >= 2:
-            said.append(f"Bookings {_money(recent)} in 12 months (median customer {_money(median)})")
-            return "fire", said, 0
-    # defend: signals of a customer slipping away
-    said = []
-    if customer and (recent > 0 or prior > 0):
-        if change is not None and change <= -t.defend_drop:
-            said.append(f"Bookings {change:+.0%} on the 12 months before ({_money(prior)} → {_money(recent)})")
-        named, earlier = int(row["competitor_recent_deals"] or 0), int(row["earlier_deals"] or 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        flags = {}
+        # fire: every measure available in the worst share, at least two of them, for small value
+        small = customer & judged & (recent <= median) if median is not None else no
+        held, missed = np.zeros(n, dtype=int), no.copy()
+        for column, worse in (("discount", np.greater_equal), ("cycle_days", np.greater_equal), ("win_rate", np.less_equal)):
+            value, bar = _floats(facts, column), cut[column]
+            known = ~np.isnan(value) if bar is not None else no
+            hit = known & worse(value, bar if bar is not None else 0.0)
+            flags[f"fire_{column}"] = hit
+            held, missed = held + hit, missed | (known & ~hit)
+        flags["fire"] = small & ~missed & (held >= 2)
+        # defend: signals of a customer slipping away
+        active = customer & ((recent > 0) | (prior > 0))
+        flags["drop"] = active & (change <= -t.defend_drop)
+        named, shown = facts["competitor_recent_deals"].fillna(0).to_numpy(), facts["last_deals"].fillna(0).to_numpy()
+        earlier = facts["earlier_deals"].fillna(0).to_numpy()
+        before = np.where(earlier > 0, facts["competitor_earlier_deals"].fillna(0).to_numpy() / np.maximum(earlier, 1), 0.0)
         # appearing: in enough of the latest deals, and named in under half as large a share of those before
-        before = (row["competitor_earlier_deals"] or 0) / earlier if earlier else 0.0
-        if named >= t.competitor_deals and before < named / max(int(row["last_deals"]), 1) / 2:
-            said.append(f"{row['competitor_recent']} in {named} of its last {int(row['last_deals'])} deals"
-                        + (f" ({before:.0%} of the {earlier} before)" if earlier else ""))
+        flags["competitor"] = active & (named >= t.competitor_deals) & (before < named / np.maximum(shown, 1) / 2)
         # a cycle or a discount is compared only where both years rest on min_deals deals won
-        both = min(int(row["won_recent"] or 0), int(row["won_prior"] or 0)) >= t.min_deals
-        cycle_recent, cycle_prior = _num(row["cycle_recent"]), _num(row["cycle_prior"])
-        if both and cycle_recent is not None and cycle_prior and cycle_recent >= cycle_prior * (1 + t.cycle_rise):
-            said.append(f"Median won cycle {_days(cycle_recent)}, up from {_days(cycle_prior)}")
-        d_recent, d_prior = _num(row["discount_recent"]), _num(row["discount_prior"])
-        if both and d_recent is not None and d_prior is not None and d_recent - d_prior >= t.discount_rise - 1e-12:
-            said.append(f"Average discount {_pct(d_recent)}, {_points(d_recent - d_prior)} on the 12 months before")
-    signals = len(said)
-    if signals >= t.defend_signals:
-        return "defend", said, signals
-    # attack: where we can win more
-    attack = []
-    if customer and judged and win is not None and company is not None and win >= company \
-            and change is not None and change >= t.attack_growth:
-        wallet = _num(row["annual_value"])
-        if wallet and wallet > 0 and recent / wallet < t.attack_share:
-            attack.append(f"Share of wallet {_pct(recent / wallet)} of {_money(wallet)} a year; win rate "
-                          f"{_pct(win)} (overall {_pct(company)}); bookings {change:+.0%}")
-        elif not (wallet and wallet > 0) and median is not None and recent < median:
-            attack.append(f"Bookings {_money(recent)} (median customer {_money(median)}); win rate {_pct(win)} "
-                          f"(overall {_pct(company)}); bookings {change:+.0%}")
-    if not customer and anchor is not None and row["last_created"] is not None and not pd.isna(row["last_created"]):
-        peer = _num(row["peer_win_rate"])
-        fresh = pd.Timestamp(row["last_created"]).date() >= anchor - dt.timedelta(days=PROSPECT_DAYS)
-        if fresh and peer is not None and company is not None and peer >= company:
-            attack.append(f"Prospect with a deal created {pd.Timestamp(row['last_created']):%Y-%m-%d}; its segment "
-                          f"wins {_pct(peer)} (overall {_pct(company)})")
-    h_recent, h_prior = _num(row["h2h_recent"]), _num(row["h2h_prior"])
-    if row["incumbent"] is not None and not pd.isna(row["incumbent"]) and h_recent is not None \
-            and h_prior is not None and h_recent - h_prior >= t.incumbent_gain - 1e-12 \
-            and min(row["h2h_recent_closed"] or 0, row["h2h_prior_closed"] or 0) >= metrics.min_sample():
-        attack.append(f"Lost {int(row['incumbent_losses'])} deal{'s' if row['incumbent_losses'] != 1 else ''} to "
-                      f"{row['incumbent']}, who now loses more to us: head-to-head {_pct(h_recent)} "
-                      f"({_pct(h_prior)} the 12 months before)")
-    if attack:
-        return "attack", attack, signals
-    return "maintain", said, signals
+        both = active & (np.minimum(facts["won_recent"].fillna(0).to_numpy(), facts["won_prior"].fillna(0).to_numpy())
+                         >= t.min_deals)
+        cycle_recent, cycle_prior = _floats(facts, "cycle_recent"), _floats(facts, "cycle_prior")
+        flags["cycle"] = both & (cycle_prior > 0) & (cycle_recent >= cycle_prior * (1 + t.cycle_rise))
+        flags["discount_rise"] = both & (_floats(facts, "discount_recent") - _floats(facts, "discount_prior")
+                                         >= t.discount_rise - 1e-12)
+        signals = (flags["drop"].astype(int) + flags["competitor"] + flags["cycle"] + flags["discount_rise"])
+        flags["defend"] = ~flags["fire"] & (signals >= t.defend_signals)
+        flags["signals"] = np.where(flags["fire"], 0, signals)   # a fired account is not counted for defence
+        # attack: where we can win more
+        wallet = _floats(facts, "annual_value")
+        has_wallet = wallet > 0
+        growing = customer & judged & (win >= company) & (change >= t.attack_growth)
+        flags["attack_share"] = growing & has_wallet & (recent / np.where(has_wallet, wallet, 1.0) < t.attack_share)
+        flags["attack_small"] = growing & ~has_wallet & (recent < median) if median is not None else no
+        created = pd.to_datetime(facts["last_created"], errors="coerce")
+        fresh = (created >= pd.Timestamp(anchor - dt.timedelta(days=PROSPECT_DAYS))).to_numpy() if anchor else no
+        flags["attack_prospect"] = ~customer & fresh & (_floats(facts, "peer_win_rate") >= company)
+        gain = _floats(facts, "h2h_recent") - _floats(facts, "h2h_prior")
+        rested = np.minimum(facts["h2h_recent_closed"].fillna(0).to_numpy(), facts["h2h_prior_closed"].fillna(0).to_numpy())
+        flags["attack_incumbent"] = facts["incumbent"].notna().to_numpy() & (gain >= t.incumbent_gain - 1e-12) \
+            & (rested >= metrics.min_sample())
+        flags["attack"] = ~flags["fire"] & ~flags["defend"] & (
+            flags["attack_share"] | flags["attack_small"] | flags["attack_prospect"] | flags["attack_incumbent"])
+    return flags
+
+
+_FIRE_WORDS = (("discount", "Average discount", ">=", _pct), ("cycle_days", "Median won cycle", ">=", _days),
+               ("win_rate", "Win rate", "<=", _pct))
+
+
+def _said(row: dict, flag: dict, t: Thresholds, cut: dict) -> list[str]:
+    """The rules an account meets, in words, with its numbers and the thresholds in force."""
+    stance = "fire" if flag["fire"] else "defend" if flag["defend"] else "attack" if flag["attack"] else "maintain"
+    said = []
+    if stance == "fire":
+        for column, label, way, fmt in _FIRE_WORDS:
+            if flag[f"fire_{column}"]:
+                said.append(f"{label} {fmt(row[column])} (worst {t.fire_quantile:.0%} of customers: "
+                            f"{'≥' if way == '>=' else '≤'} {fmt(cut[column])})")
+        said.append(f"Bookings {_money(row['bookings_recent'])} in 12 months "
+                    f"(median customer {_money(cut['median_bookings'])})")
+        return said
+    if stance in ("defend", "maintain"):   # a customer under the bar still shows the signals it has
+        if flag["drop"]:
+            said.append(f"Bookings {row['bookings_change']:+.0%} on the 12 months before "
+                        f"({_money(row['bookings_prior'])} → {_money(row['bookings_recent'])})")
+        if flag["competitor"]:
+            earlier = int(row["earlier_deals"] or 0)
+            before = (row["competitor_earlier_deals"] or 0) / earlier if earlier else 0.0
+            said.append(f"{row['competitor_recent']} in {int(row['competitor_recent_deals'])} of its last "
+                        f"{int(row['last_deals'])} deals" + (f" ({before:.0%} of the {earlier} before)" if earlier else ""))
+        if flag["cycle"]:
+            said.append(f"Median won cycle {_days(row['cycle_recent'])}, up from {_days(row['cycle_prior'])}")
+        if flag["discount_rise"]:
+            said.append(f"Average discount {_pct(row['discount_recent'])}, "
+                        f"{_points(row['discount_recent'] - row['discount_prior'])} on the 12 months before")
+        return said
+    win, company, change = row["win_rate"], row["company_win_rate"], row["bookings_change"]
+    if flag["attack_share"]:
+        wallet = row["annual_value"]
+        said.append(f"Share of wallet {_pct(row['bookings_recent'] / wallet)} of {_money(wallet)} a year; win rate "
+                    f"{_pct(win)} (overall {_pct(company)}); bookings {change:+.0%}")
+    if flag["attack_small"]:
+        said.append(f"Bookings {_money(row['bookings_recent'])} (median customer {_money(cut['median_bookings'])}); "
+                    f"win rate {_pct(win)} (overall {_pct(company)}); bookings {change:+.0%}")
+    if flag["attack_prospect"]:
+        said.append(f"Prospect with a deal created {pd.Timestamp(row['last_created']):%Y-%m-%d}; its segment "
+                    f"wins {_pct(row['peer_win_rate'])} (overall {_pct(company)})")
+    if flag["attack_incumbent"]:
+        losses = int(row["incumbent_losses"])
+        said.append(f"Lost {losses} deal{'s' if losses != 1 else ''} to {row['incumbent']}, who now loses more to us: "
+                    f"head-to-head {_pct(row['h2h_recent'])} ({_pct(row['h2h_prior'])} the 12 months before)")
+    return said
 
 
 def propose(facts: pd.DataFrame, t: Thresholds | None = None) -> pd.DataFrame:
@@ -249,11 +285,18 @@ def propose(facts: pd.DataFrame, t: Thresholds | None = None) -> pd.DataFrame:
     if out.empty:
         return out.assign(proposed=pd.Series(dtype=str), rules=pd.Series(dtype=str), signals=pd.Series(dtype=int))
     cut = cutoffs(out, t)
-    anchor = pd.Timestamp(out["anchor"].iloc[0]).date() if out["anchor"].notna().any() else None
-    judged = [_judge(r, t, cut, anchor) for r in out.to_dict("records")]
-    out["proposed"] = [j[0] for j in judged]
-    out["rules"] = ["; ".join(j[1]) for j in judged]
-    out["signals"] = [j[2] for j in judged]
+    anchor = pd.Timestamp(out["anchor"].dropna().iloc[0]).date() if out["anchor"].notna().any() else None
+    flags = _flags(out, t, cut, anchor)
+    out["proposed"] = np.select([flags["fire"], flags["defend"], flags["attack"]], ["fire", "defend", "attack"],
+                                "maintain")
+    out["signals"] = flags["signals"]
+    rules = np.full(len(out), "", dtype=object)
+    worded = np.flatnonzero(flags["fire"] | flags["defend"] | flags["attack"] | (flags["signals"] > 0))
+    if len(worded):   # words only for the accounts that meet something
+        rows = out.iloc[worded].to_dict("records")
+        for i, row in zip(worded, rows):
+            rules[i] = "; ".join(_said(row, {k: v[i] for k, v in flags.items()}, t, cut))
+    out["rules"] = rules
     return out
 
 
