@@ -12,7 +12,9 @@ from dataclasses import dataclass
 DATE_FAMILIES = {
     "ISO": ["%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S",
             "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S.%fZ",
-            "%Y-%m-%d %H:%M:%S.%f", "%Y/%m/%d"],
+            "%Y-%m-%d %H:%M:%S.%f", "%Y/%m/%d",
+            # Salesforce's API and Workbench write UTC as +0000 (2026-03-04T10:22:31.000+0000)
+            "%Y-%m-%dT%H:%M:%S.%f+0000", "%Y-%m-%dT%H:%M:%S+0000"],
     "M/D/YYYY": ["%m/%d/%Y", "%m/%d/%Y %I:%M %p", "%m/%d/%Y %H:%M", "%m/%d/%Y %I:%M:%S %p",
                  "%m/%d/%Y %H:%M:%S"],
     "M/D/YY": ["%m/%d/%y", "%m/%d/%y %I:%M %p", "%m/%d/%y %H:%M", "%m/%d/%y %I:%M:%S %p"],
