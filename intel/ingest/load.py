@@ -602,7 +602,7 @@ def _final_select(kind: str, import_id: int, snapshot_date, present: set[str]) -
             {col('forecast_category')} AS forecast_category,
             {col('created_date', 'DATE')} AS created_date, {col('close_date', 'DATE')} AS close_date,
             {col('competitor')} AS competitor, s.loss_reason_ AS loss_reason,
-            {col('lead_source')} AS lead_source, {col('deal_type')} AS deal_type,
+            {col('lead_source')} AS lead_source, {col('campaign')} AS campaign, {col('deal_type')} AS deal_type,
             {col('discount_pct', 'DOUBLE')} AS discount_pct, s.row_no
             FROM sightline_staged s LEFT JOIN sightline_stage_order o ON o.stage = s.stage_
             WHERE s.reject_reason IS NULL"""

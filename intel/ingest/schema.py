@@ -65,6 +65,13 @@ OPPORTUNITY_COLUMNS = [
        "statusreason", "reason"),
     _c("lead_source", "text", "leadsource", "source", "originalsource", "originalsourcetype",
        "dealsource", "channel", "routetomarket"),
+    # Salesforce: the Opportunity's CampaignId, "Primary Campaign Source" in a report; HubSpot deals
+    # keep no campaign, and their "Original Source Data 1" (the drill-down: a UTM campaign, a
+    # referring site) is taken only where no campaign column exists.
+    _c("campaign", "text", "primarycampaignsource", "campaignname", "campaign", "primarycampaign",
+       "utmcampaign", "campaigntype", "campaignid", "originalsourcedrilldown1",
+       "originaltrafficsourcedrilldown1", "originalsourcedata1",
+       help="the campaign that sourced the deal; the lead-source funnel cuts by it"),
     _c("deal_type", "text", "type", "dealtype", "opportunitytype", "businesstype"),
     _c("discount_pct", "percent", "discount", "discountpct", "discountpercent", "discountrate"),
 ]
