@@ -1,4 +1,4 @@
-"""Leads: how far marketing's leads went.
+"""Leads: how far marketing's leads went, and lead conversion per lead source or campaign.
 
 A leads import (Salesforce Lead.csv or a Lead report; HubSpot contacts with their lifecycle
 stage) keeps each lead's dates and flags as exported, and the furthest stage they say it reached
@@ -20,6 +20,13 @@ nothing. A stage reached implies the ones before it: a customer was an MQL, an S
 opportunity. The same rules are written in intel/migrations/021_leads.sql.
 """
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:   # the ingest imports this module: it stays light
+    import pandas as pd
+
+    from intel.filters import Filters
 
 STAGES = ("lead", "mql", "sql", "opportunity", "customer")
 STAGE_LABELS = {"lead": "Lead", "mql": "MQL", "sql": "SQL", "opportunity": "Opportunity",
@@ -61,3 +68,21 @@ def stage_reached_sql(present: set[str]) -> str:
         if signs:
             whens.append(f"WHEN {' OR '.join(signs)} THEN '{stage}'")
     return f"CASE {' '.join(whens)} ELSE 'lead' END" if whens else "'lead'"
+
+
+def conversion_params(values: dict, filters: Filters, db=None) -> dict:
+    """The catalogue's prepare hook for lead_conversion: funnel_by must be one of FUNNEL_BY (it
+    picks a column in the SQL, so it is checked here before it gets there)."""
+    by = values.get("funnel_by") or "lead_source"
+    if by not in FUNNEL_BY:
+        raise ValueError(f"Lead conversion is cut by {' or '.join(FUNNEL_BY)}, not {by!r}.")
+    return {**values, "funnel_by": by}
+
+
+def lead_conversion(filters: Filters, by: str = "lead_source", grain: str = "all", db=None) -> pd.DataFrame:
+    """Per lead source (or campaign, `by`) and period of the leads' created date: leads, how many
+    reached MQL, SQL and opportunity, how many were won, the rate of each step, lead to won, and
+    the median days from created to MQL and from MQL to SQL (metric lead_conversion)."""
+    from intel import metrics   # the catalogue reads this module's hooks
+
+    return metrics.run("lead_conversion", filters, db=db, grain=grain, funnel_by=by)

@@ -202,6 +202,13 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "unconverted_deals": ("Deals without a rate", "count"), "unconverted_amount": ("Amount without a rate", "count"),
     "converted": ("All converted", "text"), "won_with_amount": ("Won with an amount", "count"),
     "without_amount": ("Without an amount", "count"),
+    # leads: how far marketing's leads went (lead conversion)
+    "leads": ("Leads", "count"), "mql": ("MQLs", "count"), "sql": ("SQLs", "count"),
+    "opportunities": ("Opportunities", "count"), "mql_rate": ("Lead to MQL", "percent"),
+    "sql_rate": ("MQL to SQL", "percent"), "opp_rate": ("SQL to opportunity", "percent"),
+    "won_rate": ("Opportunity to won", "percent"), "lead_to_won": ("Lead to won", "percent"),
+    "days_to_mql": ("Days to MQL", "days"), "days_mql_to_sql": ("Days MQL to SQL", "days"),
+    "campaign": ("Campaign", "text"), "stage_reached": ("Stage reached", "text"),
 }
 # a pair of columns for two snapshots or periods (deals_0, deals_1): the base column, then before / after
 _PAIR = {"0": "before", "1": "after"}
@@ -290,6 +297,7 @@ PARAMS = {p.name: p for p in [
     Param("period_start", "date", None, "one period, by its first day"),
     Param("reason", str, None, "one loss reason"),
     Param("competitor", str, None, "one competitor"),
+    Param("funnel_by", str, "lead_source", "lead_source or campaign"),
 ]}
 
 
@@ -483,6 +491,18 @@ CATALOGUE: dict[str, Metric] = {m.name: m for m in [
            prepare="intel.pipeline:movement_params",
            check="intel.checks:pipeline_movement", columns=("category", "deals", "amount"),
            aliases=("movement",), deals="pipeline_movement_deals"),
+    # ---- marketing and sales alignment ----
+    Metric("lead_conversion", "Lead conversion", "percent",
+           "Per lead source (or campaign) and period of the leads' created date: leads, MQLs, SQLs, "
+           "opportunities (a stage reached implies the ones before it) and won (the converted deal won, "
+           "or a customer); each step's rate, lead to won = won ÷ leads, and the median days from "
+           "created to MQL and from MQL to SQL. A lead exported again counts once; the date range "
+           "applies, the region, segment, owner and product filters do not (leads carry none).",
+           "lead_conversion", "lead_to_won", "leads", grains=("all", "quarter", "month"),
+           params=("funnel_by",), prepare="intel.leads:conversion_params",
+           check="intel.checks:lead_conversion",
+           columns=("member", "period", "leads", "mql", "sql", "opportunities", "won", "mql_rate",
+                    "sql_rate", "opp_rate", "won_rate", "lead_to_won", "days_to_mql", "days_mql_to_sql")),
     # ---- the deals behind the numbers ----
     Metric("closed_deals", "Closed deals", "money", "The closed deals behind a win-loss number, newest first.",
            "closed_deals", "amount", None, member="name", kind="deals",
