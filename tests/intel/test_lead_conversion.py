@@ -140,3 +140,31 @@ def test_catalogue_entry_reads_as_the_page_shows_it():
     assert [metrics.column_label(c) for c in ("mql_rate", "sql_rate", "opp_rate", "won_rate", "lead_to_won")] == [
         "Lead to MQL", "MQL to SQL", "SQL to opportunity", "Opportunity to won", "Lead to won"]
     assert metrics.format_value(0.2, metrics.column_format("lead_to_won")) == "20.0%"
+
+
+# ---- the demo's leads export (intel/demo.py, _lead_rows) ----
+
+def test_every_demo_deal_came_from_a_converted_lead(demo_db):
+    from tests.conftest import rows
+
+    # deals created by the last snapshot, each with exactly one converted lead pointing at it
+    assert rows("""SELECT count(*), count(l.id), count(DISTINCT l.id)
+                   FROM opportunities_current o
+                   LEFT JOIN leads l ON l.converted_opportunity_id = o.id AND l.is_converted""",
+                db_path=demo_db) == [rows("SELECT count(*), count(*), count(*) FROM opportunities_current",
+                                          db_path=demo_db)[0]]
+    # and about 4 leads stopped on the way for each (Referral's far fewer)
+    converted, stopped = rows("SELECT count(*) FILTER (WHERE is_converted), count(*) FILTER (WHERE NOT is_converted) "
+                              "FROM leads WHERE lead_source <> 'Referral'", db_path=demo_db)[0]
+    assert 3.7 < stopped / converted < 4.3
+
+
+def test_demo_referral_turns_mqls_into_opportunities_far_better(demo_db):
+    from tests.conftest import rows
+
+    # plain SQL over the leads table: opportunities ÷ MQLs per source (an MQL date, or converted)
+    rate = dict(rows("""SELECT lead_source,
+                               count(*) FILTER (WHERE is_converted) / count(*) FILTER (WHERE mql_date IS NOT NULL)
+                        FROM leads GROUP BY 1""", db_path=demo_db))
+    assert 0.55 < rate["Referral"] < 0.65                                  # planted: 60%
+    assert all(0.22 < r < 0.28 for s, r in rate.items() if s != "Referral")   # the others: 25%
