@@ -1242,3 +1242,65 @@ def discount_governance(filters: Filters, params: dict, db) -> pd.DataFrame:
                           "breach_amount": g["breach_amount"].sum(min_count=0)}).reset_index()
     table["breach_share"] = table["breaches"] / table["deals"]
     return table
+# ---- leads: how far marketing's leads went ----
+
+# The stages in order, and what says each was reached besides the status (the rules of intel/leads.py,
+# written again here in pandas): a date, a flag or a deal id.
+_LEAD_STAGES = ("lead", "mql", "sql", "opportunity", "customer")
+_LEAD_SIGNS = {"customer": ["customer_date"], "opportunity": ["opportunity_date", "converted_date",
+                                                             "converted_opportunity_id"],
+               "sql": ["sql_date"], "mql": ["mql_date"]}
+_LEAD_WORDS = {"customer": ("customer", "evangelist"), "opportunity": ("opportunity", "converted"),
+               "sql": ("sql", "sal", "salesqualifiedlead", "sales qualified", "sales accepted", "salesaccepted"),
+               "mql": ("mql", "marketingqualifiedlead", "marketing qualified")}
+
+
+def _lead_stage_numbers(leads: pd.DataFrame) -> pd.Series:
+    """1 (lead) to 5 (customer): the furthest stage each lead's row says it reached."""
+    words = (" " + leads["status"].fillna("").astype(str).str.normalize("NFKD")
+             .str.encode("ascii", "ignore").str.decode("ascii").str.lower()
+             .str.replace(r"[^a-z0-9]+", " ", regex=True) + " ")
+    negated = words.str.contains(" not ", regex=False) | words.str.contains(" non ", regex=False)
+    reached = pd.Series(1, index=leads.index)
+    for number, stage in ((2, "mql"), (3, "sql"), (4, "opportunity"), (5, "customer")):
+        met = pd.Series(False, index=leads.index)
+        for column in _LEAD_SIGNS[stage]:
+            met |= leads[column].notna()
+        if stage == "opportunity":
+            met |= leads["is_converted"].fillna(False).astype(bool)
+        for word in _LEAD_WORDS[stage]:
+            met |= ~negated & words.str.contains(f" {word} ", regex=False)
+        reached = reached.where(~met, number)
+    return reached
+
+
+def lead_conversion(filters: Filters, params: dict, db) -> pd.DataFrame:
+    """Lead conversion: per lead source (or campaign) and period of the created date, the leads
+    and how many reached at least MQL, SQL and opportunity, how many were won (a deal id among
+    their converted opportunities won in the deal facts, or a customer), the rate of each step,
+    and the median days created → MQL and MQL → SQL. A lead id imported twice counts once, from
+    the latest import; the range applies to the created date (all time: undated leads too)."""
+    leads = _dates(_read(db, "SELECT * FROM leads"), "created_date", "mql_date", "sql_date")
+    with_id = leads[leads["id"].notna()].sort_values("import_id").drop_duplicates("id", keep="last")
+    leads = pd.concat([with_id, leads[leads["id"].isna()]], ignore_index=True)
+    if not filters.all_time:
+        leads = leads[leads["created_date"].between(pd.Timestamp(filters.date_from), pd.Timestamp(filters.date_to))]
+    by = params.get("funnel_by") or "lead_source"
+    leads = leads.assign(funnel=leads[by], reached=_lead_stage_numbers(leads))
+    won_ids = set(_read(db, "SELECT id FROM deal_facts WHERE is_won")["id"])
+    deal_won = leads["converted_opportunity_id"].fillna("").map(
+        lambda ids: any(i.strip() in won_ids for i in ids.split(";") if i.strip()))
+    leads = leads.assign(won=(deal_won | (leads["reached"] == 5)).astype(int),
+                         mql=(leads["reached"] >= 2).astype(int), sql=(leads["reached"] >= 3).astype(int),
+                         opportunities=(leads["reached"] >= 4).astype(int),
+                         days_to_mql=(leads["mql_date"] - leads["created_date"]).dt.days,
+                         days_mql_to_sql=(leads["sql_date"] - leads["mql_date"]).dt.days)
+    leads, keys = _cut(leads, {"dim": "funnel", "grain": params["grain"]}, date="created_date")
+    table = leads.groupby(keys).agg(
+        leads=("reached", "size"), mql=("mql", "sum"), sql=("sql", "sum"),
+        opportunities=("opportunities", "sum"), won=("won", "sum"),
+        days_to_mql=("days_to_mql", "median"), days_mql_to_sql=("days_mql_to_sql", "median")).reset_index()
+    rate = lambda top, base: table[top] / table[base].where(table[base] > 0)
+    return table.assign(mql_rate=rate("mql", "leads"), sql_rate=rate("sql", "mql"),
+                        opp_rate=rate("opportunities", "sql"), won_rate=rate("won", "opportunities"),
+                        lead_to_won=rate("won", "leads"))

@@ -345,6 +345,9 @@ def write_demo(directory: Path = DEMO_DIR) -> list[Path]:
     _write_csv(path, ["Company name", "Industry", "Region", "Segment", "Number of Employees",
                       "Annual Revenue"], account_rows)
     paths.append(path)
+    path = directory / "salesforce-leads.csv"
+    _write_csv(path, LEAD_HEADER, _lead_rows(deals, random.Random(SEED + 21)))   # its own stream
+    paths.append(path)
     return paths
 
 
@@ -352,7 +355,7 @@ def demo_paths(directory: Path = DEMO_DIR) -> list[Path]:
     """The demo files in import order, writing them first when they are missing."""
     snapshots = sorted(directory.glob("salesforce-opportunities-*.csv"))
     others = [directory / n for n in ("targets-monthly.csv", "forecast-calls-weekly.csv",
-                                      "market-indicators.csv", "hubspot-companies.csv")]
+                                      "market-indicators.csv", "hubspot-companies.csv", "salesforce-leads.csv")]
     if len(snapshots) != SNAPSHOT_WEEKS or not all(p.exists() for p in others):
         return write_demo(directory)
     return snapshots + others
@@ -389,3 +392,57 @@ def load_demo(db=None, progress: Callable[[float, str], None] | None = None, rep
         results[-1].warnings.append(problem)
     report(1.0, "Demo data loaded")
     return results
+
+
+# ---- the leads export (Salesforce Lead.csv) ----
+
+LEAD_HEADER = ["Id", "Company", "LeadSource", "Status", "IsConverted", "ConvertedDate", "ConvertedOpportunityId",
+               "CreatedDate", "MQL_Date__c", "SQL_Date__c", "Campaign__c"]
+# Per lead source, the share of leads reaching MQL, of MQLs reaching SQL, of SQLs becoming an
+# opportunity. Referral turns 60% of its MQLs into opportunities, the others 25% (about 4 leads
+# stopped on the way per converted one).
+LEAD_FUNNEL = {"Referral": (0.8, 0.75, 0.8)}
+LEAD_FUNNEL_OTHERS = (0.8, 0.5, 0.5)
+LEADS_STOPPED = {"lead": ("Open - Not Contacted", "Working - Contacted", "Closed - Not Converted"),
+                 "mql": ("Marketing Qualified", "Closed - Not Converted"),   # the MQL date says it was one
+                 "sql": ("Sales Qualified", "Closed - Not Converted")}
+
+
+def _lead_rows(deals: list[Deal], rng: random.Random):
+    """Lead.csv rows: each deal created by END came from a lead converted on the deal's created
+    date (created 3 to 45 days before, MQL and SQL on the way), and beside it the leads of its
+    source that stopped at lead, MQL or SQL, as many as the source's funnel (LEAD_FUNNEL) gives."""
+    companies = sorted({d.account for d in deals})
+    day = lambda d: min(d, END)
+    stamp = lambda d: f"{d.isoformat()}T{rng.randrange(8, 18):02d}:{rng.randrange(60):02d}:{rng.randrange(60):02d}.000Z"
+    n = 0
+
+    def poisson(mean: float) -> int:   # how many stopped beside one converted lead: varies around the mean
+        count, p, floor = 0, rng.random(), math.exp(-mean)
+        while p > floor:
+            count, p = count + 1, p * rng.random()
+        return count
+
+    for deal in deals:
+        if deal.created > END:
+            continue
+        to_mql, to_sql, to_opp = LEAD_FUNNEL.get(deal.lead_source, LEAD_FUNNEL_OTHERS)
+        campaign = getattr(deal, "campaign", "")
+        lead_days = rng.randrange(3, 46)
+        created = deal.created - dt.timedelta(days=lead_days)
+        mql = created + dt.timedelta(days=rng.randrange(lead_days // 3 + 1))
+        sql = mql + dt.timedelta(days=rng.randrange((deal.created - mql).days + 1))
+        n += 1
+        yield [f"00Q{n:07d}DEMO", deal.account, deal.lead_source, "Closed - Converted", "true",
+               deal.created.isoformat(), deal.id, stamp(created), mql.isoformat(), sql.isoformat(), campaign]
+        stopped = {"sql": 1 / to_opp - 1, "mql": (1 / to_opp) * (1 / to_sql - 1),
+                   "lead": (1 / (to_opp * to_sql)) * (1 / to_mql - 1)}   # per converted lead
+        for stage, expected in stopped.items():
+            for _ in range(poisson(expected)):
+                came = day(created + dt.timedelta(days=rng.randrange(-30, 31)))
+                mql = day(came + dt.timedelta(days=rng.randrange(15))) if stage != "lead" else None
+                sql = day(mql + dt.timedelta(days=rng.randrange(1, 21))) if stage == "sql" else None
+                n += 1
+                yield [f"00Q{n:07d}DEMO", rng.choice(companies), deal.lead_source,
+                       rng.choice(LEADS_STOPPED[stage]), "false", "", "", stamp(came),
+                       mql.isoformat() if mql else "", sql.isoformat() if sql else "", campaign]

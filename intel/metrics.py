@@ -233,6 +233,13 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "breach_share": ("Share above threshold", "percent"), "breach_amount": ("Amount above threshold", "money"),
     "quarters": ("Quarters", "text"), "rise": ("Rise per quarter", "percent"),
     "win_rate_change": ("Win rate change", "percent"),
+    # leads: how far marketing's leads went (lead conversion)
+    "leads": ("Leads", "count"), "mql": ("MQLs", "count"), "sql": ("SQLs", "count"),
+    "opportunities": ("Opportunities", "count"), "mql_rate": ("Lead to MQL", "percent"),
+    "sql_rate": ("MQL to SQL", "percent"), "opp_rate": ("SQL to opportunity", "percent"),
+    "won_rate": ("Opportunity to won", "percent"), "lead_to_won": ("Lead to won", "percent"),
+    "days_to_mql": ("Days to MQL", "days"), "days_mql_to_sql": ("Days MQL to SQL", "days"),
+    "campaign": ("Campaign", "text"), "stage_reached": ("Stage reached", "text"),
 }
 # a pair of columns for two snapshots or periods (deals_0, deals_1): the base column, then before / after
 _PAIR = {"0": "before", "1": "after"}
@@ -558,6 +565,18 @@ CATALOGUE: dict[str, Metric] = {m.name: m for m in [
            prepare="intel.accounts:approval_params", check="intel.checks:discount_governance",
            deals="discount_breaches", columns=("deal_size_band", "threshold", "deals", "breaches", "breach_share", "avg_discount",
                     "breach_amount")),
+    # ---- marketing and sales alignment ----
+    Metric("lead_conversion", "Lead conversion", "percent",
+           "Per lead source (or campaign) and period of the leads' created date: leads, MQLs, SQLs, "
+           "opportunities (a stage reached implies the ones before it) and won (the converted deal won, "
+           "or a customer); each step's rate, lead to won = won ÷ leads, and the median days from "
+           "created to MQL and from MQL to SQL. A lead exported again counts once; the date range "
+           "applies, the region, segment, owner and product filters do not (leads carry none).",
+           "lead_conversion", "lead_to_won", "leads", grains=("all", "quarter", "month"),
+           params=("funnel_by",), prepare="intel.leads:conversion_params",
+           check="intel.checks:lead_conversion",
+           columns=("member", "period", "leads", "mql", "sql", "opportunities", "won", "mql_rate",
+                    "sql_rate", "opp_rate", "won_rate", "lead_to_won", "days_to_mql", "days_mql_to_sql")),
     # ---- the deals behind the numbers ----
     Metric("discount_breaches", "Deals above the approval threshold", "percent",
            "Deals won in the range or open now whose discount exceeds their deal-size band's approval "

@@ -18,6 +18,7 @@ from typing import Callable
 import pandas as pd
 
 from intel import config, store
+from intel import leads as leads_mod
 from intel.access import Actor, require
 from intel.periods import fiscal_year_start
 
@@ -40,7 +41,11 @@ REQUIRED = {
     "products": ["product"],
     "market": ["period", "indicator"],
     "fx_rates": ["rate"],   # and a currency, or a country whose currency is known
+    "leads": [],            # a column saying how far a lead went, checked on its own
 }
+# Columns that say how far a lead went: a leads file needs one of them.
+LEAD_PROGRESS = ("status", "is_converted", "converted_date", "converted_opportunity_id", "mql_date",
+                 "sql_date", "opportunity_date", "customer_date")
 TYPE_WORDS = {"amount": "a number", "number": "a number", "percent": "a percentage",
               "date": "a date", "timestamp": "a date", "period": "a month or quarter",
               "bool": "yes/no"}
@@ -48,7 +53,10 @@ LABELS = {"opportunity_id": "opportunity id", "changed_at": "changed at", "close
           "created_date": "created date", "discount_pct": "discount", "is_won": "won",
           "is_closed": "closed", "annual_value": "annual value", "submitted_at": "submitted at",
           "forecast_commit": "commit", "forecast_best_case": "best case",
-          "forecast_pipeline": "pipeline", "as_of": "as of"}
+          "forecast_pipeline": "pipeline", "as_of": "as of", "lead_source": "lead source",
+          "is_converted": "converted", "converted_date": "converted date",
+          "converted_opportunity_id": "converted opportunity id", "mql_date": "MQL date",
+          "sql_date": "SQL date", "opportunity_date": "opportunity date", "customer_date": "customer date"}
 
 
 @dataclass
@@ -284,6 +292,12 @@ def _check_usable(kind: str, mapping: dict[str, str], src: SourceFile) -> None:
         raise ImportRefused(_no_kind_message(src))
     if kind == "targets_forecasts" and not mapping.keys() & MEASURES:
         raise ImportRefused(_no_measure_message(src))
+    if kind == "leads" and not mapping.keys() & set(LEAD_PROGRESS):
+        raise ImportRefused(
+            f"{src.name} cannot be imported as leads: no column says how far a lead went (looked for "
+            f"Status, Lead Status, Lifecycle Stage, IsConverted, Converted Date, Converted Opportunity ID "
+            f"and the 'Became a ... Date' columns). Its columns are: {', '.join(src.headers[:12])}"
+            f"{'…' if len(src.headers) > 12 else ''}.")
     missing = [c for c in REQUIRED[kind] if c not in mapping
                and not (kind == "market" and c == "indicator" and mapping_mod.is_single_indicator(mapping))]
     if kind == "fx_rates" and not mapping.keys() & {"currency", "country"}:
@@ -311,6 +325,14 @@ def _warnings(kind: str, mapping: dict[str, str]) -> list[str]:
         if "currency" not in mapping and not mapping_mod.header_currency(mapping.get("amount", "")):
             out.append(f"No currency column: amounts without a currency sign are taken as "
                        f"{config.get('reporting_currency')} (the reporting currency).")
+    if kind == "leads":
+        if "created_date" not in mapping:
+            out.append("No created date column: leads cannot be placed in a period, so lead conversion "
+                       "is shown over all time only.")
+        if "lead_source" not in mapping:
+            out.append("No lead source column: every lead counts under '(none)' in lead conversion by source.")
+        if "id" not in mapping:
+            out.append("No lead id column: a lead exported again in a later file will count twice.")
     return out
 
 
@@ -485,6 +507,8 @@ def _stage(cur, kind, columns, profiles, first_rowid: int) -> None:
         if "id" in columns:
             checks.insert(0, "WHEN id__empty THEN 'no:id'")
         outcome_layer = _outcome_layer(columns)
+    if kind == "leads" and "id" in columns:
+        checks.insert(0, "WHEN id__empty THEN 'no:id'")
     code = f"CASE WHEN {blank} THEN 'blank' {' '.join(checks)} END"
     empties = ", ".join(f"{name}__empty" for name in columns)
     cur.execute("DROP TABLE IF EXISTS sightline_staged")
@@ -495,14 +519,16 @@ def _stage(cur, kind, columns, profiles, first_rowid: int) -> None:
              outcome AS ({outcome_layer})
         SELECT * EXCLUDE ({empties}), {code} AS reject_reason FROM outcome""")
     cur.execute("SET preserve_insertion_order = true")
-    if kind == "opportunities":
+    key = {"opportunities": "id_", "leads": "id" if "id" in columns else None}.get(kind)
+    if key:
         # The second and later rows of an id already loaded are rejected (few, if any).
-        cur.execute("""UPDATE sightline_staged s SET reject_reason = 'duplicate:' || d.first
-            FROM (SELECT row_no, min(row_no) OVER (PARTITION BY id_) AS first
+        # key is one of two fixed column names
+        cur.execute(f"""UPDATE sightline_staged s SET reject_reason = 'duplicate:' || d.first
+            FROM (SELECT row_no, min(row_no) OVER (PARTITION BY {key}) AS first
                   FROM sightline_staged
-                  WHERE reject_reason IS NULL AND id_ IN (
-                      SELECT id_ FROM sightline_staged WHERE reject_reason IS NULL
-                      GROUP BY id_ HAVING count(*) > 1)) d
+                  WHERE reject_reason IS NULL AND {key} IN (
+                      SELECT {key} FROM sightline_staged WHERE reject_reason IS NULL
+                      GROUP BY {key} HAVING count(*) > 1)) d
             WHERE s.row_no = d.row_no AND d.row_no > d.first""")
 
 
@@ -513,7 +539,7 @@ def _reason_sql(kind: str, columns) -> str:
              f"WHEN 'outcome:status' THEN {status_text} || ' is not open, won or lost'",
              "WHEN 'no:currency' THEN 'no currency (or a country whose currency is known)'",
              "WHEN 'no:outcome' THEN 'no stage or outcome'",
-             "WHEN 'no:id' THEN 'no opportunity id'"]
+             f"WHEN 'no:id' THEN 'no {'lead' if kind == 'leads' else 'opportunity'} id'"]
     for name, (col, type_) in columns.items():
         label = LABELS.get(name, name.replace("_", " "))
         quoted = f"'{label} ''' || trim(r.{col}) || ''''"
@@ -532,8 +558,11 @@ def _reason_sql(kind: str, columns) -> str:
             first, last = config.date_window()
             whens.append(f"WHEN 'window:{name}' THEN {quoted} || ' is outside the dates an import accepts "
                          f"({first.isoformat()} to {last.isoformat()}; SIGHTLINE_DATE_MIN, SIGHTLINE_DATE_MAX)'")
-    duplicate = ("'opportunity id ' || s.id_ || ' appears more than once (first on row ' || "
-                 "substr(s.reject_reason, 11) || ')'" if kind == "opportunities" else "s.reject_reason")
+    duplicate = {"opportunities": "'opportunity id ' || s.id_ || ' appears more than once (first on row ' || "
+                                  "substr(s.reject_reason, 11) || ')'",
+                 "leads": "'lead id ' || s.id || ' appears more than once (first on row ' || "
+                          "substr(s.reject_reason, 11) || ')'" if "id" in columns else None,
+                 }.get(kind) or "s.reject_reason"
     return (f"CASE WHEN s.reject_reason LIKE 'duplicate:%' THEN {duplicate} "
             "WHEN s.reject_reason LIKE 'repeat:%' THEN 'repeats row ' || substr(s.reject_reason, 8) "
             "|| ' exactly (the same value in every column)' "
@@ -602,7 +631,7 @@ def _final_select(kind: str, import_id: int, snapshot_date, present: set[str]) -
             {col('forecast_category')} AS forecast_category,
             {col('created_date', 'DATE')} AS created_date, {col('close_date', 'DATE')} AS close_date,
             {col('competitor')} AS competitor, s.loss_reason_ AS loss_reason,
-            {col('lead_source')} AS lead_source, {col('deal_type')} AS deal_type,
+            {col('lead_source')} AS lead_source, {col('campaign')} AS campaign, {col('deal_type')} AS deal_type,
             {col('discount_pct', 'DOUBLE')} AS discount_pct, s.row_no
             FROM sightline_staged s LEFT JOIN sightline_stage_order o ON o.stage = s.stage_
             WHERE s.reject_reason IS NULL"""
@@ -629,6 +658,8 @@ def _final_select(kind: str, import_id: int, snapshot_date, present: set[str]) -
         exprs.append("row_no AS file_row")   # the file's order breaks ties in changed_at
     if kind == "fx_rates":
         exprs.append("$base AS base")
+    if kind == "leads":
+        exprs.append(f"{leads_mod.stage_reached_sql(present)} AS stage_reached")
     select = (f"SELECT {import_id} AS import_id, {', '.join(exprs)}, row_no FROM sightline_staged "
               f"WHERE reject_reason IS NULL")
     return kind, select
@@ -645,6 +676,9 @@ _TABLE_COLUMNS = {
     "products": ["product_id", "product", "family", "list_price"],
     "market": ["period", "period_grain", "region", "segment", "indicator", "value", "unit", "source"],
     "fx_rates": ["currency", "rate", "as_of"],
+    "leads": ["id", "created_date", "lead_source", "campaign", "status", "company", "owner", "is_converted",
+              "converted_date", "converted_opportunity_id", "mql_date", "sql_date", "opportunity_date",
+              "customer_date"],
 }
 
 

@@ -108,6 +108,16 @@ USER_SIGNALS = {"username", "alias", "userroleid", "profileid", "managerid", "fe
 # Columns of a grouped report (one row per stage, not per deal).
 SUMMARY_SIGNALS = {"count", "recordcount", "sumofamount", "totalamount", "numberofdeals", "deals",
                    "opportunities", "numberofopportunities", "sum", "average", "avg"}
+# Columns only a list of leads has (Salesforce Lead.csv, a Lead report).
+LEAD_SIGNALS = {"isconverted", "convertedopportunityid", "convertedaccountid", "convertedcontactid",
+                "converteddate", "leadstatus", "leadid", "leadowner"}
+# The lifecycle stage and the day each was reached: HubSpot contacts, but companies carry them too.
+LIFECYCLE_SIGNALS = {"lifecyclestage", "becamealeaddate", "becameamarketingqualifiedleaddate",
+                     "becameasalesqualifiedleaddate", "becameanopportunitydate", "becameacustomerdate",
+                     "becameasubscriberdate", "becameanevangelistdate"}
+# A person's columns: contacts, not companies.
+PERSON_SIGNALS = {"email", "emailaddress", "firstname", "lastname", "fullname", "jobtitle", "contactowner",
+                  "contactid", "phonenumber", "mobilephonenumber"}
 CONFIDENT = 0.6   # below it, the analyst is asked to choose (Data page) or to force --kind (CLI)
 
 
@@ -156,6 +166,11 @@ def detect(headers: list[str], sample: list[list[str]] | None = None) -> Detecti
     market = auto_mapping(headers, "market")
     if {"indicator", "value"} <= market.keys():
         return Detection("market", 1.0, "market indicators per period")
+    # A lead export has a status but no deal stage, amount or won flag (Lead.csv's Status would read
+    # as a deal's outcome): it is told apart before the deals.
+    deal_like = bool(opp.keys() & {"stage", "amount", "is_won"})
+    if not deal_like and (keys & LEAD_SIGNALS or (keys & LIFECYCLE_SIGNALS and keys & PERSON_SIGNALS)):
+        return _lead_detection(headers, keys)
     if opp.keys() & {"stage", "status", "is_won"}:
         return _opportunity_detection(opp, keys)
     if is_single_indicator(market) and _only_series_columns(headers, market):
@@ -181,6 +196,9 @@ def detect(headers: list[str], sample: list[list[str]] | None = None) -> Detecti
         score, kind, attrs = max(lookups)
         return Detection(kind, 1.0, f"a {kind[:-1]} lookup table ({', '.join(sorted(attrs))}), "
                                     "joined to the deals by its key")
+    if not deal_like and keys & LIFECYCLE_SIGNALS:   # a lifecycle stage, no person: contacts or companies?
+        return Detection("leads", 0.5, "it has a lifecycle stage but no person's columns (e-mail, first or "
+                                       "last name, contact owner): contacts or companies?")
     return Detection(None, 0.0, "no column reads as a deal's stage or outcome, and the file is not "
                                 "a targets, stage history, accounts, owners, products, market or FX file")
 
@@ -200,6 +218,15 @@ def _opportunity_detection(opp: dict[str, str], keys: set[str]) -> Detection:
     if missing:
         reason += f"; it has no {', no '.join(m.split(' ', 1)[1] for m in missing)}"
     return Detection("opportunities", round(confidence, 2), reason)
+
+
+def _lead_detection(headers: list[str], keys: set[str]) -> Detection:
+    said = [h for h in headers if header_key(h) in LEAD_SIGNALS | LIFECYCLE_SIGNALS][:3]
+    how = "leads or contacts with how far each went"
+    if "id" not in auto_mapping(headers, "leads"):
+        return Detection("leads", 0.8, f"{how} ({', '.join(said)}); it has no lead id, so a lead "
+                                       "exported again later would count twice")
+    return Detection("leads", 1.0, f"{how} ({', '.join(said)})")
 
 
 def detect_kind(headers: list[str], sample: list[list[str]] | None = None) -> str | None:

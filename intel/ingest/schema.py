@@ -65,6 +65,13 @@ OPPORTUNITY_COLUMNS = [
        "statusreason", "reason"),
     _c("lead_source", "text", "leadsource", "source", "originalsource", "originalsourcetype",
        "dealsource", "channel", "routetomarket"),
+    # Salesforce: the Opportunity's CampaignId, "Primary Campaign Source" in a report; HubSpot deals
+    # keep no campaign, and their "Original Source Data 1" (the drill-down: a UTM campaign, a
+    # referring site) is taken only where no campaign column exists.
+    _c("campaign", "text", "primarycampaignsource", "campaignname", "campaign", "primarycampaign",
+       "utmcampaign", "campaigntype", "campaignid", "originalsourcedrilldown1",
+       "originaltrafficsourcedrilldown1", "originalsourcedata1",
+       help="the campaign that sourced the deal; the lead-source funnel cuts by it"),
     _c("deal_type", "text", "type", "dealtype", "opportunitytype", "businesstype"),
     _c("discount_pct", "percent", "discount", "discountpct", "discountpercent", "discountrate"),
 ]
@@ -149,6 +156,37 @@ FX_COLUMNS = [
        help="marks the currency the rates are quoted against (Salesforce CurrencyType.IsCorporate)"),
 ]
 
+# A lead (Salesforce Lead.csv or a Lead report) or a contact (HubSpot contacts with their lifecycle
+# stage): where it came from and how far it went. intel/leads.py says how stage_reached is read.
+LEAD_COLUMNS = [
+    _c("id", "id", "leadid", "recordid", "contactid", "id",
+       help="the lead's (or contact's) id; a lead exported again later counts once, as last exported"),
+    _c("created_date", "date", "createddate", "createdate", "leadcreateddate", "createdon", "created",
+       "createdat", "becamealeaddate", help="when the lead came in; places it in a period"),
+    _c("lead_source", "text", "leadsource", "originalsource", "originaltrafficsource", "originalsourcetype",
+       "source", "channel"),
+    _c("campaign", "text", "campaign", "campaignname", "primarycampaignsource", "primarycampaign",
+       "firsttouchconvertingcampaign", "lasttouchconvertingcampaign", "utmcampaign",
+       "originalsourcedrilldown1", "originaltrafficsourcedrilldown1", "originalsourcedata1"),
+    _c("status", "text", "lifecyclestage", "leadstatus", "status",
+       help="the lead status (Salesforce) or lifecycle stage (HubSpot) as exported"),
+    _c("company", "text", "company", "companyaccount", "companyname", "associatedcompany", "account",
+       "accountname", "organization", "organisation"),
+    _c("owner", "text", "leadowner", "contactowner", "owner", "ownername", "hubspotowner", "ownerid"),
+    _c("is_converted", "bool", "isconverted", "converted",
+       help="converted into an opportunity (Salesforce IsConverted)"),
+    _c("converted_date", "date", "converteddate", "conversiondate", "leadconversiondate"),
+    _c("converted_opportunity_id", "id", "convertedopportunityid", "convertedopportunity",
+       "associateddealids", "associateddealid", "associateddeals", "associateddeal",
+       help="the deal the lead became (its won deals count as won); several ids split by ';'"),
+    _c("mql_date", "date", "becameamarketingqualifiedleaddate", "mqldate", "marketingqualifieddate",
+       "marketingqualifiedleaddate", "datebecamemql"),
+    _c("sql_date", "date", "becameasalesqualifiedleaddate", "sqldate", "salesqualifieddate",
+       "salesqualifiedleaddate", "salesaccepteddate", "saldate", "datebecamesql"),
+    _c("opportunity_date", "date", "becameanopportunitydate", "becameopportunitydate", "opportunitydate"),
+    _c("customer_date", "date", "becameacustomerdate", "becamecustomerdate", "customerdate"),
+]
+
 KINDS = {
     "opportunities": OPPORTUNITY_COLUMNS,
     "stage_history": STAGE_HISTORY_COLUMNS,
@@ -158,6 +196,7 @@ KINDS = {
     "products": PRODUCT_COLUMNS,
     "market": MARKET_COLUMNS,
     "fx_rates": FX_COLUMNS,
+    "leads": LEAD_COLUMNS,
 }
 
 KIND_LABELS = {
@@ -169,6 +208,7 @@ KIND_LABELS = {
     "products": "Products",
     "market": "Market indicators",
     "fx_rates": "Exchange rates",
+    "leads": "Leads (marketing)",
 }
 
 # Canonical columns a user can map to but that the store keeps under another form.
