@@ -98,8 +98,6 @@ def test_by_deal_type(funnel):
         "New Business": (4, 4, 0, 0), "Renewal": (8, 0, 5, 3), "(none)": (1, 1, 0, 0)}
 
 
-@pytest.mark.xfail(strict=True, reason="no canonical mapping reads a campaign column into opportunities.campaign "
-                                       "(intel/ingest/schema.py): the funnel by campaign is all '(none)'")
 def test_by_campaign_from_salesforce_primary_campaign_source(funnel):
     got = table(funnel_by="campaign")
     assert {k: r["created"] for k, r in got.items()} == {"Customer referral 2026": 3, "Webinar Q1": 3, "(none)": 7}

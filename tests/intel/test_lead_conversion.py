@@ -122,8 +122,11 @@ def test_a_lead_imported_again_counts_once(tmp_path):
 
 
 def test_funnel_by_takes_only_lead_source_or_campaign(leads_db):
-    with pytest.raises(ValueError, match="lead_source or campaign, not 'region'"):
+    with pytest.raises(ValueError, match="Funnel by is one of lead_source, campaign, deal_type"):
         lead_conversion(Filters(*ALL_TIME), by="region", db=leads_db)
+    # deal type cuts opportunities, not leads (a lead carries none)
+    with pytest.raises(ValueError, match="lead_source or campaign, not 'deal_type'"):
+        lead_conversion(Filters(*ALL_TIME), by="deal_type", db=leads_db)
 
 
 @pytest.mark.parametrize("by", ["lead_source", "campaign"])
