@@ -526,8 +526,10 @@ def _stances(frame: Frame, db) -> list[tuple]:
         if len(part) > PACK_ACCOUNTS:
             blocks.append(("p", f"{len(part) - PACK_ACCOUNTS:,} more to {name}: the Accounts page lists them all."))
     rules = pd.DataFrame(accounts.stance_rules())
+    # maintain's rule reads "None of the above.": said without a word a reader (and the pack's test) takes for a code
+    rules.loc[rules["stance"] == "maintain", "rule"] = "No rule above proposes a change."
     rules["stance"] = rules["stance"].map(accounts.STANCE_LABELS)
-    return blocks + [("h3", "The stance rules in force", "thresholds are settings (stance_*, on the Users page)"),
+    return blocks + [("h3", "The stance rules in force", "the thresholds are settings, listed on the Users page"),
                      _table(rules, ("stance", "rule"))]
 
 
@@ -616,9 +618,9 @@ def _discounts(frame: Frame, db) -> list[tuple]:
     governance = metrics.run("discount_governance", frame.in_period, db=db)
     breaches = metrics.run("discount_breaches", frame.in_period, db=db, limit=PACK_BREACHES)
     blocks += [("h3", "Discount approvals by deal size", f"{frame.here}: deals won in it, and open now"),
-               ("p", "A deal needs approval above its size band's threshold ("
-                     + ", ".join(f"band {b}: {t:.0%}" for b, t in thresholds.items())
-                     + ", the setting discount_approval).")]
+               ("p", "A deal needs approval above its size band's threshold (band 1, the smallest deals: "
+                     + ", ".join(f"{'' if b == 1 else f'band {b}: '}{t:.0%}" for b, t in thresholds.items())
+                     + "; a setting, listed on the Users page).")]
     if governance.empty:
         blocks.append(("p", f"No deal won in {frame.period} or open now carries a discount in this scope."))
     else:
@@ -629,8 +631,11 @@ def _discounts(frame: Frame, db) -> list[tuple]:
                              if total > len(breaches) else "The deals above their threshold:"),
                        _table(breaches, ("name", "account", "owner", "discount_pct", "threshold", "amount", "outcome"))]
     rising = accounts.rising_discounts(frame.trailing, db)
-    blocks.append(("h3", "Owners whose average discount rises", f"{frame.scope} · the last complete quarters to "
-                                                                 f"{frame.period}"))
+    last = periods.label(periods.bounds(frame.period)[1], "quarter")   # the quarter P ends in, unless it runs
+    if frame.day is not None and last == periods.label(frame.day, "quarter"):
+        last = periods.shift(last, -1)
+    blocks.append(("h3", "Owners whose average discount rises",
+                   f"{frame.scope} · the complete quarters {periods.shift(last, -2)} to {last}"))
     if rising.empty:
         return blocks + [("p", "No owner's average discount rose by "
                                f"{config.number('discount_rise', 0, 1) * 100:g} points or more in each of the last two "
@@ -815,7 +820,9 @@ def qbr_pack(period: str, filters: Filters, db=None, progress: Progress | None =
 body {{ font-family: sans-serif; margin: 2em auto; max-width: 1100px; color: #222; padding: 0 1em; }}
 table {{ border-collapse: collapse; margin: .5em 0 1.5em; font-variant-numeric: tabular-nums; }}
 td, th {{ border-bottom: 1px solid #ddd; padding: 4px 10px; text-align: left; vertical-align: top; }}
-th {{ background: #f4f4f4; }} .num {{ text-align: right; white-space: nowrap; }}
+th {{ background: #f4f4f4; }} .num {{ text-align: right; white-space: nowrap; }} th.num {{ white-space: normal; }}
+@media (max-width: 600px) {{ td:not(.num) {{ min-width: 9em; }} }}  /* a phone scrolls a wide table rather than
+                                                                     squeezing its text to a word a line */
 h2 {{ margin-top: 1.6em; border-bottom: 2px solid #1f77b4; }} .window {{ font-weight: normal; color: #666; font-size: .8em; }}
 .kpis {{ display: flex; flex-wrap: wrap; gap: 2em; }} .kpi .label {{ color: #666; }} .kpi .value {{ font-size: 1.8em; }}
 .stamp {{ background: #f4f4f4; padding: .5em 1em; }} .alert {{ border-left: 4px solid #d62728; padding-left: 1em; margin: 1em 0; }}
