@@ -928,7 +928,7 @@ def _view(alert: dict, rule: Rule) -> View:
         step = 1 if rule.threshold_kind in ("vs_previous", "points_vs_previous") else periods.PER_YEAR[rule.grain]
         first = periods.shift(fired[0], -step) if _is_change(rule) else fired[0]
         window = {"from": periods.bounds(first)[0].isoformat(), "to": periods.bounds(fired[-1])[1].isoformat()}
-        return View("accounts", {**scope, **window}, breakdown=dim if dim != "all" else None, grain=rule.grain)
+        return View("accounts", {**scope, **window}, breakdown=dim if dim != "all" else None)
     if family == "landing":   # the landing lives on the Forecast page
         return View("forecast", scope, breakdown=dim if dim != "all" else None, grain=rule.grain)
     if family in ("win-loss", "competitor"):

@@ -111,7 +111,7 @@ def test_the_prompt_quotes_the_discounts_the_win_rate_and_the_deals_above_thresh
         in actions and "Coach Lukas Weber on value selling" in actions and "war-game the price move" in actions
     # the evidence: the Accounts page, Lukas's deals, from the quarter the rise started in to the last one
     assert text["views"] == {"Accounts view": View("accounts", {"owner": ["Lukas Weber"], "from": "2026-01-01",
-                                                                "to": "2026-09-30"}, "owner", "quarter")}
+                                                                "to": "2026-09-30"}, "owner")}
     behind = alerts.behind(alert, rule)
     assert behind.count == 1 and behind.frame["name"].tolist() == ["L-Q3-5"]
     assert behind.frame["discount_pct"].tolist() == pytest.approx([0.30])
