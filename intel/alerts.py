@@ -1000,13 +1000,14 @@ DISCOUNT_COLUMNS = ("name", "discount_pct", "threshold", "amount", "deal_size_ba
 
 
 def _discounted_deals(alert: dict, rule: Rule, fired: list[str], view: View, db) -> Behind:
-    """The member's deals whose discount exceeds their deal-size band's approval threshold, won in
-    the periods that fired or open now (the catalogue's discount_breaches), deepest excess first:
-    the concessions an approval should have stopped, or did not see."""
+    """The member's deals won in the periods that fired whose discount exceeds their deal-size band's
+    approval threshold (the catalogue's discount_breaches, its open deals left to the Accounts page),
+    deepest excess first: the concessions an approval should have stopped, or did not see."""
     member, dim = alert["member"], rule.dimension
     start, end = periods.bounds(fired[0])[0], periods.bounds(fired[-1])[1]
     scope = {d: tuple(v) for d, v in view.filters.items() if d in DIMENSIONS}
     deals = metrics.run("discount_breaches", Filters(start, end, **scope), db=db)
+    deals = deals[deals["outcome"] == "won"]
     note, label = None, metrics.DIMENSION_LABELS.get(dim, dim)
     if _scoped(alert, rule) and dim not in scope:
         if dim in deals:
@@ -1016,8 +1017,8 @@ def _discounted_deals(alert: dict, rule: Rule, fired: list[str], view: View, db)
                     f"{label.lower()}'s.")
     shown = [c for c in DISCOUNT_COLUMNS if c in deals]
     where = f" ({label}: {member})" if _scoped(alert, rule) else ""
-    return Behind(f"{len(deals):,} deal{'s' if len(deals) != 1 else ''}{where} won {_during(fired)} or open now "
-                  "above their approval threshold, deepest first", deals[shown].reset_index(drop=True), view,
+    return Behind(f"{len(deals):,} deal{'s' if len(deals) != 1 else ''}{where} won {_during(fired)} above "
+                  "their approval threshold, deepest first", deals[shown].reset_index(drop=True), view,
                   count=len(deals), names=[str(n) for n in deals["name"].head(DEALS_NAMED) if not pd.isna(n)],
                   note=note)
 
@@ -1229,7 +1230,7 @@ def _discount_prompt(alert, rule, fired, rows, observed) -> dict:
         beside = (f"win rate {pct(first)} in {rows[0].get('period')} → {pct(last)} in {rows[-1].get('period')}")
         bought = "the win rate rose with it" if gained else "the deeper discount bought no wins"
     won = sum(int(r.get("won_with_discount") or 0) for r in rows)
-    above = (f"{count:,} of {whose} deals won {_during(fired)} or open now "
+    above = (f"{count:,} of the {won:,} deals {member if scoped else 'we'} won with a discount {_during(fired)} "
              f"{'exceeds its' if count == 1 else 'exceed their'} approval threshold"
              + (f": {_named(names, count)}" if names else "")) if count else ""
     summary = (f"{_lead(alert, rule)} {steps}{moves}, {_crossed(rule)} {_when(rule, fired)}, over {won:,} deals won "
@@ -1252,7 +1253,7 @@ def _discount_prompt(alert, rule, fired, rows, observed) -> dict:
         "Hold the discount approval thresholds by deal size: route every deal above its threshold for approval "
         "before the quote goes out.",
         "Audit unauthorised concessions" + (f" with {member}" if scoped else "")
-        + (f", starting with {_named(names, count)}." if names else "."),
+        + (f", starting with {_named(names, len(names))}." if names else "."),
         f"Coach {member if scoped else 'the owners'} on value selling: lead with the customer's problem and the "
         "value proposition, and trade a concession only for something in return (term, volume, reference).",
         "If a competitor moved its prices, war-game the price move (its next step and the customer's) before "

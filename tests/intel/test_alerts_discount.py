@@ -12,7 +12,8 @@ with a discount (won_with_discount, the sample); the win rate is won ÷ closed.
                Q2  won 13 ×5; lost 5           avg 13.0% (+3 points); win rate 5/10 = 50.0%
                Q3  won 10,12,14,14,30; lost 6  avg 80/5 = 16.0% (+3 points); win rate 5/11 = 45.5%
                → +3, +3 points, both above +2, each on 5 discounted wins: fires for 2026-Q2, 2026-Q3;
-                 L-Q3-5 at 30% is above the 25% threshold (the one deal behind it)
+                 L-Q3-5 at 30% is above the 25% threshold (the one deal behind it: the open L-open
+                 at 40% is the Accounts page's to list, not the alert's, which is about deals won)
   Maria Lopez  Q1 10% ×5, Q2 13% ×5 (+3), Q3 14% ×5 (+1); lost 5 a quarter
                → the second step is 1 point: does not fire
   Sam Few      Q1 5% ×4, Q2 10% ×4, Q3 15% ×4: +5 points twice, but 4 discounted wins a quarter,
@@ -55,6 +56,8 @@ def fixture_csv() -> bytes:
                              f'"{MIDDLE[quarter]}","01/05/2026","{initials}{quarter}L{i}","","Web","Fabrikam"')
     lines.append('"Maria Lopez","Acme ML","Tail","Closed Won","USD 10,000.00","10/05/2026","09/01/2026","TAIL","",'
                  '"",""')
+    lines.append('"Lukas Weber","Acme LW","L-open","Negotiation/Review","USD 10,000.00","12/15/2026","09/01/2026",'
+                 '"LWOPEN","40%","",""')
     return ("\n".join(lines) + "\n").encode()
 
 
@@ -102,8 +105,8 @@ def test_the_prompt_quotes_the_discounts_the_win_rate_and_the_deals_above_thresh
         "Lukas Weber: average discount 10.0% in 2026-Q1 → 13.0% in 2026-Q2 → 16.0% in 2026-Q3 "
         "(+3 points, +3 points), above +2 points on the period before for 2 quarters running "
         "(2026-Q2 to 2026-Q3), over 10 deals won with a discount; win rate 50.0% in 2026-Q2 → 45.5% in "
-        "2026-Q3: the deeper discount bought no wins. 1 of Lukas Weber's deals won from 2026-Q2 to 2026-Q3 "
-        "or open now exceeds its approval threshold: L-Q3-5.")
+        "2026-Q3: the deeper discount bought no wins. 1 of the 10 deals Lukas Weber won with a discount from "
+        "2026-Q2 to 2026-Q3 exceeds its approval threshold: L-Q3-5.")
     questions, actions = " ".join(text["questions"]), " ".join(text["actions"])
     assert "Are approvals being asked for?" in questions and "Which deal sizes" in questions
     assert "competitor" in questions and "50.0% → 45.5%" in questions
