@@ -427,9 +427,11 @@ def _account_suggestions(f: Filters, db) -> list[Suggestion]:
                 "SWOT", STANCE_CATEGORIES[name], "account", r["account"],
                 f"{r['account']}: {said} → {name}?" if said else f"{r['account']} → {name}?",
                 {"stance": name, "bookings_recent": r["bookings_recent"], "bookings_change": r["bookings_change"]},
-                Evidence(View("accounts", {}),
-                         f"{accounts.STANCE_LABELS[name]} proposed · Account: {r['account']} · 12 months to "
-                         f"{anchor:%Y-%m-%d}: {r['rules']}", r["bookings_recent"])))
+                Evidence(View("accounts", {}),   # the figure: its bookings; the rules in full are on the page
+                         f"Bookings {models.money(r['bookings_recent'])} · Account: {r['account']} · 12 months to "
+                         f"{anchor:%Y-%m-%d}" + ("" if pd.isna(r["bookings_change"]) else
+                                                 f" ({r['bookings_change']:+.0%} on the 12 months before)"),
+                         r["bookings_recent"])))
     return found
 
 

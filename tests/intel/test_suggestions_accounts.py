@@ -49,9 +49,8 @@ def test_each_proposed_stance_is_suggested_on_the_accounts_board(stances):
         ("SWOT", "Weakness", "account", "Echo Foods"), ("SWOT", "Threat", "account", "Summit Holdings"),
         ("SWOT", "Opportunity", "account", "Quartz Labs")]
     assert summit.evidence.view == View("accounts", {})
-    assert summit.evidence.figure == ("Defend proposed · Account: Summit Holdings · 12 months to 2026-09-30: Bookings "
-                                      "-40% on the 12 months before ($100k → $60k); Fabrikam in 3 of its last 5 deals "
-                                      "(0% of the 5 before)")
+    assert summit.evidence.figure == ("Bookings $60k · Account: Summit Holdings · 12 months to 2026-09-30 (-40% on "
+                                      "the 12 months before)")
     assert summit.evidence.value == 60000
 
 
@@ -70,7 +69,7 @@ def test_a_decided_stance_is_not_suggested_and_accepting_one_writes_the_account_
                                     "bookings $5k in 12 months (median customer $60k) → fire?")
     cited = notes.Evidence.read(note["evidence"])
     assert cited.view == View("accounts", {}) and cited.value == 5000
-    assert cited.figure.startswith("Fire proposed · Account: Echo Foods · 12 months to 2026-09-30: Average discount")
+    assert cited.figure == "Bookings $5k · Account: Echo Foods · 12 months to 2026-09-30 (+0% on the 12 months before)"
 
 
 def test_the_lead_source_winning_far_more_often_is_an_opportunity(stances, monkeypatch):
