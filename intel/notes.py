@@ -469,8 +469,8 @@ def _discount_suggestions(f: Filters, db) -> list[Suggestion]:
         first, last = (q.strip() for q in r["quarters"].split("→"))
         found.append(Suggestion(
             f"weakness:discount:owner:{r['member']}:{last}", "SWOT", "Weakness", "company", "",
-            f"{r['member']}: average discount {r['discounts']} from {first} to {last}, win rate {r['win_rates']} → "
-            "hold the approval thresholds and coach value selling?",
+            f"{r['member']}: average discount {r['discounts']} from {first} to {last} (win rate {r['win_rates']}) "
+            "→ hold the approval thresholds and coach value selling?",
             {"rise": r["rise"], "win_rate_change": r["win_rate_change"], "periods": [first, last]},
             Evidence(View("accounts", {"from": periods.bounds(first)[0].isoformat(),
                                        "to": periods.bounds(last)[1].isoformat(), "owner": [r["member"]]},

@@ -91,8 +91,8 @@ def test_an_owner_whose_discount_rises_is_a_weakness(db):
     found = [s for s in notes.suggestions() if s.key.startswith("weakness:discount:")]
     assert [s.key for s in found] == ["weakness:discount:owner:Lukas Weber:2026-Q3"]   # not Maria, not Sam
     lukas = found[0]
-    assert lukas.text == ("Lukas Weber: average discount 10.0% → 13.0% → 16.0% from 2026-Q1 to 2026-Q3, win rate "
-                          "54.5% → 50.0% → 45.5% → hold the approval thresholds and coach value selling?")
+    assert lukas.text == ("Lukas Weber: average discount 10.0% → 13.0% → 16.0% from 2026-Q1 to 2026-Q3 (win rate "
+                          "54.5% → 50.0% → 45.5%) → hold the approval thresholds and coach value selling?")
     assert (lukas.category, lukas.scope_kind) == ("Weakness", "company")
     assert lukas.evidence.view == View("accounts", {"from": "2026-01-01", "to": "2026-09-30", "owner": ["Lukas Weber"]},
                                        breakdown="owner")
