@@ -457,6 +457,8 @@ PACK_ACCOUNTS = 10   # accounts listed per stance, largest bookings first (the A
 PACK_SOURCES = 8     # lead sources listed, most pipeline created first
 PACK_BREACHES = 10   # deals above their approval threshold, deepest excess first
 LISTED = ("fire", "defend", "attack")
+# lead conversion as the pack shows it: the steps, and the rates from lead to MQL, MQL to SQL, lead to won
+LEAD_COLUMNS = ("member", "leads", "mql", "sql", "opportunities", "won", "mql_rate", "sql_rate", "lead_to_won")
 
 
 def _accounts(frame: Frame, db) -> list[tuple]:
@@ -583,15 +585,17 @@ def _alignment(frame: Frame, db) -> list[tuple]:
     params = {"funnel_by": "lead_source"} if "funnel_by" in entry.params else {}
     conversion = metrics.run("lead_conversion", frame.trailing, db=db,
                              grain="all" if "all" in entry.grains else None, **params)
-    scoped = any(getattr(frame.in_period, d) for d in DIMENSIONS)
-    window = (f"company-wide (leads carry no {', '.join(d for d in DIMENSIONS if getattr(frame.in_period, d))})"
-              if scoped else "Company-wide") + f" · leads created in the trailing {TRAILING[frame.grain][1]}"
+    scoped = [d for d in DIMENSIONS if getattr(frame.in_period, d)]
+    window = "Company-wide" + (f" (leads carry no {' or '.join(scoped)})" if scoped else "") \
+        + f" · leads created in the trailing {TRAILING[frame.grain][1]}"
     blocks.append(("h3", "Leads: MQL → SQL → won", window))
     if conversion.empty:
         return blocks + [("p", "No lead was created in the window.")]
-    columns = tuple(c for c in (entry.columns or tuple(conversion.columns))
-                    if c in conversion and c not in ("period", "period_start"))
-    return blocks + [_table(conversion.head(PACK_SOURCES), columns, dim="lead_source")]
+    named = conversion["member"] != "(none)"   # the sources with most leads first, leads without one last
+    conversion = pd.concat([conversion[named].sort_values(["leads", "member"], ascending=[False, True]),
+                            conversion[~named]])
+    return blocks + [_table(conversion.head(PACK_SOURCES), tuple(c for c in LEAD_COLUMNS if c in conversion),
+                            dim="lead_source")]
 
 
 def _discounts(frame: Frame, db) -> list[tuple]:

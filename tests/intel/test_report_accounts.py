@@ -32,9 +32,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import pandas as pd
 import pytest
 
-from intel import accounts, report
+from intel import accounts, metrics, report, store
 from intel.access import LOCAL_ADMIN as ADMIN
 from intel.filters import Filters
 from intel.ingest import import_file
@@ -187,3 +188,46 @@ def test_without_an_account_or_a_discount_column_the_section_says_what_is_missin
     assert any(t.startswith("None of the 2 deals closed in the window carries a discount: add a Discount column")
                for t in said)
     assert not [b for b in part if b[0] == "table"]
+
+
+# ---- lead conversion: the leads export's metric (branch leads) stood in for, to test the wiring ----
+
+CONVERSION = pd.DataFrame({"member": ["(none)", "Referral", "Web"], "period": [None] * 3, "leads": [1, 3, 5],
+                           "mql": [0, 3, 3], "sql": [0, 3, 2], "opportunities": [0, 2, 2], "won": [0, 2, 1],
+                           "mql_rate": [0.0, 1.0, 0.6], "sql_rate": [None, 1.0, 2 / 3], "lead_to_won": [0.0, 2 / 3, 0.2]})
+ASKED: list[tuple] = []
+
+
+def conversion_standin(filters, bound, db=None) -> pd.DataFrame:
+    ASKED.append((filters.date_from, filters.date_to, bound["funnel_by"], bound["grain"]))
+    return CONVERSION
+
+
+def test_lead_conversion_says_what_to_upload_then_shows_once_leads_are_loaded(store_with_accounts, monkeypatch):
+    monkeypatch.setitem(metrics.CATALOGUE, "lead_conversion", metrics.Metric(
+        "lead_conversion", "Lead conversion", "percent", "stand-in", None, "lead_to_won", "leads",
+        grains=("all", "quarter", "month"), params=("funnel_by",),
+        compute="tests.intel.test_report_accounts:conversion_standin"))
+    for column, shown in {"leads": ("Leads", "count"), "mql": ("MQLs", "count"), "sql": ("SQLs", "count"),
+                          "opportunities": ("Opportunities", "count"), "mql_rate": ("Lead to MQL", "percent"),
+                          "sql_rate": ("MQL to SQL", "percent"), "lead_to_won": ("Lead to won", "percent")}.items():
+        monkeypatch.setitem(metrics.COLUMNS, column, metrics.COLUMNS.get(column, shown))   # the leads branch's labels
+    frame = report.Frame.of("2026-Q3", Filters(dt.date(2025, 10, 1), dt.date(2026, 9, 30), region=("EMEA",)))
+    before = report._alignment(frame, None)
+    assert before[-1] == ("p", "MQL → SQL → won conversion per lead source needs a leads export: upload a Salesforce "
+                               "Lead export or HubSpot contacts with their lifecycle stage.")
+    cur = store.cursor()
+    try:   # a leads import's table, one lead in it
+        cur.execute("CREATE TABLE leads (id VARCHAR)")
+        cur.execute("INSERT INTO leads VALUES ('00Q1')")
+    finally:
+        cur.close()
+    after = report._alignment(frame, None)
+    heading = next(i for i, b in enumerate(after) if b[0] == "h3" and b[1] == "Leads: MQL → SQL → won")
+    assert after[heading][2] == "Company-wide (leads carry no region) · leads created in the trailing four quarters"
+    _, header, rows, _ = after[heading + 1]
+    assert header == ["Lead source", "Leads", "MQLs", "SQLs", "Opportunities", "Won", "Lead to MQL", "MQL to SQL",
+                      "Lead to won"]
+    assert [r[0] for r in rows] == ["Web", "Referral", "(none)"]           # most leads first, none last
+    assert rows[1][-1] == "66.7%"
+    assert ASKED[-1] == (dt.date(2025, 10, 1), dt.date(2026, 9, 30), "lead_source", "all")   # the trailing window
