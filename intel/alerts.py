@@ -170,20 +170,31 @@ DEFAULT_RULES = [
     # from week 6 of 13 the projection has half the quarter behind it and seven weeks remain to act
     Rule("Chance of reaching the target below 30% from week 6, per region", LANDING, "region", "<", 0.30,
          consecutive=6, grain="quarter", min_sample=0, severity="high"),
+    # pricing governance (DOMAIN.md): a discount deepening quarter after quarter gives margin away
+    Rule("Average discount up 2 points two quarters running, per owner", "average_discount", "owner", ">", 0.02,
+         threshold_kind="points_vs_previous", consecutive=2, grain="quarter", min_sample=5, severity="medium"),
 ]
+# Defaults that came after stores were first set up, by the metric they watch: a store that holds
+# rules already gets each once, at its next evaluation, unless a rule of its own watches that metric.
+# Rules are disabled, never deleted, so the metric check is what "once" needs: a manager who switched
+# the rule off, or wrote another on that metric, is not handed it again. (The landing rule came
+# earlier and stays with the stores set up since.)
+ADDED_LATER = ("average_discount",)
 
 
 # ---- rules in the store ----
 
 def ensure_default_rules(db=None) -> None:
-    """The default rule set, written once into an empty store (editable afterwards)."""
+    """The default rule set, written once into an empty store (editable afterwards); a store set up
+    before a default of ADDED_LATER existed gets that one once, unless it watches the metric already."""
     cur = store.cursor(db)
     try:
-        if cur.execute("SELECT count(*) FROM alert_rules").fetchone()[0]:
-            return
+        watched = {metric for (metric,) in cur.execute("SELECT DISTINCT metric FROM alert_rules").fetchall()}
     finally:
         cur.close()
-    for rule in DEFAULT_RULES:   # part of setting up the store: nobody's action
+    missing = DEFAULT_RULES if not watched else [r for r in DEFAULT_RULES
+                                                 if r.metric in ADDED_LATER and r.metric not in watched]
+    for rule in missing:   # part of setting up the store: nobody's action
         _write_rule(Rule(**{**rule.__dict__}), db)
 
 
@@ -528,6 +539,8 @@ def _evidence(breach: Breach, rule: Rule, db, projector=None) -> str:
     metric's rows in those periods (the figures its prompt quotes) and what stands behind it (how
     many deals, the first few named)."""
     kept = {"values": breach.values, "samples": breach.samples, "figures": breach.figures}
+    if any(b is not None for b in breach.bases):   # what a change was measured from (the quarter before)
+        kept.update(bases=breach.bases, base_periods=breach.base_periods)
     try:
         kept["behind"] = behind({"member": breach.member, "periods": breach.periods, "observed": kept},
                                 rule, db, projector=projector).summary()
@@ -911,6 +924,11 @@ def _view(alert: dict, rule: Rule) -> View:
     fired, dim, entry = _fired(alert), rule.dimension, rule.entry
     scope = scope_filters(dim, alert["member"]) if _scoped(alert, rule) else {}
     family = _family(entry)
+    if family == "discount":   # discount governance lives on the Accounts page; the window holds the base period
+        step = 1 if rule.threshold_kind in ("vs_previous", "points_vs_previous") else periods.PER_YEAR[rule.grain]
+        first = periods.shift(fired[0], -step) if _is_change(rule) else fired[0]
+        window = {"from": periods.bounds(first)[0].isoformat(), "to": periods.bounds(fired[-1])[1].isoformat()}
+        return View("accounts", {**scope, **window}, breakdown=dim if dim != "all" else None)
     if family == "landing":   # the landing lives on the Forecast page
         return View("forecast", scope, breakdown=dim if dim != "all" else None, grain=rule.grain)
     if family in ("win-loss", "competitor"):
@@ -933,6 +951,8 @@ def behind(alert: dict, rule: Rule, db=None, projector=None) -> Behind:
     view, family = _view(alert, rule), _family(entry)
     if family == "landing":
         return _landing_deals(alert, rule, fired, figures, view, db, projector)
+    if family == "discount":
+        return _discounted_deals(alert, rule, fired, view, db)
     if family in ("win-loss", "competitor"):
         return _lost_deals(alert, rule, fired, view, db)
     if rule.metric == "push_count":
@@ -973,6 +993,34 @@ def _lost_deals(alert: dict, rule: Rule, fired: list[str], view: View, db) -> Be
     shown = [c for c in LOST_COLUMNS if c in lost]
     return Behind(title.format(n=f"{len(lost):,}"), lost[shown].reset_index(drop=True), view, count=len(lost),
                   names=[str(n) for n in lost["name"].head(DEALS_NAMED) if not pd.isna(n)])
+
+
+DISCOUNT_COLUMNS = ("name", "discount_pct", "threshold", "amount", "deal_size_band", "outcome", "close_date",
+                    "account", "owner", "id")
+
+
+def _discounted_deals(alert: dict, rule: Rule, fired: list[str], view: View, db) -> Behind:
+    """The member's deals won in the periods that fired whose discount exceeds their deal-size band's
+    approval threshold (the catalogue's discount_breaches, its open deals left to the Accounts page),
+    deepest excess first: the concessions an approval should have stopped, or did not see."""
+    member, dim = alert["member"], rule.dimension
+    start, end = periods.bounds(fired[0])[0], periods.bounds(fired[-1])[1]
+    scope = {d: tuple(v) for d, v in view.filters.items() if d in DIMENSIONS}
+    deals = metrics.run("discount_breaches", Filters(start, end, **scope), db=db)
+    deals = deals[deals["outcome"] == "won"]
+    note, label = None, metrics.DIMENSION_LABELS.get(dim, dim)
+    if _scoped(alert, rule) and dim not in scope:
+        if dim in deals:
+            deals = deals[deals[dim].astype(str) == member]
+        else:
+            note = (f"The deals above their threshold carry no {label.lower()}: these are every "
+                    f"{label.lower()}'s.")
+    shown = [c for c in DISCOUNT_COLUMNS if c in deals]
+    where = f" ({label}: {member})" if _scoped(alert, rule) else ""
+    return Behind(f"{len(deals):,} deal{'s' if len(deals) != 1 else ''}{where} won {_during(fired)} above "
+                  "their approval threshold, deepest first", deals[shown].reset_index(drop=True), view,
+                  count=len(deals), names=[str(n) for n in deals["name"].head(DEALS_NAMED) if not pd.isna(n)],
+                  note=note)
 
 
 def _passes(rule: Rule, values: pd.Series) -> pd.Series:
@@ -1056,10 +1104,12 @@ def _velocity_factors(row: dict) -> pd.DataFrame:
 
 def _family(entry: metrics.Metric) -> str:
     """Which course correction a metric's alert calls for, from what the entry reads: the
-    pipeline (read at a snapshot), the plan (forecast versus actual), competitors, win-loss, or the
-    landing (where the period in progress is heading)."""
+    pipeline (read at a snapshot), the plan (forecast versus actual), competitors, win-loss, the
+    landing (where the period in progress is heading), or discounts (pricing governance)."""
     if entry.name == LANDING:
         return "landing"
+    if entry.name == "average_discount":
+        return "discount"
     if _at_snapshot(entry):
         return "pipeline"
     if entry.sql == "forecast_vs_actual":
@@ -1077,9 +1127,11 @@ def prompt(alert: dict, rule: Rule) -> dict:
     family = _family(rule.entry)
     view = _view(alert, rule)
     label = {"win-loss": "Win-loss view", "competitor": "Win-loss view", "plan": "Forecast view",
-             "pipeline": "Pipeline view", "landing": "Forecast view"}[family]
+             "pipeline": "Pipeline view", "landing": "Forecast view", "discount": "Accounts view"}[family]
     if len(rows) != len(fired):   # recorded before alerts kept their figures: the values alone
         text = _values_only(alert, rule, fired, observed)
+    elif family == "discount":
+        text = _discount_prompt(alert, rule, fired, rows, observed)
     elif family == "landing":
         text = _landing_prompt(alert, rule, fired, rows, observed.get("behind") or {})
     elif family == "win-loss":
@@ -1147,6 +1199,67 @@ def _win_loss_prompt(alert, rule, fired, rows, behind) -> dict:
             "Decide attack / defend / fire for the accounts that no longer fit.",
         ],
     }
+
+
+def _discount_prompt(alert, rule, fired, rows, observed) -> dict:
+    """The member's average discount quarter by quarter (from the quarter before the run, when the
+    rule compares with it), the win rate beside it (did the discount buy wins?), and the deals above
+    their approval threshold: pricing governance's questions and actions (DOMAIN.md)."""
+    member, scoped = alert["member"], _scoped(alert, rule)
+    whose = _possessive(member) if scoped else "our"
+    behind = observed.get("behind") or {}
+    count, names = int(behind.get("count") or 0), behind.get("names") or []
+    bases, base_periods = observed.get("bases") or [], observed.get("base_periods") or []
+    discount = [(r.get("period"), r.get("avg_discount")) for r in rows]
+    if bases and base_periods and bases[0] is not None and base_periods[0] not in fired:
+        discount.insert(0, (base_periods[0], bases[0]))   # where the rise started from
+
+    def pct(value) -> str:
+        return metrics.format_value(value, "percent")
+
+    steps = " → ".join(f"{pct(v)} in {p}" for p, v in discount)
+    moves = (f" ({', '.join(format_tested(rule, v) for v in observed.get('values') or [])})"
+             if _is_change(rule) and observed.get("values") else "")
+    rates = [r.get("win_rate") for r in rows]
+    first, last = rates[0], rates[-1]
+    measured = first is not None and last is not None and not pd.isna(first) and not pd.isna(last)
+    gained = measured and last - first > 0.005
+    if len(rows) < 2 or not measured:
+        beside, bought = f"win rate {pct(last)} in {rows[-1].get('period')}", None
+    else:
+        beside = (f"win rate {pct(first)} in {rows[0].get('period')} → {pct(last)} in {rows[-1].get('period')}")
+        bought = "the win rate rose with it" if gained else "the deeper discount bought no wins"
+    won = sum(int(r.get("won_with_discount") or 0) for r in rows)
+    above = (f"{count:,} of the {won:,} deals {member if scoped else 'we'} won with a discount {_during(fired)} "
+             f"{'exceeds its' if count == 1 else 'exceed their'} approval threshold"
+             + (f": {_named(names, count)}" if names else "")) if count else ""
+    summary = (f"{_lead(alert, rule)} {steps}{moves}, {_crossed(rule)} {_when(rule, fired)}, over {won:,} deals won "
+               f"with a discount; {beside}" + (f": {bought}" if bought else "") + (f". {above}." if above else "."))
+    questions = [
+        (f"Are approvals being asked for? {above[:1].upper()}{above[1:]}; who approved "
+         f"{'it' if count == 1 else 'them'}, and on what grounds?"
+         if above else "Are approvals being asked for above the thresholds by deal size, or are the deeper "
+                       "discounts all within them?"),
+        f"Which deal sizes take the deeper discounts{' in ' + whose + ' deals' if scoped else ''}: "
+        "the large deals, where a point costs most, or the small ones that should not need any?",
+        "Is a competitor pressing on price in these deals, or does the discount stand in for the value "
+        "proposition?",
+        (f"The win rate rose {pct(first)} → {pct(last)}: did the discount win those deals, or would they have "
+         "closed at list price?") if gained else
+        (f"The win rate went {pct(first)} → {pct(last)} while the discount deepened: what did the extra points buy?"
+         if measured and len(rows) > 1 else "What did the deeper discount buy: more wins, larger deals, or neither?"),
+    ]
+    actions = [
+        "Hold the discount approval thresholds by deal size: route every deal above its threshold for approval "
+        "before the quote goes out.",
+        "Audit unauthorised concessions" + (f" with {member}" if scoped else "")
+        + (f", starting with {_named(names, len(names))}." if names else "."),
+        f"Coach {member if scoped else 'the owners'} on value selling: lead with the customer's problem and the "
+        "value proposition, and trade a concession only for something in return (term, volume, reference).",
+        "If a competitor moved its prices, war-game the price move (its next step and the customer's) before "
+        "matching it, and update the battle card.",
+    ]
+    return {"summary": summary, "questions": questions, "actions": actions}
 
 
 def _plan_prompt(alert, rule, fired, rows) -> dict:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass, field
 
 import pandas as pd
 
-from intel import alerts, config, forecast, metrics, models, periods, signals, store
+from intel import accounts, alerts, config, forecast, metrics, models, periods, signals, store
 from intel.access import Actor, require
 from intel.filters import DIMENSIONS, Filters, default_range, scope_text
 from intel.periods import fiscal_year_start
@@ -31,6 +32,9 @@ WIN_RATE_SHIFT = 0.05      # five points of win rate, quarter on quarter, is mar
 BOOKINGS_SHIFT = 0.20      # a fifth more or less bookings, quarter on quarter
 MARKET_GAP = 0.05          # market growing five points faster than our bookings (year on year)
 INDICATOR_MOVES = {"inflation": 2.0, "gdp": 1.0, "fx": 0.10}   # points, points, relative
+STANCE_CATEGORIES = {"defend": "Threat", "attack": "Opportunity", "fire": "Weakness"}   # SWOT, of an account
+STANCES_SUGGESTED = 10     # accounts suggested per stance, the largest by bookings of the last 12 months first
+LEAD_SOURCE_GAP = 0.10     # a lead source winning ten points more often than the other sources together
 
 
 class NoteConflict(Exception):
@@ -382,9 +386,98 @@ def suggestions(db=None) -> list[Suggestion]:
                 Evidence(View("forecast", _window(prev, last, **{dim: b.member}), breakdown=dim, grain="quarter"),
                          f"Bookings {models.money(now)} · {dim.capitalize()}: {b.member} · {last} "
                          f"({models.money(before)} in {prev})", now)))
+    found += _account_suggestions(f, db) + _lead_source_suggestions(f, db) + _discount_suggestions(f, db)
     found += _market_suggestions(f, db)
     decided = _decided(db)
     return [s for s in found if s.key not in decided]
+
+
+# ---- from the accounts: stances no manager decided, the best lead source, rising discounts ----
+
+# what a suggestion leaves out of a stance rule: its details in brackets (counts before, the amounts
+# behind a change, the worst-10% bar), not the comparisons it rests on (overall, the median customer)
+_DETAIL = re.compile(r"\s*\((?!overall|median customer)[^()]*\)")
+_LOWER = ("Bookings", "Median", "Average", "Win", "Share", "Prospect", "Lost")   # words a rule starts with
+
+
+def _rules_said(rules: str) -> str:
+    """The rules an account met, as a suggestion says them: 'bookings -40% year on year; Fabrikam in 3
+    of its last 5 deals' (a rule may hold a comma: they are parted by semicolons)."""
+    parts = []
+    for part in (rules or "").split("; "):
+        part = _DETAIL.sub("", part).replace(" on the 12 months before", " year on year").strip()
+        if part:
+            parts.append(part[:1].lower() + part[1:] if part.split()[0] in _LOWER else part)
+    return "; ".join(parts)
+
+
+def _account_suggestions(f: Filters, db) -> list[Suggestion]:
+    """The accounts the rules propose to fire, defend or attack and no manager decided on (the
+    STANCES_SUGGESTED largest of each), on the account's SWOT board: defend a threat, attack an
+    opportunity, fire a weakness."""
+    stance = accounts.account_stance(f, db)
+    open_ = stance[stance["proposed"].isin(list(STANCE_CATEGORIES)) & (stance["override_version"] == 0)]
+    found = []
+    for name, part in open_.groupby("proposed", sort=False):
+        for r in part.head(STANCES_SUGGESTED).to_dict("records"):
+            anchor = pd.Timestamp(r["anchor"]).date() if not pd.isna(r["anchor"]) else f.date_to
+            said = _rules_said(r["rules"])
+            found.append(Suggestion(
+                f"{STANCE_CATEGORIES[name].lower()}:stance:{name}:{r['account']}:{periods.label(anchor, 'quarter')}",
+                "SWOT", STANCE_CATEGORIES[name], "account", r["account"],
+                f"{r['account']}: {said} → {name}?" if said else f"{r['account']} → {name}?",
+                {"stance": name, "bookings_recent": r["bookings_recent"], "bookings_change": r["bookings_change"]},
+                Evidence(View("accounts", {}),   # the figure: its bookings; the rules in full are on the page
+                         f"Bookings {models.money(r['bookings_recent'])} · Account: {r['account']} · 12 months to "
+                         f"{anchor:%Y-%m-%d}" + ("" if pd.isna(r["bookings_change"]) else
+                                                 f" ({r['bookings_change']:+.0%} on the 12 months before)"),
+                         r["bookings_recent"])))
+    return found
+
+
+def _lead_source_suggestions(f: Filters, db) -> list[Suggestion]:
+    """The lead source whose opportunities (created in the range) win most often, when it wins
+    LEAD_SOURCE_GAP or more above the other sources together, both with the minimum sample closed:
+    an opportunity to put more of the marketing budget behind it."""
+    funnel = metrics.run("lead_source_funnel", f, db=db, grain="all", funnel_by="lead_source")
+    named = funnel[funnel["member"] != "(none)"].assign(closed=lambda t: t["won"] + t["lost"])
+    enough = named[named["closed"] >= metrics.min_sample()].sort_values(["win_rate", "closed"], ascending=False)
+    if enough.empty:
+        return []
+    best = enough.iloc[0]
+    rest = named[named["member"] != best["member"]]
+    won, closed = int(rest["won"].sum()), int(rest["closed"].sum())
+    if closed < metrics.min_sample() or best["win_rate"] - won / closed < LEAD_SOURCE_GAP - 1e-12:
+        return []
+    source, rate, others = best["member"], float(best["win_rate"]), won / closed
+    return [Suggestion(
+        f"opportunity:lead_source:{source}:{periods.label(f.date_to, 'quarter')}", "SWOT", "Opportunity", "company",
+        "", f"{source} wins {rate:.0%} of its deals against {others:.0%} for the other sources → shift budget "
+            "toward it?",
+        {"win_rate": rate, "others": others, "closed": int(best["closed"]), "others_closed": closed},
+        Evidence(View("accounts", {"from": f.date_from.isoformat(), "to": f.date_to.isoformat()}),
+                 f"Win rate {_percent(rate)} · Lead source: {source} · opportunities created {f.date_from:%Y-%m-%d} "
+                 f"to {f.date_to:%Y-%m-%d} ({int(best['won']):,} won of {int(best['closed']):,} closed; the other "
+                 f"sources {_percent(others)}, {won:,} of {closed:,})", rate))]
+
+
+def _discount_suggestions(f: Filters, db) -> list[Suggestion]:
+    """Owners whose average discount rose quarter after quarter (intel.accounts.rising_discounts):
+    a weakness in pricing governance, with the win rate beside it."""
+    found = []
+    for r in accounts.rising_discounts(f, db).to_dict("records"):
+        first, last = (q.strip() for q in r["quarters"].split("→"))
+        found.append(Suggestion(
+            f"weakness:discount:owner:{r['member']}:{last}", "SWOT", "Weakness", "company", "",
+            f"{r['member']}: average discount {r['discounts']} from {first} to {last} (win rate {r['win_rates']}) "
+            "→ hold the approval thresholds and coach value selling?",
+            {"rise": r["rise"], "win_rate_change": r["win_rate_change"], "periods": [first, last]},
+            Evidence(View("accounts", {"from": periods.bounds(first)[0].isoformat(),
+                                       "to": periods.bounds(last)[1].isoformat(), "owner": [r["member"]]},
+                          breakdown="owner"),
+                     f"Average discount {r['discounts']} · Owner: {r['member']} · {first} to {last} "
+                     f"(win rate {r['win_rates']})", r["rise"])))
+    return found
 
 
 def _whose(f: Filters) -> str:

@@ -8,7 +8,10 @@ reads the same from the Overview button and from the command line. Each heading 
 - the trailing four quarters to P (twelve months to a month): the trends, and owners' forecast
   bias, which one quarter is too short to judge;
 - the latest snapshot: the open pipeline by stage and the coverage of the coming periods;
-- now: the open alerts and the strategy notes, both cut to the scope;
+- now: the accounts to fire, defend and attack (their windows end on the data's last day), the open
+  alerts and the strategy notes, all cut to the scope;
+- the accounts section also reads the trailing window (the lead sources' opportunities created in
+  it, win rate by discount band, the owners whose discount rises) and P (the discount approvals);
 - the landing, for the period in progress only (intel.landing): where it will land, the deals that
   move it most, the projection's track record over the finished periods, and the what-if scenarios
   saved for it (intel.scenarios), each beside the plain projection.
@@ -31,7 +34,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from intel import alerts, config, landing, metrics, notes, periods, pipeline, scenarios, store
+from intel import accounts, alerts, config, landing, metrics, notes, periods, pipeline, scenarios, store
 from intel.filters import DIMENSIONS, Filters, data_date, scope_line
 from intel.holdings import unconverted_note
 from intel.models import money as compact_money
@@ -179,6 +182,8 @@ def qbr_blocks(period: str, filters: Filters, db=None, progress: Progress | None
     blocks += _win_loss(frame, db)
     say(0.8, "Pipeline")
     blocks += _pipeline(frame, filters, db)
+    say(0.85, "Accounts")
+    blocks += _accounts(frame, db)
     say(0.9, "Alerts and strategy notes")
     blocks += _alerts(frame, filters, db) + [("h2", "Strategy notes", frame.scope)] + _boards(filters, db)
     say(1.0, "Pack content ready")
@@ -446,6 +451,208 @@ def _pipeline(frame: Frame, filters: Filters, db) -> list[tuple]:
     return blocks
 
 
+# ---- accounts: attack, defend, fire; marketing alignment; discount governance ----
+
+PACK_ACCOUNTS = 10   # accounts listed per stance, largest bookings first (the Accounts page lists every one)
+PACK_SOURCES = 8     # lead sources listed, most pipeline created first
+PACK_BREACHES = 10   # deals above their approval threshold, deepest excess first
+LISTED = ("fire", "defend", "attack")
+# lead conversion as the pack shows it: the steps, and the rates from lead to MQL, MQL to SQL, lead to won
+LEAD_COLUMNS = ("member", "leads", "mql", "sql", "opportunities", "won", "mql_rate", "sql_rate", "lead_to_won")
+
+
+def _accounts(frame: Frame, db) -> list[tuple]:
+    """The stance counts, the accounts to fire, defend and attack with the rules met and any
+    manager's decision, the rules in force; the lead-source funnel (and lead conversion where
+    leads are loaded); discount governance."""
+    return _stances(frame, db) + _alignment(frame, db) + _discounts(frame, db)
+
+
+def _decision(row: dict) -> str | None:
+    """A manager's decision on an account in words: 'Defend, by Dana on 2026-11-20 (proposed:
+    maintain): lost the renewal call'; None where nobody decided."""
+    if not row.get("override_version"):
+        return None
+    by, when = row.get("override_by") or "a manager", row.get("override_at")
+    on = f" on {pd.Timestamp(when):%Y-%m-%d}" if when is not None and not pd.isna(when) else ""
+    chosen, proposed = row.get("override"), row.get("proposed")
+    if chosen is None or pd.isna(chosen):
+        said = f"Back to the proposal, by {by}{on}"
+    elif chosen == proposed:
+        said = f"Confirmed by {by}{on}"
+    else:
+        said = (f"{accounts.STANCE_LABELS.get(chosen, chosen)}, by {by}{on} "
+                f"(proposed: {accounts.STANCE_LABELS.get(proposed, proposed).lower()})")
+    reason = row.get("override_reason")
+    return said + (f": {reason}" if isinstance(reason, str) and reason.strip() else "")
+
+
+def _stances(frame: Frame, db) -> list[tuple]:
+    """How many accounts each stance holds, then the largest to fire, defend and attack."""
+    stance = accounts.account_stance(frame.in_period, db)   # region/segment/owner/product; its own windows
+    if stance.empty:
+        return [("h2", "Accounts", frame.scope),
+                ("p", "No data is loaded: the accounts need an opportunities export." if frame.day is None else
+                      "No deal in this scope names an account: attack, defend or fire needs the account on each "
+                      "deal (an Account Name column in the opportunities export).")]
+    anchor = pd.Timestamp(stance["anchor"].dropna().iloc[0]) if stance["anchor"].notna().any() else None
+    window = f"{frame.scope} · now" + (f": the 12 months to {anchor:%Y-%m-%d} against the 12 before" if anchor else "")
+    counts = stance["stance"].value_counts()
+    decided = stance[stance["override_version"] > 0]
+    changed = decided[decided["override"].notna() & (decided["override"] != decided["proposed"])]
+    blocks: list[tuple] = [
+        ("h2", "Accounts", window),
+        ("kpis", [_kpi(accounts.STANCE_LABELS[s], int(counts.get(s, 0)), "count") for s in accounts.STANCES]
+         + [_kpi("Decided by a manager", len(decided), "count")]),
+        ("p", f"{len(stance):,} account{'s' if len(stance) != 1 else ''} in this scope, each with the stance the "
+              "rules below propose, or a manager's decision, which wins: "
+              f"{len(decided):,} decided, {len(changed):,} of them against the proposal.")]
+    for name in LISTED:
+        part = stance[stance["stance"] == name]
+        label = accounts.STANCE_LABELS[name]
+        head = ("h3", f"{label}: {len(part):,} account{'s' if len(part) != 1 else ''}"
+                      + (f", the {PACK_ACCOUNTS} largest" if len(part) > PACK_ACCOUNTS else ""),
+                "by bookings of the last 12 months")
+        if part.empty:
+            blocks += [head, ("p", f"No account to {name} in this scope.")]
+            continue
+        top = part.head(PACK_ACCOUNTS).copy()
+        top["rules"] = [r if isinstance(r, str) and r else "(no rule met: a manager's decision)" for r in top["rules"]]
+        top["decision"] = [_decision(r) for r in top.to_dict("records")]
+        columns = ("account", "rules", "bookings_recent", "bookings_change", "win_rate", "open_pipeline") \
+            + (("decision",) if top["decision"].notna().any() else ())
+        meaning = accounts.STANCE_MEANING[name]
+        blocks += [head, ("p", f"{meaning[:1].upper()}{meaning[1:]}."),
+                   _table(top, columns, signed=("bookings_change",),
+                          read_as={"decision": ("Manager's decision", "text")})]
+        if len(part) > PACK_ACCOUNTS:
+            blocks.append(("p", f"{len(part) - PACK_ACCOUNTS:,} more to {name}: the Accounts page lists them all."))
+    rules = pd.DataFrame(accounts.stance_rules())
+    # maintain's rule reads "None of the above.": said without a word a reader (and the pack's test) takes for a code
+    rules.loc[rules["stance"] == "maintain", "rule"] = "No rule above proposes a change."
+    rules["stance"] = rules["stance"].map(accounts.STANCE_LABELS)
+    return blocks + [("h3", "The stance rules in force", "the thresholds are settings, listed on the Users page"),
+                     _table(rules, ("stance", "rule"))]
+
+
+def _leads_loaded(db) -> bool:
+    """Whether a leads export is loaded (the table exists once the leads import does)."""
+    cur = store.cursor(db)
+    try:
+        if not cur.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'leads'").fetchone()[0]:
+            return False
+        return bool(cur.execute("SELECT count(*) FROM leads").fetchone()[0])
+    finally:
+        cur.close()
+
+
+def _alignment(frame: Frame, db) -> list[tuple]:
+    """Marketing and sales alignment: per lead source, the opportunities created in the trailing
+    window and what became of them; MQL → SQL → won where a leads export is loaded."""
+    created = f"{frame.over} (opportunities created)"
+    funnel = metrics.run("lead_source_funnel", frame.trailing, db=db, grain="all", funnel_by="lead_source")
+    blocks: list[tuple] = [("h3", "Lead sources: from opportunity to won", created)]
+    named = funnel[funnel["member"] != "(none)"]
+    if funnel.empty:
+        blocks.append(("p", "No opportunity in this scope was created in the window (the funnel reads each "
+                            "deal's created date)."))
+    elif named.empty:
+        blocks.append(("p", f"None of the {int(funnel['created'].sum()):,} opportunities created in the window "
+                            "carries a lead source: add a Lead Source column to the opportunities export to see "
+                            "which sources bring pipeline and wins."))
+    else:
+        top = named.sort_values(["created_amount", "member"], ascending=[False, True]).head(PACK_SOURCES)
+        blocks += [("p", "Share of pipeline = the pipeline a source created ÷ all pipeline created in the window; "
+                         "win rate over its opportunities closed so far; cycle = median days created → won."),
+                   _table(top, ("member", "created", "pipeline_share", "won", "win_rate", "average_won_deal",
+                                "cycle_days"), dim="lead_source")]
+        rest = []
+        if len(named) > PACK_SOURCES:
+            rest.append(f"{len(named) - PACK_SOURCES:,} more sources are on the Accounts page")
+        none = funnel[funnel["member"] == "(none)"]
+        if not none.empty:
+            r = none.iloc[0]
+            rest.append(f"{int(r['created']):,} opportunities carry no lead source "
+                        f"({metrics.format_value(r['pipeline_share'], 'percent')} of the pipeline created)")
+        if rest:
+            blocks.append(("p", "; ".join(rest) + "."))
+    if "lead_conversion" not in metrics.CATALOGUE:
+        return blocks
+    if not _leads_loaded(db):
+        return blocks + [("p", "MQL → SQL → won conversion per lead source needs a leads export: upload a "
+                               "Salesforce Lead export or HubSpot contacts with their lifecycle stage.")]
+    entry = metrics.get("lead_conversion")
+    params = {"funnel_by": "lead_source"} if "funnel_by" in entry.params else {}
+    conversion = metrics.run("lead_conversion", frame.trailing, db=db,
+                             grain="all" if "all" in entry.grains else None, **params)
+    scoped = [d for d in DIMENSIONS if getattr(frame.in_period, d)]
+    window = "Company-wide" + (f" (leads carry no {' or '.join(scoped)})" if scoped else "") \
+        + f" · leads created in the trailing {TRAILING[frame.grain][1]}"
+    blocks.append(("h3", "Leads: MQL → SQL → won", window))
+    if conversion.empty:
+        return blocks + [("p", "No lead was created in the window.")]
+    named = conversion["member"] != "(none)"   # the sources with most leads first, leads without one last
+    conversion = pd.concat([conversion[named].sort_values(["leads", "member"], ascending=[False, True]),
+                            conversion[~named]])
+    return blocks + [_table(conversion.head(PACK_SOURCES), tuple(c for c in LEAD_COLUMNS if c in conversion),
+                            dim="lead_source")]
+
+
+def _discounts(frame: Frame, db) -> list[tuple]:
+    """Discount governance: win rate and average won deal per discount band (trailing window), the
+    approvals per deal-size band and the deals above them (won in P, or open now), the owners whose
+    average discount rises quarter on quarter."""
+    bands = metrics.run("discount_bands", frame.trailing, db=db, dim="total")
+    given = bands[bands["band_order"] < 9]
+    blocks: list[tuple] = [("h3", "Discounts: win rate and average won deal by band", f"{frame.over} (deals closed)")]
+    if bands.empty:
+        blocks.append(("p", "No deal closed in the window in this scope."))
+    elif given.empty:
+        return blocks + [("p", f"None of the {int(bands['closed'].sum()):,} deals closed in the window carries a "
+                               "discount: add a Discount column to the opportunities export to see whether "
+                               "discounts buy wins, the approvals by deal size and the owners whose discounts rise.")]
+    else:
+        blocks.append(_table(given, ("band", "closed", "won", "win_rate", "average_won_deal", "avg_discount"),
+                             read_as={"band": ("Discount band", "text")}))
+        missing = int(bands.loc[bands["band_order"] >= 9, "closed"].sum())
+        if missing:
+            blocks.append(("p", f"{missing:,} closed deal{'s carry' if missing != 1 else ' carries'} no discount: "
+                                "in no band."))
+    thresholds = accounts.approval_thresholds()
+    governance = metrics.run("discount_governance", frame.in_period, db=db)
+    breaches = metrics.run("discount_breaches", frame.in_period, db=db, limit=PACK_BREACHES)
+    blocks += [("h3", "Discount approvals by deal size", f"{frame.here}: deals won in it, and open now"),
+               ("p", "A deal needs approval above its size band's threshold (band 1, the smallest deals: "
+                     + ", ".join(f"{'' if b == 1 else f'band {b}: '}{t:.0%}" for b, t in thresholds.items())
+                     + "; a setting, listed on the Users page).")]
+    if governance.empty:
+        blocks.append(("p", f"No deal won in {frame.period} or open now carries a discount in this scope."))
+    else:
+        blocks.append(_table(governance, metrics.get("discount_governance").columns))
+        if not breaches.empty:
+            total = int(governance["breaches"].sum())
+            blocks += [("p", f"The {min(len(breaches), PACK_BREACHES)} deepest of the {total:,} above their threshold:"
+                             if total > len(breaches) else "The deals above their threshold:"),
+                       _table(breaches, ("name", "account", "owner", "discount_pct", "threshold", "amount", "outcome"))]
+    rising = accounts.rising_discounts(frame.trailing, db)
+    last = periods.label(periods.bounds(frame.period)[1], "quarter")   # the quarter P ends in, unless it runs
+    if frame.day is not None and last == periods.label(frame.day, "quarter"):
+        last = periods.shift(last, -1)
+    blocks.append(("h3", "Owners whose average discount rises",
+                   f"{frame.scope} · the complete quarters {periods.shift(last, -2)} to {last}"))
+    if rising.empty:
+        return blocks + [("p", "No owner's average discount rose by "
+                               f"{config.number('discount_rise', 0, 1) * 100:g} points or more in each of the last two "
+                               "complete quarters (with enough discounted wins behind each).")]
+    rising = rising.assign(rise_points=[f"{v * 100:+.1f} points" for v in rising["rise"]],
+                           win_rate_points=[f"{v * 100:+.1f} points" for v in rising["win_rate_change"]])
+    return blocks + [("p", "Average discount of the deals won with one, quarter by quarter, and the win rate beside "
+                           "it: a discount that deepens while the win rate does not buys no wins."),
+                     _table(rising, ("member", "quarters", "discounts", "rise_points", "win_rates", "win_rate_points"),
+                            dim="owner", read_as={"rise_points": ("Discount change", "text"),
+                                                  "win_rate_points": ("Win rate change", "text")})]
+
+
 def _alerts(frame: Frame, filters: Filters, db) -> list[tuple]:
     """The alerts open now: those on the scope's own members, then company-wide ones touching it."""
     own, touching, elsewhere = alerts.for_scope(filters, frame.trailing, db)
@@ -617,7 +824,9 @@ def qbr_pack(period: str, filters: Filters, db=None, progress: Progress | None =
 body {{ font-family: sans-serif; margin: 2em auto; max-width: 1100px; color: #222; padding: 0 1em; }}
 table {{ border-collapse: collapse; margin: .5em 0 1.5em; font-variant-numeric: tabular-nums; }}
 td, th {{ border-bottom: 1px solid #ddd; padding: 4px 10px; text-align: left; vertical-align: top; }}
-th {{ background: #f4f4f4; }} .num {{ text-align: right; white-space: nowrap; }}
+th {{ background: #f4f4f4; }} .num {{ text-align: right; white-space: nowrap; }} th.num {{ white-space: normal; }}
+@media (max-width: 600px) {{ td:not(.num) {{ min-width: 9em; }} }}  /* a phone scrolls a wide table rather than
+                                                                     squeezing its text to a word a line */
 h2 {{ margin-top: 1.6em; border-bottom: 2px solid #1f77b4; }} .window {{ font-weight: normal; color: #666; font-size: .8em; }}
 .kpis {{ display: flex; flex-wrap: wrap; gap: 2em; }} .kpi .label {{ color: #666; }} .kpi .value {{ font-size: 1.8em; }}
 .stamp {{ background: #f4f4f4; padding: .5em 1em; }} .alert {{ border-left: 4px solid #d62728; padding-left: 1em; margin: 1em 0; }}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-PAGES = ("overview", "forecast", "win-loss", "pipeline", "strategy", "alerts")
+PAGES = ("overview", "forecast", "win-loss", "pipeline", "accounts", "strategy", "alerts")
 
 
 @dataclass(frozen=True)

@@ -62,7 +62,8 @@ def test_markdown_export_keeps_note_text_as_text(db):
 
 
 def test_threat_suggestion_on_the_demo_is_accepted_once(use_demo_db):
-    threat = [s for s in notes.suggestions() if s.category == "Threat"]
+    # the competitor threats (the accounts proposed for defence are threats too, on their own boards)
+    threat = [s for s in notes.suggestions() if s.category == "Threat" and s.scope_kind == "competitor"]
     assert [s.scope_value for s in threat] == ["Fabrikam"]
     note_id = notes.accept_suggestion(threat[0], by=ADMIN)
     board = notes.notes("competitor", "Fabrikam")
