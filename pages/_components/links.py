@@ -25,6 +25,8 @@ PAGES = {
     "forecast": Address("forecast", breakdown="fc_by", grain="fc_grain"),
     "win-loss": Address("win-loss", breakdown="by", grain="grain"),
     "pipeline": Address("pipeline", breakdown="pl_by", grain="pl_grain"),
+    # breakdown: discount governance's (segment, owner); grain: the lead-source funnel's
+    "accounts": Address("accounts", breakdown="ac_by", grain="ac_grain"),
     "strategy": Address("strategy"),
     "alerts": Address("alerts"),
 }
