@@ -89,8 +89,9 @@ else:
                        "by name above.")
         st.caption("Fire first, then defend, attack, maintain; in each, the largest bookings first. Click a row to "
                    "open the account below.")
-        picked = stance_table(shown, key="ac_table")
-        rows = picked.selection.rows if picked and picked.selection else []
+        # a table per view (stance, search): a row picked in one never points into another's rows
+        picked = stance_table(shown, key=f"ac_table_{stance}_{find.strip().lower()}")
+        rows = [r for r in (picked.selection.rows if picked and picked.selection else []) if r < len(shown)]
         if rows and st.session_state.get("ac_table_pick") != shown.loc[rows[0], "account"]:
             st.session_state["ac_table_pick"] = st.session_state["url_ac_account"] = shown.loc[rows[0], "account"]
         download, quarters = for_download(chosen)
@@ -103,9 +104,7 @@ else:
     wanted = st.session_state.get("url_ac_account") or st.query_params.get("ac_account")
     options = list(dict.fromkeys(([wanted] if wanted in known else []) + shown["account"].tolist()
                                  + frame["account"].head(1).tolist()))
-    named = dict(zip(frame["account"], frame["stance"]))
     account = url_choice("Account", "ac_account", options, options[0], notes=notes,
-                         format_func=lambda a: f"{a} · {stance_label(named.get(a))}",
                          help="The accounts listed above (pick a row there, or find one by name).")
     show_notes(notes)
     row = frame[frame["account"] == account].iloc[0]
@@ -177,7 +176,7 @@ funnel = metric("lead_source_funnel", filters, grain="all", funnel_by=cut)
 st.caption(plain(scope_line(filters, DB, period=CREATED) + f". Opportunities by the {CUTS[cut].lower()} they came "
                  "from, followed to their outcome so far; the filter bar's period reads as their created date."))
 if funnel.empty:
-    st.info(f"No opportunity was created {CREATED} in this scope: the funnel needs deals with a created date "
+    st.info(f"No opportunity was {CREATED} in this scope: the funnel needs deals with a created date "
             "(Salesforce “Created Date”, HubSpot “Create Date”).")
 elif funnel["member"].tolist() == ["(none)"]:
     st.info(f"No deal carries a {CUTS[cut].lower()}: the export has no {CUTS[cut].lower()} column, or it is empty "

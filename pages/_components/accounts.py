@@ -100,7 +100,7 @@ def facts_table(row: pd.Series) -> pd.DataFrame:
         elif column == "competitor_recent":
             text = "—" if missing(value) else str(value)
         else:
-            text = metrics.format_value(value, metrics.column_format(column))
+            text = metrics.format_value(value, metrics.column_format(column), signed=column == "bookings_change")
         rows.append({"Fact": metrics.column_label(column), "Value": text, "Read by the rules for": read_by})
     return pd.DataFrame(rows)
 
