@@ -100,9 +100,9 @@ else:
 
     # ---- one account ----
     st.header("One account")
-    known = set(frame["account"])
     wanted = st.session_state.get("url_ac_account") or st.query_params.get("ac_account")
-    options = list(dict.fromkeys(([wanted] if wanted in known else []) + shown["account"].tolist()
+    known = wanted is not None and bool((frame["account"] == wanted).any())
+    options = list(dict.fromkeys(([wanted] if known else []) + shown["account"].tolist()
                                  + frame["account"].head(1).tolist()))
     account = url_choice("Account", "ac_account", options, options[0], notes=notes,
                          help="The accounts listed above (pick a row there, or find one by name).")

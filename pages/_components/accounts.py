@@ -82,12 +82,13 @@ def for_download(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     for column in ("stance", "proposed", "override"):
         out[column] = out[column].map(stance_label)
     anchor = out["anchor"].dropna().iloc[0] if out["anchor"].notna().any() else None
-    labels = {}
-    for i, quarter in enumerate(quarter_labels(anchor)):
-        name = f"bookings_q{i}"
-        out[name] = [q[i] if isinstance(q, list) and len(q) > i else None for q in out["bookings_by_quarter"]]
-        labels[name] = f"Bookings {quarter}"
-    return out.drop(columns=["bookings_by_quarter"]), labels
+    quarters = quarter_labels(anchor)
+    names = [f"bookings_q{i}" for i in range(len(quarters))]
+    # one column per quarter (an account without its 8 values gets blanks): a frame from the lists at once
+    spread = pd.DataFrame([q if isinstance(q, list) and len(q) == len(names) else [None] * len(names)
+                           for q in out["bookings_by_quarter"]], columns=names, index=out.index, dtype=float)
+    out = pd.concat([out.drop(columns=["bookings_by_quarter"]), spread], axis=1)
+    return out, dict(zip(names, (f"Bookings {q}" for q in quarters)))
 
 
 def facts_table(row: pd.Series) -> pd.DataFrame:

@@ -310,3 +310,18 @@ def test_an_accounts_swot_board_shows_its_stance_and_decisions(use_demo_db):
     assert "Stance: Attack" in said
     assert "Decided by maria on" in said and "overriding the proposal (Maintain): Incumbent lost its champion" in said
     assert frame_with(at, "saved_at")[["version", "stance", "author"]].values.tolist() == [[1, "Attack", "maria"]]
+
+
+def test_the_download_holds_every_account_with_its_quarters_as_columns(tiny):
+    from pages._components.accounts import for_download, quarter_labels
+
+    frame = stance_now()
+    out, labels = for_download(frame)
+    # the windows end on the latest close, 2026-09-15: the 8 quarters 2024-Q4 .. 2026-Q3
+    assert quarter_labels(frame["anchor"].iloc[0]) == ["2024-Q4", "2025-Q1", "2025-Q2", "2025-Q3", "2025-Q4",
+                                                       "2026-Q1", "2026-Q2", "2026-Q3"]
+    assert list(labels.values())[-1] == "Bookings 2026-Q3" and len(out) == len(frame) == 3
+    acme = out.set_index("account").loc["Acme"]
+    # Acme won 20,000 on 2025-06-15 (2025-Q2) and 10,000 on 2026-03-10 (2026-Q1)
+    assert [acme[name] for name in labels] == [0, 0, 20000, 0, 0, 10000, 0, 0]
+    assert acme["stance"] == accounts.STANCE_LABELS[frame.set_index("account").loc["Acme", "stance"]]
