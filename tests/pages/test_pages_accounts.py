@@ -325,3 +325,38 @@ def test_the_download_holds_every_account_with_its_quarters_as_columns(tiny):
     # Acme won 20,000 on 2025-06-15 (2025-Q2) and 10,000 on 2026-03-10 (2026-Q1)
     assert [acme[name] for name in labels] == [0, 0, 20000, 0, 0, 10000, 0, 0]
     assert acme["stance"] == accounts.STANCE_LABELS[frame.set_index("account").loc["Acme", "stance"]]
+
+
+def fake_conversion(filters, bound, db=None):
+    """Leads as the leads export's metric returns them (intel/sql/lead_conversion.sql's columns)."""
+    import pandas as pd
+
+    return pd.DataFrame([
+        {"member": "Referral", "period": None, "period_start": None, "leads": 40, "mql": 30, "sql": 24,
+         "opportunities": 20, "won": 11, "mql_rate": 0.75, "sql_rate": 0.8, "opp_rate": 20 / 24, "won_rate": 0.55,
+         "lead_to_won": 11 / 40, "days_to_mql": 3.0, "days_mql_to_sql": 5.0},
+        {"member": "Web", "period": None, "period_start": None, "leads": 400, "mql": 120, "sql": 40,
+         "opportunities": 30, "won": 9, "mql_rate": 0.3, "sql_rate": 40 / 120, "opp_rate": 0.75, "won_rate": 0.3,
+         "lead_to_won": 9 / 400, "days_to_mql": 9.0, "days_mql_to_sql": 12.0}])
+
+
+def test_with_leads_loaded_the_mql_to_won_funnel_is_shown_per_source(tiny, monkeypatch):
+    """Where the catalogue has lead_conversion (the leads export's metric) and it returns leads, the
+    page shows its rows; where it returns none, the sentence says what to upload."""
+    entry = metrics.Metric("lead_conversion", "Lead conversion", "percent", "Leads to won.", None, "lead_to_won",
+                           "leads", grains=("all", "quarter", "month"), params=("funnel_by",),
+                           compute="tests.pages.test_pages_accounts:fake_conversion")
+    monkeypatch.setitem(metrics.CATALOGUE, "lead_conversion", entry)
+    at = accounts_page()
+    shown = frame_with(at, "mql_rate")
+    assert shown[["member", "leads", "mql", "sql", "opportunities", "won"]].values.tolist() == [
+        ["Referral", 40, 30, 24, 20, 11], ["Web", 400, 120, 40, 30, 9]]
+    assert "Leads carry no region, segment, owner or product" in texts(at).replace("\\", "")
+    rows = fake_conversion
+    monkeypatch.setattr("tests.pages.test_pages_accounts.fake_conversion",
+                        lambda filters, bound, db=None: rows(filters, bound).iloc[0:0])
+    import streamlit as st
+
+    st.cache_data.clear()   # the same data version: the page would read the rows above from its cache
+    at = accounts_page()
+    assert "(none holds leads created 2025-04-01 to 2026-09-30)" in texts(at).replace("\\", "")
