@@ -8,8 +8,8 @@ import streamlit as st
 from intel import accounts, metrics, periods
 from intel.access import NotAllowed
 from intel.views import View
-from pages._components.links import view_url
-from pages._components.widgets import WRITTEN_ROWS, missing, plain, say, table
+from pages._components.links import PAGES, view_url
+from pages._components.widgets import WRITTEN_ROWS, markdown_link, missing, plain, say, table
 
 SHOWN_PER_STANCE = 200   # a browser draws this many rows per stance; the download holds every account
 BACK_TO_PROPOSAL = "proposal"   # the decision that hands an account back to the rules
@@ -191,11 +191,20 @@ def board_stance(account: str, frame: pd.DataFrame, db, scope: str) -> None:
             st.markdown(plain(f"Stance: no deal names {account} ({scope}), so the rules propose none."))
         else:
             row = match.iloc[0]
-            st.markdown(f"**Stance: {plain(stance_label(row['stance']))}** · " + plain(decision_text(row)))
+            st.markdown(f"**Stance: {plain(stance_label(row['stance']))}** · " + plain(decision_text(row)) + " "
+                        + markdown_link("Decide on the Accounts page", account_url(account)))
             if row["rules"]:
                 st.caption(plain(f"Rules met ({scope}): {row['rules']}."))
         with st.expander("Decisions on this account"):
             history(account, db)
+
+
+def account_url(account: str) -> str:
+    """The Accounts page opened on one account (views.PAGES gains 'accounts' with the pack's branch;
+    until then the address is written here from links.PAGES)."""
+    from urllib.parse import urlencode
+
+    return f"/{PAGES['accounts'].path}?" + urlencode({"ac_account": account})
 
 
 def board_url(account: str) -> str:

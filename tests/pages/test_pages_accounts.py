@@ -309,6 +309,9 @@ def test_an_accounts_swot_board_shows_its_stance_and_decisions(use_demo_db):
     said = texts(at).replace("\\", "")
     assert "Stance: Attack" in said
     assert "Decided by maria on" in said and "overriding the proposal (Maintain): Incumbent lost its champion" in said
+    from urllib.parse import quote_plus
+
+    assert f"(/accounts?ac_account={quote_plus(account)})" in said   # where to decide again
     assert frame_with(at, "saved_at")[["version", "stance", "author"]].values.tolist() == [[1, "Attack", "maria"]]
 
 
