@@ -21,7 +21,7 @@ import pandas as pd
 from intel import config, store
 from intel.access import Actor, require
 
-SHAREABLE_PAGES = ("overview", "forecast", "win-loss", "pipeline")   # pages without any edit control
+SHAREABLE_PAGES = ("overview", "forecast", "win-loss", "pipeline", "accounts")   # a viewer sees no edit control there
 
 
 class ShareRefused(Exception):

@@ -7,11 +7,12 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from intel import export, notes
-from intel.filters import Filters, members, period_text, scope_line
+from intel.filters import Filters, members, period_text, scope_line, scope_text
 from intel.views import View
+from pages._components.accounts import board_stance
 from pages._components.auth import actor
 from pages._components.charts import PRIMARY, chart
-from pages._components.data import db_path, helper
+from pages._components.data import account_stance, db_path, helper
 from pages._components.links import stored_view, view_url
 from pages._components.page import on_phone
 from pages._components.urlstate import global_filters, url_choice
@@ -19,7 +20,7 @@ from pages._components.widgets import download_buttons, markdown_link, plain, sa
 
 # where an evidence link leads, as the navigation names the page
 PAGE_TITLES = {"overview": "Overview", "forecast": "Forecast vs actual", "win-loss": "Win-loss",
-               "pipeline": "Pipeline", "strategy": "the market, below", "alerts": "Alerts"}
+               "pipeline": "Pipeline", "accounts": "Accounts", "strategy": "the market, below", "alerts": "Alerts"}
 NO_MARKET = ("No market indicators are imported: upload a market file on the Data page to see them beside "
              "our bookings. A market file is a CSV with the columns Period (2026-10, 2026-Q3 or 2026), Region, "
              "Indicator (Market size, Inflation, GDP growth, FX EUR/USD...), Value and Unit (USD m, % y/y...); "
@@ -112,6 +113,8 @@ def _empty_board(framework: str) -> None:
 
 
 st.header(plain(f"SWOT — {scope_title}"))
+if kind == "account":   # the stance decided on the Accounts page, beside the account's own board
+    board_stance(value, account_stance(filters), DB, scope_text(filters))
 swot = board[board["framework"] == "SWOT"]
 if swot.empty:
     _empty_board("SWOT")

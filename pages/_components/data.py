@@ -85,3 +85,19 @@ def _evaluate(path: str, version: str, today, _by) -> int:
     from intel import alerts
 
     return len(alerts.evaluate(path, today, by=_by))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _account_stance(path: str, version: str, decided: tuple, filters):
+    from intel.accounts import account_stance
+
+    return account_stance(filters, db=path)
+
+
+def account_stance(filters):
+    """intel.accounts.account_stance over `filters`, cached until the data changes or a manager
+    decides on an account (decisions are no import: their count and versions key the cache)."""
+    from intel.accounts import decisions
+
+    decided = decisions(db_path())
+    return _account_stance(db_path(), data_version(), (len(decided), int(decided["version"].sum())), filters)

@@ -9,7 +9,7 @@ from pages._components.links import PAGES
 from pages._components.urlstate import _query
 from pages._components.widgets import say
 
-SHAREABLE = ("overview", "forecast", "win-loss", "pipeline")
+SHAREABLE = ("overview", "forecast", "win-loss", "pipeline", "accounts")
 PAGE_PATHS = {page: PAGES[page].path for page in SHAREABLE}
 
 
@@ -55,7 +55,7 @@ def share_controls(url_path: str, slot) -> None:
         st.caption("This view's link, with its filters and choices (copy it with the button on the right):")
         st.code(here, language=None)
         if page is None:
-            st.caption("Read-only links are for the Overview, Forecast vs actual, Win-loss and Pipeline pages.")
+            st.caption("Read-only links are for the Overview, Forecast vs actual, Win-loss, Pipeline and Accounts pages.")
             return
         if not actor().can("share views"):
             st.caption("Read-only links for people without an account are created by managers.")

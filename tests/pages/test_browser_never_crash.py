@@ -25,8 +25,8 @@ def assert_no_error_shown(page: Page) -> None:
 def test_ten_first_visitors_at_once_after_a_start(browser, tmp_path, demo_db):
     store_copy = tmp_path / "cold.duckdb"
     shutil.copy(demo_db, store_copy)
-    addresses = ["", "/forecast", "/win-loss", "/pipeline", "/alerts", "/strategy", "/data", "", "/forecast",
-                 "/pipeline"]
+    addresses = ["", "/forecast", "/win-loss", "/pipeline", "/alerts", "/strategy", "/data", "/accounts",
+                 "/forecast", "/pipeline"]
     with contextlib.contextmanager(serve_app)(store_copy) as url:
         contexts = [browser.new_context(viewport={"width": 1000, "height": 1200}) for _ in addresses]
         pages = [c.new_page() for c in contexts]
@@ -70,7 +70,7 @@ def links_to_evil(page: Page) -> list[str]:
         .filter(h => h.includes('evil'))""")
 
 
-HOSTILE_PAGES = ["", "/forecast", "/win-loss", "/pipeline", "/strategy", "/alerts", "/data"]
+HOSTILE_PAGES = ["", "/forecast", "/win-loss", "/pipeline", "/accounts", "/strategy", "/alerts", "/data"]
 
 
 def test_hostile_names_in_an_import_stay_text_on_every_page(browser, tmp_path, artifacts):

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from tests.pages.test_browser import create_share_link, no_exception, settled
 
 PHONE = {"width": 390, "height": 844}
-PAGES = ("", "forecast", "win-loss", "pipeline", "strategy", "alerts", "data", "sharing")
+PAGES = ("", "forecast", "win-loss", "pipeline", "accounts", "strategy", "alerts", "data", "sharing")
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from intel.access import LOCAL_ADMIN as ADMIN
 from tests.conftest import FIXTURES, ROOT
 from tests.pages.test_pages import TIMEOUT, app, texts
 
-PAGES = [None, "pages/forecast.py", "pages/win-loss.py", "pages/pipeline.py", "pages/strategy.py",
-         "pages/alerts.py", "pages/data.py"]
+PAGES = [None, "pages/forecast.py", "pages/win-loss.py", "pages/pipeline.py", "pages/accounts.py",
+         "pages/strategy.py", "pages/alerts.py", "pages/data.py"]
 
 HOSTILE = ['<a href="https://evil.example">x</a>', "<script>alert(1)</script>", "<img src=x onerror=alert(1)>",
            "javascript:alert(1)", '=HYPERLINK("http://evil")', "https://evil.example/login"]
