@@ -78,6 +78,8 @@ BEST_LEAD_SOURCE = "Referral"                             # won ~55% of the time
 BEST_LEAD_SOURCE_WIN_RATE = 0.55
 DISCOUNTER = "Lukas Weber"                                # average discount +5 points a quarter, win rate flat
 DISCOUNTER_LEVELS = {(2025, 4): 0.15, (2026, 1): 0.20, (2026, 2): 0.25, (2026, 3): 0.30, (2026, 4): 0.35}
+CAMPAIGNS = {"Web": "{year} Webinar Series", "Event": "Trade Show - {season}",   # Outbound: no campaign
+             "Partner": "Partner Co-marketing", "Referral": "Customer Referral Program", "Outbound": ""}
 
 
 @dataclass
@@ -102,6 +104,7 @@ class Deal:
     discount: float
     pushes: list[dt.date] = field(default_factory=list)   # when the close date was pushed 30 days
     early_amount: float | None = None                     # amount before mid-life, if it changed
+    campaign: str = ""                                    # Salesforce "Primary Campaign Source"
 
     def close_at(self, day: dt.date) -> dt.date:
         return self.close - dt.timedelta(days=30 * sum(1 for p in self.pushes if p > day))
@@ -344,6 +347,11 @@ def _plant_discounter(deals: list[Deal], rng: random.Random) -> None:
         rate = sum(d.won for d in closed) / len(closed)
 
 
+def _campaign(deal: Deal) -> str:
+    season = "Spring" if deal.created.month <= 6 else "Autumn"
+    return CAMPAIGNS[deal.lead_source].format(year=deal.created.year, season=season)
+
+
 def _plant_issue17(deals: list[Deal]) -> None:
     rng = random.Random(SEED + 17)
     _plant_best_lead_source(deals, rng)
@@ -351,6 +359,8 @@ def _plant_issue17(deals: list[Deal]) -> None:
     _plant_defend(deals, rng)
     _plant_fire(deals, rng)
     _plant_discounter(deals, rng)
+    for d in deals:
+        d.campaign = _campaign(d)
 
 
 def _closed(deal: Deal, day: dt.date) -> bool:
@@ -360,7 +370,8 @@ def _closed(deal: Deal, day: dt.date) -> bool:
 SF_HEADER = ["Opportunity ID", "Opportunity Name", "Account Name", "Opportunity Owner", "Owner Role",
              "Region", "Segment", "Industry", "Product", "Stage", "Amount", "Amount Currency",
              "Probability (%)", "Forecast Category", "Created Date", "Close Date",
-             "Primary Competitor", "Loss Reason", "Lead Source", "Type", "Discount (%)"]
+             "Primary Competitor", "Loss Reason", "Lead Source", "Primary Campaign Source", "Type",
+             "Discount (%)"]
 
 
 def _forecast_category(stage: str, prob: int) -> str:
@@ -384,7 +395,7 @@ def _snapshot_rows(deals: list[Deal], day: dt.date, full: bool):
         yield [d.id, d.name, d.account, d.owner, d.team, d.region, d.segment, d.industry, d.product,
                stage, f"USD {amount:,.2f}", "USD", f"{prob}%", _forecast_category(stage, prob),
                d.created.strftime("%m/%d/%Y"), close.strftime("%m/%d/%Y"), d.competitor,
-               d.loss_reason if stage == "Closed Lost" else "", d.lead_source, d.deal_type,
+               d.loss_reason if stage == "Closed Lost" else "", d.lead_source, d.campaign, d.deal_type,
                f"{d.discount * 100:.0f}%"]
 
 
