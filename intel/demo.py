@@ -555,8 +555,20 @@ def write_demo(directory: Path = DEMO_DIR) -> list[Path]:
     return paths
 
 
+def _written_by_an_older_generator(directory: Path) -> bool:
+    """Whether the latest snapshot there lacks today's header: files an older generator wrote are
+    written again, not loaded without the columns and signals added since."""
+    latest = directory / f"salesforce-opportunities-{END.isoformat()}.csv"
+    if not latest.exists():
+        return False
+    with open(latest, encoding="utf-8", newline="") as fh:
+        return next(csv.reader(fh), None) != SF_HEADER
+
+
 def demo_paths(directory: Path = DEMO_DIR) -> list[Path]:
-    """The demo files in import order, writing them first when they are missing."""
+    """The demo files in import order, writing them first when they are missing or out of date."""
+    if _written_by_an_older_generator(directory):
+        return write_demo(directory)
     snapshots = sorted(directory.glob("salesforce-opportunities-*.csv"))
     others = [directory / n for n in ("targets-monthly.csv", "forecast-calls-weekly.csv",
                                       "market-indicators.csv", "hubspot-companies.csv")]

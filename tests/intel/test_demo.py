@@ -238,3 +238,12 @@ def test_deals_carry_the_campaign_of_their_lead_source_and_every_row_loads(demo_
     assert all(stored[r["Opportunity ID"]][0] == r["Lead Source"] for r in exported)
     assert all(stored[r["Opportunity ID"]][1] in (None, r["Primary Campaign Source"] or None) for r in exported)
 
+
+def test_files_written_by_an_older_generator_are_written_again(tmp_path):
+    latest = tmp_path / f"salesforce-opportunities-{demo.END.isoformat()}.csv"
+    assert not demo._written_by_an_older_generator(tmp_path)       # missing: written as missing files are
+    latest.write_text(",".join(f'"{h}"' for h in demo.SF_HEADER) + "\r\n")
+    assert not demo._written_by_an_older_generator(tmp_path)
+    older = [h for h in demo.SF_HEADER if h != "Primary Campaign Source"]
+    latest.write_text(",".join(f'"{h}"' for h in older) + "\r\n")
+    assert demo._written_by_an_older_generator(tmp_path)
