@@ -74,6 +74,7 @@ FIRE_DISCOUNTS = (0.25, 0.30, 0.35)
 FIRE_CYCLE_FACTOR = 2.0                                   # median won cycle vs its segment's
 FIRE_WIN_RATE = 0.10
 PLANTED_SEGMENT = {ATTACK_ACCOUNT: "Commercial", DEFEND_ACCOUNT: "Enterprise", FIRE_ACCOUNT: "Mid-Market"}
+PLANTED_SIZE = {ATTACK_ACCOUNT: "5000+", DEFEND_ACCOUNT: "1001-5000", FIRE_ACCOUNT: "51-200"}   # employees
 BEST_LEAD_SOURCE = "Referral"                             # won ~55% of the time, the others ~27%
 BEST_LEAD_SOURCE_WIN_RATE = 0.55
 DISCOUNTER = "Lukas Weber"                                # average discount +5 points a quarter, win rate flat
@@ -238,9 +239,9 @@ def _lose(deal: Deal, rng: random.Random) -> None:
 
 def _plant_best_lead_source(deals: list[Deal], rng: random.Random) -> None:
     """BEST_LEAD_SOURCE deals won about 55% of the time. Each loss turned into a win turns a win of
-    another source, closing in the same segment and month at the nearest amount, into a loss: every
-    segment's monthly win rate stays as it was and its bookings barely move (the falling segment, the
-    landing)."""
+    another source, closing in the same region, segment and month at the nearest amount, into a loss:
+    every region's and segment's monthly win rate stays as it was and their bookings barely move (the
+    falling segment, the over-forecasting region, the landing)."""
     free = [d for d in deals if d.close <= END and d.owner != DISCOUNTER and d.account not in PLANTED_SEGMENT]
     best = [d for d in free if d.lead_source == BEST_LEAD_SOURCE]
     rate = sum(d.won for d in best) / len(best)
@@ -248,9 +249,9 @@ def _plant_best_lead_source(deals: list[Deal], rng: random.Random) -> None:
     partners: dict[tuple, list[Deal]] = {}
     for d in free:
         if d.won and d.lead_source != BEST_LEAD_SOURCE:
-            partners.setdefault((d.segment, d.close.year, d.close.month), []).append(d)
+            partners.setdefault((d.region, d.segment, d.close.year, d.close.month), []).append(d)
     for d in best:
-        pool = partners.get((d.segment, d.close.year, d.close.month))
+        pool = partners.get((d.region, d.segment, d.close.year, d.close.month))
         if d.won or rng.random() >= flip or not pool:
             continue
         partner = min(pool, key=lambda p: abs(p.amount - d.amount))
@@ -320,7 +321,7 @@ def _plant_fire(deals: list[Deal], rng: random.Random) -> None:
 
 
 def _plant_discounter(deals: list[Deal], rng: random.Random) -> None:
-    """DISCOUNTER quotes DISCOUNTER_LEVELS (give or take 5 points) in the quarters named there, his open
+    """DISCOUNTER quotes DISCOUNTER_LEVELS (give or take 2 points) in the quarters named there, his open
     deals at the last level, while his win rate holds: each of those quarters is won at no higher a rate
     than the one before, starting from his rate over the four quarters before them."""
     mine = [d for d in deals if d.owner == DISCOUNTER and d.account not in PLANTED_SEGMENT]
@@ -328,7 +329,7 @@ def _plant_discounter(deals: list[Deal], rng: random.Random) -> None:
     for d in mine:
         level = DISCOUNTER_LEVELS.get(_quarter(d.close)) if d.close <= END else DISCOUNTER_LEVELS[quarters[-1]]
         if level:
-            d.discount = round(level + rng.choice([-0.05, 0.0, 0.05]), 2)
+            d.discount = round(level + rng.choice([-0.02, 0.0, 0.02]), 2)
     year_before = (quarters[0][0] - 1, quarters[0][1])
     his = [d for d in deals if d.owner == DISCOUNTER and d.close <= END]   # the planted accounts' too
     before = [d for d in his if year_before <= _quarter(d.close) < quarters[0]]
@@ -547,7 +548,8 @@ def write_demo(directory: Path = DEMO_DIR) -> list[Path]:
             continue
         seen.add(name)
         size, draw = rng.choice(["1-50", "51-200", "201-1000", "1001-5000", "5000+"]), rng.randrange(50, 5000)
-        account_rows.append([name, industry, region, segment, size, f"{annual_revenue(name, draw):.0f}"])
+        account_rows.append([name, industry, region, segment, PLANTED_SIZE.get(name, size),
+                             f"{annual_revenue(name, draw):.0f}"])
     path = directory / "hubspot-companies.csv"
     _write_csv(path, ["Company name", "Industry", "Region", "Segment", "Number of Employees",
                       "Annual Revenue"], account_rows)

@@ -140,9 +140,9 @@ def test_every_account_buys_in_one_segment_and_has_an_annual_revenue(demo_db):
 def test_attack_account_is_a_small_share_customer_growing_where_we_win(accounts, demo_db):
     company = _company_win_rate(demo_db)
     quartz = accounts[demo.ATTACK_ACCOUNT]
-    assert quartz["customer"] and quartz["recent"] / quartz["annual_value"] < 0.05   # ~1.6% of its wallet
+    assert quartz["customer"] and quartz["recent"] / quartz["annual_value"] < 0.05   # ~1.8% of its wallet
     assert quartz["win_rate"] >= company + 0.10                                      # ~45% against ~30%
-    assert quartz["recent"] >= 1.5 * quartz["prior"]                                 # ~+186%
+    assert quartz["recent"] >= 1.5 * quartz["prior"]                                 # ~+220%
     # the attack rule for a small-share customer: share < 10%, win rate >= the company's, bookings up >= 10%
     small_share_growing = [a for a, x in accounts.items() if x["customer"] and x["prior"]
                            and x["recent"] / x["annual_value"] < 0.10 and x["win_rate"] >= company
@@ -154,7 +154,7 @@ def test_defend_account_is_a_large_customer_losing_ground_to_fabrikam(accounts, 
     summit = accounts[demo.DEFEND_ACCOUNT]
     customers = sorted(x["prior"] for x in accounts.values() if x["customer"])
     assert summit["prior"] >= customers[int(0.75 * len(customers))]                 # a top-quarter customer
-    assert -0.50 <= summit["recent"] / summit["prior"] - 1 <= -0.30                  # ~-42%
+    assert -0.50 <= summit["recent"] / summit["prior"] - 1 <= -0.30                  # ~-41%
     assert summit["recent_cycle"] >= 1.25 * summit["prior_cycle"]                    # 257 days against 171
     last_five = [c for (c,) in rows("""SELECT coalesce(competitor, '') FROM deal_facts
                                        WHERE account = $a AND created_date <= $anchor
