@@ -10,6 +10,7 @@ import csv
 import datetime as dt
 import math
 import random
+import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -59,6 +60,27 @@ OVER_FORECAST_BIAS = 1.25
 SANDBAGGER = "Priya Natarajan"                            # commits ~30% below actual
 SANDBAG_BIAS = 0.70
 SLIP_SHARE, REPEAT_SLIP_SHARE = 0.12, 0.04                # deals pushed once / three times or more
+# Issue 17 (accounts, lead sources, discounts): applied after the deals are drawn, with their own
+# random stream (SEED + 17), so the signals above and the landing barely move.
+ATTACK_ACCOUNT = "Quartz Labs"                            # small share of a large wallet, won more and more
+ATTACK_ANNUAL_REVENUE = 48_000_000                        # its accounts-table annual revenue
+ATTACK_RECENT_WIN_RATE = 0.65                             # its deals closed in the last 12 months
+DEFEND_ACCOUNT = "Summit Holdings"                        # a large customer slipping away
+DEFEND_BOOKINGS_RATIO = 0.60                              # bookings of the last 12 months vs the 12 before
+DEFEND_COMPETITOR_DEALS = 3                               # Fabrikam in 3 of its last 5 deals
+DEFEND_CYCLE_FACTOR = 1.5                                 # median won cycle, last 12 months vs the 12 before
+FIRE_ACCOUNT = "Echo Foods"                               # a small customer not worth its cost
+FIRE_DISCOUNTS = (0.25, 0.30, 0.35)
+FIRE_CYCLE_FACTOR = 2.0                                   # median won cycle vs its segment's
+FIRE_WIN_RATE = 0.10
+PLANTED_SEGMENT = {ATTACK_ACCOUNT: "Commercial", DEFEND_ACCOUNT: "Enterprise", FIRE_ACCOUNT: "Mid-Market"}
+PLANTED_SIZE = {ATTACK_ACCOUNT: "5000+", DEFEND_ACCOUNT: "1001-5000", FIRE_ACCOUNT: "51-200"}   # employees
+BEST_LEAD_SOURCE = "Referral"                             # won ~55% of the time, the others ~27%
+BEST_LEAD_SOURCE_WIN_RATE = 0.55
+DISCOUNTER = "Lukas Weber"                                # average discount +5 points a quarter, win rate flat
+DISCOUNTER_LEVELS = {(2025, 4): 0.15, (2026, 1): 0.20, (2026, 2): 0.25, (2026, 3): 0.30, (2026, 4): 0.35}
+CAMPAIGNS = {"Web": "{year} Webinar Series", "Event": "Trade Show - {season}",   # Outbound: no campaign
+             "Partner": "Partner Co-marketing", "Referral": "Customer Referral Program", "Outbound": ""}
 
 
 @dataclass
@@ -83,6 +105,7 @@ class Deal:
     discount: float
     pushes: list[dt.date] = field(default_factory=list)   # when the close date was pushed 30 days
     early_amount: float | None = None                     # amount before mid-life, if it changed
+    campaign: str = ""                                    # Salesforce "Primary Campaign Source"
 
     def close_at(self, day: dt.date) -> dt.date:
         return self.close - dt.timedelta(days=30 * sum(1 for p in self.pushes if p > day))
@@ -103,6 +126,20 @@ def _month_index(day: dt.date) -> int:
     return (day.year - START.year) * 12 + day.month - START.month
 
 
+def _account_pools(accounts: list[str]) -> dict[str, list[str]]:
+    """The accounts of each segment: an account buys in one segment, as its accounts-table row says
+    (the planted accounts where PLANTED_SEGMENT puts them, the others shuffled by segment share)."""
+    others = [a for a in accounts if a not in PLANTED_SEGMENT]
+    random.Random(SEED + 17).shuffle(others)
+    pools, taken = {}, 0
+    for k, (segment, (share, *_)) in enumerate(SEGMENTS.items()):
+        planted = [a for a, s in PLANTED_SEGMENT.items() if s == segment]
+        n = len(others) - taken if k == len(SEGMENTS) - 1 else round(len(accounts) * share) - len(planted)
+        pools[segment] = sorted(others[taken:taken + n] + planted)
+        taken += n
+    return pools
+
+
 def generate_deals(rng: random.Random) -> list[Deal]:
     short = {"North America": "NA", "EMEA": "EMEA", "APAC": "APAC", "LATAM": "LATAM"}
     owners = [(region, owner, f"{short[region]} {'Team 1' if i < 4 else 'Team 2'}")
@@ -114,6 +151,7 @@ def generate_deals(rng: random.Random) -> list[Deal]:
                                       "Nova", "Orion", "Pioneer", "Quartz", "Ridge", "Summit", "Terra"]
                 for b in ["Systems", "Holdings", "Group", "Labs", "Industries", "Partners", "Logistics",
                           "Health", "Foods", "Energy", "Bank", "Retail"]]
+    pools = _account_pools(accounts)
     seg_names = list(SEGMENTS)
     seg_weights = [SEGMENTS[s][0] for s in seg_names]
     deals: list[Deal] = []
@@ -147,8 +185,10 @@ def generate_deals(rng: random.Random) -> list[Deal]:
                 loss_reason = "Lost to competitor"
             else:
                 loss_reason = rng.choices(LOSS_REASONS, [25, 22, 0, 18, 15, 20])[0]
+        # the same draw as when an account's deals spanned segments, read within the deal's segment
+        account = pools[segment][rng.randrange(len(accounts)) * len(pools[segment]) // len(accounts)]
         deal = Deal(
-            id=f"006{i:07d}DEMO", name="", account=accounts[rng.randrange(len(accounts))], owner=owner,
+            id=f"006{i:07d}DEMO", name="", account=account, owner=owner,
             team=team, region=region, segment=segment, industry=rng.choice(industries),
             product=rng.choices(PRODUCTS, [30, 22, 20, 15, 13])[0], amount=amount, created=created,
             close=close, won=won, competitor=competitor, loss_reason=loss_reason,
@@ -165,7 +205,163 @@ def generate_deals(rng: random.Random) -> list[Deal]:
         if rng.random() < 0.10:
             deal.early_amount = round(amount * rng.choice([0.8, 1.25]), -2)
         deals.append(deal)
+    _plant_issue17(deals)
     return deals
+
+
+YEAR_AGO = END.replace(year=END.year - 1)    # the accounts' windows: the 12 months to the data date
+TWO_YEARS_AGO = END.replace(year=END.year - 2)  # and the 12 before
+
+
+def _recent(deal: Deal) -> bool:
+    return YEAR_AGO < deal.close <= END
+
+
+def _prior(deal: Deal) -> bool:
+    return TWO_YEARS_AGO < deal.close <= YEAR_AGO
+
+
+def _quarter(day: dt.date) -> tuple[int, int]:
+    return day.year, (day.month - 1) // 3 + 1
+
+
+def _win(deal: Deal) -> None:
+    deal.won, deal.loss_reason = True, ""
+
+
+def _lose(deal: Deal, rng: random.Random) -> None:
+    deal.won = False
+    if deal.competitor and rng.random() < 0.5:
+        deal.loss_reason = "Lost to competitor"
+    else:
+        deal.loss_reason = rng.choices(LOSS_REASONS, [25, 22, 0, 18, 15, 20])[0]
+
+
+def _plant_best_lead_source(deals: list[Deal], rng: random.Random) -> None:
+    """BEST_LEAD_SOURCE deals won about 55% of the time. Each loss turned into a win turns a win of
+    another source, closing in the same region, segment and month at the nearest amount, into a loss:
+    every region's and segment's monthly win rate stays as it was and their bookings barely move (the
+    falling segment, the over-forecasting region, the landing)."""
+    free = [d for d in deals if d.close <= END and d.owner != DISCOUNTER and d.account not in PLANTED_SEGMENT]
+    best = [d for d in free if d.lead_source == BEST_LEAD_SOURCE]
+    rate = sum(d.won for d in best) / len(best)
+    flip = (BEST_LEAD_SOURCE_WIN_RATE - rate) / (1 - rate)
+    partners: dict[tuple, list[Deal]] = {}
+    for d in free:
+        if d.won and d.lead_source != BEST_LEAD_SOURCE:
+            partners.setdefault((d.region, d.segment, d.close.year, d.close.month), []).append(d)
+    for d in best:
+        pool = partners.get((d.region, d.segment, d.close.year, d.close.month))
+        if d.won or rng.random() >= flip or not pool:
+            continue
+        partner = min(pool, key=lambda p: abs(p.amount - d.amount))
+        pool.remove(partner)
+        _win(d)
+        _lose(partner, rng)
+
+
+def _plant_attack(deals: list[Deal], rng: random.Random) -> None:
+    """ATTACK_ACCOUNT wins most of what closed in the last 12 months: bookings up, win rate well above
+    the company's; its annual revenue (write_demo) makes those bookings a small share of its wallet."""
+    recent = [d for d in deals if d.account == ATTACK_ACCOUNT and _recent(d)]
+    losses = [d for d in recent if not d.won]
+    rng.shuffle(losses)
+    for d in losses:
+        if sum(x.won for x in recent) >= ATTACK_RECENT_WIN_RATE * len(recent):
+            break
+        _win(d)
+
+
+def _plant_defend(deals: list[Deal], rng: random.Random) -> None:
+    """DEFEND_ACCOUNT: bookings of the last 12 months near 60% of the 12 before, the deals closed in
+    them longer in the making (median won cycle 1.5x the 12 months before's), and Fabrikam in 3 of its
+    last 5 deals (by created date)."""
+    mine = [d for d in deals if d.account == DEFEND_ACCOUNT]
+    recent = [d for d in mine if _recent(d)]
+    target = DEFEND_BOOKINGS_RATIO * sum(d.amount for d in mine if d.won and _prior(d))
+    booked = sum(d.amount for d in recent if d.won)
+    rng.shuffle(recent)
+    for d in recent:   # lose wins (or win losses) until the bookings sit within 5% of the target
+        if abs(booked - target) <= 0.05 * target:
+            break
+        if d.won and booked > target and booked - d.amount >= 0.9 * target:
+            _lose(d, rng)
+            booked -= d.amount
+        elif not d.won and booked < target and booked + d.amount <= 1.1 * target:
+            _win(d)
+            booked += d.amount
+    cycle = lambda ds: statistics.median((d.close - d.created).days for d in ds if d.won)
+    stretch = max(1.0, DEFEND_CYCLE_FACTOR * cycle(d for d in mine if _prior(d)) / cycle(recent))
+    for d in recent:
+        d.created = d.close - dt.timedelta(days=math.ceil((d.close - d.created).days * stretch))
+    last = sorted((d for d in mine if d.created <= END), key=lambda d: (d.created, d.id))[-5:]
+    named = set(rng.sample(range(len(last)), DEFEND_COMPETITOR_DEALS))
+    others = rng.sample(COMPETITORS[1:], len(last) - DEFEND_COMPETITOR_DEALS)   # each named once
+    for k, d in enumerate(last):
+        d.competitor = RISING_COMPETITOR if k in named else others.pop()
+
+
+def _plant_fire(deals: list[Deal], rng: random.Random) -> None:
+    """FIRE_ACCOUNT: quoted at 25-35% off; about one closed deal in ten won (the smallest, in each 12
+    months alike); its deals twice as long in the making as its segment's (median won cycle)."""
+    mine = [d for d in deals if d.account == FIRE_ACCOUNT]
+    for d in mine:
+        d.discount = rng.choice(FIRE_DISCOUNTS)
+    for window in (_recent, _prior, lambda d: d.close <= TWO_YEARS_AGO):
+        closed = [d for d in mine if window(d)]
+        won = sorted((d for d in closed if d.won), key=lambda d: (d.amount, d.id))
+        for d in won[max(1, round(FIRE_WIN_RATE * len(closed))):]:
+            _lose(d, rng)
+    cycle = lambda ds: statistics.median((d.close - d.created).days for d in ds
+                                         if d.won and (_recent(d) or _prior(d)))
+    segment = PLANTED_SEGMENT[FIRE_ACCOUNT]
+    stretch = FIRE_CYCLE_FACTOR * cycle(d for d in deals if d.segment == segment) / cycle(mine)
+    for d in mine:
+        d.created = max(START, d.close - dt.timedelta(days=math.ceil((d.close - d.created).days * stretch)))
+
+
+def _plant_discounter(deals: list[Deal], rng: random.Random) -> None:
+    """DISCOUNTER quotes DISCOUNTER_LEVELS (give or take 2 points) in the quarters named there, his open
+    deals at the last level, while his win rate holds: each of those quarters is won at no higher a rate
+    than the one before, starting from his rate over the four quarters before them."""
+    mine = [d for d in deals if d.owner == DISCOUNTER and d.account not in PLANTED_SEGMENT]
+    quarters = sorted(DISCOUNTER_LEVELS)
+    for d in mine:
+        level = DISCOUNTER_LEVELS.get(_quarter(d.close)) if d.close <= END else DISCOUNTER_LEVELS[quarters[-1]]
+        if level:
+            d.discount = round(level + rng.choice([-0.02, 0.0, 0.02]), 2)
+    year_before = (quarters[0][0] - 1, quarters[0][1])
+    his = [d for d in deals if d.owner == DISCOUNTER and d.close <= END]   # the planted accounts' too
+    before = [d for d in his if year_before <= _quarter(d.close) < quarters[0]]
+    start = rate = sum(d.won for d in before) / len(before)
+    for q in quarters:
+        closed = [d for d in his if _quarter(d.close) == q]
+        excess = sum(d.won for d in closed) - min(round(start * len(closed)), math.floor(rate * len(closed)))
+        won = [d for d in closed if d.won and d.account not in PLANTED_SEGMENT]
+        lost = [d for d in closed if not d.won and d.account not in PLANTED_SEGMENT]
+        rng.shuffle(won)
+        rng.shuffle(lost)
+        for d in won[:max(excess, 0)]:
+            _lose(d, rng)
+        for d in lost[:max(-excess, 0)]:
+            _win(d)
+        rate = sum(d.won for d in closed) / len(closed)
+
+
+def _campaign(deal: Deal) -> str:
+    season = "Spring" if deal.created.month <= 6 else "Autumn"
+    return CAMPAIGNS[deal.lead_source].format(year=deal.created.year, season=season)
+
+
+def _plant_issue17(deals: list[Deal]) -> None:
+    rng = random.Random(SEED + 17)
+    _plant_best_lead_source(deals, rng)
+    _plant_attack(deals, rng)
+    _plant_defend(deals, rng)
+    _plant_fire(deals, rng)
+    _plant_discounter(deals, rng)
+    for d in deals:
+        d.campaign = _campaign(d)
 
 
 def _closed(deal: Deal, day: dt.date) -> bool:
@@ -175,7 +371,8 @@ def _closed(deal: Deal, day: dt.date) -> bool:
 SF_HEADER = ["Opportunity ID", "Opportunity Name", "Account Name", "Opportunity Owner", "Owner Role",
              "Region", "Segment", "Industry", "Product", "Stage", "Amount", "Amount Currency",
              "Probability (%)", "Forecast Category", "Created Date", "Close Date",
-             "Primary Competitor", "Loss Reason", "Lead Source", "Type", "Discount (%)"]
+             "Primary Competitor", "Loss Reason", "Lead Source", "Primary Campaign Source", "Type",
+             "Discount (%)"]
 
 
 def _forecast_category(stage: str, prob: int) -> str:
@@ -199,7 +396,7 @@ def _snapshot_rows(deals: list[Deal], day: dt.date, full: bool):
         yield [d.id, d.name, d.account, d.owner, d.team, d.region, d.segment, d.industry, d.product,
                stage, f"USD {amount:,.2f}", "USD", f"{prob}%", _forecast_category(stage, prob),
                d.created.strftime("%m/%d/%Y"), close.strftime("%m/%d/%Y"), d.competitor,
-               d.loss_reason if stage == "Closed Lost" else "", d.lead_source, d.deal_type,
+               d.loss_reason if stage == "Closed Lost" else "", d.lead_source, d.campaign, d.deal_type,
                f"{d.discount * 100:.0f}%"]
 
 
@@ -281,6 +478,18 @@ def _targets_and_calls(deals: list[Deal], rng: random.Random):
     return targets, calls
 
 
+def _annual_revenues(deals: list[Deal]) -> Callable[[str, int], float]:
+    """The accounts table's annual revenue, read as what an account could spend with us (its wallet):
+    2 to 8 times its average yearly bookings of the last two years (a draw in 50..4999 says where), so
+    no account but ATTACK_ACCOUNT, whose wallet is far larger, holds a share under 10% while growing."""
+    yearly: dict[str, float] = {}
+    for d in deals:
+        if d.won and TWO_YEARS_AGO < d.close <= END:
+            yearly[d.account] = yearly.get(d.account, 0.0) + d.amount / 2
+    return lambda account, draw: (ATTACK_ANNUAL_REVENUE if account == ATTACK_ACCOUNT else
+                                  round(max(yearly.get(account, 0.0), 10_000) * (2 + 6 * (draw - 50) / 4950), -3))
+
+
 def _market_rows(deals: list[Deal], rng: random.Random):
     growth = {"North America": 0.004, "EMEA": 0.003, "APAC": 0.016, "LATAM": 0.008}
     size0 = {"North America": 900.0, "EMEA": 700.0, "APAC": 500.0, "LATAM": 200.0}
@@ -333,14 +542,14 @@ def write_demo(directory: Path = DEMO_DIR) -> list[Path]:
     _write_csv(path, ["Period", "Region", "Indicator", "Value", "Unit", "Source"], _market_rows(deals, rng))
     paths.append(path)
     accounts = sorted({(d.account, d.industry, d.region, d.segment) for d in deals})
-    seen, account_rows = set(), []
+    seen, account_rows, annual_revenue = set(), [], _annual_revenues(deals)
     for name, industry, region, segment in accounts:
         if name in seen:
             continue
         seen.add(name)
-        account_rows.append([name, industry, region, segment,
-                             rng.choice(["1-50", "51-200", "201-1000", "1001-5000", "5000+"]),
-                             f"{rng.randrange(50, 5000) * 1000}"])
+        size, draw = rng.choice(["1-50", "51-200", "201-1000", "1001-5000", "5000+"]), rng.randrange(50, 5000)
+        account_rows.append([name, industry, region, segment, PLANTED_SIZE.get(name, size),
+                             f"{annual_revenue(name, draw):.0f}"])
     path = directory / "hubspot-companies.csv"
     _write_csv(path, ["Company name", "Industry", "Region", "Segment", "Number of Employees",
                       "Annual Revenue"], account_rows)
@@ -351,8 +560,20 @@ def write_demo(directory: Path = DEMO_DIR) -> list[Path]:
     return paths
 
 
+def _written_by_an_older_generator(directory: Path) -> bool:
+    """Whether the latest snapshot there lacks today's header: files an older generator wrote are
+    written again, not loaded without the columns and signals added since."""
+    latest = directory / f"salesforce-opportunities-{END.isoformat()}.csv"
+    if not latest.exists():
+        return False
+    with open(latest, encoding="utf-8", newline="") as fh:
+        return next(csv.reader(fh), None) != SF_HEADER
+
+
 def demo_paths(directory: Path = DEMO_DIR) -> list[Path]:
-    """The demo files in import order, writing them first when they are missing."""
+    """The demo files in import order, writing them first when they are missing or out of date."""
+    if _written_by_an_older_generator(directory):
+        return write_demo(directory)
     snapshots = sorted(directory.glob("salesforce-opportunities-*.csv"))
     others = [directory / n for n in ("targets-monthly.csv", "forecast-calls-weekly.csv",
                                       "market-indicators.csv", "hubspot-companies.csv", "salesforce-leads.csv")]
