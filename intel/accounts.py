@@ -44,6 +44,7 @@ STANCE_MEANING = {
     "maintain": "no rule proposes a change",
 }
 PROSPECT_DAYS = 90          # a prospect counts as active with a deal created this recently
+FIRE_MIN_CUSTOMERS = 5      # customers judged below which the fire rule compares nobody
 REASON_LIMIT = 500
 
 
@@ -94,19 +95,20 @@ def stance_rules(t: Thresholds | None = None) -> list[dict]:
     q = f"{t.fire_quantile:.0%}"
     return [
         {"stance": "fire", "rule": f"A customer whose average discount, median won cycle and win rate are all in the "
-                                   f"worst {q} of the customers with {t.min_deals}+ closed deals, for bookings of "
-                                   "the last 12 months at or below the median customer's."},
+                                   f"worst {q} of the customers with {t.min_deals}+ closed deals (when "
+                                   f"{FIRE_MIN_CUSTOMERS} or more are), for bookings of the last 12 months at or "
+                                   "below the median customer's."},
         {"stance": "defend", "rule": f"A customer with {t.defend_signals} or more of: bookings down {t.defend_drop:.0%} "
                                      f"or more on the 12 months before; one competitor in {t.competitor_deals} or more "
                                      f"of its latest {t.recent_deals} deals; a median won cycle {t.cycle_rise:.0%} or "
                                      f"more longer; an average discount {t.discount_rise * 100:.0f} points or more deeper."},
         {"stance": "attack", "rule": f"A small-share customer (bookings under {t.attack_share:.0%} of its annual value, "
                                      "or under the median customer's without one) where we win at least as often as "
-                                     f"overall and bookings grew {t.attack_growth:.0%} or more; a prospect with a deal "
+                                     f"overall and bookings grew {t.attack_growth:.0%} or more (or began this year); a prospect with a deal "
                                      f"created in the last {PROSPECT_DAYS} days in a segment where we win at least as "
                                      "often as overall; or an account that lost to a competitor against whom our "
                                      f"head-to-head win rate rose {t.incumbent_gain * 100:.0f} points or more."},
-        {"stance": "maintain", "rule": "None of the above."},
+        {"stance": "maintain", "rule": "No rule above proposes a change."},
     ]
 
 
@@ -148,13 +150,15 @@ def cutoffs(facts: pd.DataFrame, t: Thresholds) -> dict:
     """The bars the fire rule compares with, over the customers judged (min_deals closed deals): the
     worst quarter's discount, cycle and win rate, and the median customer's recent bookings. Only
     customers: a prospect that lost all its deals has a win rate of 0, and a tenth of them would set
-    the win-rate bar at 0, below every customer's, so that no customer could ever be fired."""
+    the win-rate bar at 0, below every customer's, so that no customer could ever be fired. With
+    fewer than FIRE_MIN_CUSTOMERS customers judged there is no worst share to speak of (a lone
+    customer would be the worst of itself): no bar is drawn and nobody is proposed for firing."""
     customers = facts[facts["is_customer"].fillna(False).astype(bool)]
     judged = customers[customers["closed"] >= t.min_deals]
 
     def q(column, at):
         values = judged[column].dropna().astype(float)
-        return float(values.quantile(at)) if len(values) else None
+        return float(values.quantile(at)) if len(values) >= FIRE_MIN_CUSTOMERS else None
 
     return {"discount": q("discount", 1 - t.fire_quantile), "cycle_days": q("cycle_days", 1 - t.fire_quantile),
             "win_rate": q("win_rate", t.fire_quantile),
@@ -213,7 +217,8 @@ def _flags(facts: pd.DataFrame, t: Thresholds, cut: dict, anchor: dt.date | None
         # attack: where we can win more
         wallet = _floats(facts, "annual_value")
         has_wallet = wallet > 0
-        growing = customer & judged & (win >= company) & (change >= t.attack_growth)
+        # growing: bookings up attack_growth, or a first year of bookings (nothing booked the year before)
+        growing = customer & judged & (win >= company) & ((change >= t.attack_growth) | ((prior == 0) & (recent > 0)))
         flags["attack_share"] = growing & has_wallet & (recent / np.where(has_wallet, wallet, 1.0) < t.attack_share)
         flags["attack_small"] = growing & ~has_wallet & (recent < median) if median is not None else no
         created = pd.to_datetime(facts["last_created"], errors="coerce")
@@ -259,14 +264,15 @@ def _said(row: dict, flag: dict, t: Thresholds, cut: dict) -> list[str]:
             said.append(f"Average discount {_pct(row['discount_recent'])}, "
                         f"{_points(row['discount_recent'] - row['discount_prior'])} on the 12 months before")
         return said
-    win, company, change = row["win_rate"], row["company_win_rate"], row["bookings_change"]
+    win, company = row["win_rate"], row["company_win_rate"]
+    change = "first bookings this year" if pd.isna(row["bookings_change"]) else f"bookings {row['bookings_change']:+.0%}"
     if flag["attack_share"]:
         wallet = row["annual_value"]
         said.append(f"Share of wallet {_pct(row['bookings_recent'] / wallet)} of {_money(wallet)} a year; win rate "
-                    f"{_pct(win)} (overall {_pct(company)}); bookings {change:+.0%}")
+                    f"{_pct(win)} (overall {_pct(company)}); {change}")
     if flag["attack_small"]:
         said.append(f"Bookings {_money(row['bookings_recent'])} (median customer {_money(cut['median_bookings'])}); "
-                    f"win rate {_pct(win)} (overall {_pct(company)}); bookings {change:+.0%}")
+                    f"win rate {_pct(win)} (overall {_pct(company)}); {change}")
     if flag["attack_prospect"]:
         said.append(f"Prospect with a deal created {pd.Timestamp(row['last_created']):%Y-%m-%d}; its segment "
                     f"wins {_pct(row['peer_win_rate'])} (overall {_pct(company)})")

@@ -1017,7 +1017,8 @@ def stance_rules_applied(table: pd.DataFrame, t, min_sample: int) -> pd.DataFram
 
     def bar(column, share):   # over the customers judged: a prospect's 0% win rate says nothing of customers
         values = out.loc[customer & judged, column].astype(float).dropna()
-        return float(np.quantile(values, share)) if len(values) else NAN
+        # fewer than five customers judged: no worst share to speak of (one would be the worst of itself)
+        return float(np.quantile(values, share)) if len(values) >= 5 else NAN
 
     fails, meets = pd.Series(False, index=out.index), pd.Series(0, index=out.index)
     for column, share, worse in (("discount", 1 - t.fire_quantile, 1), ("cycle_days", 1 - t.fire_quantile, 1),
@@ -1050,7 +1051,7 @@ def stance_rules_applied(table: pd.DataFrame, t, min_sample: int) -> pd.DataFram
     small = (has_wallet & (recent / wallet.where(has_wallet) < t.attack_share)) \
         | (~has_wallet & (not math.isnan(median)) & (recent < median))
     growing = customer & judged & win.notna() & company.notna() & (win >= company) \
-        & change.notna() & (change >= t.attack_growth - eps) & small
+        & ((change.notna() & (change >= t.attack_growth - eps)) | ((prior == 0) & (recent > 0))) & small
     anchor = pd.to_datetime(out["anchor"])
     created = pd.to_datetime(out["last_created"])
     peer = out["peer_win_rate"].astype(float)
@@ -1183,7 +1184,7 @@ def discount_bands_frame(closed: pd.DataFrame, dim: str) -> pd.DataFrame:
     table = table.reset_index()
     table["lost"] = table["closed"] - table["won"]
     table["win_rate"] = table["won"] / table["closed"]
-    table["band"] = table["band_order"].map(BAND_NAMES)
+    table["discount_band"] = table["band_order"].map(BAND_NAMES)
     return table
 
 

@@ -231,7 +231,8 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "won_with_discount": ("Won with a discount", "count"), "discount_pct": ("Discount", "percent"),
     "threshold": ("Approval threshold", "percent"), "breaches": ("Above threshold", "count"),
     "breach_share": ("Share above threshold", "percent"), "breach_amount": ("Amount above threshold", "money"),
-    "quarters": ("Quarters", "text"), "rise": ("Rise per quarter", "percent"),
+    "quarters": ("Quarters", "text"), "rise": ("Discount rise over the quarters", "percent"),
+    "discount_band": ("Discount band", "text"),
     "win_rate_change": ("Win rate change", "percent"),
     # leads: how far marketing's leads went (lead conversion)
     "leads": ("Leads", "count"), "mql": ("MQLs", "count"), "sql": ("SQLs", "count"),
@@ -551,7 +552,7 @@ CATALOGUE: dict[str, Metric] = {m.name: m for m in [
            "won deal, per segment, owner or any dimension; deals without a discount counted apart.",
            "discount_bands", "win_rate", "closed", dimensions=("total",) + DEAL_DIMENSIONS,
            params=("exclude_no_decision",), check="intel.checks:discount_bands", dim_default="total",
-           columns=("member", "band", "closed", "won", "win_rate", "average_won_deal", "avg_discount")),
+           columns=("member", "discount_band", "closed", "won", "win_rate", "average_won_deal", "avg_discount")),
     Metric("average_discount", "Average discount", "percent",
            "Mean discount of the deals won in the period that carry one, with the period's win rate beside it.",
            "average_discount", "avg_discount", "won_with_discount", dimensions=("total",) + DEAL_DIMENSIONS,

@@ -528,8 +528,6 @@ def _stances(frame: Frame, db) -> list[tuple]:
         if len(part) > PACK_ACCOUNTS:
             blocks.append(("p", f"{len(part) - PACK_ACCOUNTS:,} more to {name}: the Accounts page lists them all."))
     rules = pd.DataFrame(accounts.stance_rules())
-    # maintain's rule reads "None of the above.": said without a word a reader (and the pack's test) takes for a code
-    rules.loc[rules["stance"] == "maintain", "rule"] = "No rule above proposes a change."
     rules["stance"] = rules["stance"].map(accounts.STANCE_LABELS)
     return blocks + [("h3", "The stance rules in force", "the thresholds are settings, listed on the Users page"),
                      _table(rules, ("stance", "rule"))]
@@ -612,8 +610,7 @@ def _discounts(frame: Frame, db) -> list[tuple]:
                                "discount: add a Discount column to the opportunities export to see whether "
                                "discounts buy wins, the approvals by deal size and the owners whose discounts rise.")]
     else:
-        blocks.append(_table(given, ("band", "closed", "won", "win_rate", "average_won_deal", "avg_discount"),
-                             read_as={"band": ("Discount band", "text")}))
+        blocks.append(_table(given, ("discount_band", "closed", "won", "win_rate", "average_won_deal", "avg_discount")))
         missing = int(bands.loc[bands["band_order"] >= 9, "closed"].sum())
         if missing:
             blocks.append(("p", f"{missing:,} closed deal{'s carry' if missing != 1 else ' carries'} no discount: "

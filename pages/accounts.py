@@ -242,8 +242,8 @@ else:
 st.header("Discount governance")
 CLOSED = f"closed {RANGE}" if not filters.all_time else "closed at any date"
 bands = metric("discount_bands", filters)
-given = bands[bands["band"] != accounts.NOT_GIVEN].sort_values("band_order")
-not_given = int(bands.loc[bands["band"] == accounts.NOT_GIVEN, "closed"].sum())
+given = bands[bands["discount_band"] != accounts.NOT_GIVEN].sort_values("band_order")
+not_given = int(bands.loc[bands["discount_band"] == accounts.NOT_GIVEN, "closed"].sum())
 if bands.empty:
     st.info(f"No deal {CLOSED} in this scope: the discount bands need closed deals.")
 elif given.empty:
@@ -254,7 +254,7 @@ else:
                      + (f"; {not_given:,} closed deals carry no discount and are left out of the bands."
                         if not_given else ".")))
     fig = go.Figure(go.Bar(
-        x=given["band"], y=given["win_rate"], marker_color=[GREY if s else PRIMARY for s in given["small_sample"]],
+        x=given["discount_band"], y=given["win_rate"], marker_color=[GREY if s else PRIMARY for s in given["small_sample"]],
         text=[f"{format_value(w, 'percent')} · avg {format_value(a, 'money', compact=True)}"
               for w, a in zip(given["win_rate"], given["average_won_deal"])],
         textposition="outside", cliponaxis=False, customdata=given[["won", "closed"]],
@@ -263,7 +263,7 @@ else:
     fig.update_yaxes(tickformat=".0%", rangemode="tozero")
     fig.update_layout(height=320)
     chart(fig, "ac_bands", title="Win rate by discount band (label: win rate · average won deal)")
-    table(given, labels={"band": "Discount band"}, column_order=["band", "closed", "won", "lost", "win_rate", "average_won_deal", "avg_discount",
+    table(given, column_order=["discount_band", "closed", "won", "lost", "win_rate", "average_won_deal", "avg_discount",
                                "won_amount", "small_sample"])
     download_buttons(bands, "discount-bands", key="ac_bands_dl")
 
@@ -271,10 +271,10 @@ else:
                        widget=st.radio, horizontal=True, format_func=DIMENSION_LABELS.get)
     show_notes(notes)
     cut_bands = metric("discount_bands", filters, dim=split)
-    cut_given = cut_bands[cut_bands["band"] != accounts.NOT_GIVEN]
-    grid = cut_given.pivot_table(index="member", columns="band", values="win_rate", aggfunc="first")
+    cut_given = cut_bands[cut_bands["discount_band"] != accounts.NOT_GIVEN]
+    grid = cut_given.pivot_table(index="member", columns="discount_band", values="win_rate", aggfunc="first")
     grid = grid.reindex(columns=[b for b in accounts.DISCOUNT_BANDS if b in grid.columns])
-    deals = cut_given.pivot_table(index="member", columns="band", values="closed", aggfunc="first") \
+    deals = cut_given.pivot_table(index="member", columns="discount_band", values="closed", aggfunc="first") \
         .reindex(index=grid.index, columns=grid.columns)
     st.caption(plain(f"Win rate per discount band and {DIMENSION_LABELS[split].lower()} ({CLOSED}); each cell names "
                      "its closed deals."))
@@ -289,7 +289,7 @@ else:
     fig.update_layout(height=max(260, 26 * len(grid) + 90))
     chart(fig, f"ac_bands_{split}", title=f"Win rate by discount band and {DIMENSION_LABELS[split].lower()}")
     with st.expander(f"The table: {len(cut_bands):,} rows"):
-        table(cut_bands, dim=split, labels={"band": "Discount band"}, column_order=["member", "band", "closed", "won", "lost", "win_rate",
+        table(cut_bands, dim=split, column_order=["member", "discount_band", "closed", "won", "lost", "win_rate",
                                                   "average_won_deal", "avg_discount", "small_sample"])
     download_buttons(cut_bands, f"discount-bands-by-{split}", key="ac_bands_by_dl", dim=split)
 

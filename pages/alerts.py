@@ -11,12 +11,11 @@ from pages._components.alerts import evaluate_alerts
 from pages._components.auth import actor
 from pages._components.charts import PRIMARY, chart
 from pages._components.data import db_path, helper
-from pages._components.links import view_url, with_links
+from pages._components.links import PAGES, view_url, with_links
 from pages._components.widgets import download_buttons, markdown_link, plain, say, table
 
 DB = db_path()
 SEVERITY_ICON = {"high": ":material/error:", "medium": ":material/warning:", "low": ":material/info:"}
-PAGE_NAMES = {"win-loss": "Win-loss", "forecast": "Forecast vs actual", "pipeline": "Pipeline"}
 
 st.title("Alerts")
 st.caption("Rules over the review's numbers: when one holds for the agreed number of periods with "
@@ -66,7 +65,7 @@ def deals_behind(row: dict, rule: alerts.Rule) -> None:
         st.caption(plain(found.note))
     if not found.frame.empty:
         table(found.frame, key=f"al_behind_{row['id']}", height=min(38 + 35 * len(found.frame), 300))
-    page = PAGE_NAMES.get(found.view.page, found.view.page)
+    page = PAGES[found.view.page].title
     st.markdown(markdown_link(f"Open this view on the {page} page", view_url(found.view)))
 
 

@@ -6,12 +6,12 @@ import streamlit as st
 from intel import share
 from pages._components.auth import actor
 from pages._components.data import db_path
+from pages._components.links import PAGES
 from pages._components.sharing import PAGE_PATHS, app_url
 from pages._components.widgets import download_buttons, plain, say, table
 
 DB = db_path()
-PAGE_TITLES = {"overview": "Overview", "forecast": "Forecast vs actual", "win-loss": "Win-loss",
-               "pipeline": "Pipeline"}
+PAGE_TITLES = {name: address.title for name, address in PAGES.items()}
 
 st.title("Sharing")
 st.caption("Read-only links let people without an account open one view, with the filters it was "

@@ -13,14 +13,12 @@ from pages._components.accounts import board_stance
 from pages._components.auth import actor
 from pages._components.charts import PRIMARY, chart
 from pages._components.data import account_stance, db_path, helper
-from pages._components.links import stored_view, view_url
+from pages._components.links import PAGES, stored_view, view_url
 from pages._components.page import on_phone
 from pages._components.urlstate import global_filters, url_choice
 from pages._components.widgets import download_buttons, markdown_link, plain, say, table
 
 # where an evidence link leads, as the navigation names the page
-PAGE_TITLES = {"overview": "Overview", "forecast": "Forecast vs actual", "win-loss": "Win-loss",
-               "pipeline": "Pipeline", "accounts": "Accounts", "strategy": "the market, below", "alerts": "Alerts"}
 NO_MARKET = ("No market indicators are imported: upload a market file on the Data page to see them beside "
              "our bookings. A market file is a CSV with the columns Period (2026-10, 2026-Q3 or 2026), Region, "
              "Indicator (Market size, Inflation, GDP growth, FX EUR/USD...), Value and Unit (USD m, % y/y...); "
@@ -49,7 +47,9 @@ def evidence_key(evidence: notes.Evidence) -> str:
 
 
 def evidence_label(evidence: notes.Evidence) -> str:
-    page = PAGE_TITLES.get(evidence.view.page, evidence.view.page) if evidence.view else ""
+    # evidence on this page is the market view below it; any other page by its name
+    page = ("the market, below" if evidence.view.page == "strategy" else PAGES[evidence.view.page].title) \
+        if evidence.view else ""
     return evidence.figure + (f" — {page}" if page else "")
 
 
@@ -100,7 +100,7 @@ def _empty_board(framework: str) -> None:
     """One sentence in place of empty quadrants: how to start, and what the data suggests."""
     count = sum(s.framework == framework for s in found)
     offer = (f"[{count} {framework} suggestion{'s' if count != 1 else ''} from the data](#suggested-by-the-data) "
-             "below" + (" (each goes onto the board of its own region, segment or competitor)"
+             "below" + (" (each goes onto the board of its own scope: the company, a region, segment, account or competitor)"
                         if kind == "company" else ""))
     start = f"No {framework} notes for {plain(whose)} yet."
     if not CAN_EDIT:
@@ -203,10 +203,11 @@ else:
     c4, c5 = st.columns(2)
     owner = c4.text_input("Owner", key=f"st_owner_{suffix}", placeholder="Who acts on it (optional)")
     status = c5.selectbox("Status", list(notes.STATUSES), key=f"st_status_{suffix}")
-    # evidence: a figure with the exact view it is read in, from the suggestions listed below and
-    # from this board's figures for the last complete quarter of the filter bar's period
+    # evidence: a figure with the exact view it is read in, from this board's figures for the last
+    # complete quarter of the filter bar's period first, then from the suggestions listed below
+    # (the company's boards list every scope's: dozens of accounts would bury its own figures)
     offered = {}
-    for evidence in [s.evidence for s in found if s.evidence] + helper(notes.evidence_choices, kind, value, filters):
+    for evidence in helper(notes.evidence_choices, kind, value, filters) + [s.evidence for s in found if s.evidence]:
         offered.setdefault(evidence_key(evidence), evidence)
     options = ["none"] + (["keep"] if kept else []) + list(offered)
     if st.session_state.get(f"st_evidence_{suffix}") not in options:   # a figure the data no longer gives
@@ -279,7 +280,8 @@ st.header("Suggested by the data", anchor="suggested-by-the-data")
 if not found:
     st.info("Nothing new to suggest for this scope.")
 elif kind == "company":
-    st.caption("Every scope's suggestions: each goes onto the board of its own region, segment or competitor.")
+    st.caption("Every scope's suggestions: each goes onto the board of its own scope (the company, a region, segment, "
+               "account or competitor).")
 
 
 def _suggestion_card(n: int, s) -> None:
@@ -293,7 +295,7 @@ def _suggestion_card(n: int, s) -> None:
         if not CAN_EDIT:
             return
         a, b = st.columns(2)
-        if a.button("Accept onto this board" if here else plain(f"Accept onto {s.scope_value}'s board"),
+        if a.button("Accept onto this board" if here else plain(f"Accept onto the board of {s.scope_value}"),
                     key=f"st_accept_{n}"):
             note_id = notes.accept_suggestion(s, db=DB, by=actor())
             if here:
@@ -301,7 +303,7 @@ def _suggestion_card(n: int, s) -> None:
             else:
                 flash = (f"Added as note #{note_id} to {s.scope_value}'s {s.framework} board (Scope: "
                          f"{s.scope_kind.capitalize()} → {s.scope_value}).",
-                         (f"Open {s.scope_value}'s board", board_url(s.scope_kind, s.scope_value)))
+                         (f"Open the board of {s.scope_value}", board_url(s.scope_kind, s.scope_value)))
             st.session_state["st_flash"] = [("success", *flash)]
             st.rerun()
         if b.button("Dismiss", key=f"st_dismiss_{n}"):

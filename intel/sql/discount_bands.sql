@@ -22,7 +22,7 @@ WITH banded AS (
 )
 SELECT member,
        CASE band_order WHEN 0 THEN '0%' WHEN 1 THEN '0–10%' WHEN 2 THEN '10–20%' WHEN 3 THEN '20–30%'
-                       WHEN 4 THEN 'over 30%' ELSE '(not given)' END AS band,
+                       WHEN 4 THEN 'over 30%' ELSE '(not given)' END AS discount_band,
        band_order, closed, won, lost, won / nullif(closed, 0) AS win_rate,
        wilson_low(won, closed) AS win_rate_low, wilson_high(won, closed) AS win_rate_high,
        average_won_deal, won_amount, avg_discount, closed < $min_sample AS small_sample

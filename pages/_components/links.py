@@ -18,17 +18,18 @@ class Address:
     path: str                       # the page's url_path in app.py ('' : the default page)
     breakdown: str | None = None    # the URL key of its breakdown choice
     grain: str | None = None        # the URL key of its period choice
+    title: str = ""                 # as the navigation names it (a link's words: "Open this view on the ... page")
 
 
 PAGES = {
-    "overview": Address(""),
-    "forecast": Address("forecast", breakdown="fc_by", grain="fc_grain"),
-    "win-loss": Address("win-loss", breakdown="by", grain="grain"),
-    "pipeline": Address("pipeline", breakdown="pl_by", grain="pl_grain"),
+    "overview": Address("", title="Overview"),
+    "forecast": Address("forecast", breakdown="fc_by", grain="fc_grain", title="Forecast vs actual"),
+    "win-loss": Address("win-loss", breakdown="by", grain="grain", title="Win-loss"),
+    "pipeline": Address("pipeline", breakdown="pl_by", grain="pl_grain", title="Pipeline"),
     # breakdown: discount governance's (segment, owner); grain: the lead-source funnel's
-    "accounts": Address("accounts", breakdown="ac_by", grain="ac_grain"),
-    "strategy": Address("strategy"),
-    "alerts": Address("alerts"),
+    "accounts": Address("accounts", breakdown="ac_by", grain="ac_grain", title="Accounts"),
+    "strategy": Address("strategy", title="Strategy notes"),
+    "alerts": Address("alerts", title="Alerts"),
 }
 
 

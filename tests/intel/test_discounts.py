@@ -59,7 +59,7 @@ def rows(frame, *key):
 
 
 def test_win_rate_and_average_won_deal_by_discount_band(priced):
-    got = rows(metrics.run("discount_bands", YEAR), "band")
+    got = rows(metrics.run("discount_bands", YEAR), "discount_band")
     assert list(got) == ["0%", "0–10%", "10–20%", "20–30%", "over 30%", "(not given)"]
     expected = {   # closed, won, average won deal, mean discount
         "0%": (2, 0, None, 0.0),
@@ -81,7 +81,7 @@ def test_win_rate_and_average_won_deal_by_discount_band(priced):
 
 
 def test_band_boundaries(priced):
-    got = rows(metrics.run("discount_bands", YEAR, dim="owner"), "member", "band")
+    got = rows(metrics.run("discount_bands", YEAR, dim="owner"), "member", "discount_band")
     # exactly 10% is in 0–10% (Mara's three wins); 10.5% in 10–20% (M4)
     assert (got[("Mara Ruiz", "0–10%")]["closed"], got[("Mara Ruiz", "0–10%")]["avg_discount"]) == (3, pytest.approx(0.10))
     assert (got[("Mara Ruiz", "10–20%")]["closed"], got[("Mara Ruiz", "10–20%")]["avg_discount"]) == (1, pytest.approx(0.105))

@@ -17,9 +17,9 @@ before ("prior"). The pack is for 2026-Q3; its trailing window is 2025-Q4 to 202
 
 Every account has 3+ closed deals (judged). Overall win rate: 21 won of 29 closed = 72.4%.
 Customers' bookings of the last 12 months: 60k, 60k, 5k, 80k, 20k: median 60k.
-- Echo Foods, fire: bookings 5k ≤ 60k; discount 30% ≥ the worst-10% bar (10% + 0.9 × 20 points =
-  28%), median won cycle 227.5 days ≥ 164.1 (30,30,30,69,227.5 at 90%), win rate 2/6 = 33.3% ≤
-  52.0% (33.3%,80,80,80,100 at 10%).
+- Echo Foods, fire: bookings 5k ≤ 60k; median won cycle 227.5 days ≥ 164.1 (30,30,30,69,227.5 at
+  90%), win rate 2/6 = 33.3% ≤ 52.0% (33.3%,80,80,80,100 at 10%). Its 30% discount is not judged:
+  only two customers carry a discount, and a worst share is drawn over five customers or more.
 - Summit Holdings, defend: bookings 100k → 60k (−40%, past −25%) and Fabrikam in 3 of its last 5
   deals, in none of the 5 before: two signals.
 - Quartz Labs, attack: 60k is 6% of its 1M annual value (under 10%), win rate 3/3 = 100% ≥ 72.4%,
@@ -116,9 +116,10 @@ def test_the_accounts_section_counts_each_stance_and_names_the_accounts(store_wi
 
     fire = table_after(part, "Fire: 1 account")
     assert list(fire) == ["Echo Foods"]
-    assert fire["Echo Foods"]["Why (rules met)"].startswith("Average discount 30.0% (worst 10% of accounts: ≥ 28.0%); "
-                                                            "Median won cycle 228 days")
-    assert "Win rate 33.3% (worst 10% of accounts: ≤ 52.0%)" in fire["Echo Foods"]["Why (rules met)"]
+    assert fire["Echo Foods"]["Why (rules met)"].startswith("Median won cycle 228 days (worst 10% of customers: "
+                                                            "≥ 164 days)")
+    assert "discount" not in fire["Echo Foods"]["Why (rules met)"].lower()
+    assert "Win rate 33.3% (worst 10% of customers: ≤ 52.0%)" in fire["Echo Foods"]["Why (rules met)"]
     assert fire["Echo Foods"]["Bookings, last 12 months"] == "$5,000"
 
     defend = table_after(part, "Defend: 2 accounts")

@@ -41,7 +41,7 @@ def test_each_proposed_stance_is_suggested_on_the_accounts_board(stances):
                            "opportunity:stance:attack:Quartz Labs:2026-Q3"]     # no lead source: 5 closed < 10
     echo, summit, quartz = found.values()
     assert summit.text == "Summit Holdings: bookings -40% year on year; Fabrikam in 3 of its last 5 deals → defend?"
-    assert echo.text == ("Echo Foods: average discount 30.0%; median won cycle 228 days; win rate 33.3%; bookings $5k "
+    assert echo.text == ("Echo Foods: median won cycle 228 days; win rate 33.3%; bookings $5k "
                          "in 12 months (median customer $60k) → fire?")
     assert quartz.text == ("Quartz Labs: share of wallet 6.0% of $1M a year; win rate 100.0% (overall 72.4%); "
                            "bookings +100% → attack?")
@@ -65,7 +65,7 @@ def test_a_decided_stance_is_not_suggested_and_accepting_one_writes_the_account_
     assert board["note_id"].tolist() == [note_id]
     note = board.iloc[0]
     assert (note["framework"], note["category"], note["impact"], note["text"]) == (
-        "SWOT", "Weakness", "high", "Echo Foods: average discount 30.0%; median won cycle 228 days; win rate 33.3%; "
+        "SWOT", "Weakness", "high", "Echo Foods: median won cycle 228 days; win rate 33.3%; "
                                     "bookings $5k in 12 months (median customer $60k) → fire?")
     cited = notes.Evidence.read(note["evidence"])
     assert cited.view == View("accounts", {}) and cited.value == 5000

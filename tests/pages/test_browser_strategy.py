@@ -109,10 +109,10 @@ def test_notes_with_and_without_evidence_framework_switch_and_a_suggestion_elsew
     page.keyboard.press("Escape")
 
     # 4. a suggestion for segment SMB accepted from the company's boards says where it went
-    page.get_by_role("button", name="Accept onto SMB's board").first.click()
+    page.get_by_role("button", name="Accept onto the board of SMB").first.click()
     expect(page.get_by_text(re.compile(r"Added as note #3 to SMB's SWOT board \(Scope: Segment → SMB\)\."))) \
         .to_be_visible(timeout=30_000)
-    go = page.get_by_role("link", name="Open SMB's board")
+    go = page.get_by_role("link", name="Open the board of SMB")
     expect(go).to_have_attribute("href", "/strategy?st_scope=segment&st_value=SMB")
     expect(page.get_by_role("link", name="Segment: SMB (1)")).to_be_visible()
     full_page(page, artifacts / "strategy-sequence-1440.png")

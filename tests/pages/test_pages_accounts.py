@@ -254,7 +254,7 @@ def test_the_funnel_and_discount_sections_show_intels_numbers_on_a_tiny_export_w
 
     # discount bands, deals closed in the range: 0% T08 (lost); 0–10% T01 T04 (both won, average 9,000);
     # 10–20% T09; 20–30% T03; over 30% T05 (lost); T02 and T07 carry no discount
-    bands = frame_with(at, "band_order").set_index("band")
+    bands = frame_with(at, "band_order").set_index("discount_band")
     assert bands.index.tolist() == ["0%", "0–10%", "10–20%", "20–30%", "over 30%"]
     assert bands["closed"].tolist() == [1, 2, 1, 1, 1] and bands["won"].tolist() == [0, 2, 1, 1, 0]
     assert bands.loc["0–10%", "average_won_deal"] == pytest.approx(9000)
@@ -287,7 +287,7 @@ def test_an_export_without_accounts_says_so_and_still_reads_funnel_and_discounts
     assert "No deal in this scope names an account" in said
     assert not [d for d in at.dataframe if "bookings_by_quarter" in d.value.columns]
     assert frame_with(at, "pipeline_share")["member"].tolist() == ["Web"]
-    assert frame_with(at, "band_order")["band"].tolist() == ["0–10%", "10–20%"]
+    assert frame_with(at, "band_order")["discount_band"].tolist() == ["0–10%", "10–20%"]
 
 
 def test_an_empty_store_points_to_the_data_page(db):
