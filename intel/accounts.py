@@ -81,8 +81,12 @@ def _points(value) -> str:
     return f"{value * 100:+.0f} points"
 
 
-def _money(value) -> str:
-    return models.money(value)
+def _money(value, prefix: str | None = None) -> str:
+    """An amount as tiles write it ('$1.15M'); `prefix` given, the currency is not looked up again."""
+    if prefix is None:
+        return models.money(value)
+    text = models.money(value, symbol=False)
+    return "-" + prefix + text[1:] if text.startswith("-") else prefix + text
 
 
 def _days(value) -> str:
@@ -233,12 +237,19 @@ def _flags(facts: pd.DataFrame, t: Thresholds, cut: dict, anchor: dt.date | None
     return flags
 
 
+# the facts the rules' words quote
+_WORDED = ("discount", "cycle_days", "win_rate", "bookings_recent", "bookings_prior", "bookings_change", "earlier_deals",
+           "competitor_earlier_deals", "competitor_recent", "competitor_recent_deals", "last_deals", "cycle_recent",
+           "cycle_prior", "discount_recent", "discount_prior", "company_win_rate", "annual_value", "last_created",
+           "peer_win_rate", "incumbent_losses", "incumbent", "h2h_recent", "h2h_prior")
 _FIRE_WORDS = (("discount", "Average discount", ">=", _pct), ("cycle_days", "Median won cycle", ">=", _days),
                ("win_rate", "Win rate", "<=", _pct))
 
 
-def _said(row: dict, flag: dict, t: Thresholds, cut: dict) -> list[str]:
-    """The rules an account meets, in words, with its numbers and the thresholds in force."""
+def _said(row: dict, flag: dict, t: Thresholds, cut: dict, money=None) -> list[str]:
+    """The rules an account meets, in words, with its numbers and the thresholds in force (`money`
+    writes an amount: _money, or one that reads the currency once for many accounts)."""
+    money = money or _money
     stance = "fire" if flag["fire"] else "defend" if flag["defend"] else "attack" if flag["attack"] else "maintain"
     said = []
     if stance == "fire":
@@ -246,13 +257,13 @@ def _said(row: dict, flag: dict, t: Thresholds, cut: dict) -> list[str]:
             if flag[f"fire_{column}"]:
                 said.append(f"{label} {fmt(row[column])} (worst {t.fire_quantile:.0%} of customers: "
                             f"{'≥' if way == '>=' else '≤'} {fmt(cut[column])})")
-        said.append(f"Bookings {_money(row['bookings_recent'])} in 12 months "
-                    f"(median customer {_money(cut['median_bookings'])})")
+        said.append(f"Bookings {money(row['bookings_recent'])} in 12 months "
+                    f"(median customer {money(cut['median_bookings'])})")
         return said
     if stance in ("defend", "maintain"):   # a customer under the bar still shows the signals it has
         if flag["drop"]:
             said.append(f"Bookings {row['bookings_change']:+.0%} on the 12 months before "
-                        f"({_money(row['bookings_prior'])} → {_money(row['bookings_recent'])})")
+                        f"({money(row['bookings_prior'])} → {money(row['bookings_recent'])})")
         if flag["competitor"]:
             earlier = int(row["earlier_deals"] or 0)
             before = (row["competitor_earlier_deals"] or 0) / earlier if earlier else 0.0
@@ -268,10 +279,10 @@ def _said(row: dict, flag: dict, t: Thresholds, cut: dict) -> list[str]:
     change = "first bookings this year" if pd.isna(row["bookings_change"]) else f"bookings {row['bookings_change']:+.0%}"
     if flag["attack_share"]:
         wallet = row["annual_value"]
-        said.append(f"Share of wallet {_pct(row['bookings_recent'] / wallet)} of {_money(wallet)} a year; win rate "
+        said.append(f"Share of wallet {_pct(row['bookings_recent'] / wallet)} of {money(wallet)} a year; win rate "
                     f"{_pct(win)} (overall {_pct(company)}); {change}")
     if flag["attack_small"]:
-        said.append(f"Bookings {_money(row['bookings_recent'])} (median customer {_money(cut['median_bookings'])}); "
+        said.append(f"Bookings {money(row['bookings_recent'])} (median customer {money(cut['median_bookings'])}); "
                     f"win rate {_pct(win)} (overall {_pct(company)}); {change}")
     if flag["attack_prospect"]:
         said.append(f"Prospect with a deal created {pd.Timestamp(row['last_created']):%Y-%m-%d}; its segment "
@@ -298,10 +309,12 @@ def propose(facts: pd.DataFrame, t: Thresholds | None = None) -> pd.DataFrame:
     out["signals"] = flags["signals"]
     rules = np.full(len(out), "", dtype=object)
     worded = np.flatnonzero(flags["fire"] | flags["defend"] | flags["attack"] | (flags["signals"] > 0))
-    if len(worded):   # words only for the accounts that meet something
-        rows = out.iloc[worded].to_dict("records")
+    if len(worded):   # words only for the accounts that meet something, from the columns the words read
+        rows = out[list(_WORDED)].iloc[worded].to_dict("records")
+        prefix = models.currency_prefix()
+        money = lambda value: _money(value, prefix)   # noqa: E731  (one currency for every account)
         for i, row in zip(worded, rows):
-            rules[i] = "; ".join(_said(row, {k: v[i] for k, v in flags.items()}, t, cut))
+            rules[i] = "; ".join(_said(row, {k: v[i] for k, v in flags.items()}, t, cut, money))
     out["rules"] = rules
     return out
 
