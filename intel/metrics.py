@@ -45,7 +45,7 @@ SNAPSHOT_DIMENSIONS = ("total",) + tuple(d for d in DEAL_DIMENSIONS if d != "dea
 
 # ---- formats: how a value reads, wherever it is shown ----
 
-FORMATS = ("percent", "count", "money", "days", "ratio", "velocity", "text", "date", "datetime")
+FORMATS = ("percent", "points", "count", "money", "days", "ratio", "velocity", "text", "date", "datetime")
 
 
 def _when(value, fmt: str) -> str:
@@ -75,6 +75,8 @@ def format_value(value, fmt: str, signed: bool = False, compact: bool = False) -
     sign = "+" if signed else ""
     if fmt == "percent":
         return f"{value:{sign}.1%}"
+    if fmt == "points":   # a change of a share: 0.054 -> '+5.4 points' (never '5.4%', a share of what?)
+        return f"{value * 100:+.1f} points"
     if fmt in ("money", "velocity"):
         figure = models.money(abs(value)) if compact else f"{models.currency_prefix()}{abs(value):,.0f}"
         nonzero = any(c in "123456789" for c in figure)   # no '-$0'
@@ -231,9 +233,9 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "won_with_discount": ("Won with a discount", "count"), "discount_pct": ("Discount", "percent"),
     "threshold": ("Approval threshold", "percent"), "breaches": ("Above threshold", "count"),
     "breach_share": ("Share above threshold", "percent"), "breach_amount": ("Amount above threshold", "money"),
-    "quarters": ("Quarters", "text"), "rise": ("Discount rise over the quarters", "percent"),
+    "quarters": ("Quarters", "text"), "rise": ("Discount rise over the quarters", "points"),
     "discount_band": ("Discount band", "text"),
-    "win_rate_change": ("Win rate change", "percent"),
+    "win_rate_change": ("Win rate change", "points"),
     # leads: how far marketing's leads went (lead conversion)
     "leads": ("Leads", "count"), "mql": ("MQLs", "count"), "sql": ("SQLs", "count"),
     "opportunities": ("Opportunities", "count"), "mql_rate": ("Lead to MQL", "percent"),

@@ -136,7 +136,7 @@ else:
             st.markdown("Rules met:\n" + "\n".join(f"- {plain(r)}" for r in met))
         else:
             st.caption("No rule is met: maintain.")
-        st.markdown(markdown_link(f"{account}'s SWOT board (Strategy notes)", board_url(account)))
+        st.markdown(markdown_link(f"The SWOT board of {account} (Strategy notes)", board_url(account)))
     left, right = st.columns(2)
     with left:
         labels = quarter_labels(anchor)
