@@ -157,7 +157,7 @@ stem = "boards-" + ("company" if kind == "company" else f"{kind}-{value}")
 left, right = st.columns(2)
 left.download_button("Download boards (Markdown)", notes.boards_markdown(board, scope_title),
                      export.file_name("strategy", stem, "md"),
-                     "text/markdown", key="st_md")
+                     "text/markdown", key="st_md", on_click="ignore")
 with right:
     download_buttons(notes.boards_table(board), stem, key="st_csv", scoped=False)   # boards have no dates
 

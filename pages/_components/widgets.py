@@ -76,14 +76,16 @@ def download_buttons(df: pd.DataFrame, name: str, key: str, *, dim: str | None =
         names = {}
     options = {"scope": scope, "dim": dim, "labels": labels, "as_is": as_is}
     left, right = st.columns(2)
-    # the files are written on click (no Streamlit, no store in there: the scope line is written now)
+    # the files are written on click (no Streamlit, no store in there: the scope line is written now);
+    # a download changes nothing, so it does not rerun the page (a rerun would also retire the other
+    # button's file while the user reaches for it)
     left.download_button("Download CSV", lambda: export.to_csv_bytes(df, **options),
                          export.file_name(page, name, "csv", **names), "text/csv",
-                         key=f"{key}_csv", width="stretch")
+                         key=f"{key}_csv", width="stretch", on_click="ignore")
     right.download_button(
         "Download XLSX", lambda: export.to_xlsx_bytes(df, **options), export.file_name(page, name, "xlsx", **names),
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        key=f"{key}_xlsx", width="stretch")
+        key=f"{key}_xlsx", width="stretch", on_click="ignore")
 
 
 def kpi_tile(column, label: str, value: str, help: str | None = None, delta: str | None = None,
