@@ -1,0 +1,260 @@
+"""Benchmark: every review page at 1M deals, as a user waits for it, in headless Chromium.
+
+The store: two weekly snapshots of 1,000,000 Salesforce-shaped opportunities (bench_pipeline's
+bench-pipeline.duckdb) plus 200,000 target/forecast rows (bench_forecast's file), copied to
+bench/bench-pages.duckdb. The app is started on it (`streamlit run app.py`, sign-in mode none).
+
+Timed from navigation (or a filter click) until the page is settled: Streamlit's running
+indicator gone, no skeleton or stale element left, every Plotly chart drawn, and that state held
+for 300 ms (not counted). For each page: cold (first visit on a freshly started server), warm
+(a new tab, the server's caches filled; best and worst of three) and a filter change (Region
+narrowed to one member in the sidebar). Then ten browser sessions at once on a freshly started
+server, each opening the four review pages in turn: errors, p50 and p95. Server memory is the
+peak resident size of the app's process (VmHWM) over the whole run.
+
+Goals (issue 18): settled < 2.0 s warm, < 4 s cold, filter change < 1.5 s; ten sessions 0
+errors and p95 < 5 s; server memory < 800 MB.
+
+`python bench/bench_pages.py [page ...]` times only those pages (e.g. `alerts`).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+STORE = ROOT / "bench" / "bench-pages.duckdb"
+SOURCE = ROOT / "bench" / "bench-pipeline.duckdb"
+CALLS = ROOT / "bench" / "forecast-calls-200k.csv"
+CHROMIUM = "/usr/bin/chromium"
+
+# path, the heading that says the page is there
+PAGES = {
+    "overview": ("/", "Overview"),
+    "forecast": ("/forecast", "Forecast vs actual"),
+    "win-loss": ("/win-loss", "Win-loss"),
+    "pipeline": ("/pipeline", "Pipeline"),
+    "accounts": ("/accounts", "Accounts"),
+    "strategy": ("/strategy", "Strategy notes"),
+    "alerts": ("/alerts", "Alerts"),
+}
+FILTERED = {"overview", "forecast", "win-loss", "pipeline", "accounts"}
+REVIEW = ["overview", "forecast", "win-loss", "pipeline"]
+GOALS = {"cold": 4.0, "warm": 2.0, "filter": 1.5, "p95": 5.0, "memory_mb": 800}
+
+SETTLED = """() => {
+  const q = s => document.querySelectorAll(s);
+  if (q('[data-testid="stStatusWidget"]').length) return false;
+  if (q('[data-testid="stSkeleton"]').length) return false;
+  if (q('[data-stale="true"]').length) return false;
+  if (!q('[data-testid="stMain"] h1').length) return false;
+  for (const c of q('[data-testid="stPlotlyChart"]')) if (!c.querySelector('.main-svg')) return false;
+  return true;
+}"""
+
+
+def ensure_store() -> None:
+    """bench-pipeline.duckdb (two 1M snapshots) plus the 200k forecast calls, built once."""
+    if STORE.exists():
+        return
+    if not SOURCE.exists():
+        subprocess.run([sys.executable, str(ROOT / "bench" / "bench_pipeline.py")], cwd=ROOT, check=True)
+    if not CALLS.exists():
+        subprocess.run([sys.executable, str(ROOT / "bench" / "bench_forecast.py")], cwd=ROOT, check=True)
+    start = time.perf_counter()
+    shutil.copy(SOURCE, STORE)
+    os.environ["SIGHTLINE_DB"] = str(STORE)
+    from intel import models, store
+    from intel.access import LOCAL_ADMIN as ADMIN
+    from intel.ingest import import_file
+
+    result = import_file(CALLS, by=ADMIN, db=STORE)
+    assert result.status == "loaded", result.message
+    models.refresh(STORE, force=True)
+    store.close_all()
+    print(f"(built {STORE.name} in {time.perf_counter() - start:.1f} s)", flush=True)
+
+
+class Server:
+    """`streamlit run app.py` on the bench store; its peak memory read from /proc."""
+
+    def __init__(self):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+             "--server.address", "127.0.0.1", "--server.port", str(self.port),
+             "--browser.gatherUsageStats", "false"],
+            cwd=ROOT, env={**os.environ, "SIGHTLINE_DB": str(STORE)},
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                if urllib.request.urlopen(self.url + "/_stcore/health", timeout=1).read() == b"ok":
+                    return
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError("the app did not start")
+
+    def peak_mb(self) -> float:
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=20)
+
+
+def settle(page, timeout: float = 120.0) -> float:
+    """Seconds until the page is settled (held 300 ms, not counted); raises on timeout."""
+    start = time.perf_counter()
+    first = None
+    while time.perf_counter() - start < timeout:
+        if page.evaluate(SETTLED):
+            first = first or time.perf_counter()
+            if time.perf_counter() - first >= 0.3:
+                return first - start
+        else:
+            first = None
+        page.wait_for_timeout(25)
+    raise TimeoutError("the page did not settle")
+
+
+def errors_on(page) -> int:
+    return page.locator('[data-testid="stException"]').count()
+
+
+def visit(browser, url: str, path: str) -> tuple[float, int]:
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    start = time.perf_counter()
+    page.goto(url + path)
+    page.wait_for_timeout(50)
+    seconds = (time.perf_counter() - start) + settle(page)
+    errors = errors_on(page)
+    context.close()
+    return seconds, errors
+
+
+def filter_change(browser, url: str, path: str) -> float:
+    """Region narrowed to its first member in the sidebar, on a warm page."""
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    page.goto(url + path)
+    settle(page)
+    box = page.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect").filter(has_text="Region")
+    box.locator("input").click()
+    option = page.get_by_role("option").first
+    option.wait_for()
+    start = time.perf_counter()
+    option.click()
+    page.wait_for_timeout(50)
+    seconds = (time.perf_counter() - start) + settle(page)
+    context.close()
+    return seconds
+
+
+def single_pages(browser, names: list[str]) -> dict:
+    server = Server()
+    rows = {}
+    try:
+        for name in names:   # cold: each page's first visit on this server
+            rows[name] = {"cold": visit(browser, server.url, PAGES[name][0])[0]}
+        for name in names:
+            warm = [visit(browser, server.url, PAGES[name][0]) for _ in range(3)]
+            rows[name]["warm"] = [s for s, _ in warm]
+            rows[name]["errors"] = sum(e for _, e in warm)
+            if name in FILTERED:
+                rows[name]["filter"] = filter_change(browser, server.url, PAGES[name][0])
+        rows["_memory"] = server.peak_mb()
+    finally:
+        server.stop()
+    return rows
+
+
+def concurrent_sessions(sessions: int = 10) -> dict:
+    """Ten sessions on a freshly started server, each in its own browser, the four review pages."""
+    from playwright.sync_api import sync_playwright
+
+    server = Server()
+    times, errors, failures = [], [0], []
+    lock = threading.Lock()
+
+    def one(n: int) -> None:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM)
+            try:
+                for name in REVIEW:
+                    try:
+                        seconds, errs = visit(browser, server.url, PAGES[name][0])
+                        with lock:
+                            times.append(seconds)
+                            errors[0] += errs
+                    except Exception as exc:   # a page that never settles counts as a failure
+                        with lock:
+                            failures.append(f"session {n} {name}: {exc}")
+            finally:
+                browser.close()
+
+    try:
+        threads = [threading.Thread(target=one, args=(n,)) for n in range(sessions)]
+        start = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        wall = time.perf_counter() - start
+        memory = server.peak_mb()
+    finally:
+        server.stop()
+    ordered = sorted(times)
+    p95 = ordered[max(0, int(round(0.95 * len(ordered))) - 1)] if ordered else float("nan")
+    return {"loads": len(times), "errors": errors[0], "failures": failures, "p50": statistics.median(times)
+            if times else float("nan"), "p95": p95, "max": max(times, default=float("nan")), "wall": wall,
+            "memory": memory}
+
+
+def main(names: list[str]) -> None:
+    from playwright.sync_api import sync_playwright
+
+    ensure_store()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM)
+        rows = single_pages(browser, names)
+        browser.close()
+    memory = rows.pop("_memory")
+    print("\nPages settled in headless Chromium, 1440x900, two 1M-deal snapshots + 200k forecast rows")
+    print(f"{'page':<10} {'cold':>6} {'warm best':>10} {'warm worst':>11} {'filter':>7} {'errors':>7}")
+    for name, r in rows.items():
+        filt = f"{r['filter']:.2f}" if "filter" in r else "–"
+        print(f"{name:<10} {r['cold']:>6.2f} {min(r['warm']):>10.2f} {max(r['warm']):>11.2f} {filt:>7} "
+              f"{r['errors']:>7}")
+    print(f"goal       {'<' + str(GOALS['cold']):>6} {'<' + str(GOALS['warm']):>10} {'':>11} "
+          f"{'<' + str(GOALS['filter']):>7} {'0':>7}")
+    print(f"server peak memory (one session after another): {memory:.0f} MB")
+    if set(REVIEW) <= set(names):
+        c = concurrent_sessions()
+        print(f"\nTen sessions at once on a fresh server, the four review pages each: {c['loads']} loads, "
+              f"{c['errors']} page errors, {len(c['failures'])} failures; p50 {c['p50']:.2f} s, "
+              f"p95 {c['p95']:.2f} s (goal < {GOALS['p95']} s), max {c['max']:.2f} s, all done in "
+              f"{c['wall']:.1f} s; server peak memory {c['memory']:.0f} MB (goal < {GOALS['memory_mb']} MB)")
+        for failure in c["failures"][:5]:
+            print("  ", failure)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:] or list(PAGES))
