@@ -442,7 +442,7 @@ def landing_rows(rule: Rule, db=None, scope: Filters | None = None, projector=No
     if week < rule.week:
         return empty, []
     scope = scope or _filters(db)
-    projector = projector or landing.Projector(db)
+    projector = projector or landing.shared_projector(db)
     rows = []
     for member in landing_members(rule, label, day, scope, projector, db):
         mine = scope if member == "All" else scope.with_(**{rule.dimension: (member,)})
@@ -556,7 +556,7 @@ def evaluate(db=None, today: dt.date | None = None, *, by: Actor) -> pd.DataFram
     ensure_default_rules(db)
     today = today or dt.date.today()
     results = []
-    projector = landing.Projector(db)   # landing rules share the pipeline states it reads once
+    projector = landing.shared_projector(db)   # the pages then reuse the states and projections
     for rule in [r for r in list_rules(db) if r.enabled]:
         try:
             found = test_rule(rule, db, projector=projector)
@@ -1073,7 +1073,7 @@ def _landing_deals(alert: dict, rule: Rule, fired: list[str], figures: list[dict
     scope = _filters(db)
     if _scoped(alert, rule):
         scope = scope.with_(**{rule.dimension: (member,)})
-    one = (projector or landing.Projector(db)).project(scope, label, as_of, int(kept.get("sims") or LANDING_SIMS))
+    one = (projector or landing.shared_projector(db)).project(scope, label, as_of, int(kept.get("sims") or LANDING_SIMS))
     top = one.top_deals()
     top = top[top["spread_share"] > 0]   # a deal whose outcome is already certain moves nothing
     shown = [c for c in LANDING_COLUMNS if c in top]

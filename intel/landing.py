@@ -475,25 +475,32 @@ class Projector:
     """Projections over one store: the states of each (period, day) read once and kept, so the
     backtest's many points and a page's what-ifs do not read them again."""
 
-    def __init__(self, db=None, history_periods: int = HISTORY_PERIODS, prior_strength: float | None = None):
+    def __init__(self, db=None, history_periods: int = HISTORY_PERIODS, prior_strength: float | None = None,
+                 keep: int = 0):
         self.db, self.history_periods, self.prior_strength = db, history_periods, prior_strength
         self._rows: dict[tuple[str, int], pd.DataFrame] = {}       # the deals open at a point
         self._training: dict[tuple[str, int], pd.DataFrame] = {}   # their aggregate (what fit reads)
         self._new: dict[tuple[str, int], pd.DataFrame] = {}        # deals created after it, won inside
+        # sessions share a projector (shared_projector): one reads a point while the others wait for it
+        self._lock = threading.RLock()
+        self._keep = keep                                          # projections remembered (0: none)
+        self._landings: dict[tuple, Landing] = {}
 
     def _read(self, keys, cache: dict, sql: str) -> None:
-        wanted = sorted({k for k in keys if k not in cache})
-        if not wanted:
-            return
-        models.refresh(self.db)
-        points = _points([same_day(label, day) for label, day in wanted])
-        found = store.query_sql(sql, {}, db=self.db, relations={"landing_points": points})
-        for column in ("as_of", "p_start", "p_end", "expected_close", "snapshot_date"):
-            if column in found:
-                found[column] = pd.to_datetime(found[column]).dt.date
-        groups = dict(tuple(found.groupby("point_id"))) if len(found) else {}
-        for i, key in enumerate(wanted):
-            cache[key] = groups.get(i, found.iloc[0:0]).reset_index(drop=True)
+        with self._lock:
+            wanted = sorted({k for k in keys if k not in cache})
+            if not wanted:
+                return
+            models.refresh(self.db)
+            points = _points([same_day(label, day) for label, day in wanted])
+            # through Arrow: a million open deals' rows in a third of the time, their days as dates
+            found = store.query_sql(sql, {}, db=self.db, relations={"landing_points": points}, via_arrow=True)
+            for column in ("as_of", "p_start", "p_end", "expected_close", "snapshot_date"):
+                if column in found:   # dates, a missing one NaT (as the rest of the model expects)
+                    found[column] = found[column].where(found[column].notna(), pd.NaT)
+            groups = dict(tuple(found.groupby("point_id"))) if len(found) else {}
+            for i, key in enumerate(wanted):
+                cache[key] = groups.get(i, found.iloc[0:0]).reset_index(drop=True)
 
     def preload(self, rows=(), training=()) -> None:
         """Read, one query each, the deals open at the `rows` points and the aggregated
@@ -561,7 +568,20 @@ class Projector:
     def project(self, filters: Filters, label: str, as_of: dt.date, sims: int | None = None, seed: int = SEED,
                 shocks: tuple[Shock, ...] = ()) -> Landing:
         """The landing of `label` seen at `as_of` in the filters' scope. `sims` runs (default SIMS,
-        fewer for a pipeline so large that SIMS runs would pass DRAW_BUDGET draws)."""
+        fewer for a pipeline so large that SIMS runs would pass DRAW_BUDGET draws). A projector
+        that keeps projections hands the same Landing to every caller: read it, never change it."""
+        if not self._keep:
+            return self._project(filters, label, as_of, sims, seed, shocks)
+        key = (filters, label, as_of, sims, seed, tuple(shocks))
+        with self._lock:   # the same projection asked by two sessions at once is run once
+            found = self._landings.pop(key, None) or self._project(filters, label, as_of, sims, seed, shocks)
+            self._landings[key] = found   # the most recently used last
+            while len(self._landings) > self._keep:
+                self._landings.pop(next(iter(self._landings)))
+            return found
+
+    def _project(self, filters: Filters, label: str, as_of: dt.date, sims: int | None, seed: int,
+                 shocks: tuple[Shock, ...]) -> Landing:
         first, last, _ = periods.bounds(label)
         if as_of < first:
             raise ValueError(f"{label} starts after {as_of:%Y-%m-%d}: there is nothing to project yet.")
@@ -606,6 +626,23 @@ class Projector:
                        snapshot.iloc[0] if len(snapshot) else None, totals["target"], totals["won_to_date"],
                        totals["commit"], totals["best_case"], weighted, draws, deals, rate,
                        float(pool.mean()) if len(pool) else 0.0, model, tuple(shocks), notes)
+
+
+_SHARED: dict[str, tuple[str, Projector]] = {}   # store -> (its data version, its projector)
+_SHARED_LOCK = threading.Lock()
+SHARED_KEPT = 24   # projections a shared projector remembers: scopes, what-ifs, members of a rule
+
+
+def shared_projector(db=None) -> Projector:
+    """The process's projector for this store's current data: the Overview's tile, the Forecast
+    page of every session, the alert rules and the QBR pack read each day's deals once between
+    uploads and share the projections already run (an upload or undo starts a new one)."""
+    key, version = store._key(db), store.data_version(db)
+    with _SHARED_LOCK:
+        held = _SHARED.get(key)
+        if held is None or held[0] != version:
+            held = _SHARED[key] = (version, Projector(db, keep=SHARED_KEPT))
+        return held[1]
 
 
 def previous_as_of(landing: Landing, db=None) -> dt.date | None:
@@ -706,7 +743,7 @@ def project(filters: Filters, period: str | None = None, as_of: dt.date | None =
     """Where `period` (default: the one holding the data date) lands, as seen at `as_of` (default:
     the data date), in the filters' scope."""
     label, day = default_period(periods.parse(period)[1] if period else "quarter", db)
-    return Projector(db).project(filters, period or label, as_of or day, sims, seed, shocks)
+    return shared_projector(db).project(filters, period or label, as_of or day, sims, seed, shocks)
 
 
 # ---- the track record ----
@@ -867,7 +904,7 @@ def reliability(deals: pd.DataFrame | None, bands: int = 10) -> pd.DataFrame:
 
 def with_shocks(landing: Landing, shocks: tuple[Shock, ...], filters: Filters, db=None) -> Landing:
     """The same projection with `shocks` played (same seed, so the difference is the shocks')."""
-    return Projector(db).project(filters, landing.period, landing.as_of, len(landing.sims), SEED, shocks)
+    return shared_projector(db).project(filters, landing.period, landing.as_of, len(landing.sims), SEED, shocks)
 
 
 # ---- the catalogue's hooks (intel.metrics: 'landing', 'landing_backtest') ----
@@ -883,7 +920,7 @@ def landing_frame(filters: Filters, params: dict, db=None) -> pd.DataFrame:
     period = params.get("period") or label
     as_of = params.get("as_of") or day
     sims, seed, dim = params.get("sims"), params.get("seed") or SEED, params.get("dim") or "total"
-    projector = Projector(db)
+    projector = shared_projector(db)
     whole = projector.project(filters, period, as_of, sims, seed)
     if dim == "total":
         return pd.DataFrame([{"member": "All", **whole.summary()}], columns=list(SUMMARY_COLUMNS))

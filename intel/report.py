@@ -302,7 +302,7 @@ def _projected(frame: Frame, db, progress: Progress) -> list[tuple]:
     """The landing of the frame's period (in progress): figures, deals, track record, scenarios."""
     period, grain, day = frame.period, frame.grain, frame.day
     progress(0.0, f"Landing: projecting {period}")
-    projector = landing.Projector(db)
+    projector = landing.shared_projector(db)
     land = projector.project(frame.in_period, period, day)
     blocks = [("h2", "Landing", frame.here), *_landing_figures(land, frame)]
     blocks += _landing_deals(land, frame)

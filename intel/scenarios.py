@@ -12,7 +12,7 @@ import pandas as pd
 from intel import periods, store
 from intel.access import Actor, require
 from intel.filters import DIMENSIONS, Filters
-from intel.landing import Landing, Projector, Shock
+from intel.landing import Landing, Projector, Shock, shared_projector
 
 NAME_LIMIT = 80
 
@@ -110,7 +110,7 @@ def describe(shocks: tuple[Shock, ...], names: dict[str, str] | None = None) -> 
 def evaluate(row, base: Filters, sims: int | None = None, db=None, projector: Projector | None = None
              ) -> tuple[Landing, Landing]:
     """(the landing without the scenario, with it) in the scenario's scope, same seed."""
-    projector = projector or Projector(db)
+    projector = projector or shared_projector(db)
     filters = scope_filters(row["scope"], base)
     from intel.landing import default_period
 

@@ -29,15 +29,16 @@ ANCHOR = "landing"   # the section's anchor: the Overview's tile links to /forec
 
 # ---- the projection and the track record, cached by data version and scope ----
 
-@st.cache_resource(show_spinner=False, max_entries=2)
 def _projector(path: str, version: str) -> landing.Projector:
-    """One Projector per store and data version: the deals' states of each day are read once for the
-    plain landing, its what-ifs and the saved scenarios."""
-    return landing.Projector(path)
+    """The process's projector for the store (intel.landing.shared_projector): the deals' states of
+    each day are read once for every session, the plain landing, its what-ifs, the saved scenarios
+    and the alert rules; `version` only keys the callers' caches."""
+    return landing.shared_projector(path)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
 def _project(path: str, version: str, filters, period: str, shocks: tuple) -> landing.Landing:
+    # the shared projector remembers its projections: no copy per rerun (a landing of a million
+    # open deals takes half a second to unpickle from st.cache_data)
     as_of = data_date(path)
     return _projector(path, version).project(filters, period, as_of, landing.SIMS, landing.SEED, shocks)
 
@@ -311,7 +312,12 @@ def moved(result: landing.Landing, filters) -> None:
 
 
 def maths(result: landing.Landing, filters) -> None:
-    with st.expander("See the maths"):
+    # computed when opened: what moved it reads a second projection (the snapshot before), and the
+    # tables of a million open deals are seconds a reader who does not open it should not wait for
+    box = st.expander("See the maths", key="lp_maths", on_change="rerun")
+    if not box.open:
+        return
+    with box:
         moved(result, filters)
         st.markdown("**What the expected landing is made of**")
         table(result.inputs(), labels={"input": "Part", "deals": "Deals", "expected": "Expected",
@@ -402,8 +408,13 @@ def shared() -> bool:
 def war_game(filters, period: str) -> None:
     """The what-if form (not on a shared link), the comparison with the plain landing, saving (managers)
     and the saved scenarios of the period. A fragment: playing a what-if reruns this part alone."""
+    # run when opened (each saved scenario is a projection of its own); open stays open (its key)
+    box = st.expander("Saved scenarios" if shared() else "What-if (war game) and saved scenarios",
+                      key="lp_war_game", on_change="rerun")
+    if not box.open:
+        return
     result = projection(filters, period)
-    with st.expander("What-if (war game)", expanded="lp_whatif" in st.session_state):
+    with box:
         if not shared():
             _form(result, filters, period)
         _saved(result, filters, period)

@@ -61,7 +61,7 @@ def test_a_what_if_played_in_the_browser_draws_both_distributions(page, app_serv
     page.set_viewport_size({"width": 1440, "height": 900})
     page.goto(app_server + "/forecast")
     expect(distribution(page)).to_be_visible(timeout=30_000)
-    page.get_by_text("What-if (war game)").click()
+    page.get_by_text("What-if (war game) and saved scenarios").click()
     won = page.get_by_test_id("stMultiSelect").filter(has_text="Deals won")
     # the deal that moves the landing most is listed first. The list holds every open deal and keeps
     # re-rendering, so the keyboard picks rather than a click; the form may still be settling when

@@ -42,6 +42,16 @@ def forecast_page(**query) -> AppTest:
     return at
 
 
+def opened(at: AppTest, *keys: str) -> AppTest:
+    """The Landing section's expanders a reader opens (computed only when open): lp_maths,
+    lp_war_game, lp_track."""
+    for key in keys:
+        at.session_state[key] = True
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
 def test_the_landing_tiles_show_the_projection_of_the_quarter_in_progress(use_demo_db):
     at = app(FORECAST)
     expected = landing.project(Filters(*default_range()))
@@ -83,6 +93,8 @@ def test_the_landing_follows_the_filter_bar_and_the_month_picker(use_demo_db):
 
 def test_the_maths_lists_the_deals_that_move_the_landing_most_with_a_download(use_demo_db):
     at = app(FORECAST)
+    assert not [d for d in at.dataframe if "spread_share" in getattr(d.value, "columns", ())]   # closed: not run
+    opened(at, "lp_maths")
     expected = landing.project(Filters(*default_range()))
     top = expected.top_deals()
     grid = next(d.value for d in at.dataframe if "spread_share" in getattr(d.value, "columns", ()))
@@ -107,7 +119,7 @@ def test_the_maths_lists_the_deals_that_move_the_landing_most_with_a_download(us
 
 
 def test_a_named_deal_won_moves_the_p50_by_what_the_projection_says(use_demo_db):
-    at = app(FORECAST)
+    at = opened(app(FORECAST), "lp_war_game")
     scope = Filters(*default_range())
     plain = landing.project(scope)
     deal = plain.top_deals(1)["id"].iloc[0]
@@ -129,7 +141,7 @@ def test_a_named_deal_won_moves_the_p50_by_what_the_projection_says(use_demo_db)
 
 
 def test_a_segment_win_rate_down_lowers_the_landing_and_a_manager_saves_it(use_demo_db):
-    at = app(FORECAST)
+    at = opened(app(FORECAST), "lp_war_game")
     scope = Filters(*default_range())
     at.selectbox(key="lp_wr_who").set_value(("segment", "SMB"))
     at.slider(key="lp_wr_points").set_value(-10)
@@ -168,6 +180,8 @@ def test_a_shared_link_sees_the_saved_scenarios_but_no_what_if_form(use_demo_db)
     at.run()
     assert not at.exception, at.exception
     assert at.title[0].value == "Forecast vs actual"
+    assert [e.label for e in at.expander if e.label == "Saved scenarios"]   # named for what it holds there
+    opened(at, "lp_war_game")
     keys = {getattr(w, "key", None) for w in list(at.button) + list(at.multiselect) + list(at.text_input)}
     assert not keys & {"lp_play", "lp_win", "lp_lose", "lp_save", "lp_save_name", "lp_delete"}
     listed = next(d.value for d in at.dataframe if "scenario" in getattr(d.value, "columns", ()))
@@ -184,6 +198,7 @@ def test_a_signed_in_viewer_plays_a_what_if_but_cannot_save_it(use_demo_db, monk
     at = sign_in(started(), "vic", PASSWORD)
     at.switch_page(FORECAST).run()
     assert not at.exception, at.exception
+    opened(at, "lp_war_game")
     at.slider(key="lp_cycle_pct").set_value(50)
     at.button(key="lp_play").click().run()
     assert not at.exception, at.exception
