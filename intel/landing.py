@@ -19,6 +19,7 @@ standing then and the stage-weighted pipeline. Nothing here knows of Streamlit.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
 import threading
 from dataclasses import dataclass, field
@@ -28,6 +29,8 @@ import pandas as pd
 
 from intel import config, metrics, models, periods, store
 from intel.filters import Filters, data_date
+
+log = logging.getLogger(__name__)
 
 SIMS = 10_000
 SEED = 20261124
@@ -502,11 +505,34 @@ class Projector:
             for i, key in enumerate(wanted):
                 cache[key] = groups.get(i, found.iloc[0:0]).reset_index(drop=True)
 
+    def _read_training(self, keys) -> None:
+        """The training aggregates of `keys`: those kept in the store for this data version, the
+        rest read (TRAINING_SQL) and kept there for the next reader."""
+        with self._lock:
+            wanted = sorted({k for k in keys if k not in self._training})
+            if not wanted:
+                return
+            version = store.data_version(self.db)
+            kept = store.query_sql(
+                "SELECT p.period, p.day, t.* EXCLUDE (data_version, period, day) "
+                "FROM landing_training_points p LEFT JOIN landing_training t USING (data_version, period, day) "
+                "WHERE p.data_version = $v", {"v": version}, db=self.db)
+            columns = list(FEATURES) + ["source", "n", "wins", "slips", "ratio_n", "ratio_sum"]
+            found = {key: rows[columns].dropna(subset=["n"]).reset_index(drop=True)
+                     for key, rows in kept.groupby(["period", "day"])}
+            missing = [k for k in wanted if k not in found]
+            fresh: dict = {}
+            self._read(missing, fresh, TRAINING_SQL)
+            for key in wanted:
+                self._training[key] = found[key] if key in found else fresh[key]
+            if fresh:
+                _keep_training(fresh, version, self.db)
+
     def preload(self, rows=(), training=()) -> None:
         """Read, one query each, the deals open at the `rows` points and the aggregated
         observations of the `training` points (and the new deals of both)."""
         self._read(rows, self._rows, store.load_sql("landing_states"))
-        self._read([k for k in training if k not in self._rows], self._training, TRAINING_SQL)
+        self._read_training([k for k in training if k not in self._rows])
         self._read(list(rows) + list(training), self._new, store.load_sql("landing_new_deals"))
 
     def data_start(self) -> dt.date | None:
@@ -626,6 +652,37 @@ class Projector:
                        snapshot.iloc[0] if len(snapshot) else None, totals["target"], totals["won_to_date"],
                        totals["commit"], totals["best_case"], weighted, draws, deals, rate,
                        float(pool.mean()) if len(pool) else 0.0, model, tuple(shocks), notes)
+
+
+def _keep_training(fresh: dict, version: str, db=None) -> None:
+    """Keep training aggregates read for `version` in the store (older versions' dropped); a
+    reader that kept them first wins, and a store that cannot be written is only slower."""
+    rows = pd.concat([frame.drop(columns=["point_id"], errors="ignore").assign(period=key[0], day=key[1])
+                      for key, frame in fresh.items()], ignore_index=True)
+    points = pd.DataFrame({"period": [k[0] for k in fresh], "day": [k[1] for k in fresh]})
+
+    def work(cur) -> None:
+        cur.execute("DELETE FROM landing_training WHERE data_version <> $v", {"v": version})
+        cur.execute("DELETE FROM landing_training_points WHERE data_version <> $v", {"v": version})
+        cur.register("kept_points", points)
+        cur.register("kept_rows", rows)
+        new = cur.execute("""SELECT k.period, k.day FROM kept_points k ANTI JOIN landing_training_points p
+                             ON p.data_version = $v AND p.period = k.period AND p.day = k.day""",
+                          {"v": version}).fetchall()
+        if not new:
+            return
+        chosen = {"v": version, "new": [f"{p}/{d}" for p, d in new]}
+        cur.execute("""INSERT INTO landing_training_points SELECT $v, period, day, now()::TIMESTAMP
+                       FROM kept_points WHERE list_contains($new, period || '/' || day)""", chosen)
+        cur.execute(f"""INSERT INTO landing_training (data_version, period, day, {", ".join(FEATURES)}, source,
+                                                      n, wins, slips, ratio_n, ratio_sum)
+                        SELECT $v, period, day, {", ".join(FEATURES)}, source, n, wins, slips, ratio_n, ratio_sum
+                        FROM kept_rows WHERE list_contains($new, period || '/' || day)""", chosen)
+
+    try:
+        store.write(work, db)
+    except Exception:   # noqa: BLE001 - a cache: the projection stands without it
+        log.warning("landing training aggregates not kept", exc_info=True)
 
 
 _SHARED: dict[str, tuple[str, Projector]] = {}   # store -> (its data version, its projector)

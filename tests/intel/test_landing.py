@@ -31,6 +31,7 @@ from intel.access import LOCAL_ADMIN as ADMIN
 from intel.filters import ALL_TIME, Filters
 from intel.ingest import import_file
 from intel.landing import Shock
+from tests.conftest import FIXTURES
 
 EVERYTHING = Filters(*ALL_TIME)
 
@@ -153,6 +154,53 @@ def test_a_replayed_day_is_the_projection_of_that_day_with_the_same_seed(demo_db
     alone = landing.Projector(demo_db).project(EVERYTHING, label, as_of, sims=1_000)
     assert replayed.mean == pytest.approx(alone.mean, rel=1e-12)     # the same deals and chances...
     assert np.array_equal(replayed.sims, alone.sims)                # ...and the same draws
+
+def test_training_aggregates_are_kept_per_data_version_and_read_back_the_same(demo_db, tmp_path, monkeypatch):
+    """The first projection keeps what the periods before teach in the store; another process
+    (a new projector) reads it back instead of replaying the history, and projects the same; an
+    import starts over."""
+    import shutil
+
+    db = tmp_path / "kept.duckdb"
+    store.close_all()
+    shutil.copy(demo_db, db)
+    with store.transaction(db) as cur:   # what other tests' projections kept in the demo store
+        cur.execute("DELETE FROM landing_training")
+        cur.execute("DELETE FROM landing_training_points")
+    label, day = "2026-Q3", 28
+    as_of = landing.periods.bounds(label)[0] + dt.timedelta(days=day - 1)
+    first = landing.Projector(db)
+    fresh = first.project(EVERYTHING, label, as_of, sims=1_000)
+    keys = first.training_keys(label, day)
+    by_sql = {k: first._training[k] for k in keys}
+    kept = store.query_sql("SELECT period, day, sum(n) AS n FROM landing_training WHERE day = $d GROUP BY ALL",
+                           {"d": day}, db=db)
+    assert sorted(zip(kept["period"], kept["day"])) == sorted(k for k in keys if len(by_sql[k]))
+    assert dict(zip(kept["period"], kept["n"])) == {k[0]: by_sql[k]["n"].sum() for k in keys if len(by_sql[k])}
+
+    reads = []
+    monkeypatch.setattr(landing, "TRAINING_SQL", "SELECT 1 AS never")   # read again: the test would see it
+    original = landing.Projector._read
+    monkeypatch.setattr(landing.Projector, "_read",
+                        lambda self, keys, cache, sql: (reads.append(sql) if sql == landing.TRAINING_SQL and keys
+                                                        else None, original(self, keys, cache, sql))[1])
+    second = landing.Projector(db)
+    again = second.project(EVERYTHING, label, as_of, sims=1_000)
+    assert reads == []                                                  # read back, not replayed
+    assert again.mean == pytest.approx(fresh.mean, rel=1e-12) and np.array_equal(again.sims, fresh.sims)
+    for key in keys:
+        columns = list(landing.FEATURES) + ["source"]
+        a = by_sql[key].drop(columns=["point_id"], errors="ignore").sort_values(columns).reset_index(drop=True)
+        b = second._training[key].sort_values(columns).reset_index(drop=True)
+        pd.testing.assert_frame_equal(a[b.columns], b, check_dtype=False)
+
+    monkeypatch.undo()
+    import_file(FIXTURES / "salesforce_report.csv", db=db, by=ADMIN)   # a new data version
+    landing.Projector(db).project(EVERYTHING, label, as_of, sims=1_000)
+    versions = store.query_sql("SELECT DISTINCT data_version FROM landing_training_points", db=db)["data_version"]
+    assert versions.tolist() == [store.data_version(db)]                # the older version's rows dropped
+    store.close_all()
+
 
 # ---- the chance table: hierarchical empirical Bayes, by hand ----
 
