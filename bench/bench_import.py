@@ -4,8 +4,10 @@ Three paths over the same file, each in its own process (so peak memory is its o
   sightline  intel.ingest.import_file (detect, map, normalise, reject, load, one transaction)
   pandas     read_csv + the same normalisations in pandas + insert into DuckDB
   floor      DuckDB's own read_csv into a table, no normalisation
-Prints seconds, peak RSS, rows loaded, and the ratios. Goal: < 5 s, <= 4x floor,
-faster than pandas, < 2 GB.
+Prints seconds (best of 2), CPU seconds, peak RSS, rows loaded, and the ratios beside the goals
+(issue 18): sightline < 5 s and <= 3x the DuckDB floor, faster than pandas, < 2 GB. The machine
+has 2 cores: under another load wall seconds swing 2-3x, the floor ratio and the CPU seconds less.
+Model rebuild (intel.models.refresh) and the alert check that follow an import are not timed here.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 DATA = ROOT / "bench" / "opportunities-1m.csv"
 ROWS = 1_000_000
+GOAL_SECONDS, GOAL_FLOOR_RATIO = 5.0, 3.0   # issue 18
 
 
 def run_sightline(path: Path, db: Path) -> int:
@@ -88,11 +91,15 @@ PATHS = {"sightline": run_sightline, "pandas": run_pandas, "floor": run_floor}
 
 def child(name: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        cpu_start = usage.ru_utime + usage.ru_stime
         start = time.perf_counter()
         n = PATHS[name](DATA, Path(tmp) / "bench.duckdb")
         seconds = time.perf_counter() - start
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"path": name, "seconds": seconds, "peak_mb": peak_mb, "rows": n}))
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = usage.ru_utime + usage.ru_stime - cpu_start   # less sensitive than seconds to another load
+    print(json.dumps({"path": name, "seconds": seconds, "cpu": cpu, "peak_mb": usage.ru_maxrss / 1024,
+                      "rows": n}))
 
 
 def measure(name: str, repeats: int = 2) -> dict:
@@ -115,11 +122,15 @@ def main() -> dict:
     results = {name: measure(name) for name in PATHS}
     size_mb = DATA.stat().st_size / 1e6
     print(f"\nImport of {ROWS:,} Salesforce-shaped opportunities ({size_mb:.0f} MB), best of 2")
-    print(f"{'path':<10} {'seconds':>8} {'peak MB':>8} {'rows':>10}")
+    print(f"{'path':<10} {'seconds':>8} {'cpu s':>8} {'peak MB':>8} {'rows':>10}")
     for r in results.values():
-        print(f"{r['path']:<10} {r['seconds']:>8.2f} {r['peak_mb']:>8.0f} {r['rows']:>10,}")
+        print(f"{r['path']:<10} {r['seconds']:>8.2f} {r['cpu']:>8.2f} {r['peak_mb']:>8.0f} {r['rows']:>10,}")
     s, p, f = (results[k]["seconds"] for k in ("sightline", "pandas", "floor"))
-    print(f"sightline vs pandas: {p / s:.2f}x faster; sightline / DuckDB floor: {s / f:.2f}x")
+    peak = results["sightline"]["peak_mb"]
+    print(f"sightline {s:.2f} s (goal < {GOAL_SECONDS:.0f} s: {'met' if s < GOAL_SECONDS else 'NOT met'}); "
+          f"sightline / DuckDB floor {s / f:.2f}x (goal <= {GOAL_FLOOR_RATIO:.0f}x: "
+          f"{'met' if s / f <= GOAL_FLOOR_RATIO else 'NOT met'}); vs pandas {p / s:.2f}x faster (goal > 1x); "
+          f"peak {peak:.0f} MB (goal < 2048 MB)")
     return results
 
 

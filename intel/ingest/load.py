@@ -25,7 +25,7 @@ from intel.periods import fiscal_year_start
 log = logging.getLogger(__name__)
 from intel.ingest import mapping as mapping_mod
 from intel.ingest import normalise as norm
-from intel.ingest.read import ImportRefused, SourceFile, load_raw, open_source
+from intel.ingest.read import NOT_STAND_IN, STAND_IN, STAND_IN_CODE, ImportRefused, SourceFile, csv_relation, open_source, read_rows
 from intel.ingest import fx as fx_mod
 from intel.ingest.schema import KIND_LABELS, KINDS, LOOKUPS, columns_of
 from intel.ingest.stages import CLOSED_LOST, CLOSED_WON, order_stages
@@ -337,33 +337,61 @@ def _warnings(kind: str, mapping: dict[str, str]) -> list[str]:
 
 
 def _load(cur, src: SourceFile, result: ImportResult, report, preview_rows, imported_by) -> None:
-    kind, mapping = result.kind, result.mapping
-    raw = load_raw(cur, src, "sightline_raw")
+    kind = result.kind
+    index = {h: f"c{i}" for i, h in enumerate(src.headers)}
+    automatic, notes = result.mapping_source == "automatic", list(result.notes)
+    state = {}
+
+    def build(relation: str, params: dict) -> None:
+        """One read of the file: parsed, typed and checked rows straight from read_csv (an all-text
+        copy of a million rows cost more than everything else). Called again after a repair."""
+        if automatic:
+            result.notes = list(notes)
+            _prefer_filled_columns(cur, src, result)
+        columns = {c.name: (index[result.mapping[c.name]], c.type) for c in columns_of(kind)
+                   if c.name in result.mapping}
+        # generated column ids and this module's constants only
+        sample = f"(SELECT * FROM {relation} WHERE {NOT_STAND_IN})"
+        counts = norm.sample_counts(cur, sample, columns, params)
+        slash = [n for n, (_, t) in columns.items() if t in ("date", "timestamp") and counts[(n, "n/")]]
+        # the sample's own largest first parts first; the whole column's come with the read
+        profiles = norm.decide_profiles(columns, counts, {n: counts[(n, "max/")] for n in slash})
+        _stage(cur, kind, columns, profiles, relation, params, slash)
+        if slash:   # a day above 12 past the sample makes the column day-first: read it again so
+            maxima = dict(zip(slash, cur.execute(   # (rare: the sample's first rows usually tell)
+                f"SELECT {', '.join(f'max({n}__slash)' for n in slash)} FROM sightline_staged "
+                f"WHERE reject_reason IS DISTINCT FROM '{STAND_IN_CODE}'").fetchone()))
+            whole = norm.decide_profiles(columns, counts, maxima)
+            if any(whole[n].date_family != profiles[n].date_family for n in slash):
+                profiles = whole
+                cur.execute("DROP TABLE IF EXISTS reject_errors")
+                cur.execute("DROP TABLE IF EXISTS reject_scans")
+                _stage(cur, kind, columns, profiles, relation, params, [])
+        state.update(columns=columns, profiles=profiles)
+
+    report(0.1, f"{src.name}: reading and normalising")
+    raw = read_rows(cur, src, build)
+    columns, profiles, mapping = state["columns"], state["profiles"], result.mapping
     result.footer_lines = raw.footer_lines
     if raw.rows == 0 and not raw.rejects and not raw.row_rejects:
         raise ImportRefused(f"{src.name} has a header but no rows.")
-    if result.mapping_source == "automatic":
-        _prefer_filled_columns(cur, src, result)
-        mapping = result.mapping
     result.warnings = _warnings(kind, mapping) + result.warnings
-    report(0.4, f"{src.name}: {raw.rows:,} rows read, normalising")
-    index = {h: f"c{i}" for i, h in enumerate(src.headers)}
-    columns = {c.name: (index[mapping[c.name]], c.type) for c in columns_of(kind) if c.name in mapping}
-    profiles = norm.profile_columns(cur, "sightline_raw", columns)
     for col_name, profile in profiles.items():
         if columns[col_name][1] in ("date", "timestamp") and profile.date_family is None:
             result.warnings.append(f"Column {mapping[col_name]!r} has no value readable as a date.")
     import_id = cur.execute("SELECT nextval('import_id_seq')").fetchone()[0]
     result.import_id = import_id
-    _stage(cur, kind, columns, profiles, raw.first_rowid)
-    report(0.7, f"{src.name}: checking rows")
-    if kind == "opportunities":
-        _order_stages(cur, result.snapshot_date)
+    _mark_duplicates(cur, kind, columns)
+    report(0.7, f"{src.name}: {raw.rows:,} rows read, checking rows")
+    stage_orders = _order_stages(cur, result.snapshot_date) if kind == "opportunities" else {}
     if kind == "targets_forecasts":
         result.warnings += _merge_repeated_quotas(cur, src, raw, columns)
     params = _select_params(cur, src, result)
+    if stage_orders:   # bound lists, not a join: a join of a million rows to a few stages cost 0.9 s
+        params.update({"stage_names": list(stage_orders), "stage_orders": list(stage_orders.values())})
     table, select = _final_select(kind, import_id, result.snapshot_date,
-                                  set(columns) | ({"currency"} if kind == "fx_rates" else set()))
+                                  set(columns) | ({"currency"} if kind == "fx_rates" else set()),
+                                  ordered=bool(stage_orders))
     if "indicator" in params:
         result.warnings.append(f"No indicator column: the values of {mapping['value']!r} are loaded as the "
                                f"indicator {params['indicator']!r}.")
@@ -371,7 +399,8 @@ def _load(cur, src: SourceFile, result: ImportResult, report, preview_rows, impo
     cur.execute(f"INSERT INTO {table} BY NAME SELECT * EXCLUDE (row_no) FROM ({select})", params)
     result.rows_loaded = cur.execute(
         "SELECT count(*) FROM sightline_staged WHERE reject_reason IS NULL").fetchone()[0]
-    result.rejects = _rejects(cur, src, raw, _reason_sql(kind, columns))
+    _keep_raw_values(cur, src, columns)
+    result.rejects = _rejects(cur, src, raw, _reason_sql(kind, columns), columns)
     result.rows_rejected = len(result.rejects)
     result.preview = cur.execute(
         f"SELECT * EXCLUDE (import_id, row_no) FROM ({select}) ORDER BY row_no LIMIT {int(preview_rows)}",
@@ -402,8 +431,9 @@ def _prefer_filled_columns(cur, src: SourceFile, result: ImportResult) -> None:
     index = {h: f"c{i}" for i, h in enumerate(src.headers)}
     headers = sorted(contested, key=src.headers.index)
     # generated column ids only
+    relation, params = csv_relation(src, rejects=False)
     counts = cur.execute("SELECT " + ", ".join(f"count({norm.text_sql(index[h])})" for h in headers)
-                         + " FROM sightline_raw").fetchone()
+                         + f" FROM {relation} WHERE {NOT_STAND_IN}", params).fetchone()
     filled = dict(zip(headers, counts))
     result.mapping = mapping_mod.auto_mapping(src.headers, result.kind, filled)
     result.auto_mapping = dict(result.mapping)
@@ -459,14 +489,16 @@ def _parsed_expr(name: str, col: str, type_: str, profile: norm.ColumnProfile) -
     return norm.text_sql(col)  # text, stage, outcome
 
 
-def _stage(cur, kind, columns, profiles, first_rowid: int) -> None:
-    """sightline_staged: one row per data row, its parsed values, and a reject code.
+def _stage(cur, kind, columns, profiles, relation: str, params: dict, slash: list[str]) -> None:
+    """sightline_staged from the file's rows (`relation`, a read_csv of c0..cN): one row per data
+    row, its number (row_no), its parsed values, a reject code, and the original text of a rejected
+    row (r_c0, r_c1, ...); `slash`: date columns whose largest first part is kept (name__slash).
 
     The code names the check a row failed ('type:amount', 'no:period', ...); `_rejects`
     turns it into a sentence with the row's original text. One CREATE over layered
     SELECTs: UPDATEs and text copies over a million rows cost several times more.
     """
-    parts = [f"rowid - {int(first_rowid)} + 1 AS row_no"]
+    parts = ["row_number() OVER () AS row_no"]   # the file's order (insertion order is kept)
     checks = []
     for name, (col, type_) in columns.items():
         parts.append(f"{_parsed_expr(name, col, type_, profiles[name])} AS {name}")
@@ -487,6 +519,8 @@ def _stage(cur, kind, columns, profiles, first_rowid: int) -> None:
                           f"AND DATE '{last.isoformat()}' THEN 'window:{name}'")
         if kind == "fx_rates" and name == "rate":
             checks.append("WHEN rate <= 0 THEN 'positive:rate'")
+    for name in slash:
+        parts.append(f"{norm.slash_first_sql(columns[name][0])} AS {name}__slash")
     if "period" in columns:
         parts.append(f"{norm.period_sql(columns['period'][0], fiscal_year_start())[1]} AS period_grain")
         if kind == "targets_forecasts":   # a yearly quota has no month or quarter to be compared in
@@ -509,19 +543,30 @@ def _stage(cur, kind, columns, profiles, first_rowid: int) -> None:
         outcome_layer = _outcome_layer(columns)
     if kind == "leads" and "id" in columns:
         checks.insert(0, "WHEN id__empty THEN 'no:id'")
-    code = f"CASE WHEN {blank} THEN 'blank' {' '.join(checks)} END"
+    code = (f"CASE WHEN {STAND_IN} THEN '{STAND_IN_CODE}' WHEN {blank} THEN 'blank' "
+            f"{' '.join(checks)} END")
     empties = ", ".join(f"{name}__empty" for name in columns)
+    raw = _carried(columns)
+    kept = ", ".join(f"CASE WHEN reject_reason IS NOT NULL THEN {c} END AS r_{c}" for c in raw)
     cur.execute("DROP TABLE IF EXISTS sightline_staged")
-    # Rows carry their own row_no, so DuckDB may process them in any order (faster).
-    cur.execute("SET preserve_insertion_order = false")
+    # relation is read_csv over bound parameters; the rest is this module's SQL over c0..cN
     cur.execute(f"""CREATE TEMP TABLE sightline_staged AS
-        WITH parsed AS (SELECT {', '.join(parts)} FROM sightline_raw),
-             outcome AS ({outcome_layer})
-        SELECT * EXCLUDE ({empties}), {code} AS reject_reason FROM outcome""")
-    cur.execute("SET preserve_insertion_order = true")
+        WITH parsed AS (SELECT {', '.join(parts)}, {', '.join(raw)} FROM {relation}),
+             outcome AS ({outcome_layer}),
+             checked AS (SELECT * EXCLUDE ({empties}), {code} AS reject_reason FROM outcome)
+        SELECT * EXCLUDE ({', '.join(raw)}), {kept} FROM checked""", params)
+
+
+def _carried(columns) -> list[str]:
+    """The text columns a staged row keeps when rejected: the mapped ones and c0 (a file's other
+    columns, up to thousands, are read again for its rejected rows only)."""
+    return sorted({col for col, _ in columns.values()} | {"c0"}, key=lambda c: int(c[1:]))
+
+
+def _mark_duplicates(cur, kind, columns) -> None:
+    """The second and later rows of an id already loaded are rejected (few, if any)."""
     key = {"opportunities": "id_", "leads": "id" if "id" in columns else None}.get(kind)
     if key:
-        # The second and later rows of an id already loaded are rejected (few, if any).
         # key is one of two fixed column names
         cur.execute(f"""UPDATE sightline_staged s SET reject_reason = 'duplicate:' || d.first
             FROM (SELECT row_no, min(row_no) OVER (PARTITION BY {key}) AS first
@@ -534,7 +579,7 @@ def _stage(cur, kind, columns, profiles, first_rowid: int) -> None:
 
 def _reason_sql(kind: str, columns) -> str:
     """SQL turning a reject code into a sentence, quoting the row's original value."""
-    status_text = f"'status ''' || trim(r.{columns['status'][0]}) || ''''" if "status" in columns else "'status'"
+    status_text = f"'status ''' || trim(s.r_{columns['status'][0]}) || ''''" if "status" in columns else "'status'"
     whens = ["WHEN 'blank' THEN '(blank row)'",
              f"WHEN 'outcome:status' THEN {status_text} || ' is not open, won or lost'",
              "WHEN 'no:currency' THEN 'no currency (or a country whose currency is known)'",
@@ -542,11 +587,11 @@ def _reason_sql(kind: str, columns) -> str:
              f"WHEN 'no:id' THEN 'no {'lead' if kind == 'leads' else 'opportunity'} id'"]
     for name, (col, type_) in columns.items():
         label = LABELS.get(name, name.replace("_", " "))
-        quoted = f"'{label} ''' || trim(r.{col}) || ''''"
+        quoted = f"'{label} ''' || trim(s.r_{col}) || ''''"
         whens.append(f"WHEN 'no:{name}' THEN 'no {label}'")
         whens.append(f"WHEN 'placeholder:{name}' THEN {quoted} || ' is a placeholder, not a real id'")
         if type_ == "amount":   # a number, but too large for an amount column (DECIMAL(18, 2))
-            big = " OR ".join(f"abs({norm.number_sql(f'r.{col}', comma)}) >= 1e16" for comma in (False, True))
+            big = " OR ".join(f"abs({norm.number_sql(f's.r_{col}', comma)}) >= 1e16" for comma in (False, True))
             whens.append(f"WHEN 'type:{name}' THEN {quoted} || CASE WHEN {big} THEN "
                          f"' is too large for an amount (1e16 or more)' ELSE ' is not a number' END")
         elif type_ in TYPE_WORDS:
@@ -599,7 +644,8 @@ def _outcome_layer(columns) -> str:
               SELECT *, {is_won} AS won_, {id_expr} AS id_ FROM parsed))"""
 
 
-def _order_stages(cur, snapshot_date) -> None:
+def _order_stages(cur, snapshot_date) -> dict[str, int]:
+    """Each stage of the file and its order (open stages by median probability and age)."""
     has = {r[0] for r in cur.execute("DESCRIBE sightline_staged").fetchall()}
     prob = "median(probability)" if "probability" in has else "NULL"
     age = ("median(date_diff('day', created_date, $snap))" if "created_date" in has else "NULL")
@@ -607,16 +653,16 @@ def _order_stages(cur, snapshot_date) -> None:
         f"""SELECT stage_, {prob}, {age} FROM sightline_staged
             WHERE reject_reason IS NULL AND NOT closed_ GROUP BY stage_""",
         {"snap": snapshot_date} if "created_date" in has else {}).fetchall()
-    orders = order_stages([(s, p, a) for s, p, a in stats])
-    cur.execute("DROP TABLE IF EXISTS sightline_stage_order")
-    cur.execute("CREATE TEMP TABLE sightline_stage_order (stage VARCHAR, stage_order INTEGER)")
-    cur.execute("INSERT INTO sightline_stage_order SELECT unnest($s), unnest($o)",
-                {"s": list(orders), "o": list(orders.values())})
+    return order_stages([(s, p, a) for s, p, a in stats])
 
 
-def _final_select(kind: str, import_id: int, snapshot_date, present: set[str]) -> tuple[str, str]:
-    """(table, SELECT …) producing the store's columns (plus row_no) from the good staged rows."""
+def _final_select(kind: str, import_id: int, snapshot_date, present: set[str],
+                  ordered: bool = False) -> tuple[str, str]:
+    """(table, SELECT …) producing the store's columns (plus row_no) from the good staged rows;
+    `ordered`: the stage orders are bound as $stage_names and $stage_orders."""
     if kind == "opportunities":
+        stage_order = ("$stage_orders[list_position($stage_names, s.stage_)]" if ordered
+                       else "CAST(NULL AS INTEGER)")
         def col(n, cast="VARCHAR"):
             return f"s.{n}" if n in present else f"CAST(NULL AS {cast})"
         currency = (f"coalesce({col('currency')}, "
@@ -625,7 +671,7 @@ def _final_select(kind: str, import_id: int, snapshot_date, present: set[str]) -
             s.id_ AS id, {col('name')} AS name, {col('account')} AS account, {col('owner')} AS owner,
             {col('team')} AS team, {col('region')} AS region, {col('segment')} AS segment,
             {col('industry')} AS industry, {col('product')} AS product, s.stage_ AS stage,
-            o.stage_order, s.closed_ AS is_closed, s.won_ AS is_won,
+            {stage_order} AS stage_order, s.closed_ AS is_closed, s.won_ AS is_won,
             {col('amount', 'DECIMAL(18,2)')} AS amount, {currency} AS currency,
             {col('probability', 'DOUBLE')} AS probability,
             {col('forecast_category')} AS forecast_category,
@@ -633,8 +679,7 @@ def _final_select(kind: str, import_id: int, snapshot_date, present: set[str]) -
             {col('competitor')} AS competitor, s.loss_reason_ AS loss_reason,
             {col('lead_source')} AS lead_source, {col('campaign')} AS campaign, {col('deal_type')} AS deal_type,
             {col('discount_pct', 'DOUBLE')} AS discount_pct, s.row_no
-            FROM sightline_staged s LEFT JOIN sightline_stage_order o ON o.stage = s.stage_
-            WHERE s.reject_reason IS NULL"""
+            FROM sightline_staged s WHERE s.reject_reason IS NULL"""
         return "opportunities", select
     exprs = []
     for c in _TABLE_COLUMNS[kind]:
@@ -682,13 +727,35 @@ _TABLE_COLUMNS = {
 }
 
 
-def _rejects(cur, src: SourceFile, raw, reason_sql: str) -> pd.DataFrame:
+def _keep_raw_values(cur, src: SourceFile, columns) -> None:
+    """sightline_reject_raw: the original text of the rejected rows the staged rows do not hold
+    (rows rejected after the read: repeated ids and quotas; a file's unmapped columns), from a
+    second read of the file, when there are any."""
+    cur.execute("DROP TABLE IF EXISTS sightline_reject_raw")
+    late = "reject_reason LIKE 'duplicate:%' OR reject_reason LIKE 'repeat:%'"
+    wanted = late if len(_carried(columns)) == len(src.headers) else "reject_reason NOT IN ('blank')"
+    n = len(src.headers)
+    relation, params = csv_relation(src, rejects=False)
+    # generated column ids only; relation is read_csv over bound parameters
+    rows = f"SELECT row_no FROM sightline_staged WHERE {wanted}"
+    if not cur.execute(f"SELECT count(*) FROM ({rows})").fetchone()[0]:
+        cur.execute(f"CREATE TEMP TABLE sightline_reject_raw (row_no BIGINT, "
+                    f"{', '.join(f'c{i} VARCHAR' for i in range(n))})")
+        return
+    cur.execute(f"""CREATE TEMP TABLE sightline_reject_raw AS
+        SELECT * FROM (SELECT row_number() OVER () AS row_no, * FROM {relation})
+        WHERE row_no IN ({rows})""", params)
+
+
+def _rejects(cur, src: SourceFile, raw, reason_sql: str, columns) -> pd.DataFrame:
     """Rejected rows with their row number, reason and original values (blank rows skipped)."""
     n = len(src.headers)
-    values = ", ".join(f"r.c{i}" for i in range(n))
+    carried = set(_carried(columns))
+    values = ", ".join(f"CASE WHEN rr.row_no IS NULL THEN s.r_c{i} ELSE rr.c{i} END" if f"c{i}" in carried
+                       else f"rr.c{i}" for i in range(n))
     df = cur.execute(
         f"""SELECT s.row_no AS "row", {reason_sql} AS reason, {values}
-            FROM sightline_staged s JOIN sightline_raw r ON r.rowid - {int(raw.first_rowid)} + 1 = s.row_no
+            FROM sightline_staged s LEFT JOIN sightline_reject_raw rr ON rr.row_no = s.row_no
             WHERE s.reject_reason IS NOT NULL AND s.reject_reason <> 'blank'
             ORDER BY s.row_no""").df()
     df.columns = ["row", "reason"] + src.headers
@@ -778,7 +845,11 @@ def _merge_repeated_quotas(cur, src: SourceFile, raw, columns) -> list[str]:
     keys = [k for k in ("period", "period_grain", "region", "segment", "owner", "product", "currency",
                         "submitted_at") if k in columns or k == "period_grain"]
     raw_cols = [f"r.c{i}" for i in range(len(src.headers))]
-    join = f"JOIN sightline_raw r ON r.rowid - {int(raw.first_rowid)} + 1 = s.row_no"
+    relation, params = csv_relation(src, rejects=False)
+    cur.execute("DROP TABLE IF EXISTS sightline_raw")   # quota files are small: their rows as text
+    cur.execute(f"CREATE TEMP TABLE sightline_raw AS SELECT row_number() OVER () AS row_no, * FROM {relation}",
+                params)
+    join = "JOIN sightline_raw r ON r.row_no = s.row_no"
     # keys and raw_cols are canonical names and generated column ids: no user text
     key_cols = ", ".join("s." + k for k in keys)
     cur.execute(f"""UPDATE sightline_staged u SET reject_reason = 'repeat:' || d.first

@@ -215,14 +215,35 @@ def _date_family_from_shape(shapes: list[tuple]) -> str | None:
     return max(votes, key=lambda f: (votes[f], -FAMILY_ORDER.index(f))) if votes else None
 
 
-def profile_columns(cur, table: str, columns: dict[str, tuple[str, str]]) -> dict[str, ColumnProfile]:
+def profile_columns(cur, table: str, columns: dict[str, tuple[str, str]], params: dict | None = None,
+                    maxima: dict[str, int | None] | None = None) -> dict[str, ColumnProfile]:
     """Decide each column's format from all its values.
 
-    `columns` maps canonical name -> (raw column id, type). Returns canonical name -> profile.
+    `columns` maps canonical name -> (raw column id, type); `table` is a table or a relation over
+    c0..cN (with `params`). Returns canonical name -> profile.
     Dates are told apart by their shape over the whole column (a first part above 12 makes
     a slash date day-first), which is far cheaper than trying every format on every value.
+    The shape of a column is read from its first rows; what tells day-first from month-first
+    is then checked over the whole column: `maxima` (name -> SLASH_FIRST_SQL's largest value over
+    every row, as the import's one read of the file gives it), or else a query over `table`.
     """
-    profiles = {name: ColumnProfile() for name in columns}
+    counts = sample_counts(cur, table, columns, params)
+    whole = [(name, f"max({slash_first_sql(col)})") for name, (col, type_) in columns.items()
+             if type_ in ("date", "timestamp") and counts[(name, "n/")]]
+    if whole and maxima is None:
+        # expressions over generated column ids (c0, c1, ...) and this module's constants only
+        maxima = dict(zip([n for n, _ in whole], cur.execute(
+            f"SELECT {', '.join(e for _, e in whole)} FROM {table}", params or {}).fetchone()))
+    return decide_profiles(columns, counts, maxima or {})
+
+
+def slash_first_sql(col: str) -> str:
+    """A date's first part before '/', as a number (its largest over a column tells day-first)."""
+    return f"try_cast(split_part({text_sql(col)}, '/', 1) AS INT)"
+
+
+def sample_counts(cur, table: str, columns: dict[str, tuple[str, str]], params: dict | None = None) -> dict:
+    """The shape counts of each column over the first SAMPLE_ROWS rows of `table`."""
     selects, plan = [], []
     for name, (col, type_) in columns.items():
         t = text_sql(col)
@@ -249,19 +270,20 @@ def profile_columns(cur, table: str, columns: dict[str, tuple[str, str]]) -> dic
                 selects.append(f"max(try_cast(replace(replace({n}, '%', ''), ',', '.') AS DOUBLE))")
                 plan.append((name, "max"))
     if not selects:
-        return profiles
-    # The shape of a column is read from its first rows; what tells day-first from
-    # month-first (a first part above 12) is then checked over the whole column.
-    counts = dict(zip(plan, cur.execute(
-        f"SELECT {', '.join(selects)} FROM (SELECT * FROM {table} LIMIT {SAMPLE_ROWS})").fetchone()))
-    whole = [(name, f"max(try_cast(split_part({text_sql(col)}, '/', 1) AS INT))")
-             for name, (col, type_) in columns.items()
-             if type_ in ("date", "timestamp") and counts[(name, "n/")]]
-    if whole:
-        # expressions over generated column ids (c0, c1, ...) and this module's constants only
-        maxima = cur.execute(f"SELECT {', '.join(e for _, e in whole)} FROM {table}").fetchone()
-        for (name, _), value in zip(whole, maxima):
-            counts[(name, "max/")] = value
+        return {}
+    return dict(zip(plan, cur.execute(
+        f"SELECT {', '.join(selects)} FROM (SELECT * FROM {table} LIMIT {SAMPLE_ROWS})", params or {}).fetchone()))
+
+
+def decide_profiles(columns: dict[str, tuple[str, str]], counts: dict,
+                    maxima: dict[str, int | None]) -> dict[str, ColumnProfile]:
+    """Each column's profile from its sample counts and, for slash dates, the whole column's
+    largest first part (`maxima`; a column the sample shows no slash date in needs none)."""
+    profiles = {name: ColumnProfile() for name in columns}
+    counts = dict(counts)
+    for name, (_, type_) in columns.items():
+        if type_ in ("date", "timestamp") and counts[(name, "n/")]:
+            counts[(name, "max/")] = maxima[name]
     for name, (_, type_) in columns.items():
         if type_ in ("date", "timestamp"):
             profiles[name].date_family = _date_family_from_shape([

@@ -1,7 +1,7 @@
 """Reading a CSV export as it comes: encoding, delimiter, header, NUL bytes, footers.
 
-The file's rows go into a temporary all-text table (c0, c1, ...) through DuckDB's own CSV
-reader with the dialect decided here, never sniffed: DuckDB's sniffer can return zero rows
+The file's rows are read as text columns (c0, c1, ...) by DuckDB's own CSV reader with the
+dialect decided here, never sniffed: DuckDB's sniffer can return zero rows
 without an error on a messy file (shared/TESTING.md).
 """
 from __future__ import annotations
@@ -18,6 +18,7 @@ import tempfile
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 DELIMITERS = [",", ";", "\t", "|"]
 SAMPLE_LINES = 500
@@ -333,7 +334,6 @@ class RawTable:
     rows: int
     rejects: list[tuple[int, str]]  # (line in file, reason)
     footer_lines: int
-    first_rowid: int = 0  # temporary tables number rows from an offset
     row_rejects: list[tuple[int, str]] = field(default_factory=list)  # (data row, reason): broken quotes
 
 
@@ -342,18 +342,21 @@ BROKEN = "\x01"   # first field of a line put in place of a broken one (never in
                    # control characters are text no CRM writes)
 
 
-def _read(cur, src: SourceFile, table: str, names: list[str]) -> None:
-    cur.execute(f"DROP TABLE IF EXISTS {table}")  # table names are generated, never user text
-    cur.execute("DROP TABLE IF EXISTS reject_errors")
-    cur.execute("DROP TABLE IF EXISTS reject_scans")
-    cur.execute("SET preserve_insertion_order = true")  # rowid must follow the file's order
-    cur.execute(
-        f"""CREATE TEMP TABLE {table} AS SELECT * FROM read_csv($path, delim = $delim, quote = '"',
-            escape = '"', header = true, auto_detect = false,
-            columns = $columns, store_rejects = true, encoding = $enc, skip = 0)""",
-        {"path": src.path, "delim": src.delimiter,
-         "columns": {n: "VARCHAR" for n in names}, "enc": src.encoding},
-    )
+def csv_relation(src: SourceFile, rejects: bool = True) -> tuple[str, dict]:
+    """(SQL, parameters) of the file's rows as text columns c0..cN, read by DuckDB with the dialect
+    decided here. `rejects`: lines that cannot be read go to the reject_errors table (the one read
+    whose errors count); otherwise they are skipped the same way, unrecorded (samples, re-reads)."""
+    errors = "store_rejects = true" if rejects else "ignore_errors = true"
+    return (f"""read_csv($path, delim = $delim, quote = '"', escape = '"', header = true,
+                auto_detect = false, columns = $columns, {errors}, encoding = $enc, skip = 0)""",
+            {"path": src.path, "delim": src.delimiter,
+             "columns": {f"c{i}": "VARCHAR" for i in range(len(src.headers))}, "enc": src.encoding})
+
+
+# A stand-in row (below) is none of the file's rows: samples and counts leave it out.
+STAND_IN = "starts_with(c0, chr(1)) IS TRUE"
+NOT_STAND_IN = "starts_with(c0, chr(1)) IS NOT TRUE"
+STAND_IN_CODE = "stand-in"   # the reject code the build gives a stand-in row (then deleted)
 
 
 def _own_copy(src: SourceFile) -> None:
@@ -423,18 +426,24 @@ def count_records(src: SourceFile) -> int:
     return last[0][0] if last else 0   # the header is record 0
 
 
-def load_raw(cur, src: SourceFile, table: str) -> RawTable:
-    """Read every row as text into a temporary table c0..cN; structural errors become rejects.
+def read_rows(cur, src: SourceFile, build: Callable[[str, dict], None],
+              table: str = "sightline_staged") -> RawTable:
+    """Read every row once: `build(relation, params)` creates `table` (with row_no, the row's number
+    among the rows read, and reject_reason) from the file's rows as text (relation: a read_csv over
+    c0..cN); structural errors become rejects.
 
     A quote that opens a value and never closes makes DuckDB's reader swallow the lines after it
-    (and stop): such a line is replaced by a stand-in row (rejected with its row number) and the
-    file read again, so the rows after the damage load. Every data row ends up loaded or rejected:
-    the count is checked against the file's own lines (or Python's csv module where values span
-    lines) and a file where they differ is refused rather than loaded short."""
-    names = [f"c{i}" for i in range(len(src.headers))]
+    (and stop): such a line is replaced by a stand-in row (rejected with its row number; the build
+    gives it the reject code STAND_IN_CODE) and the file read again, so the rows after the damage
+    load. Every data row ends up loaded or rejected: the count is checked against the file's own
+    lines (or Python's csv module where values span lines) and a file where they differ is refused
+    rather than loaded short."""
     broken = 0
     while True:
-        _read(cur, src, table, names)
+        cur.execute("DROP TABLE IF EXISTS reject_errors")
+        cur.execute("DROP TABLE IF EXISTS reject_scans")
+        cur.execute("SET preserve_insertion_order = true")  # row numbers follow the file's order
+        build(*csv_relation(src))
         runaway = cur.execute(
             "SELECT line, line_byte_position FROM reject_errors WHERE error_type = 'UNQUOTED VALUE' "
             "AND strpos(csv_line, chr(10)) > 0 ORDER BY line LIMIT 1").fetchone()
@@ -445,15 +454,15 @@ def load_raw(cur, src: SourceFile, table: str) -> RawTable:
                 f"{src.name} has more than {MAX_BROKEN_QUOTES} values whose quote never closes (the latest "
                 f"on line {runaway[0]:,}); from there on its rows could not be read. Nothing was loaded: "
                 "fix the quotes (or export the file again) and import it again.")
-        _stand_in_for_line(src, int(runaway[1]), len(names))
+        _stand_in_for_line(src, int(runaway[1]), len(src.headers))
         broken += 1
-    rows, first_rowid = cur.execute(f"SELECT count(*), coalesce(min(rowid), 0) FROM {table}").fetchone()
+    # table is a generated name, never user text
+    rows = cur.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
     row_rejects = []
     if broken:
         stand_ins = [r[0] for r in cur.execute(
-            f"SELECT rowid - {int(first_rowid)} + 1 FROM {table} WHERE starts_with(c0, chr(1)) ORDER BY 1"
-        ).fetchall()]
-        cur.execute(f"DELETE FROM {table} WHERE starts_with(c0, chr(1))")
+            f"SELECT row_no FROM {table} WHERE reject_reason = '{STAND_IN_CODE}' ORDER BY 1").fetchall()]
+        cur.execute(f"DELETE FROM {table} WHERE reject_reason = '{STAND_IN_CODE}'")
         rows -= len(stand_ins)
         row_rejects = [(int(n), "a quote opens a value and never closes: the row could not be read "
                                 "(the rows after it were)") for n in stand_ins]
@@ -467,7 +476,7 @@ def load_raw(cur, src: SourceFile, table: str) -> RawTable:
             footer += 1  # report footers ("Generated By", copyright) and stray notes
             continue
         rejects.append((int(line), f"wrong number of fields ({message})"))
-    raw = RawTable(table, rows, rejects, footer, first_rowid, row_rejects)
+    raw = RawTable(table, rows, rejects, footer, row_rejects)
     _check_every_row_counted(src, raw)
     return raw
 
