@@ -77,9 +77,12 @@ def ensure_store() -> None:
     from intel.access import LOCAL_ADMIN as ADMIN
     from intel.ingest import import_file
 
+    from intel.alerts import check_after_change
+
     result = import_file(CALLS, by=ADMIN, db=STORE)
     assert result.status == "loaded", result.message
     models.refresh(STORE, force=True)
+    assert not check_after_change(STORE, by=ADMIN)   # as every import path does (CLI, Data page, demo)
     store.close_all()
     print(f"(built {STORE.name} in {time.perf_counter() - start:.1f} s)", flush=True)
 
