@@ -687,7 +687,7 @@ def _keep_training(fresh: dict, version: str, db=None) -> None:
 
 _SHARED: dict[str, tuple[str, Projector]] = {}   # store -> (its data version, its projector)
 _SHARED_LOCK = threading.Lock()
-SHARED_KEPT = 24   # projections a shared projector remembers: scopes, what-ifs, members of a rule
+SHARED_KEPT = 12   # projections a shared projector remembers (each holds its open deals: ~100 MB at 1M)
 
 
 def shared_projector(db=None) -> Projector:
