@@ -549,12 +549,42 @@ def _evidence(breach: Breach, rule: Rule, db, projector=None) -> str:
     return json.dumps(_plain(kept), default=str)
 
 
+EVALUATED = "alerts_evaluated"   # the settings row saying which data, rules and day were last evaluated
+
+
+def _evaluation_key(db, today: dt.date) -> str:
+    """What an evaluation depends on: the data version, the rules (their count, last id and last
+    edit) and the day (a snooze ends on a day)."""
+    cur = store.cursor(db)
+    try:
+        rules = cur.execute("SELECT count(*), coalesce(max(id), 0), max(updated_at) FROM alert_rules").fetchone()
+    finally:
+        cur.close()
+    return json.dumps({"version": store.data_version(db), "rules": "-".join(str(v) for v in rules),
+                       "day": today.isoformat()})
+
+
+def evaluated(db=None, today: dt.date | None = None) -> bool:
+    """Whether the alerts in the store are those of the current data and rules, evaluated on
+    `today` (by the import that brought the data, or a visit earlier that day): then a page need
+    not evaluate again."""
+    today = today or dt.date.today()
+    cur = store.cursor(db)
+    try:
+        found = cur.execute("SELECT value FROM settings WHERE name = $n", {"n": EVALUATED}).fetchone()
+    finally:
+        cur.close()
+    return found is not None and found[0] == _evaluation_key(db, today)
+
+
 def evaluate(db=None, today: dt.date | None = None, *, by: Actor) -> pd.DataFrame:
     """Evaluate every enabled rule (as `by`, an analyst or above: it records alerts); open,
-    update or re-open alerts; return the open alerts."""
+    update or re-open alerts, and record that this data, these rules and this day were evaluated
+    (`evaluated`); return the open alerts."""
     require(by, "evaluate alerts")
     ensure_default_rules(db)
     today = today or dt.date.today()
+    key = _evaluation_key(db, today)   # read before: data that lands meanwhile is evaluated again
     results = []
     projector = landing.Projector(db)   # landing rules share the pipeline states it reads once
     for rule in [r for r in list_rules(db) if r.enabled]:
@@ -602,6 +632,7 @@ def evaluate(db=None, today: dt.date | None = None, *, by: Actor) -> pd.DataFram
                     {"r": rule.id, "m": member, "s": rule.severity, "p": json.dumps(breach.periods),
                      "o": evidence}).fetchone()[0]
                 _act(cur, alert_id, "fired", by.name, rule.describe())
+        cur.execute("INSERT OR REPLACE INTO settings (name, value) VALUES ($n, $v)", {"n": EVALUATED, "v": key})
     return open_alerts(db, today)
 
 
