@@ -668,8 +668,7 @@ def all_alerts(db=None) -> pd.DataFrame:
                FROM alerts a JOIN alert_rules r ON r.id = a.rule_id ORDER BY a.id DESC""").df()
     finally:
         cur.close()
-    scope = [member if dim == "all" or member == "All" else f"{metrics.DIMENSION_LABELS.get(dim, dim)}: {member}"
-             for dim, member in zip(frame["dimension"], frame["member"])]
+    scope = [_scope_words(dim, member) for dim, member in zip(frame["dimension"], frame["member"])]
     return frame.drop(columns=["dimension", "member"]).assign(scope=scope)[
         ["alert", "severity", "scope", "fired_in", "status", "rule", "owner", "snoozed_until", "resolution",
          "first_fired", "last_checked", "still_firing"]]
@@ -898,17 +897,47 @@ def headline(alert: dict, rule: Rule) -> str:
     """The alert as one sentence, for its heading: severity, who, which line was crossed and when,
     and where it stands: 'High: SMB's win rate below 20% for 3 months running (2026-08 to
     2026-10) · open'. A push-count alert says how many deals."""
-    fired, observed = _fired(alert), _observed(alert)
-    behind = observed.get("behind") or {}
+    severity = str(alert.get("severity") or rule.severity).capitalize()
+    return f"{severity}: {_what(alert, rule)} · {_status(alert)}"
+
+
+def _what(alert: dict, rule: Rule) -> str:
+    """Who crossed which line and when, as a sentence's start: 'SMB's win rate below 20% for 3
+    months running (2026-08 to 2026-10)'."""
+    behind = _observed(alert).get("behind") or {}
     if rule.metric == "push_count" and behind.get("title"):
         what = behind["title"]
     else:
-        what = f"{_subject(alert, rule)} {_crossed(rule)} {_when(rule, fired)}"
+        what = f"{_subject(alert, rule)} {_crossed(rule)} {_when(rule, _fired(alert))}"
+    return f"{what[:1].upper()}{what[1:]}"
+
+
+def _status(alert: dict) -> str:
     status = alert.get("status") or "open"
     if status == "acknowledged" and alert.get("owner"):
-        status = f"acknowledged, {alert['owner']} follows up"
-    severity = str(alert.get("severity") or rule.severity).capitalize()
-    return f"{severity}: {what[:1].upper()}{what[1:]} · {status}"
+        return f"acknowledged, {alert['owner']} follows up"
+    return status
+
+
+def _scope_words(dimension: str, member: str) -> str:
+    """Whose alert: 'Segment: SMB', or 'All'."""
+    if dimension == "all" or member == "All":
+        return member
+    return f"{metrics.DIMENSION_LABELS.get(dimension, dimension)}: {member}"
+
+
+LISTING_COLUMNS = ["severity", "headline", "scope", "since", "status", "alert"]
+
+
+def listing(open_now: pd.DataFrame, rules: dict[int, Rule]) -> pd.DataFrame:
+    """The open alerts (open_alerts' rows, high first) as the Alerts page lists them, one row each:
+    severity, what crossed which line and when, whose it is ('Segment: SMB'), the day it first
+    fired, where it stands ('acknowledged, Dana follows up') and its number."""
+    rows = [{"severity": a["severity"], "headline": _what(a, rules[a["rule_id"]]),
+             "scope": _scope_words(a["dimension"], a["member"]),
+             "since": pd.Timestamp(a["first_fired_at"]).date() if not pd.isna(a["first_fired_at"]) else None,
+             "status": _status(a), "alert": int(a["id"])} for a in open_now.to_dict("records")]
+    return pd.DataFrame(rows, columns=LISTING_COLUMNS)
 
 
 def chart_title(alert: dict, rule: Rule, first: str, last: str) -> str:
