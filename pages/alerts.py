@@ -146,7 +146,7 @@ else:
                "behind it.")
     chosen = chosen_alert(alerts.listing(open_now, rules))
     row = open_now[open_now["id"] == chosen].iloc[0].to_dict()
-    with st.container(border=True):
+    with st.container(border=True, key="al_detail"):
         detail(row, rules[row["rule_id"]])
 
 st.header("Rules")
