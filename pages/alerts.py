@@ -126,9 +126,6 @@ def chosen_alert(listed) -> int:
     rows = [r for r in (picked.selection.rows if picked and picked.selection else []) if r < len(ids)]
     if rows and st.session_state.get("al_table_pick") != ids[rows[0]]:
         st.session_state["al_table_pick"] = st.session_state["url_al_alert"] = ids[rows[0]]
-    if "url_al_alert" in st.session_state and st.session_state["url_al_alert"] not in ids:
-        del st.session_state["url_al_alert"]   # handled away (resolved, snoozed): back to the first
-        st.query_params.pop("al_alert", None)
     high = [i for i, s in zip(ids, listed["severity"]) if s == "high"]
     words = dict(zip(ids, listed["headline"]))
     notes: list[str] = []

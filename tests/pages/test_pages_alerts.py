@@ -91,3 +91,21 @@ def test_a_viewer_reads_stale_alerts_without_evaluating(db, evaluations, monkeyp
     at.switch_page("pages/alerts.py").run()
     assert not at.exception, at.exception
     assert evaluations == []                           # evaluating records alerts: not a viewer's to do
+
+
+def test_resolving_the_alert_read_returns_to_the_first_high_one(use_demo_db):
+    at = app("pages/alerts.py")
+    (listed,) = [d.value for d in at.dataframe if "headline" in d.value.columns]
+    chosen = int(listed["alert"].iloc[1])                  # the second alert listed
+    at.selectbox(key="url_al_alert").set_value(chosen).run()
+    at.text_area(key=f"al_note_{chosen}").set_value("Extra coverage agreed with the APAC lead")
+    at.button(key=f"al_resolve_{chosen}").click().run()
+    assert not at.exception, at.exception
+    assert f"Alert #{chosen} resolved." in at.success[0].value.replace("\\", "")
+    (after,) = [d.value for d in at.dataframe if "headline" in d.value.columns]
+    assert chosen not in after["alert"].tolist() and len(after) == len(listed) - 1
+    assert at.selectbox(key="url_al_alert").value == int(listed["alert"].iloc[0])   # the first high one
+    assert at.query_params["al_alert"] == str(listed["alert"].iloc[0])
+    assert not [i for i in at.info if "Ignored from the link" in i.value]
+    assert rows("SELECT status, resolution FROM alerts WHERE id = $i", {"i": chosen}) == [
+        ("resolved", "Extra coverage agreed with the APAC lead")]
