@@ -549,12 +549,42 @@ def _evidence(breach: Breach, rule: Rule, db, projector=None) -> str:
     return json.dumps(_plain(kept), default=str)
 
 
+EVALUATED = "alerts_evaluated"   # the settings row saying which data, rules and day were last evaluated
+
+
+def _evaluation_key(db, today: dt.date) -> str:
+    """What an evaluation depends on: the data version, the rules (their count, last id and last
+    edit) and the day (a snooze ends on a day)."""
+    cur = store.cursor(db)
+    try:
+        rules = cur.execute("SELECT count(*), coalesce(max(id), 0), max(updated_at) FROM alert_rules").fetchone()
+    finally:
+        cur.close()
+    return json.dumps({"version": store.data_version(db), "rules": "-".join(str(v) for v in rules),
+                       "day": today.isoformat()})
+
+
+def evaluated(db=None, today: dt.date | None = None) -> bool:
+    """Whether the alerts in the store are those of the current data and rules, evaluated on
+    `today` (by the import that brought the data, or a visit earlier that day): then a page need
+    not evaluate again."""
+    today = today or dt.date.today()
+    cur = store.cursor(db)
+    try:
+        found = cur.execute("SELECT value FROM settings WHERE name = $n", {"n": EVALUATED}).fetchone()
+    finally:
+        cur.close()
+    return found is not None and found[0] == _evaluation_key(db, today)
+
+
 def evaluate(db=None, today: dt.date | None = None, *, by: Actor) -> pd.DataFrame:
     """Evaluate every enabled rule (as `by`, an analyst or above: it records alerts); open,
-    update or re-open alerts; return the open alerts."""
+    update or re-open alerts, and record that this data, these rules and this day were evaluated
+    (`evaluated`); return the open alerts."""
     require(by, "evaluate alerts")
     ensure_default_rules(db)
     today = today or dt.date.today()
+    key = _evaluation_key(db, today)   # read before: data that lands meanwhile is evaluated again
     results = []
     projector = landing.shared_projector(db)   # the pages then reuse the states and projections
     for rule in [r for r in list_rules(db) if r.enabled]:
@@ -602,6 +632,7 @@ def evaluate(db=None, today: dt.date | None = None, *, by: Actor) -> pd.DataFram
                     {"r": rule.id, "m": member, "s": rule.severity, "p": json.dumps(breach.periods),
                      "o": evidence}).fetchone()[0]
                 _act(cur, alert_id, "fired", by.name, rule.describe())
+        cur.execute("INSERT OR REPLACE INTO settings (name, value) VALUES ($n, $v)", {"n": EVALUATED, "v": key})
     return open_alerts(db, today)
 
 
@@ -637,8 +668,7 @@ def all_alerts(db=None) -> pd.DataFrame:
                FROM alerts a JOIN alert_rules r ON r.id = a.rule_id ORDER BY a.id DESC""").df()
     finally:
         cur.close()
-    scope = [member if dim == "all" or member == "All" else f"{metrics.DIMENSION_LABELS.get(dim, dim)}: {member}"
-             for dim, member in zip(frame["dimension"], frame["member"])]
+    scope = [_scope_words(dim, member) for dim, member in zip(frame["dimension"], frame["member"])]
     return frame.drop(columns=["dimension", "member"]).assign(scope=scope)[
         ["alert", "severity", "scope", "fired_in", "status", "rule", "owner", "snoozed_until", "resolution",
          "first_fired", "last_checked", "still_firing"]]
@@ -867,17 +897,47 @@ def headline(alert: dict, rule: Rule) -> str:
     """The alert as one sentence, for its heading: severity, who, which line was crossed and when,
     and where it stands: 'High: SMB's win rate below 20% for 3 months running (2026-08 to
     2026-10) · open'. A push-count alert says how many deals."""
-    fired, observed = _fired(alert), _observed(alert)
-    behind = observed.get("behind") or {}
+    severity = str(alert.get("severity") or rule.severity).capitalize()
+    return f"{severity}: {_what(alert, rule)} · {_status(alert)}"
+
+
+def _what(alert: dict, rule: Rule) -> str:
+    """Who crossed which line and when, as a sentence's start: 'SMB's win rate below 20% for 3
+    months running (2026-08 to 2026-10)'."""
+    behind = _observed(alert).get("behind") or {}
     if rule.metric == "push_count" and behind.get("title"):
         what = behind["title"]
     else:
-        what = f"{_subject(alert, rule)} {_crossed(rule)} {_when(rule, fired)}"
+        what = f"{_subject(alert, rule)} {_crossed(rule)} {_when(rule, _fired(alert))}"
+    return f"{what[:1].upper()}{what[1:]}"
+
+
+def _status(alert: dict) -> str:
     status = alert.get("status") or "open"
     if status == "acknowledged" and alert.get("owner"):
-        status = f"acknowledged, {alert['owner']} follows up"
-    severity = str(alert.get("severity") or rule.severity).capitalize()
-    return f"{severity}: {what[:1].upper()}{what[1:]} · {status}"
+        return f"acknowledged, {alert['owner']} follows up"
+    return status
+
+
+def _scope_words(dimension: str, member: str) -> str:
+    """Whose alert: 'Segment: SMB', or 'All'."""
+    if dimension == "all" or member == "All":
+        return member
+    return f"{metrics.DIMENSION_LABELS.get(dimension, dimension)}: {member}"
+
+
+LISTING_COLUMNS = ["severity", "headline", "scope", "since", "status", "alert"]
+
+
+def listing(open_now: pd.DataFrame, rules: dict[int, Rule]) -> pd.DataFrame:
+    """The open alerts (open_alerts' rows, high first) as the Alerts page lists them, one row each:
+    severity, what crossed which line and when, whose it is ('Segment: SMB'), the day it first
+    fired, where it stands ('acknowledged, Dana follows up') and its number."""
+    rows = [{"severity": a["severity"], "headline": _what(a, rules[a["rule_id"]]),
+             "scope": _scope_words(a["dimension"], a["member"]),
+             "since": pd.Timestamp(a["first_fired_at"]).date() if not pd.isna(a["first_fired_at"]) else None,
+             "status": _status(a), "alert": int(a["id"])} for a in open_now.to_dict("records")]
+    return pd.DataFrame(rows, columns=LISTING_COLUMNS)
 
 
 def chart_title(alert: dict, rule: Rule, first: str, last: str) -> str:

@@ -12,6 +12,7 @@ from pages._components.auth import actor
 from pages._components.charts import PRIMARY, chart
 from pages._components.data import db_path, helper
 from pages._components.links import PAGES, view_url, with_links
+from pages._components.urlstate import show_notes, url_choice
 from pages._components.widgets import download_buttons, markdown_link, plain, say, table
 
 DB = db_path()
@@ -98,27 +99,55 @@ def handle(row: dict) -> None:
             st.rerun()
 
 
+def detail(row: dict, rule: alerts.Rule) -> None:
+    """One alert in full: its prompt, the rule, the evidence, questions and actions, the deals
+    behind it, the handling form and its history."""
+    text = with_links(alerts.prompt(row, rule))
+    st.subheader(f"{SEVERITY_ICON[row['severity']]} {plain(alerts.headline(row, rule))}")
+    st.markdown(plain(text["summary"]))
+    st.caption(plain(f"Alert #{row['id']} · rule #{rule.id} “{rule.name}”: {rule.describe()}."))
+    evidence(row, rule)
+    left, right = st.columns(2)
+    left.markdown("**Questions to diagnose**\n" + "\n".join(f"- {plain(q)}" for q in text["questions"]))
+    right.markdown("**Actions to weigh**\n" + "\n".join(f"- {plain(a)}" for a in text["actions"]))
+    deals_behind(row, rule)
+    if CAN_HANDLE:
+        handle(row)
+    st.markdown("**What happened to this alert**")
+    table(alerts.history(row["id"], DB), key=f"al_history_{row['id']}")
+
+
+def chosen_alert(listed) -> int:
+    """The alert to show in full: a row picked in the table, else the choice in the URL, else the
+    first high-severity alert (the list is high first)."""
+    ids = [int(i) for i in listed["alert"]]
+    picked = table(listed, key="al_table", on_select="rerun", selection_mode="single-row",
+                   labels={"headline": "Alert", "scope": "Whose", "since": "Since", "alert": "#"})
+    rows = [r for r in (picked.selection.rows if picked and picked.selection else []) if r < len(ids)]
+    if rows and st.session_state.get("al_table_pick") != ids[rows[0]]:
+        st.session_state["al_table_pick"] = st.session_state["url_al_alert"] = ids[rows[0]]
+    high = [i for i, s in zip(ids, listed["severity"]) if s == "high"]
+    words = dict(zip(ids, listed["headline"]))
+    notes: list[str] = []
+    choice = url_choice("Alert to read", "al_alert", ids, (high or ids)[0], notes=notes,
+                        format_func=lambda i: f"#{i} {words[i]}")
+    show_notes(notes)
+    return choice
+
+
 st.header(f"Open alerts ({len(open_now)})")
 if open_now.empty:
     st.success("No rule fires on the current data.")
-for row in open_now.to_dict("records"):
-    rule = rules[row["rule_id"]]
-    text = with_links(alerts.prompt(row, rule))
-    with st.expander(plain(alerts.headline(row, rule)), expanded=row["severity"] == "high",
-                     icon=SEVERITY_ICON[row["severity"]]):
-        st.markdown(plain(text["summary"]))
-        st.caption(plain(f"Alert #{row['id']} · rule #{rule.id} “{rule.name}”: {rule.describe()}."))
-        evidence(row, rule)
-        left, right = st.columns(2)
-        left.markdown("**Questions to diagnose**\n" + "\n".join(f"- {plain(q)}" for q in text["questions"]))
-        right.markdown("**Actions to weigh**\n" + "\n".join(f"- {plain(a)}" for a in text["actions"]))
-        deals_behind(row, rule)
-        if CAN_HANDLE:
-            handle(row)
-        table(alerts.history(row["id"], DB), key=f"al_history_{row['id']}")
+else:
+    st.caption("High severity first. Pick a row (or an alert below) to read its prompt, evidence and the deals "
+               "behind it.")
+    chosen = chosen_alert(alerts.listing(open_now, rules))
+    row = open_now[open_now["id"] == chosen].iloc[0].to_dict()
+    with st.container(border=True, key="al_detail"):
+        detail(row, rules[row["rule_id"]])
 
 st.header("Rules")
-table(alerts.rules_table(list(rules.values())), key="al_rules")
+table(alerts.rules_table(list(rules.values())), key="al_rules", labels={"threshold": "Threshold"})
 if actor().can("edit alert rules"):
     choice = st.selectbox("Edit a rule", ["new"] + list(rules), key="al_rule_pick",
                           format_func=lambda i: "A new rule" if i == "new" else f"#{i} {rules[i].name}")

@@ -6,8 +6,10 @@ from pages._components.data import _evaluate, data_version, db_path
 
 
 def evaluate_alerts(force: bool = False) -> None:
-    """Evaluate the alert rules once per data version and day (evaluation records alerts, so
-    only a user who may record them triggers it; others read what is recorded)."""
+    """Evaluate the alert rules once per data version and day, unless the store says they were
+    (an import evaluates them as it lands): a fresh server's first visit does not evaluate again.
+    `force` evaluates now. Evaluation records alerts, so only a user who may record them triggers
+    it; others read what is recorded."""
     import datetime as dt
 
     by = actor()
@@ -15,4 +17,4 @@ def evaluate_alerts(force: bool = False) -> None:
         return
     if force:
         _evaluate.clear()
-    _evaluate(db_path(), data_version(), dt.date.today(), by)
+    _evaluate(db_path(), data_version(), dt.date.today(), by, force)

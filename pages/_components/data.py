@@ -81,10 +81,15 @@ def _unconverted(path: str, version: str) -> str | None:
 
 
 @st.cache_data(show_spinner="Checking the alert rules…", max_entries=8)
-def _evaluate(path: str, version: str, today, _by) -> int:
+def _evaluate(path: str, version: str, today, _by, force: bool = False) -> bool:
+    """Evaluate the alert rules unless the store says this data and these rules were evaluated
+    today (the import that brought the data did, in whatever process): True when it evaluated."""
     from intel import alerts
 
-    return len(alerts.evaluate(path, today, by=_by))
+    if not force and alerts.evaluated(path, today):
+        return False
+    alerts.evaluate(path, today, by=_by)
+    return True
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

@@ -107,26 +107,40 @@ def test_forecast_marks_the_quarter_in_progress_at_desktop_and_phone_size(browse
 
 
 @pytest.mark.parametrize("width, height, name", [(1440, 900, "alerts.png"), (390, 844, "alerts-phone.png")])
-def test_alerts_page_prompt_deals_and_screenshot(page: Page, app_server, artifacts, width, height, name):
+def test_alerts_page_lists_the_alerts_and_reads_the_one_picked(page: Page, app_server, artifacts, width, height,
+                                                                name):
     page.set_viewport_size({"width": width, "height": height})
     page.goto(app_server + "/alerts")
-    expect(page.get_by_text("Questions to diagnose").first).to_be_visible(timeout=30_000)
-    expect(page.get_by_text(re.compile("post-mortems")).first).to_be_visible()
-    # the high-severity alert, open by default, its heading a sentence with severity and member
-    high = page.get_by_test_id("stMain").get_by_test_id("stExpander").filter(
-        has_text="High: SMB's win rate below 20% for 3 months running (2026-08 to 2026-10)")
-    expect(high).to_contain_text(re.compile(r"SMB · win rate by month, \d{4}-\d{2} to 2026-10"))   # the chart's title
-    expect(high.get_by_text(re.compile(r"^[\d,]+ deals SMB lost from 2026-08 to 2026-10"))).to_be_visible()
-    expect(high.get_by_test_id("stDataFrame").first).to_be_visible(timeout=30_000)
-    link = high.get_by_role("link", name="Open this view on the Win-loss page")
+    listed = page.get_by_test_id("stMain").get_by_test_id("stDataFrame").first   # every open alert, one row each
+    expect(listed).to_contain_text("SMB's win rate below 20% for 3 months running", timeout=30_000)
+    # the first high-severity alert is read in full without a click: heading, prompt, chart, deals
+    detail = page.locator(".st-key-al_detail")
+    expect(detail.get_by_role("heading").first).to_contain_text(
+        "High: SMB's win rate below 20% for 3 months running (2026-08 to 2026-10) · open", timeout=30_000)
+    expect(detail.get_by_text("Questions to diagnose")).to_be_visible()
+    expect(detail.get_by_text(re.compile("post-mortems")).first).to_be_visible()
+    expect(detail).to_contain_text(re.compile(r"SMB · win rate by month, \d{4}-\d{2} to 2026-10"))   # the chart's title
+    expect(detail.get_by_text(re.compile(r"^[\d,]+ deals SMB lost from 2026-08 to 2026-10"))).to_be_visible()
+    expect(detail.get_by_test_id("stDataFrame").first).to_be_visible(timeout=30_000)
+    link = detail.get_by_role("link", name="Open this view on the Win-loss page")
     expect(link).to_have_attribute("href", re.compile(r"/win-loss\?segment=SMB&from=2026-08-01&to=2026-10-31"))
-    expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=30_000)
+    expect(detail.locator(".js-plotly-plot")).to_have_count(1, timeout=30_000)
+    expect(page.locator(".js-plotly-plot")).to_have_count(1)        # one chart on the page, not one per alert
     settled(page)
     no_exception(page)
     tall = page.evaluate("document.querySelector('[data-testid=stMain]').scrollHeight")
     page.set_viewport_size({"width": width, "height": tall})   # Streamlit scrolls inside stMain
     page.wait_for_timeout(1500)
     page.screenshot(path=artifacts / name, full_page=True)
+    # a row picked in the table (its tick box, the tenth row: the low push-count alert) is read instead
+    box = listed.bounding_box()
+    page.mouse.click(box["x"] + 16, box["y"] + 35 + 35 * 9 + 17)
+    expect(detail.get_by_role("heading").first).to_contain_text(
+        re.compile(r"Low: \d+ open deals pushed 3 times or more at the 2026-11-16 snapshot"), timeout=30_000)
+    expect(page).to_have_url(re.compile(r"al_alert=\d+"))         # a copied link opens this alert
+    expect(detail.get_by_role("link", name="Open this view on the Pipeline page")).to_be_visible()
+    expect(detail.get_by_test_id("stDataFrame").first).to_contain_text("Pushes", timeout=30_000)
+    no_exception(page)
 
 
 def test_upload_a_csv_and_see_it_in_the_import_history(page: Page, app_server, artifacts):

@@ -166,8 +166,13 @@ def test_data_page_refuses_a_web_page_with_a_sentence(db):
 
 def test_alerts_page_acknowledge_keeps_the_history(use_demo_db):
     at = app("pages/alerts.py")
-    assert any(e.label.replace("\\", "").startswith("High: SMB's win rate below 20% for 3 months running")
-               for e in at.expander)
+    # the open alerts listed high first; the first high one is read in full without a click
+    (listed,) = [d.value for d in at.dataframe if "headline" in d.value.columns]
+    assert listed["severity"].iloc[0] == "high" and listed["alert"].iloc[0] == 1
+    assert listed["headline"].iloc[0].startswith("SMB's win rate below 20% for 3 months running")
+    assert at.selectbox(key="url_al_alert").value == 1
+    assert at.subheader[0].value.replace("\\", "").endswith(
+        "High: SMB's win rate below 20% for 3 months running (2026-08 to 2026-10) · open")
     first = at.text_input(key="al_owner_1")
     first.set_value("Dana Reyes").run()
     at.button(key="al_ack_1").click().run()
@@ -182,7 +187,12 @@ def test_alerts_page_lists_the_deals_behind_a_push_count_alert(use_demo_db):
     import pandas as pd
 
     at = app("pages/alerts.py")
-    (pushed,) = [e for e in at.expander if "pushed 3 times or more" in e.label.replace("\\", "")]
+    (listed,) = [d.value for d in at.dataframe if "headline" in d.value.columns]
+    (chosen,) = listed.loc[listed["headline"].str.contains("pushed 3 times or more"), "alert"]
+    at.selectbox(key="url_al_alert").set_value(chosen).run()      # the user picks that alert
+    assert not at.exception, at.exception
+    assert at.query_params["al_alert"] == str(chosen)              # a copied link opens it
+    assert "pushed 3 times or more" in at.subheader[0].value.replace("\\", "")
     # independently of the SQL: per deal, how often its close date moved to a later month from one
     # snapshot to the next; the deals open at the latest snapshot with 3 or more
     seen = pd.DataFrame(rows("SELECT o.id, o.snapshot_date, o.close_date, o.is_closed, o.name FROM opportunities o "
@@ -194,17 +204,16 @@ def test_alerts_page_lists_the_deals_behind_a_push_count_alert(use_demo_db):
     latest = seen[seen["snapshot_date"] == seen["snapshot_date"].max()]
     expected = latest[~latest["is_closed"] & (latest["id"].map(pushes) >= 3)]
     assert len(expected) > 0
-    listed = pushed.get("dataframe")[0]            # the deals table inside the expander (its history after)
-    shown = listed.value
+    (shown,) = [d.value for d in at.dataframe if "pushes" in d.value.columns]   # the deals behind it
     assert sorted(shown["id"]) == sorted(expected["id"])
     assert (shown["pushes"] >= 3).all() and shown["pushes"].tolist() == sorted(shown["pushes"], reverse=True)
     assert list(shown.columns[:2]) == ["name", "pushes"]
-    title = [m.value for m in pushed.markdown if m.value.startswith("**")]
+    title = [m.value for m in at.markdown if m.value.startswith("**")]
     assert any(f"{len(expected)} open deals pushed 3 times or more" in t.replace("\\", "") for t in title)
-    assert any("](/pipeline)" in m.value and "Open this view on the Pipeline page" in m.value for m in pushed.markdown)
-    # the summary names the first three, each pushed the most times, and counts the rest
+    assert any("](/pipeline)" in m.value and "Open this view on the Pipeline page" in m.value for m in at.markdown)
+    # the summary (the detail's first paragraph) names the first three, each pushed the most times, and counts the rest
     assert (shown["pushes"].head(3) == pushes[expected["id"]].max()).all()
-    summary = pushed.markdown[0].value.replace("\\", "")
+    summary = at.markdown[0].value.replace("\\", "")
     assert summary == (f"{len(expected)} open deals pushed 3 times or more at the {latest['snapshot_date'].max()} "
                        f"snapshot: {', '.join(shown['name'].head(3))} and {len(expected) - 3} more.")
 

@@ -1,0 +1,50 @@
+"""The store says whether the alerts are those of the current data, rules and day, so the pages
+need not evaluate again what an import evaluated (alerts.evaluated, issue 18)."""
+from __future__ import annotations
+
+import datetime as dt
+
+from intel import alerts
+from intel.access import LOCAL_ADMIN as ADMIN
+from intel.ingest import import_file, undo_import
+from tests.conftest import rows
+from tests.intel.test_alerts import fixture_csv, only, win_rate_rule
+
+TODAY = dt.date(2026, 11, 25)
+
+
+def test_an_evaluation_is_recorded_for_its_data_rules_and_day(db):
+    only(win_rate_rule())                      # Three: under 30% in Feb, Mar and Apr
+    loaded = import_file(fixture_csv(), "winrates.csv", as_of="2026-05-01", by=ADMIN)
+    assert loaded.status == "loaded"
+    assert not alerts.evaluated(today=TODAY)   # nothing evaluated yet
+    alerts.evaluate(today=TODAY, by=ADMIN)
+    assert rows("SELECT member FROM alerts") == [("Three",)]
+    assert alerts.evaluated(today=TODAY)
+    assert not alerts.evaluated(today=TODAY + dt.timedelta(days=1))   # a new day: snoozes may end
+    # an undo changes the data: the alerts in the store are no longer its alerts
+    undo_import(loaded.import_id, by=ADMIN)
+    assert not alerts.evaluated(today=TODAY)
+    alerts.evaluate(today=TODAY, by=ADMIN)
+    assert alerts.evaluated(today=TODAY) and rows("SELECT still_firing FROM alerts") == [(False,)]
+
+
+def test_a_rule_saved_or_new_data_asks_for_a_new_evaluation(db):
+    rule_id = only(win_rate_rule())
+    import_file(fixture_csv(), "winrates.csv", as_of="2026-05-01", by=ADMIN)
+    alerts.evaluate(today=TODAY, by=ADMIN)
+    assert alerts.evaluated(today=TODAY)
+    alerts.save_rule(win_rate_rule(threshold=0.2, id=rule_id), by=ADMIN)
+    assert not alerts.evaluated(today=TODAY)
+    alerts.evaluate(today=TODAY, by=ADMIN)
+    assert alerts.evaluated(today=TODAY)
+    more = import_file(fixture_csv().replace(b"T1,", b"N1,"), "more.csv", as_of="2026-05-08", by=ADMIN)
+    assert more.status == "loaded"             # the next weekly snapshot
+    assert not alerts.evaluated(today=TODAY)
+
+
+def test_the_check_after_an_import_records_the_evaluation(db):
+    only(win_rate_rule())
+    import_file(fixture_csv(), "winrates.csv", as_of="2026-05-01", by=ADMIN)
+    assert alerts.check_after_change(by=ADMIN) == []
+    assert alerts.evaluated()                  # today, as the pages ask
