@@ -577,6 +577,33 @@ def evaluated(db=None, today: dt.date | None = None) -> bool:
     return found is not None and found[0] == _evaluation_key(db, today)
 
 
+def _only_the_day_changed(db, key: str) -> bool:
+    """Whether the last evaluation was of this very data and these rules, on an earlier day: the
+    rules would find the same breaches (they read the data, not the calendar)."""
+    cur = store.cursor(db)
+    try:
+        found = cur.execute("SELECT value FROM settings WHERE name = $n", {"n": EVALUATED}).fetchone()
+    finally:
+        cur.close()
+    if found is None:
+        return False
+    before, now = json.loads(found[0]), json.loads(key)
+    return before["day"] < now["day"] and {**before, "day": now["day"]} == now
+
+
+def _new_day(db, today: dt.date, key: str, by: Actor) -> pd.DataFrame:
+    """A new day on the same data and rules: only the snoozes that ended reopen (seconds of landing
+    projections at a million deals are not run again for an answer they cannot change)."""
+    with store.transaction(db) as cur:
+        ended = cur.execute("SELECT id, snoozed_until FROM alerts WHERE status = 'snoozed' "
+                            "AND snoozed_until IS NOT NULL AND snoozed_until <= $t", {"t": today}).fetchall()
+        for alert_id, snoozed_until in ended:
+            cur.execute("UPDATE alerts SET status = 'open', snoozed_until = NULL WHERE id = $i", {"i": alert_id})
+            _act(cur, alert_id, "reopened", by.name, f"snooze ended {snoozed_until}")
+        cur.execute("INSERT OR REPLACE INTO settings (name, value) VALUES ($n, $v)", {"n": EVALUATED, "v": key})
+    return open_alerts(db, today)
+
+
 def evaluate(db=None, today: dt.date | None = None, *, by: Actor) -> pd.DataFrame:
     """Evaluate every enabled rule (as `by`, an analyst or above: it records alerts); open,
     update or re-open alerts, and record that this data, these rules and this day were evaluated
@@ -585,6 +612,8 @@ def evaluate(db=None, today: dt.date | None = None, *, by: Actor) -> pd.DataFram
     ensure_default_rules(db)
     today = today or dt.date.today()
     key = _evaluation_key(db, today)   # read before: data that lands meanwhile is evaluated again
+    if _only_the_day_changed(db, key):
+        return _new_day(db, today, key, by)
     results = []
     projector = landing.shared_projector(db)   # the pages then reuse the states and projections
     for rule in [r for r in list_rules(db) if r.enabled]:

@@ -48,3 +48,24 @@ def test_the_check_after_an_import_records_the_evaluation(db):
     import_file(fixture_csv(), "winrates.csv", as_of="2026-05-01", by=ADMIN)
     assert alerts.check_after_change(by=ADMIN) == []
     assert alerts.evaluated()                  # today, as the pages ask
+
+
+def test_a_new_day_on_the_same_data_reopens_ended_snoozes_without_running_the_rules_again(db, monkeypatch):
+    only(win_rate_rule())
+    import_file(fixture_csv(), "winrates.csv", as_of="2026-05-01", by=ADMIN)
+    alerts.evaluate(today=TODAY, by=ADMIN)
+    (alert_id,) = rows("SELECT id FROM alerts")[0]
+    alerts.snooze(alert_id, TODAY + dt.timedelta(days=1), by=ADMIN)
+    ran = []
+    original = alerts.test_rule
+    monkeypatch.setattr(alerts, "test_rule", lambda *a, **k: (ran.append(a[0].name), original(*a, **k))[1])
+    alerts.evaluate(today=TODAY + dt.timedelta(days=1), by=ADMIN)   # the snooze's last day has come
+    assert ran == []                                                   # the data did not change
+    assert rows("SELECT status, snoozed_until FROM alerts") == [("open", None)]
+    assert rows("SELECT action, note FROM alert_actions WHERE alert_id = $i ORDER BY id DESC LIMIT 1",
+                {"i": alert_id}) == [("reopened", f"snooze ended {TODAY + dt.timedelta(days=1)}")]
+    assert alerts.evaluated(today=TODAY + dt.timedelta(days=1))
+    # the same day forced again, or new data, runs the rules
+    import_file(fixture_csv(), "winrates-again.csv", as_of="2026-05-02", by=ADMIN)
+    alerts.evaluate(today=TODAY + dt.timedelta(days=1), by=ADMIN)
+    assert ran
