@@ -156,6 +156,11 @@ def velocity_change(dim: str, filters: Filters, s0: dt.date | None = None, s1: d
     (the four add up to 1). Default: the latest snapshot against the latest one taken at least
     3 calendar months earlier (the first snapshot when none is that old).
     """
+    return _velocity_change(dim, filters, s0, s1, window_quarters, db, exclude_no_decision)[0]
+
+
+def _velocity_change(dim, filters, s0, s1, window_quarters, db, exclude_no_decision):
+    """velocity_change's table, and velocity_by at the later snapshot it was computed from."""
     s1 = pick_snapshot(s1, db)
     if s0 is None:
         a_quarter_before = [d for d in snapshots(db) if d <= periods.add_months(s1, -3)]
@@ -185,7 +190,7 @@ def velocity_change(dim: str, filters: Filters, s0: dt.date | None = None, s1: d
             # the factor's part of the change in $/day, signed (the four add up to velocity_1 − velocity_0)
             row[f"effect_{factor}"] = row[f"share_{factor}"] * (row["velocity_1"] - row["velocity_0"])
         rows.append(row)
-    return pd.DataFrame(rows, columns=VELOCITY_CHANGE_COLUMNS)
+    return pd.DataFrame(rows, columns=VELOCITY_CHANGE_COLUMNS), after.reset_index()
 
 
 def _number(row: pd.Series | None, column: str) -> float:
@@ -263,9 +268,8 @@ def velocity_change_frame(filters: Filters, params: dict, db=None) -> pd.DataFra
     quarters = params.get("window_quarters") or WINDOW_QUARTERS
     dim = params["dim"]
     nd = params.get("exclude_no_decision", False)
-    table = velocity_change(dim, filters, params.get("s0"), params.get("s1"), quarters, db,
-                            exclude_no_decision=nd)
+    # the later snapshot's velocity_by, already read for the change, gives `closed` (not read again)
+    table, later = _velocity_change(dim, filters, params.get("s0"), params.get("s1"), quarters, db, nd)
     if table.empty:
         return table.assign(closed=pd.Series(dtype="float64"))
-    later = velocity_by(dim, filters, table["snapshot_1"].iloc[0], quarters, db, exclude_no_decision=nd)
     return table.merge(later[["member", "closed"]], on="member", how="left")

@@ -15,9 +15,12 @@ WHERE import_id = (SELECT import_id FROM snapshot_dates WHERE snapshot_date = sn
 -- amounts entering at their s1 value, changes by their delta, so
 -- start − won − lost − pushed_out + grew − shrank + new + pulled_in = end exactly.
 -- Deals not in s0 and closed by s1 with a close date in P are created_and_closed (apart).
+-- Only the deals of P at either snapshot are joined (a tenth of the export, not all of it): those
+-- open in P at s0 with their s1 row, then those closing in P at s1 (open: in P; closed: created
+-- and closed) not already counted, with their s0 row. Each snapshot is read where it is used
+-- (a CTE read twice would be materialised whole).
 CREATE OR REPLACE MACRO movement(s0, s1, p_start, p_end, regions, segments, owners, products) AS TABLE
-WITH a AS (SELECT * FROM snapshot_at(s0)), b AS (SELECT * FROM snapshot_at(s1)),
-j AS (
+WITH j AS (
     SELECT coalesce(b.id, a.id) AS id, coalesce(b.name, a.name) AS name,
            coalesce(b.account, a.account) AS account, coalesce(b.owner, a.owner) AS owner,
            coalesce(b.region, a.region) AS region, coalesce(b.segment, a.segment) AS segment,
@@ -25,10 +28,25 @@ j AS (
            a.id IS NOT NULL AS in_s0, b.id IS NOT NULL AS in_s1,
            a.stage AS stage_0, b.stage AS stage_1, a.close_date AS close_0, b.close_date AS close_1,
            coalesce(a.value, 0) AS amount_0, coalesce(b.value, 0) AS amount_1,
-           coalesce(a.id IS NOT NULL AND NOT a.is_closed AND a.close_date BETWEEN p_start AND p_end, false) AS in_p0,
+           true AS in_p0,
            coalesce(b.id IS NOT NULL AND NOT b.is_closed AND b.close_date BETWEEN p_start AND p_end, false) AS in_p1,
            coalesce(b.is_closed, false) AS closed_1, coalesce(b.is_won, false) AS won_1
-    FROM a FULL OUTER JOIN b ON a.id = b.id
+    FROM (SELECT * FROM snapshot_at(s0) WHERE NOT is_closed AND close_date BETWEEN p_start AND p_end) a
+    LEFT JOIN snapshot_at(s1) b ON a.id = b.id
+    UNION ALL
+    SELECT coalesce(b.id, a.id) AS id, coalesce(b.name, a.name) AS name,
+           coalesce(b.account, a.account) AS account, coalesce(b.owner, a.owner) AS owner,
+           coalesce(b.region, a.region) AS region, coalesce(b.segment, a.segment) AS segment,
+           coalesce(b.product, a.product) AS product,
+           a.id IS NOT NULL AS in_s0, b.id IS NOT NULL AS in_s1,
+           a.stage AS stage_0, b.stage AS stage_1, a.close_date AS close_0, b.close_date AS close_1,
+           coalesce(a.value, 0) AS amount_0, coalesce(b.value, 0) AS amount_1,
+           false AS in_p0,
+           coalesce(NOT b.is_closed, false) AS in_p1,
+           coalesce(b.is_closed, false) AS closed_1, coalesce(b.is_won, false) AS won_1
+    FROM (SELECT * FROM snapshot_at(s1) WHERE close_date BETWEEN p_start AND p_end) b
+    LEFT JOIN snapshot_at(s0) a ON a.id = b.id
+    WHERE NOT coalesce(NOT a.is_closed AND a.close_date BETWEEN p_start AND p_end, false)   -- in P at s0: above
 )
 SELECT id, name, account, owner, region, segment, product, stage_0, stage_1, close_0, close_1,
        amount_0, amount_1,
