@@ -488,6 +488,8 @@ class Projector:
         self._lock = threading.RLock()
         self._keep = keep                                          # projections remembered (0: none)
         self._landings: dict[tuple, Landing] = {}
+        self._models: dict[tuple[str, int], Model] = {}             # kept only when keep > 0
+        self._chanced: dict[tuple[str, int], pd.DataFrame] = {}     # every priced deal with its chance
 
     def _read(self, keys, cache: dict, sql: str) -> None:
         with self._lock:
@@ -566,6 +568,14 @@ class Projector:
         return self._training[key]
 
     def model(self, label: str, day: int) -> Model:
+        if self._keep:   # a shared projector fits each day's model once
+            with self._lock:
+                if (label, day) not in self._models:
+                    self._models[(label, day)] = self._fit(label, day)
+                return self._models[(label, day)]
+        return self._fit(label, day)
+
+    def _fit(self, label: str, day: int) -> Model:
         keys = self.training_keys(label, day)
         self.preload(training=keys)
         frames = {k[0]: self._aggregate(k) for k in keys}
@@ -598,7 +608,8 @@ class Projector:
         that keeps projections hands the same Landing to every caller: read it, never change it."""
         if not self._keep:
             return self._project(filters, label, as_of, sims, seed, shocks)
-        key = (filters, label, as_of, sims, seed, tuple(shocks))
+        # the landing reads the filters' scope, never their dates (the period is its own)
+        key = (tuple(getattr(filters, d) for d in SCOPE_DIMS), label, as_of, sims, seed, tuple(shocks))
         with self._lock:   # the same projection asked by two sessions at once is run once
             found = self._landings.pop(key, None) or self._project(filters, label, as_of, sims, seed, shocks)
             self._landings[key] = found   # the most recently used last
@@ -616,10 +627,18 @@ class Projector:
         found = self.at(label, day)
         model = self.model(label, day)
         scoped = found[in_scope(found, filters)]
-        deals = scoped[scoped["amount"].notna() & (scoped["amount"] > 0)]
         left_out = _left_out(scoped)
         # a deal expected to close after the period can still land in it (pulled in): kept, at its chance
-        deals = chances(model, deals.reset_index(drop=True))
+        if self._keep:   # every deal's chance worked out once per day, each scope a selection of them
+            with self._lock:
+                if (label, day) not in self._chanced:
+                    priced = found[found["amount"].notna() & (found["amount"] > 0)]
+                    self._chanced[(label, day)] = chances(model, priced.reset_index(drop=True))
+                chanced = self._chanced[(label, day)]
+            deals = chanced[in_scope(chanced, filters)].reset_index(drop=True)
+        else:
+            deals = scoped[scoped["amount"].notna() & (scoped["amount"] > 0)]
+            deals = chances(model, deals.reset_index(drop=True))
         if shocks:
             deals = apply_shocks(deals, model, shocks, as_of, last)
         rate, pool = self.new_deal_rate(label, day, filters)
@@ -687,6 +706,7 @@ def _keep_training(fresh: dict, version: str, db=None) -> None:
 
 _SHARED: dict[str, tuple[str, Projector]] = {}   # store -> (its data version, its projector)
 _SHARED_LOCK = threading.Lock()
+SCOPE_DIMS = ("region", "segment", "owner", "product")
 SHARED_KEPT = 12   # projections a shared projector remembers (each holds its open deals: ~100 MB at 1M)
 
 

@@ -155,6 +155,23 @@ def test_a_replayed_day_is_the_projection_of_that_day_with_the_same_seed(demo_db
     assert replayed.mean == pytest.approx(alone.mean, rel=1e-12)     # the same deals and chances...
     assert np.array_equal(replayed.sims, alone.sims)                # ...and the same draws
 
+def test_a_shared_projector_projects_what_a_fresh_one_does_and_hands_the_same_landing_again(demo_db):
+    """The process's shared projector (chances worked out once per day, models fitted once, the
+    projections remembered by scope) gives exactly a fresh projector's landing, whatever the
+    filters' dates."""
+    label, as_of = "2026-Q4", dt.date(2026, 11, 16)
+    emea = Filters(dt.date(2025, 1, 1), dt.date(2026, 12, 31), region=("EMEA",))
+    shared = landing.shared_projector(demo_db)
+    for scope in (EVERYTHING, emea, emea.with_(date_from=dt.date(2026, 10, 1))):
+        kept = shared.project(scope, label, as_of, sims=1_000)
+        fresh = landing.Projector(demo_db).project(scope, label, as_of, sims=1_000)
+        assert np.array_equal(kept.sims, fresh.sims) and kept.p50 == fresh.p50
+        pd.testing.assert_frame_equal(kept.deals, fresh.deals)
+    assert shared.project(emea, label, as_of, sims=1_000) is shared.project(
+        emea.with_(date_from=dt.date(2026, 10, 1)), label, as_of, sims=1_000)   # remembered, not re-run
+    assert landing.shared_projector(demo_db) is shared                         # one per store and data
+
+
 def test_training_aggregates_are_kept_per_data_version_and_read_back_the_same(demo_db, tmp_path, monkeypatch):
     """The first projection keeps what the periods before teach in the store; another process
     (a new projector) reads it back instead of replaying the history, and projects the same; an
