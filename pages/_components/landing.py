@@ -40,7 +40,7 @@ def _project(path: str, version: str, filters, period: str, shocks: tuple) -> la
     # the shared projector remembers its projections: no copy per rerun (a landing of a million
     # open deals takes half a second to unpickle from st.cache_data)
     as_of = data_date(path)
-    return _projector(path, version).project(filters, period, as_of, landing.SIMS, landing.SEED, shocks)
+    return _projector(path, version).project(filters, period, as_of, None, landing.SEED, shocks)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -51,7 +51,7 @@ def _moved(path: str, version: str, filters, period: str):
     before_day = landing.previous_as_of(now, path)
     if before_day is None:
         return None
-    before = _projector(path, version).project(filters, period, before_day, landing.SIMS, landing.SEED)
+    before = _projector(path, version).project(filters, period, before_day, None, landing.SEED)
     parts, deals = landing.what_moved(before, now, db=path)
     return before_day, parts, deals
 
@@ -65,7 +65,8 @@ def scoped(filters, period: str):
 
 def projection(filters, period: str, shocks: tuple[Shock, ...] = ()) -> landing.Landing:
     """intel.landing's projection of `period` at the data date in the filters' scope (10,000 runs,
-    the fixed seed), cached until the data changes."""
+    fewer past a hundred thousand open deals, as the Overview's tile; the fixed seed), cached until
+    the data changes."""
     return _project(db_path(), data_version(), scoped(filters, period), period, tuple(shocks))
 
 
