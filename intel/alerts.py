@@ -564,30 +564,30 @@ def _evaluation_key(db, today: dt.date) -> str:
                        "day": today.isoformat()})
 
 
-def evaluated(db=None, today: dt.date | None = None) -> bool:
-    """Whether the alerts in the store are those of the current data and rules, evaluated on
-    `today` (by the import that brought the data, or a visit earlier that day): then a page need
-    not evaluate again."""
-    today = today or dt.date.today()
+def _last_evaluation(db) -> str | None:
+    """The key (_evaluation_key) of the last evaluation recorded in the store, if any."""
     cur = store.cursor(db)
     try:
         found = cur.execute("SELECT value FROM settings WHERE name = $n", {"n": EVALUATED}).fetchone()
     finally:
         cur.close()
-    return found is not None and found[0] == _evaluation_key(db, today)
+    return None if found is None else found[0]
+
+
+def evaluated(db=None, today: dt.date | None = None) -> bool:
+    """Whether the alerts in the store are those of the current data and rules, evaluated on
+    `today` (by the import that brought the data, or a visit earlier that day): then a page need
+    not evaluate again."""
+    return _last_evaluation(db) == _evaluation_key(db, today or dt.date.today())
 
 
 def _only_the_day_changed(db, key: str) -> bool:
     """Whether the last evaluation was of this very data and these rules, on an earlier day: the
     rules would find the same breaches (they read the data, not the calendar)."""
-    cur = store.cursor(db)
-    try:
-        found = cur.execute("SELECT value FROM settings WHERE name = $n", {"n": EVALUATED}).fetchone()
-    finally:
-        cur.close()
-    if found is None:
+    last = _last_evaluation(db)
+    if last is None:
         return False
-    before, now = json.loads(found[0]), json.loads(key)
+    before, now = json.loads(last), json.loads(key)
     return before["day"] < now["day"] and {**before, "day": now["day"]} == now
 
 
