@@ -57,16 +57,6 @@ def _points(rows: list[tuple[dt.date, dt.date, dt.date]]) -> pd.DataFrame:
                          "p_start": [r[1] for r in rows], "p_end": [r[2] for r in rows]})
 
 
-def states(points: pd.DataFrame, db=None) -> pd.DataFrame:
-    """The deals open at each point (intel/sql/landing_states.sql), with their features and what
-    became of them."""
-    models.refresh(db)
-    frame = store.query_sql(store.load_sql("landing_states"), {}, db=db, relations={"landing_points": points})
-    for column in ("as_of", "p_start", "p_end", "expected_close", "snapshot_date"):
-        frame[column] = pd.to_datetime(frame[column]).dt.date
-    return frame
-
-
 def new_deals(points: pd.DataFrame, db=None) -> pd.DataFrame:
     """Deals created after each point's day and won inside its period (landing_new_deals.sql)."""
     models.refresh(db)
