@@ -14,7 +14,7 @@ from pages._components.charts import GREY, PRIMARY, chart
 from pages._components.data import account_stance, db_path, helper, metric
 from pages._components.page import on_phone
 from pages._components.links import PAGES
-from pages._components.urlstate import global_filters, show_notes, url_choice
+from pages._components.urlstate import global_filters, pick_from_table, show_notes, url_choice, url_chosen
 from pages._components.widgets import (column_tile, download_buttons, kpi_tile, markdown_link, missing, plain, say,
                                        table)
 
@@ -91,16 +91,14 @@ else:
                    "open the account below.")
         # a table per view (stance, search): a row picked in one never points into another's rows
         picked = stance_table(shown, key=f"ac_table_{stance}_{find.strip().lower()}")
-        rows = [r for r in (picked.selection.rows if picked and picked.selection else []) if r < len(shown)]
-        if rows and st.session_state.get("ac_table_pick") != shown.loc[rows[0], "account"]:
-            st.session_state["ac_table_pick"] = st.session_state["url_ac_account"] = shown.loc[rows[0], "account"]
+        pick_from_table(picked, shown["account"].tolist(), "ac_account")
         download, quarters = for_download(chosen)
         download_buttons(download, "accounts" + ("" if stance == "all" else f"-{stance}"), key="ac_table_dl",
                          labels=quarters, period=WINDOWS)
 
     # ---- one account ----
     st.header("One account")
-    wanted = st.session_state.get("url_ac_account") or st.query_params.get("ac_account")
+    wanted = url_chosen("ac_account") or st.query_params.get("ac_account")
     known = wanted is not None and bool((frame["account"] == wanted).any())
     options = list(dict.fromkeys(([wanted] if known else []) + shown["account"].tolist()
                                  + frame["account"].head(1).tolist()))

@@ -12,7 +12,7 @@ from pages._components.auth import actor
 from pages._components.charts import PRIMARY, chart
 from pages._components.data import db_path, helper
 from pages._components.links import PAGES, view_url, with_links
-from pages._components.urlstate import show_notes, url_choice
+from pages._components.urlstate import pick_from_table, show_notes, url_choice
 from pages._components.widgets import download_buttons, markdown_link, plain, say, table
 
 DB = db_path()
@@ -123,9 +123,7 @@ def chosen_alert(listed) -> int:
     ids = [int(i) for i in listed["alert"]]
     picked = table(listed, key="al_table", on_select="rerun", selection_mode="single-row",
                    labels={"headline": "Alert", "scope": "Whose", "since": "Since", "alert": "#"})
-    rows = [r for r in (picked.selection.rows if picked and picked.selection else []) if r < len(ids)]
-    if rows and st.session_state.get("al_table_pick") != ids[rows[0]]:
-        st.session_state["al_table_pick"] = st.session_state["url_al_alert"] = ids[rows[0]]
+    pick_from_table(picked, ids, "al_alert")
     high = [i for i, s in zip(ids, listed["severity"]) if s == "high"]
     words = dict(zip(ids, listed["headline"]))
     notes: list[str] = []

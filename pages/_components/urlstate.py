@@ -57,6 +57,19 @@ def filter_bar():
     return filters, notes
 
 
+def pick_from_table(picked, values: list, key: str) -> None:
+    """A row newly picked in a table (st.dataframe's selection, `values` its rows' choices) becomes
+    the url_choice `key`'s value; a pick already applied does not override a later choice."""
+    rows = [r for r in (picked.selection.rows if picked and picked.selection else []) if r < len(values)]
+    if rows and st.session_state.get(f"url_{key}_picked") != values[rows[0]]:
+        st.session_state[f"url_{key}_picked"] = st.session_state[f"url_{key}"] = values[rows[0]]
+
+
+def url_chosen(key: str):
+    """The url_choice `key`'s value in this session (a row picked included), None before the first."""
+    return st.session_state.get(f"url_{key}")
+
+
 def url_choice(label: str, key: str, options: list, default, widget=None, notes: list | None = None,
                format_func=str, **kwargs):
     """A page control whose value lives in the URL under `key` (so a copied link keeps it)."""
