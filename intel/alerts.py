@@ -591,6 +591,12 @@ def _only_the_day_changed(db, key: str) -> bool:
     return before["day"] < now["day"] and {**before, "day": now["day"]} == now
 
 
+def _reopen(cur, alert_id: int, snoozed_until, by: Actor) -> None:
+    """A snoozed alert whose snooze ended is open again, and its history says so."""
+    cur.execute("UPDATE alerts SET status = 'open', snoozed_until = NULL WHERE id = $i", {"i": alert_id})
+    _act(cur, alert_id, "reopened", by.name, f"snooze ended {snoozed_until}")
+
+
 def _new_day(db, today: dt.date, key: str, by: Actor) -> pd.DataFrame:
     """A new day on the same data and rules: only the snoozes that ended reopen (seconds of landing
     projections at a million deals are not run again for an answer they cannot change)."""
@@ -598,8 +604,7 @@ def _new_day(db, today: dt.date, key: str, by: Actor) -> pd.DataFrame:
         ended = cur.execute("SELECT id, snoozed_until FROM alerts WHERE status = 'snoozed' "
                             "AND snoozed_until IS NOT NULL AND snoozed_until <= $t", {"t": today}).fetchall()
         for alert_id, snoozed_until in ended:
-            cur.execute("UPDATE alerts SET status = 'open', snoozed_until = NULL WHERE id = $i", {"i": alert_id})
-            _act(cur, alert_id, "reopened", by.name, f"snooze ended {snoozed_until}")
+            _reopen(cur, alert_id, snoozed_until, by)
         cur.execute("INSERT OR REPLACE INTO settings (name, value) VALUES ($n, $v)", {"n": EVALUATED, "v": key})
     return open_alerts(db, today)
 
@@ -634,9 +639,7 @@ def evaluate(db=None, today: dt.date | None = None, *, by: Actor) -> pd.DataFram
             for alert_id, member, status, snoozed_until, stored_periods in live:
                 breach, evidence = firing.pop(member, (None, None))
                 if status == "snoozed" and snoozed_until is not None and snoozed_until <= today:
-                    cur.execute("UPDATE alerts SET status = 'open', snoozed_until = NULL WHERE id = $i",
-                                {"i": alert_id})
-                    _act(cur, alert_id, "reopened", by.name, f"snooze ended {snoozed_until}")
+                    _reopen(cur, alert_id, snoozed_until, by)
                 if breach is None:
                     cur.execute("UPDATE alerts SET still_firing = false, last_evaluated_at = now()::TIMESTAMP "
                                 "WHERE id = $i", {"i": alert_id})
