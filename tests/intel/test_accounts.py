@@ -53,7 +53,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from intel import accounts, metrics
+from intel import accounts, metrics, store
 from intel.access import LOCAL_ADMIN as ADMIN
 from intel.access import Actor, NotAllowed
 from intel.filters import ALL_TIME, Filters
@@ -263,3 +263,51 @@ def test_no_deals_with_an_account_gives_an_empty_table(db):
     assert import_file(FIXTURES / "forecast_deals.csv", as_of="2026-07-01", by=ADMIN).status == "loaded"
     table = accounts.account_stance(EVERYTHING)
     assert table.empty and {"account", "stance", "proposed", "rules"} <= set(table.columns)
+
+
+def _forget_this_process():
+    with accounts._cache_lock:
+        accounts._cache.clear()
+
+
+def _kept(db) -> list[tuple]:
+    cur = store.cursor(db)
+    try:
+        return cur.execute("SELECT key, data_version FROM account_proposals_kept ORDER BY kept_at").fetchall()
+    finally:
+        cur.close()
+
+
+def test_proposals_are_kept_in_the_store_and_read_back_the_same(book, monkeypatch):
+    first = accounts.account_stance(EVERYTHING)
+    assert len(_kept(book)) == 1
+    # another process (this one's memory cleared) reads them back instead of judging again
+    _forget_this_process()
+    monkeypatch.setattr(accounts, "propose", lambda *a, **k: pytest.fail("judged again"))
+    again = accounts.account_stance(EVERYTHING)
+    pd.testing.assert_frame_equal(first, again)
+    assert again.set_index("account").loc["Wren Works", "bookings_by_quarter"] == \
+        first.set_index("account").loc["Wren Works", "bookings_by_quarter"]
+    # a decision is read live, never from what was kept
+    accounts.set_stance("Mesa Media", "defend", "Renewal at risk", 0, proposed="maintain", by=MANAGER)
+    assert stances()["Mesa Media"]["stance"] == "defend"
+
+
+def test_a_scope_a_setting_or_an_import_works_them_out_again(book, monkeypatch):
+    accounts.account_stance(EVERYTHING)
+    accounts.account_stance(EVERYTHING.with_(segment=("Enterprise",)))
+    monkeypatch.setenv("SIGHTLINE_STANCE_ATTACK_SHARE", "0.01")
+    _forget_this_process()
+    assert stances()["Wren Works"]["proposed"] == "maintain"     # not the kept 'attack'
+    kept = _kept(book)
+    assert len(kept) == 3 and len({version for _, version in kept}) == 1
+    # new data: the older version's proposals are dropped when the new ones are kept
+    assert import_file(FIXTURES / "forecast_deals.csv", as_of="2026-07-08", by=ADMIN).status == "loaded"
+    accounts.account_stance(EVERYTHING)
+    assert [version for _, version in _kept(book)] == [store.data_version(book)]
+
+
+def test_a_store_that_cannot_keep_them_still_answers(book, monkeypatch):
+    monkeypatch.setattr(store, "write", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("read-only")))
+    assert stances()["Fir Foods"]["proposed"] == "fire"
+    assert _kept(book) == []
