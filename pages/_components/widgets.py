@@ -236,8 +236,10 @@ def table(frame, key: str | None = None, dim: str | None = None, formats: bool =
         data.attrs = {}
     days, times = _when_columns(data)
     if styler is not None:
+        # points too: the grid's printf cannot write a share's change as points (0.108 -> +10.8 points)
         written = {name: _written(metrics.column_format(str(name))) for name in data.columns
-                   if name not in kept and number_format(metrics.column_format(str(name)))}
+                   if name not in kept and (number_format(metrics.column_format(str(name)))
+                                            or metrics.column_format(str(name)) == "points")}
         # days and moments too: a page's own DateColumn without a format would show the Styler's text
         written.update({name: _written("date") for name in days if name not in kept})
         written.update({name: _written("datetime") for name in times if name not in kept})

@@ -29,6 +29,13 @@ def texts(at) -> str:
     return "\n".join(str(p) for p in parts)
 
 
+def shown(dataframe):
+    """What a table's cells read (the Styler's text the grid draws), as a frame of strings."""
+    import pyarrow as pa
+
+    return pa.ipc.open_stream(dataframe.proto.arrow_data.styler.display_values).read_all().to_pandas()
+
+
 def test_overview_on_an_empty_store_points_to_the_data_page(db):
     at = app()
     assert "No data is loaded yet" in at.info[0].value

@@ -12,7 +12,7 @@ from intel.access import LOCAL_ADMIN as ADMIN, Actor
 from intel.filters import Filters, default_range
 from intel.ingest.load import import_file
 from tests.conftest import ROOT
-from tests.pages.test_pages import TIMEOUT, texts
+from tests.pages.test_pages import TIMEOUT, shown, texts
 
 PAGE = "pages/accounts.py"
 PASSWORD = "correct horse battery"
@@ -363,3 +363,14 @@ def test_with_leads_loaded_the_mql_to_won_funnel_is_shown_per_source(tiny, monke
     st.cache_data.clear()   # the same data version: the page would read the rows above from its cache
     at = accounts_page()
     assert "(none holds leads created 2025-04-01 to 2026-09-30)" in texts(at).replace("\\", "")
+
+
+def test_owners_whose_discounts_rise_read_the_rise_in_points(use_demo_db):
+    # the demo's planted discounter: his discount rises while his win rate does not
+    rising = accounts.rising_discounts(Filters(*default_range()))
+    assert "Lukas Weber" in rising["member"].tolist()
+    at = accounts_page()
+    cells = shown(next(d for d in at.dataframe if "win_rate_change" in d.value.columns)).set_index("member")
+    for row in rising.itertuples():
+        assert cells.loc[row.member, "rise"] == f"{row.rise * 100:+.1f} points"
+        assert cells.loc[row.member, "win_rate_change"] == f"{row.win_rate_change * 100:+.1f} points"
