@@ -102,7 +102,7 @@ def unkeep() -> None:
     """The proposals kept in the store: gone, as after an import."""
     cur = store.cursor()
     try:
-        cur.execute("DELETE FROM account_proposals_kept")
+        cur.execute("DELETE FROM kept_frames WHERE kind = 'account_proposals'")
     finally:
         cur.close()
 

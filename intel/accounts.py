@@ -25,7 +25,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-import logging
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -33,7 +32,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from intel import config, metrics, models, store
 from intel.access import Actor, require
@@ -51,8 +49,6 @@ STANCE_MEANING = {
 PROSPECT_DAYS = 90          # a prospect counts as active with a deal created this recently
 FIRE_MIN_CUSTOMERS = 5      # customers judged below which the fire rule compares nobody
 REASON_LIMIT = 500
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -327,7 +323,7 @@ def propose(facts: pd.DataFrame, t: Thresholds | None = None) -> pd.DataFrame:
 
 
 def _proposals(filters: Filters, db, t: Thresholds) -> pd.DataFrame:
-    """propose() over account_facts(), kept in this process and in the store (account_proposals_kept)
+    """propose() over account_facts(), kept in this process and in the store (store.keep_frame)
     under a key of everything they rest on: the rules read every account, which on 50,000 accounts
     takes longer than a page may wait, and the answer changes only with that key."""
     models.refresh(db)
@@ -341,7 +337,7 @@ def _proposals(filters: Filters, db, t: Thresholds) -> pd.DataFrame:
     if frame is None:
         frame = propose(account_facts(filters, db, t), t)
         if len(frame):
-            _keep(frame, key, version, db)
+            store.keep_frame(KEPT, key, version, frame, db)
     with _cache_lock:
         _cache[memo] = frame
         while len(_cache) > _CACHED:
@@ -352,51 +348,23 @@ def _proposals(filters: Filters, db, t: Thresholds) -> pd.DataFrame:
 # what made the kept proposals: this module's rules and words and the facts SQL (a changed rule
 # must not read proposals an older one kept)
 _CODE = hashlib.sha1(Path(__file__).read_bytes() + store.load_sql("account_facts").encode()).hexdigest()
+KEPT = "account_proposals"
 
 
 def _kept_key(filters: Filters, db, t: Thresholds) -> tuple[str, str]:
     """The key proposals are kept under (what they rest on), and the data version in it."""
     version = store.data_version(db)
-    parts = (_CODE, version, filters.region, filters.segment, filters.owner, filters.product,
-             dataclasses.astuple(t), metrics.min_sample(), fiscal_year_start(), models.currency_prefix())
-    return hashlib.sha1(repr(parts).encode()).hexdigest(), version
+    return store.kept_key(_CODE, version, filters.region, filters.segment, filters.owner, filters.product,
+                          dataclasses.astuple(t), metrics.min_sample(), fiscal_year_start(),
+                          models.currency_prefix()), version
 
 
 def _read_kept(key: str, db) -> pd.DataFrame | None:
     """Proposals kept in the store under `key`, or None."""
-    cur = store.cursor(db)
-    try:
-        row = cur.execute("SELECT frame FROM account_proposals_kept WHERE key = $k", {"k": key}).fetchone()
-    finally:
-        cur.close()
-    if row is None:
-        return None
-    table = pa.ipc.open_stream(row[0]).read_all()
-    frame = table.to_pandas()
-    if len(frame):   # Arrow gives arrays; account_facts gives lists of floats
-        frame["bookings_by_quarter"] = table.column("bookings_by_quarter").to_pylist()
+    frame = store.kept_frame(KEPT, key, db)
+    if frame is not None and len(frame):   # Arrow gives arrays; account_facts gives lists of floats
+        frame["bookings_by_quarter"] = [list(map(float, q)) for q in frame["bookings_by_quarter"]]
     return frame
-
-
-def _keep(frame: pd.DataFrame, key: str, version: str, db) -> None:
-    """Keep proposals in the store (older data versions' dropped); whoever kept them first wins,
-    and a store that cannot be written is only slower."""
-    sink = pa.BufferOutputStream()
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    # zstd: a fifth of the bytes (the rules' words repeat), written and read back in tens of ms
-    with pa.ipc.new_stream(sink, table.schema, options=pa.ipc.IpcWriteOptions(compression="zstd")) as writer:
-        writer.write_table(table)
-    blob = sink.getvalue().to_pybytes()
-
-    def work(cur) -> None:
-        cur.execute("DELETE FROM account_proposals_kept WHERE data_version <> $v", {"v": version})
-        cur.execute("""INSERT INTO account_proposals_kept VALUES ($k, $v, $f, now()::TIMESTAMP)
-                       ON CONFLICT (key) DO NOTHING""", {"k": key, "v": version, "f": blob})
-
-    try:
-        store.write(work, db)
-    except Exception:   # noqa: BLE001 - a cache: the proposals stand without it
-        log.warning("account proposals not kept", exc_info=True)
 
 
 # ---- managers' decisions ----

@@ -19,10 +19,12 @@ standing then and the stage-weighted pipeline. Nothing here knows of Streamlit.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import math
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -980,13 +982,35 @@ SUMMARY_COLUMNS = ("member", "period", "as_of", "target", "won_to_date", "p10", 
                    "chance_of_target", "commit", "best_case", "weighted_pipeline", "open_deals", "sims")
 
 
+# what made a kept summary: the model, its SQL and this module's code (a changed model must not
+# read a summary an older one kept)
+_CODE = hashlib.sha1(Path(__file__).read_bytes() + store.load_sql("landing_states").encode()
+                     + store.load_sql("landing_new_deals").encode()).hexdigest()
+KEPT = "landing_summary"
+
+
 def landing_frame(filters: Filters, params: dict, db=None) -> pd.DataFrame:
     """The landing per member of the dimension (each member's own scope: those with open deals, won
-    deals or a target in the period), one row each; 'All' for the total."""
+    deals or a target in the period), one row each; 'All' for the total. Kept in the store per data
+    version, scope and period (store.keep_frame): the Overview's tile on a freshly started server,
+    and every session after, reads the rows instead of simulating a million open deals again."""
     label, day = default_period("quarter", db)
     period = params.get("period") or label
     as_of = params.get("as_of") or day
     sims, seed, dim = params.get("sims"), params.get("seed") or SEED, params.get("dim") or "total"
+    version = store.data_version(db)
+    key = store.kept_key(_CODE, version, tuple(getattr(filters, d) for d in SCOPE_DIMS), period, as_of, sims,
+                         seed, dim, metrics.min_sample(), periods.fiscal_year_start())
+    kept = store.kept_frame(KEPT, key, db)
+    if kept is not None:
+        return kept
+    frame = _landing_frame(filters, period, as_of, sims, seed, dim, db)
+    store.keep_frame(KEPT, key, version, frame, db)
+    return frame
+
+
+def _landing_frame(filters: Filters, period: str, as_of: dt.date, sims: int | None, seed: int, dim: str,
+                   db=None) -> pd.DataFrame:
     projector = shared_projector(db)
     whole = projector.project(filters, period, as_of, sims, seed)
     if dim == "total":

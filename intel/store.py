@@ -10,6 +10,8 @@ use, waiting up to `store_wait` seconds while another process holds the file.
 """
 from __future__ import annotations
 
+import hashlib
+import logging
 import os
 import random
 import re
@@ -22,6 +24,8 @@ from typing import Any, Callable, Iterator
 import duckdb
 
 from intel import config
+
+log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQL = Path(__file__).parent / "sql"
@@ -469,6 +473,50 @@ def _key(path) -> str:
 def bump(path: str | Path | None = None) -> None:
     """Kept for callers: the data version is read from the store every time (another process
     may have imported), so there is nothing to forget."""
+
+
+# ---- results kept per data version (migration 023) ----
+
+def kept_key(*parts: Any) -> str:
+    """A digest of what a kept result rests on (the data version among them)."""
+    return hashlib.sha1(repr(parts).encode()).hexdigest()
+
+
+def kept_frame(kind: str, key: str, path: str | Path | None = None):
+    """The frame kept under (kind, key) by keep_frame, or None."""
+    import pyarrow as pa
+
+    cur = cursor(path)
+    try:
+        row = cur.execute("SELECT frame FROM kept_frames WHERE kind = $kind AND key = $key",
+                          {"kind": kind, "key": key}).fetchone()
+    finally:
+        cur.close()
+    return None if row is None else pa.ipc.open_stream(row[0]).read_all().to_pandas()
+
+
+def keep_frame(kind: str, key: str, version: str, frame, path: str | Path | None = None) -> None:
+    """Keep `frame` (worked out from data version `version`) under (kind, key), dropping what older
+    data versions kept; whoever kept it first wins, and a store that cannot be written is only
+    slower (the caller has its answer)."""
+    import pyarrow as pa
+
+    sink = pa.BufferOutputStream()
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    # zstd: a fifth of the bytes for text that repeats, written and read back in tens of ms
+    with pa.ipc.new_stream(sink, table.schema, options=pa.ipc.IpcWriteOptions(compression="zstd")) as writer:
+        writer.write_table(table)
+    blob = sink.getvalue().to_pybytes()
+
+    def work(cur) -> None:
+        cur.execute("DELETE FROM kept_frames WHERE data_version <> $v", {"v": version})
+        cur.execute("""INSERT INTO kept_frames VALUES ($kind, $key, $v, $f, now()::TIMESTAMP)
+                       ON CONFLICT (kind, key) DO NOTHING""", {"kind": kind, "key": key, "v": version, "f": blob})
+
+    try:
+        write(work, path)
+    except Exception:   # noqa: BLE001 - a cache: the result stands without it
+        log.warning("%s not kept", kind, exc_info=True)
 
 
 def data_version(path: str | Path | None = None) -> str:

@@ -273,7 +273,7 @@ def _forget_this_process():
 def _kept(db) -> list[tuple]:
     cur = store.cursor(db)
     try:
-        return cur.execute("SELECT key, data_version FROM account_proposals_kept ORDER BY kept_at").fetchall()
+        return cur.execute("SELECT key, data_version FROM kept_frames WHERE kind = 'account_proposals' ORDER BY kept_at").fetchall()
     finally:
         cur.close()
 

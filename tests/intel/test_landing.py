@@ -219,6 +219,36 @@ def test_training_aggregates_are_kept_per_data_version_and_read_back_the_same(de
     store.close_all()
 
 
+def test_the_landing_summary_is_kept_per_data_version_and_read_back_without_simulating(demo_db, tmp_path,
+                                                                                        monkeypatch):
+    """The catalogue's landing rows (the Overview's tile) are kept in the store: a freshly started
+    server (a new projector) reads them back instead of simulating, the same rows; another scope
+    or an import works them out again."""
+    import shutil
+
+    db = tmp_path / "kept.duckdb"
+    store.close_all()
+    shutil.copy(demo_db, db)
+    with store.transaction(db) as cur:   # what other tests kept in the demo store
+        cur.execute("DELETE FROM kept_frames")
+    first = metrics.run("landing", EVERYTHING, db=db, dim="total")
+    by_region = metrics.run("landing", EVERYTHING, db=db, dim="region")
+    landing._SHARED.clear()   # a new process: no projector, no projection in memory
+    monkeypatch.setattr(landing.Projector, "project", lambda *a, **k: pytest.fail("simulated again"))
+    pd.testing.assert_frame_equal(metrics.run("landing", EVERYTHING, db=db, dim="total"), first)
+    pd.testing.assert_frame_equal(metrics.run("landing", EVERYTHING, db=db, dim="region"), by_region)
+    with pytest.raises(pytest.fail.Exception):   # another scope is its own projection
+        metrics.run("landing", EVERYTHING.with_(region=("EMEA",)), db=db, dim="total")
+    monkeypatch.undo()
+    emea = metrics.run("landing", EVERYTHING.with_(region=("EMEA",)), db=db, dim="total")
+    assert emea["p50"].iloc[0] == pytest.approx(by_region.set_index("member").loc["EMEA", "p50"])
+    import_file(FIXTURES / "salesforce_report.csv", db=db, by=ADMIN)   # a new data version
+    metrics.run("landing", EVERYTHING, db=db, dim="total")
+    versions = store.query_sql("SELECT DISTINCT data_version FROM kept_frames", db=db)["data_version"]
+    assert versions.tolist() == [store.data_version(db)]                # the older version's rows dropped
+    store.close_all()
+
+
 # ---- the chance table: hierarchical empirical Bayes, by hand ----
 
 LEVELS = ("timing", "stage", "age_band", "segment", "region")
