@@ -14,7 +14,7 @@ def import_history(db=None) -> pd.DataFrame:
 
 def loaded_summary(db=None) -> pd.DataFrame:
     """Per kind: rows held, first and last date covered, snapshots, and the latest import."""
-    summary = store.query("loaded_summary", db=db)
+    summary = store.kept_query("loaded_summary", path=db)
     history = import_history(db)
     live = history[history["undone_at"].isna()]
     last = live.groupby("kind")["imported_at"].max()
@@ -33,7 +33,10 @@ def is_empty(db=None) -> bool:
 
 def currency_coverage(db=None) -> pd.DataFrame:
     """Per currency of the current deals: deals, amount, and whether it converts to reporting."""
-    return store.query("currency_coverage", db=db)
+    from intel import models
+
+    models.refresh(db)   # the deals convert through the FX model: built for this data version first
+    return store.kept_query("currency_coverage", path=db)
 
 
 def unconverted_note(db=None) -> str | None:

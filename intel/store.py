@@ -519,6 +519,21 @@ def keep_frame(kind: str, key: str, version: str, frame, path: str | Path | None
         log.warning("%s not kept", kind, exc_info=True)
 
 
+def kept_query(name: str, params: dict[str, Any] | None = None, path: str | Path | None = None):
+    """query(name, params), kept per data version (keep_frame): for what every first visit reads and
+    takes a noticeable time on a million deals (the currency coverage, the loaded summary). The key
+    holds the SQL text, so a changed query is not read from an older one's rows."""
+    version = data_version(path)
+    sql = load_sql(name)
+    key = kept_key(sql, version, sorted((params or {}).items()))
+    found = kept_frame(name, key, path)
+    if found is not None:
+        return found
+    frame = query_sql(sql, params, path)
+    keep_frame(name, key, version, frame, path)
+    return frame
+
+
 def data_version(path: str | Path | None = None) -> str:
     """Changes whenever an import lands or is undone, or the reporting currency changes:
     the key for page caches and materialised models. Read from the store on every call (one

@@ -234,12 +234,12 @@ def test_the_landing_summary_is_kept_per_data_version_and_read_back_without_simu
     first = metrics.run("landing", EVERYTHING, db=db, dim="total")
     by_region = metrics.run("landing", EVERYTHING, db=db, dim="region")
     landing._SHARED.clear()   # a new process: no projector, no projection in memory
-    monkeypatch.setattr(landing.Projector, "project", lambda *a, **k: pytest.fail("simulated again"))
-    pd.testing.assert_frame_equal(metrics.run("landing", EVERYTHING, db=db, dim="total"), first)
-    pd.testing.assert_frame_equal(metrics.run("landing", EVERYTHING, db=db, dim="region"), by_region)
-    with pytest.raises(pytest.fail.Exception):   # another scope is its own projection
-        metrics.run("landing", EVERYTHING.with_(region=("EMEA",)), db=db, dim="total")
-    monkeypatch.undo()
+    with monkeypatch.context() as patch:
+        patch.setattr(landing.Projector, "project", lambda *a, **k: pytest.fail("simulated again"))
+        pd.testing.assert_frame_equal(metrics.run("landing", EVERYTHING, db=db, dim="total"), first)
+        pd.testing.assert_frame_equal(metrics.run("landing", EVERYTHING, db=db, dim="region"), by_region)
+        with pytest.raises(pytest.fail.Exception):   # another scope is its own projection
+            metrics.run("landing", EVERYTHING.with_(region=("EMEA",)), db=db, dim="total")
     emea = metrics.run("landing", EVERYTHING.with_(region=("EMEA",)), db=db, dim="total")
     assert emea["p50"].iloc[0] == pytest.approx(by_region.set_index("member").loc["EMEA", "p50"])
     import_file(FIXTURES / "salesforce_report.csv", db=db, by=ADMIN)   # a new data version

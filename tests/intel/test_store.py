@@ -4,6 +4,7 @@ from __future__ import annotations
 import threading
 from decimal import Decimal
 
+import pandas as pd
 import pytest
 
 from intel import models, store
@@ -118,6 +119,21 @@ def test_amounts_convert_to_the_reporting_currency_only_where_a_rate_is_known(db
     models.refresh()   # deals reads the rates by day, a model (the callers of an import refresh it)
     assert rows("SELECT amount_reporting FROM deals WHERE currency = 'EUR'") == [(Decimal("540.00"),)]
     assert rows("SELECT amount_reporting FROM deals WHERE id = '0065g00000AAA02'") == [(Decimal("1234.50"),)]
+
+
+def test_the_currency_coverage_is_kept_per_data_version_and_follows_a_new_import(db, monkeypatch):
+    from intel.holdings import currency_coverage
+
+    import_file(FIXTURES / "salesforce_report.csv", by=ADMIN)    # 3 USD deals, 1 EUR deal of 500.00
+    first = currency_coverage()
+    assert not first.set_index("currency").loc["EUR", "converted"]
+    real = store.query_sql
+    with monkeypatch.context() as patch:
+        patch.setattr(store, "query_sql", lambda sql, *a, **k: pytest.fail("read again")
+                      if "unconverted_deals" in sql else real(sql, *a, **k))
+        pd.testing.assert_frame_equal(currency_coverage(), first)     # kept: not read again
+    import_file(FIXTURES / "fx_rates.csv", by=ADMIN)             # EUR 1.08: a new data version
+    assert currency_coverage().set_index("currency").loc["EUR", "converted"]
 
 
 def test_a_chained_cursor_stays_open_until_its_rows_are_read(db):
