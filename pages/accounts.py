@@ -14,7 +14,8 @@ from pages._components.charts import GREY, PRIMARY, chart
 from pages._components.data import account_stance, db_path, helper, metric
 from pages._components.page import on_phone
 from pages._components.links import PAGES
-from pages._components.urlstate import global_filters, pick_from_table, show_notes, url_choice, url_chosen
+from pages._components.urlstate import (global_filters, pick_from_table, picking_key, show_notes, url_choice,
+                                         url_chosen)
 from pages._components.widgets import (column_tile, download_buttons, kpi_tile, markdown_link, missing, plain, say,
                                        table)
 
@@ -90,7 +91,7 @@ else:
         st.caption("Fire first, then defend, attack, maintain; in each, the largest bookings first. Click a row to "
                    "open the account below.")
         # a table per view (stance, search): a row picked in one never points into another's rows
-        picked = stance_table(shown, key=f"ac_table_{stance}_{find.strip().lower()}")
+        picked = stance_table(shown, key=picking_key(f"ac_table_{stance}_{find.strip().lower()}", "ac_account"))
         pick_from_table(picked, shown["account"].tolist(), "ac_account")
         download, quarters = for_download(chosen)
         download_buttons(download, "accounts" + ("" if stance == "all" else f"-{stance}"), key="ac_table_dl",

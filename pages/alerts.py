@@ -12,7 +12,7 @@ from pages._components.auth import actor
 from pages._components.charts import PRIMARY, chart
 from pages._components.data import db_path, helper
 from pages._components.links import PAGES, view_url, with_links
-from pages._components.urlstate import pick_from_table, show_notes, url_choice
+from pages._components.urlstate import pick_from_table, picking_key, show_notes, url_choice
 from pages._components.widgets import download_buttons, markdown_link, plain, say, table
 
 DB = db_path()
@@ -121,7 +121,7 @@ def chosen_alert(listed) -> int:
     """The alert to show in full: a row picked in the table, else the choice in the URL, else the
     first high-severity alert (the list is high first)."""
     ids = [int(i) for i in listed["alert"]]
-    picked = table(listed, key="al_table", on_select="rerun", selection_mode="single-row",
+    picked = table(listed, key=picking_key("al_table", "al_alert"), on_select="rerun", selection_mode="single-row",
                    labels={"headline": "Alert", "scope": "Whose", "since": "Since", "alert": "#"})
     pick_from_table(picked, ids, "al_alert")
     high = [i for i, s in zip(ids, listed["severity"]) if s == "high"]

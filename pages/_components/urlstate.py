@@ -65,6 +65,20 @@ def pick_from_table(picked, values: list, key: str) -> None:
         st.session_state[f"url_{key}_picked"] = st.session_state[f"url_{key}"] = values[rows[0]]
 
 
+def picking_key(base: str, key: str) -> str:
+    """The widget key of a table whose row picks the url_choice `key`: a new one each time that choice
+    is made in its own control, so no row stays ticked beside another choice (st.dataframe's
+    selection cannot be cleared but by a new key)."""
+    return f"{base}_{st.session_state.get(f'url_{key}_gen', 0)}"
+
+
+def _chosen_elsewhere(key: str) -> None:
+    """The url_choice `key` was changed in its control: the picking table starts unticked, and a row
+    picked before counts again when picked again."""
+    st.session_state[f"url_{key}_gen"] = st.session_state.get(f"url_{key}_gen", 0) + 1
+    st.session_state.pop(f"url_{key}_picked", None)
+
+
 def url_chosen(key: str):
     """The url_choice `key`'s value in this session (a row picked included), None before the first."""
     return st.session_state.get(f"url_{key}")
@@ -82,6 +96,8 @@ def url_choice(label: str, key: str, options: list, default, widget=None, notes:
         if raw is not None and raw not in as_text and notes is not None:
             notes.append(f"'{raw}' is not a choice for {label.lower()}; showing {format_func(default)}.")
         st.session_state[wkey] = as_text.get(raw, default)
+    kwargs.setdefault("on_change", _chosen_elsewhere)
+    kwargs.setdefault("args", (key,))
     if widget is st.toggle:
         value = st.toggle(label, key=wkey, **kwargs)
     else:

@@ -109,3 +109,21 @@ def test_resolving_the_alert_read_returns_to_the_first_high_one(use_demo_db):
     assert not [i for i in at.info if "Ignored from the link" in i.value]
     assert rows("SELECT status, resolution FROM alerts WHERE id = $i", {"i": chosen}) == [
         ("resolved", "Extra coverage agreed with the APAC lead")]
+
+
+def test_a_row_picked_then_another_alert_chosen_leaves_no_row_ticked_and_the_row_counts_again(use_demo_db):
+    at = app("pages/alerts.py")
+    (listed,) = [d.value for d in at.dataframe if "headline" in d.value.columns]
+    ids = [int(i) for i in listed["alert"]]
+    assert len(ids) >= 3
+    at.session_state["al_table_0"] = {"selection": {"rows": [1], "columns": []}}   # the second row ticked
+    at.run()
+    assert at.selectbox(key="url_al_alert").value == ids[1] and at.query_params["al_alert"] == str(ids[1])
+    at.selectbox(key="url_al_alert").set_value(ids[2]).run()                      # another, chosen below
+    assert at.selectbox(key="url_al_alert").value == ids[2]
+    # the table is drawn afresh (a new key), so the second row no longer reads as the one shown
+    assert "al_table_1" not in at.session_state or not at.session_state["al_table_1"]["selection"]["rows"]
+    at.session_state["al_table_1"] = {"selection": {"rows": [1], "columns": []}}   # the same row, again
+    at.run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="url_al_alert").value == ids[1]
