@@ -24,6 +24,7 @@ import datetime as dt
 import json
 import logging
 import re
+import threading
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -501,11 +502,24 @@ def _items(column) -> list:
     return column.tolist() if hasattr(column, "tolist") else list(column)
 
 
-def check_after_change(db=None, *, by: Actor) -> list[str]:
+def check_after_change(db=None, *, by: Actor, background: bool = False) -> list[str]:
     """Evaluate the alert rules after an import or an undo (as `by`, an analyst or above: the
     callers of ingest do, so everyone, viewers included, sees the alerts the new data raises); what
-    went wrong, in words (the data change itself stands either way)."""
+    went wrong, in words (the data change itself stands either way). `background` (the app) returns
+    at once and evaluates in a thread: on a million deals the landing rule's projections take
+    seconds, which the upload need not wait for; a page that evaluates meanwhile waits for it
+    (one evaluation at a time), and if the server stops first the next visit evaluates."""
     require(by, "evaluate alerts")
+    if background:
+        thread = threading.Thread(target=_check_quietly, args=(db, by), name="alert-check", daemon=True)
+        with _CHECKS_LOCK:
+            _CHECKS[:] = [t for t in _CHECKS if t.is_alive()] + [thread]
+        thread.start()
+        return []
+    return _check_quietly(db, by)
+
+
+def _check_quietly(db, by: Actor) -> list[str]:
     try:
         evaluate(db, by=by)
     except Exception as err:   # noqa: BLE001 - the data change is committed; say why alerts lag
@@ -513,6 +527,24 @@ def check_after_change(db=None, *, by: Actor) -> list[str]:
         return [f"The alert rules could not be checked on this data ({err}); open the Alerts page "
                 "to check them again."]
     return []
+
+
+_CHECKS: list[threading.Thread] = []   # the checks running in the background
+_CHECKS_LOCK = threading.Lock()
+
+
+def checking() -> bool:
+    """Whether a check after a data change is still running in the background."""
+    with _CHECKS_LOCK:
+        return any(t.is_alive() for t in _CHECKS)
+
+
+def wait_for_checks(timeout: float | None = None) -> None:
+    """Wait for the checks running in the background (the command line, tests)."""
+    with _CHECKS_LOCK:
+        running = list(_CHECKS)
+    for thread in running:
+        thread.join(timeout)
 
 
 # ---- evaluation and life cycle ----
@@ -609,14 +641,25 @@ def _new_day(db, today: dt.date, key: str, by: Actor) -> pd.DataFrame:
     return open_alerts(db, today)
 
 
-def evaluate(db=None, today: dt.date | None = None, *, by: Actor) -> pd.DataFrame:
+_EVALUATING = threading.Lock()   # one evaluation at a time in a process: two would record an alert twice
+
+
+def evaluate(db=None, today: dt.date | None = None, *, by: Actor, again: bool = True) -> pd.DataFrame:
     """Evaluate every enabled rule (as `by`, an analyst or above: it records alerts); open,
     update or re-open alerts, and record that this data, these rules and this day were evaluated
-    (`evaluated`); return the open alerts."""
+    (`evaluated`); return the open alerts. One evaluation runs at a time; `again` False (a page's
+    visit) returns what another evaluation just recorded for this data, these rules and this day
+    instead of running them once more."""
     require(by, "evaluate alerts")
+    with _EVALUATING:
+        return _evaluate(db, today or dt.date.today(), by, again)
+
+
+def _evaluate(db, today: dt.date, by: Actor, again: bool) -> pd.DataFrame:
     ensure_default_rules(db)
-    today = today or dt.date.today()
     key = _evaluation_key(db, today)   # read before: data that lands meanwhile is evaluated again
+    if not again and _last_evaluation(db) == key:
+        return open_alerts(db, today)
     if _only_the_day_changed(db, key):
         return _new_day(db, today, key, by)
     results = []

@@ -14,6 +14,8 @@ from pages._components.data import data_version, db_path
 from pages._components.widgets import download_buttons, plain, say, table
 
 NONE = "— not in this file —"
+ALERTS_CHECKED = ("The alert rules are being checked on the new data in the background; the Overview and the "
+                  "Alerts page show what they raise (a page opened meanwhile waits for the check).")
 DB = db_path()
 
 st.title("Data")
@@ -109,22 +111,23 @@ if choices:
     if st.button(f"Import {len(choices)} file{'s' if len(choices) > 1 else ''}", type="primary",
                  key="data_import"):
         bar = st.progress(0.0, text="Starting import")
-        flash = []
+        flash, loaded = [], False
         for k, (file, kind, mapping, force) in enumerate(choices.values()):
             def report(fraction, text, k=k):
                 bar.progress(min((k + fraction) / len(choices), 1.0), text=text)
 
             result = import_file(file.getvalue(), file.name, kind=kind, mapping=mapping,
                                  progress=report, db=DB, by=actor(), force=force)
-            if result.status == "loaded":   # the new data may raise (or settle) alerts everyone sees
-                report(0.97, "Checking the alert rules")
-                result.warnings.extend(check_after_change(DB, by=actor()))
+            loaded = loaded or result.status == "loaded"
             level = {"loaded": "success", "duplicate": "info"}.get(result.status, "error")
             flash.append((level, result.message))
             flash.extend(("info", f"{file.name}: {note}") for note in result.notes)
             if result.status == "loaded" and result.rows_rejected:
                 flash.append(("warning", f"{file.name}: {result.rows_rejected:,} rejected rows were "
                                          "not loaded; their reasons were shown in the preview."))
+        if loaded:   # the new data may raise (or settle) alerts everyone sees: checked once, after every file
+            flash.append(("info", ALERTS_CHECKED))
+            flash.extend(("warning", problem) for problem in check_after_change(DB, by=actor(), background=True))
         unconverted = unconverted_note(DB)
         if unconverted:
             flash.append(("warning", unconverted))
@@ -157,7 +160,8 @@ else:
         if right.button("Undo import", key="data_undo", width="stretch"):
             try:
                 done = undo_import(int(target), db=DB, by=actor())
-                st.session_state["data_flash"] = [("success", " ".join([done] + check_after_change(DB, by=actor())))]
+                st.session_state["data_flash"] = [("success", done), ("info", ALERTS_CHECKED)] + [
+                    ("warning", problem) for problem in check_after_change(DB, by=actor(), background=True)]
             except ValueError as err:
                 st.session_state["data_flash"] = [("error", str(err))]
             st.rerun()

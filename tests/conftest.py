@@ -48,13 +48,22 @@ def apptest_sees_exceptions_in_full():
     yield
 
 
+def close_stores() -> None:
+    """Close every store, once the alert checks an import left running in the background are done
+    (closing a connection a thread is using would crash the process)."""
+    from intel import alerts
+
+    alerts.wait_for_checks(120)
+    store.close_all()
+
+
 @pytest.fixture
 def db(tmp_path, monkeypatch):
     """A fresh store file for this test (SIGHTLINE_DB points at it)."""
     path = tmp_path / "sightline.duckdb"
     monkeypatch.setenv("SIGHTLINE_DB", str(path))
     yield path
-    store.close_all()
+    close_stores()
 
 
 def rows(sql: str, params: dict | None = None, db_path=None) -> list[tuple]:
@@ -73,7 +82,7 @@ def demo_db(tmp_path_factory):
     path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
     results = load_demo(db=path, by=ADMIN)
     assert all(r.status == "loaded" for r in results), [r.message for r in results if not r.ok]
-    store.close_all()
+    close_stores()
     return path
 
 
@@ -81,11 +90,11 @@ def demo_db(tmp_path_factory):
 def use_demo_db(demo_db, tmp_path, monkeypatch):
     """A private copy of the demo store for a test that may write to it."""
     path = tmp_path / "demo-copy.duckdb"
-    store.close_all()   # a closed store file is a complete one
+    close_stores()   # a closed store file is a complete one
     shutil.copy(demo_db, path)
     monkeypatch.setenv("SIGHTLINE_DB", str(path))
     yield path
-    store.close_all()
+    close_stores()
 
 
 # ---- browser tests: the real app in headless Debian chromium ----
@@ -109,7 +118,7 @@ def browser_type_launch_args(browser_type_launch_args):
 def serve_app(path: Path, **env: str):
     """`streamlit run app.py` on a free port over the store at `path` (with extra SIGHTLINE_*
     settings); yields its URL, stops it afterwards."""
-    store.close_all()
+    close_stores()
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
@@ -139,7 +148,7 @@ def serve_app(path: Path, **env: str):
 def app_server(tmp_path_factory, demo_db):
     """The app (sign-in mode none) on a private copy of the demo store."""
     path = tmp_path_factory.mktemp("app") / "app.duckdb"
-    store.close_all()
+    close_stores()
     shutil.copy(demo_db, path)
     yield from serve_app(path)
 

@@ -88,7 +88,8 @@ def _evaluate(path: str, version: str, today, _by, force: bool = False) -> bool:
 
     if not force and alerts.evaluated(path, today):
         return False
-    alerts.evaluate(path, today, by=_by)
+    # an import's check may be running in the background: this waits for it and reads what it recorded
+    alerts.evaluate(path, today, by=_by, again=force)
     return True
 
 

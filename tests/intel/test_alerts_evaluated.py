@@ -69,3 +69,40 @@ def test_a_new_day_on_the_same_data_reopens_ended_snoozes_without_running_the_ru
     import_file(fixture_csv(), "winrates-again.csv", as_of="2026-05-02", by=ADMIN)
     alerts.evaluate(today=TODAY + dt.timedelta(days=1), by=ADMIN)
     assert ran
+
+
+def test_a_check_in_the_background_records_once_and_a_visit_meanwhile_waits_for_it(db, monkeypatch):
+    import threading
+
+    only(win_rate_rule())
+    import_file(fixture_csv(), "winrates.csv", as_of="2026-05-01", by=ADMIN)
+    ran, release = [], threading.Event()
+    original = alerts.test_rule
+
+    def slow(rule, *args, **kwargs):   # the check holds on until the visit has started waiting
+        ran.append(rule.id)
+        release.wait(30)
+        return original(rule, *args, **kwargs)
+
+    monkeypatch.setattr(alerts, "test_rule", slow)
+    assert alerts.check_after_change(by=ADMIN, background=True) == []   # returns before the rules ran
+    assert alerts.checking()
+    visit = threading.Thread(target=lambda: alerts.evaluate(by=ADMIN, again=False))   # a page's evaluation
+    visit.start()
+    visit.join(0.3)
+    assert visit.is_alive()                    # waiting for the check, not evaluating beside it
+    release.set()
+    visit.join(30)
+    alerts.wait_for_checks(30)
+    assert not alerts.checking() and len(ran) == 1            # the rules ran once
+    assert rows("SELECT member FROM alerts") == [("Three",)]  # one alert, not two
+    assert alerts.evaluated()
+
+
+def test_a_check_in_the_background_that_fails_leaves_the_next_visit_to_evaluate(db, monkeypatch):
+    only(win_rate_rule())
+    import_file(fixture_csv(), "winrates.csv", as_of="2026-05-01", by=ADMIN)
+    monkeypatch.setattr(alerts, "ensure_default_rules", lambda db=None: 1 / 0)
+    alerts.check_after_change(by=ADMIN, background=True)
+    alerts.wait_for_checks(30)
+    assert not alerts.evaluated()

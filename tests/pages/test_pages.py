@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from intel import alerts
 from intel.access import LOCAL_ADMIN as ADMIN, Actor
 from intel.models import money
 from tests.conftest import FIXTURES, ROOT, rows
@@ -144,10 +146,26 @@ def test_data_page_checks_the_alert_rules_after_an_import_and_an_undo(db):
     at.file_uploader(key="data_upload_0").set_value(("winrates.csv", fixture_csv(), "text/csv")).run()
     at.button(key="data_import").click().run()
     assert not at.exception, at.exception
+    assert "checked on the new data in the background" in texts(at)   # the upload does not wait for it
+    alerts.wait_for_checks(60)
     assert rows("SELECT member, still_firing FROM alerts") == [("Three", True)]
     at.button(key="data_undo").click().run()
     assert not at.exception, at.exception
+    alerts.wait_for_checks(60)
     assert rows("SELECT still_firing FROM alerts") == [(False,)]
+
+
+def test_data_page_checks_the_alert_rules_once_for_files_imported_together(db, monkeypatch):
+    checks = []
+    monkeypatch.setattr(alerts, "evaluate", lambda *a, **k: checks.append(a) or pd.DataFrame())
+    at = app("pages/data.py")
+    at.file_uploader(key="data_upload_0").set_value([
+        ("opps.csv", (FIXTURES / "salesforce_report.csv").read_bytes(), "text/csv"),
+        ("fx.csv", (FIXTURES / "fx_rates.csv").read_bytes(), "text/csv")]).run()
+    at.button(key="data_import").click().run()
+    assert not at.exception, at.exception
+    alerts.wait_for_checks(60)
+    assert rows("SELECT count(*) FROM imports")[0][0] == 2 and len(checks) == 1
 
 
 def test_data_page_mapping_override_changes_the_preview(db):

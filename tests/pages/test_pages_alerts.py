@@ -24,9 +24,9 @@ def evaluations(monkeypatch):
 
     calls, real = [], alerts.evaluate
 
-    def counted(db=None, today=None, *, by):
+    def counted(db=None, today=None, *, by, again=True):
         calls.append(today)
-        return real(db, today, by=by)
+        return real(db, today, by=by, again=again)
 
     monkeypatch.setattr(alerts, "evaluate", counted)
     _evaluate.clear()
