@@ -511,7 +511,7 @@ def check_after_change(db=None, *, by: Actor, background: bool = False) -> list[
     (one evaluation at a time), and if the server stops first the next visit evaluates."""
     require(by, "evaluate alerts")
     if background:
-        thread = threading.Thread(target=_check_quietly, args=(db, by), name="alert-check", daemon=True)
+        thread = threading.Thread(target=_check_and_warm, args=(db, by), name="alert-check", daemon=True)
         with _CHECKS_LOCK:
             _CHECKS[:] = [t for t in _CHECKS if t.is_alive()] + [thread]
         thread.start()
@@ -527,6 +527,16 @@ def _check_quietly(db, by: Actor) -> list[str]:
         return [f"The alert rules could not be checked on this data ({err}); open the Alerts page "
                 "to check them again."]
     return []
+
+
+def _check_and_warm(db, by: Actor) -> None:
+    """The check, then the landing the Overview's tile reads by default, worked out and kept while
+    the states the landing rule read are in memory: the first visit after an upload reads it."""
+    _check_quietly(db, by)
+    try:
+        landing.landing_frame(_filters(db), {}, db)
+    except Exception:   # noqa: BLE001 - a head start only: the tile works it out itself otherwise
+        log.warning("the landing was not worked out after the data change", exc_info=True)
 
 
 _CHECKS: list[threading.Thread] = []   # the checks running in the background

@@ -106,3 +106,20 @@ def test_a_check_in_the_background_that_fails_leaves_the_next_visit_to_evaluate(
     alerts.check_after_change(by=ADMIN, background=True)
     alerts.wait_for_checks(30)
     assert not alerts.evaluated()
+
+
+def test_a_check_in_the_background_leaves_the_overviews_landing_worked_out(db, monkeypatch):
+    import pytest
+
+    from intel import landing, metrics
+    from intel.filters import Filters, default_range
+    from tests.conftest import FIXTURES
+
+    assert import_file(FIXTURES / "salesforce_report.csv", by=ADMIN).status == "loaded"   # a snapshot
+    alerts.check_after_change(by=ADMIN, background=True)
+    alerts.wait_for_checks(60)
+    assert rows("SELECT count(*) FROM kept_frames WHERE kind = 'landing_summary'") == [(1,)]
+    landing._SHARED.clear()   # the page's process need not be the one that checked
+    monkeypatch.setattr(landing.Projector, "project", lambda *a, **k: pytest.fail("worked out again"))
+    tile = metrics.run("landing", Filters(*default_range()), dim="total")
+    assert tile["member"].tolist() == ["All"]
