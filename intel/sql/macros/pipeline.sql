@@ -3,7 +3,7 @@
 -- The deals as exported on date snap (the import standing for that snapshot date), resolved
 -- (resolved_deals), value in the reporting currency (NULL: no FX rate). Read from snapshot_deals,
 -- the snapshot rows resolved once per import by intel.models.refresh (which every metric runs
--- first): resolving them here took half of each Pipeline query's time.
+-- first): resolving them here took a fifth to a half of each Pipeline query's time at 1M deals.
 CREATE OR REPLACE MACRO snapshot_at(snap) AS TABLE
 SELECT * EXCLUDE (amount_reporting), CAST(amount_reporting AS DOUBLE) AS value
 FROM snapshot_deals
