@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 
 from intel import store
 from intel.outcomes import NO_DECISION_REGEX
 
 _lock = threading.Lock()
 _built: dict[str, str] = {}   # store -> data version its models were built from (this process)
+# seconds the last rebuild in this process took: 'snapshot_deals' (its step), 'all' (to the commit)
+last_rebuild: dict[str, float] = {}
 BAND_QUANTILES = (0.25, 0.5, 0.75)  # deal-size bands: quartiles over the whole history
 # built first, in this order: deal facts read deals through them (resolved_deals)
 LOOKUP_MODELS = ("fx_daily", "owner_lookup", "account_lookup", "product_lookup")
@@ -86,13 +89,16 @@ def refresh(db=None, force: bool = False) -> bool:
             if built == version and not force:
                 _built[key] = version
                 return False
+            started = time.perf_counter()
             cur.execute("BEGIN TRANSACTION")
             try:
                 # FX by day and the lookups first: deal facts read deals through them
                 for model in LOOKUP_MODELS:
                     cur.execute(f"DELETE FROM {model}")  # model names are this module's constants
                     cur.execute(f"INSERT INTO {model} BY NAME " + store.load_sql(f"models/{model}"))
+                step = time.perf_counter()
                 _snapshot_deals(cur)
+                last_rebuild["snapshot_deals"] = time.perf_counter() - step
                 q = cur.execute(
                     "SELECT quantile_cont(amount_reporting, $q) FROM deals WHERE amount_reporting IS NOT NULL",
                     {"q": list(BAND_QUANTILES)}).fetchone()[0] or [0.0, 0.0, 0.0]
@@ -111,6 +117,7 @@ def refresh(db=None, force: bool = False) -> bool:
                     cur.execute("INSERT INTO deal_size_bands VALUES ($1, $2, $3, $4)", list(band))
                 cur.execute("UPDATE settings SET value = $v WHERE name = 'models_version'", {"v": version})
                 cur.execute("COMMIT")
+                last_rebuild["all"] = time.perf_counter() - started
                 _built[key] = version
             except BaseException:
                 cur.execute("ROLLBACK")
