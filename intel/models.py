@@ -4,20 +4,34 @@
 outcome flags, cycle and size band; metrics read it instead of re-ranking every snapshot.
 `plan_rows` (sql/models/plan_rows.sql) holds each uploaded quota and its final forecast call;
 `deal_history` and `stage_events` follow each deal across snapshots (or its stage history).
-It is rebuilt, in one transaction, the first time a metric runs after an import or undo.
+`snapshot_deals` (sql/models/snapshot_deals.sql) holds every snapshot row resolved, as
+resolved_deals('opportunities') gives it: the Pipeline queries and the landing read it.
+They are rebuilt, in one transaction, the first time a metric runs after an import or undo.
 """
 from __future__ import annotations
 
+import hashlib
 import threading
+import time
 
 from intel import store
 from intel.outcomes import NO_DECISION_REGEX
 
 _lock = threading.Lock()
 _built: dict[str, str] = {}   # store -> data version its models were built from (this process)
+# seconds the last rebuild in this process took: 'snapshot_deals' (its step), 'all' (to the commit)
+last_rebuild: dict[str, float] = {}
 BAND_QUANTILES = (0.25, 0.5, 0.75)  # deal-size bands: quartiles over the whole history
 # built first, in this order: deal facts read deals through them (resolved_deals)
 LOOKUP_MODELS = ("fx_daily", "owner_lookup", "account_lookup", "product_lookup")
+# What resolves a snapshot row besides the row itself: the tables the lookups and fx_daily read
+# (a lookup row depends on its table alone, not on which deals name it), the reporting currency,
+# the schema and the SQL. While they stay the same, a row once resolved stays so, and
+# snapshot_deals only gains the rows of new imports and loses those of undone ones.
+RESOLVED_BY = ("owners", "accounts", "products", "fx_rates")
+_RESOLVING_SQL = hashlib.sha1("".join(   # resolved_deals and lookup_key, the lookups, the model
+    store.load_sql(name) for name in ("macros/deals", *(f"models/{m}" for m in (*LOOKUP_MODELS, "snapshot_deals")))
+).encode()).hexdigest()
 
 
 # the reporting currency's symbol where it has a short one everybody reads; other codes go before
@@ -75,12 +89,16 @@ def refresh(db=None, force: bool = False) -> bool:
             if built == version and not force:
                 _built[key] = version
                 return False
+            started = time.perf_counter()
             cur.execute("BEGIN TRANSACTION")
             try:
                 # FX by day and the lookups first: deal facts read deals through them
                 for model in LOOKUP_MODELS:
                     cur.execute(f"DELETE FROM {model}")  # model names are this module's constants
                     cur.execute(f"INSERT INTO {model} BY NAME " + store.load_sql(f"models/{model}"))
+                step = time.perf_counter()
+                _snapshot_deals(cur)
+                last_rebuild["snapshot_deals"] = time.perf_counter() - step
                 q = cur.execute(
                     "SELECT quantile_cont(amount_reporting, $q) FROM deals WHERE amount_reporting IS NOT NULL",
                     {"q": list(BAND_QUANTILES)}).fetchone()[0] or [0.0, 0.0, 0.0]
@@ -99,6 +117,7 @@ def refresh(db=None, force: bool = False) -> bool:
                     cur.execute("INSERT INTO deal_size_bands VALUES ($1, $2, $3, $4)", list(band))
                 cur.execute("UPDATE settings SET value = $v WHERE name = 'models_version'", {"v": version})
                 cur.execute("COMMIT")
+                last_rebuild["all"] = time.perf_counter() - started
                 _built[key] = version
             except BaseException:
                 cur.execute("ROLLBACK")
@@ -106,3 +125,32 @@ def refresh(db=None, force: bool = False) -> bool:
             return True
         finally:
             cur.close()
+
+
+def _resolution_key(cur) -> str:
+    """What the snapshot rows are resolved with (RESOLVED_BY's imports, currency, schema, SQL)."""
+    schema, currency, lookups = cur.execute(
+        "SELECT (SELECT max(version) FROM schema_version), "
+        "(SELECT value FROM settings WHERE name = 'reporting_currency'), "
+        "(SELECT string_agg(CAST(id AS VARCHAR), ',' ORDER BY id) FROM imports "
+        " WHERE list_contains($kinds, kind) AND undone_at IS NULL)", {"kinds": list(RESOLVED_BY)}).fetchone()
+    return f"{_RESOLVING_SQL[:12]}|{schema}|{currency}|{lookups or ''}"
+
+
+def _snapshot_deals(cur) -> None:
+    """Bring snapshot_deals in line with opportunities (inside refresh's transaction, after the
+    lookups): resolved as before, it keeps the rows it holds, drops an undone import's and
+    resolves only a new import's (one snapshot, not every one again); resolved otherwise, it
+    resolves every row again."""
+    key = _resolution_key(cur)
+    if cur.execute("SELECT value FROM settings WHERE name = 'snapshot_deals_key'").fetchone()[0] != key:
+        cur.execute("DELETE FROM snapshot_deals")
+    held = {i for (i,) in cur.execute("SELECT DISTINCT import_id FROM snapshot_deals").fetchall()}
+    loaded = {i for (i,) in cur.execute("SELECT DISTINCT import_id FROM opportunities").fetchall()}
+    if held - loaded:
+        cur.execute("DELETE FROM snapshot_deals WHERE list_contains($gone, import_id)",
+                    {"gone": sorted(held - loaded)})
+    if loaded - held:   # a list of ids, not a subquery: the scan skips the other imports' rows
+        cur.execute("INSERT INTO snapshot_deals BY NAME " + store.load_sql("models/snapshot_deals"),
+                    {"imports": sorted(loaded - held)})
+    cur.execute("UPDATE settings SET value = $k WHERE name = 'snapshot_deals_key'", {"k": key})
