@@ -50,7 +50,6 @@ THRESHOLD_LABELS = {
 SEVERITIES = ("high", "medium", "low")
 SERIES_MONTHS = 27   # history a rule looks at
 LANDING = "landing"          # the rule kind on the landing: chance of reaching the target from week N
-LANDING_SIMS = 2_000         # an alert's projection: a chance to about ±1 point, fast enough at each import
 LANDING_LABEL = "Chance of reaching the target"
 WEEKS_IN = {"quarter": 12, "month": 4}   # the latest week N a landing rule may start from
 
@@ -447,7 +446,9 @@ def landing_rows(rule: Rule, db=None, scope: Filters | None = None, projector=No
     rows = []
     for member in landing_members(rule, label, day, scope, projector, db):
         mine = scope if member == "All" else scope.with_(**{rule.dimension: (member,)})
-        one = projector.project(mine, label, day, LANDING_SIMS)
+        # the catalogue's own runs: the very projection the Overview and the Forecast page show for
+        # this scope (one figure everywhere), which the pages then find made
+        one = projector.project(mine, label, day)
         if one.target is None:
             continue
         try:   # the open pipeline closing in the period and the coverage it needs, at the latest snapshot
@@ -1218,7 +1219,8 @@ def _landing_deals(alert: dict, rule: Rule, fired: list[str], figures: list[dict
     scope = _filters(db)
     if _scoped(alert, rule):
         scope = scope.with_(**{rule.dimension: (member,)})
-    one = (projector or landing.shared_projector(db)).project(scope, label, as_of, int(kept.get("sims") or LANDING_SIMS))
+    one = (projector or landing.shared_projector(db)).project(scope, label, as_of,
+                                                                  int(kept["sims"]) if kept.get("sims") else None)
     top = one.top_deals()
     top = top[top["spread_share"] > 0]   # a deal whose outcome is already certain moves nothing
     shown = [c for c in LANDING_COLUMNS if c in top]

@@ -81,6 +81,20 @@ def test_fires_where_the_target_is_out_of_reach_and_not_where_it_is_reached(quar
     assert set(fired(landing_rule(comparator="<=", threshold=1.0))) == {"EMEA", "LATAM", "APAC"}
 
 
+def test_the_alerts_figures_are_the_catalogue_landing_the_pages_show(quarter):
+    # the same projection (runs, seed, scope): the alert and the Overview's or Forecast page's landing of
+    # a region never disagree, and the page finds it already made
+    from intel import landing, metrics
+    from intel.filters import Filters, default_range
+
+    rows = alerts.landing_rows(landing_rule())[0].set_index("member")
+    shown = metrics.run("landing", Filters(*default_range()), dim="region").set_index("member")
+    for member in ("EMEA", "APAC", "LATAM"):
+        for figure in ("p10", "p50", "p90", "chance_of_target", "sims"):
+            assert rows.loc[member, figure] == shown.loc[member, figure], (member, figure)
+    assert rows.loc["EMEA", "sims"] == landing.SIMS   # the catalogue's default runs at this size
+
+
 def test_reads_nothing_before_week_n(quarter):
     assert alerts.landing_week(dt.date(2026, 11, 16), "2026-Q4") == 7          # day 47: days 43–49
     assert alerts.landing_week(dt.date(2026, 10, 7), "2026-Q4") == 1
