@@ -449,6 +449,8 @@ def landing_rows(rule: Rule, db=None, scope: Filters | None = None, projector=No
         # the catalogue's own runs: the very projection the Overview and the Forecast page show for
         # this scope (one figure everywhere), which the pages then find made
         one = projector.project(mine, label, day)
+        if projector is landing.shared_projector(db):   # kept for the pages too (a fresh server's tile)
+            landing.landing_frame(mine, {"period": label, "as_of": day}, db)
         if one.target is None:
             continue
         try:   # the open pipeline closing in the period and the coverage it needs, at the latest snapshot

@@ -94,6 +94,16 @@ def test_the_alerts_figures_are_the_catalogue_landing_the_pages_show(quarter):
             assert rows.loc[member, figure] == shown.loc[member, figure], (member, figure)
     assert rows.loc["EMEA", "sims"] == landing.SIMS   # the catalogue's default runs at this size
 
+def test_a_fresh_servers_tile_narrowed_to_a_region_reads_what_the_check_kept(quarter, monkeypatch):
+    from intel import landing, metrics
+    from intel.filters import Filters, default_range
+
+    rows = alerts.landing_rows(landing_rule())[0].set_index("member")
+    landing._SHARED.clear()   # another process
+    monkeypatch.setattr(landing.Projector, "project", lambda *a, **k: pytest.fail("projected again"))
+    tile = metrics.run("landing", Filters(*default_range()).with_(region=("EMEA",)), dim="total")
+    assert tile["p50"].iloc[0] == rows.loc["EMEA", "p50"]
+
 
 def test_reads_nothing_before_week_n(quarter):
     assert alerts.landing_week(dt.date(2026, 11, 16), "2026-Q4") == 7          # day 47: days 43–49
