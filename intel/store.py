@@ -10,6 +10,7 @@ use, waiting up to `store_wait` seconds while another process holds the file.
 """
 from __future__ import annotations
 
+import atexit
 import hashlib
 import logging
 import os
@@ -278,6 +279,18 @@ def close_all() -> None:
             if held.timer is not None:
                 held.timer.cancel()
             _close(key, held)
+
+
+# at exit, before the interpreter tears down: an idle connection's closing timer firing during the
+# teardown aborted the process ("terminate called... exception not rethrown") after all work was done
+def _close_at_exit() -> None:
+    try:
+        close_all()
+    except duckdb.Error:   # a connection a daemon thread still uses: the process ends anyway
+        pass
+
+
+atexit.register(_close_at_exit)
 
 
 @contextmanager
