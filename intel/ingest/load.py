@@ -497,8 +497,12 @@ def _stage(cur, kind, columns, profiles, relation: str, params: dict, slash: lis
     The code names the check a row failed ('type:amount', 'no:period', ...); `_rejects`
     turns it into a sentence with the row's original text. One CREATE over layered
     SELECTs: UPDATEs and text copies over a million rows cost several times more.
+
+    The rows are numbered after the CREATE, from the table's rowid (its insertion order, which is
+    the file's order when the SELECT only projects the read): row_number() OVER () in the SELECT
+    would run the whole read and parse on one thread (1.5-2 s of a million-row import).
     """
-    parts = ["row_number() OVER () AS row_no"]   # the file's order (insertion order is kept)
+    parts = []
     checks = []
     for name, (col, type_) in columns.items():
         parts.append(f"{_parsed_expr(name, col, type_, profiles[name])} AS {name}")
@@ -530,13 +534,16 @@ def _stage(cur, kind, columns, profiles, relation: str, params: dict, slash: lis
         checks.insert(0, "WHEN currency IS NULL THEN 'no:currency'")
     blank = " AND ".join(f"{name}__empty" for name in columns) or "false"
     outcome_layer = "SELECT * FROM parsed"
+    keys = []   # the words a stage or status says, each worked out once (letters and digits only)
     if kind == "opportunities":
+        keys = [f"{n}__key" for n in ("stage", "status") if n in columns]
+        parts += [f"{norm.word_key(norm.text_sql(columns[k[:-5]][0]))} AS {k}" for k in keys]
         outcome = [f"{n}__empty" for n in ("stage", "status", "is_won") if n in columns]
         checks.insert(0, f"WHEN {' AND '.join(outcome)} THEN 'no:outcome'")
         if "status" in columns:
             # Without a stage, the status must say open, won or lost (an address's State does not).
             no_stage = "stage__empty AND " if "stage" in columns else ""
-            checks.insert(1, f"WHEN {no_stage}NOT status__empty AND NOT {norm.is_word_sql('status', norm.OUTCOME_WORDS)} "
+            checks.insert(1, f"WHEN {no_stage}NOT status__empty AND NOT {norm.key_is_word_sql('status__key', norm.OUTCOME_WORDS)} "
                              "THEN 'outcome:status'")
         if "id" in columns:
             checks.insert(0, "WHEN id__empty THEN 'no:id'")
@@ -548,13 +555,49 @@ def _stage(cur, kind, columns, profiles, relation: str, params: dict, slash: lis
     empties = ", ".join(f"{name}__empty" for name in columns)
     raw = _carried(columns)
     kept = ", ".join(f"CASE WHEN reject_reason IS NOT NULL THEN {c} END AS r_{c}" for c in raw)
-    cur.execute("DROP TABLE IF EXISTS sightline_staged")
-    # relation is read_csv over bound parameters; the rest is this module's SQL over c0..cN
-    cur.execute(f"""CREATE TEMP TABLE sightline_staged AS
-        WITH parsed AS (SELECT {', '.join(parts)}, {', '.join(raw)} FROM {relation}),
+
+    def select(number: str) -> str:
+        # relation is read_csv over bound parameters; the rest is this module's SQL over c0..cN
+        return f"""WITH parsed AS (SELECT {number} AS row_no, {', '.join(parts)}, {', '.join(raw)} FROM {relation}),
              outcome AS ({outcome_layer}),
              checked AS (SELECT * EXCLUDE ({empties}), {code} AS reject_reason FROM outcome)
-        SELECT * EXCLUDE ({', '.join(raw)}), {kept} FROM checked""", params)
+        SELECT * EXCLUDE ({', '.join(raw + keys)}), {kept} FROM checked"""
+
+    cur.execute("DROP TABLE IF EXISTS sightline_staged")
+    # Without an id column the outcome layer keys rows by their number: numbered as they are read.
+    if "id" in columns or kind != "opportunities":
+        later = select("CAST(NULL AS BIGINT)")
+        if _keeps_order(cur, later, params):
+            cur.execute(f"CREATE TEMP TABLE sightline_staged AS {later}", params)
+            if _number_by_rowid(cur):
+                return
+            cur.execute("DROP TABLE sightline_staged")
+    cur.execute(f"CREATE TEMP TABLE sightline_staged AS {select('row_number() OVER ()')}", params)
+
+
+ORDER_KEEPING = {"PROJECTION", "READ_CSV", "TABLE_SCAN", "FILTER"}
+
+
+def _keeps_order(cur, select: str, params: dict) -> bool:
+    """Whether DuckDB's plan of `select` only reads and projects (a join, window or aggregate gives
+    up the file's order, which the rows are numbered by)."""
+    def operators(node):
+        yield node.get("name", "")
+        for child in node.get("children", []):
+            yield from operators(child)
+    plan = json.loads(cur.execute(f"EXPLAIN (FORMAT json) {select}", params).fetchall()[0][1])
+    return all(name in ORDER_KEEPING for node in plan for name in operators(node))
+
+
+def _number_by_rowid(cur) -> bool:
+    """row_no = each staged row's place in the table (rowid counts up from the first row inserted, in
+    the order inserted; inside a transaction from a large offset). False when the rowids are not one
+    run without gaps, which they are for a table just created."""
+    first, last, n = cur.execute("SELECT min(rowid), max(rowid), count(*) FROM sightline_staged").fetchone()
+    if n and last - first + 1 != n:
+        return False
+    cur.execute("UPDATE sightline_staged SET row_no = rowid - $first + 1", {"first": first or 0})
+    return True
 
 
 def _carried(columns) -> list[str]:
@@ -618,10 +661,10 @@ def _outcome_layer(columns) -> str:
     """is_won / is_closed / canonical stage from whatever the export says about the outcome."""
     has = columns.keys()
     stage_text = "stage" if "stage" in has else "CAST(NULL AS VARCHAR)"
-    status_text = "status" if "status" in has else "CAST(NULL AS VARCHAR)"
 
-    def said(words):
-        return f"({norm.is_word_sql(stage_text, words)} OR {norm.is_word_sql(status_text, words)})"
+    def said(words):   # stage__key, status__key: the parsed layer's word keys (_stage)
+        return "(" + (" OR ".join(norm.key_is_word_sql(f"{n}__key", words) for n in ("stage", "status") if n in has)
+                      or "false") + ")"
 
     is_won = f"coalesce({'is_won' if 'is_won' in has else 'NULL'}, {said(norm.WON_WORDS)})"
     is_closed = f"coalesce({'is_closed' if 'is_closed' in has else 'NULL'}, won_ OR {said(norm.LOST_WORDS)})"

@@ -65,14 +65,23 @@ def id_sql(col: str) -> str:
     return f"CASE WHEN regexp_matches({t}, '^0+(AAA)?$') THEN NULL ELSE {t} END"
 
 
+def key_is_word_sql(key: str, words: list[str]) -> str:
+    """Whether a word key (`word_key`: letters and digits only) is one of `words`. A regular
+    expression, not list_contains over a constant list: DuckDB turns that into a join, and a join
+    gives up the file's row order that the staged rows are numbered by (load._stage)."""
+    if not all(w.isascii() and w.isalnum() for w in words):
+        raise ValueError(f"word lists hold letters and digits only: {words}")
+    return f"regexp_full_match({key}, '{'|'.join(words)}')"
+
+
 def bool_sql(col: str) -> str:
     k = word_key(col)
-    return (f"CASE WHEN list_contains({_list(TRUE_WORDS)}, {k}) THEN true "
-            f"WHEN list_contains({_list(FALSE_WORDS)}, {k}) THEN false END")
+    return (f"CASE WHEN {key_is_word_sql(k, TRUE_WORDS)} THEN true "
+            f"WHEN {key_is_word_sql(k, FALSE_WORDS)} THEN false END")
 
 
 def is_word_sql(col: str, words: list[str]) -> str:
-    return f"list_contains({_list(words)}, {word_key(col)})"
+    return key_is_word_sql(word_key(col), words)
 
 
 def date_sql(col: str, family: str | None, as_date: bool = True) -> str:

@@ -432,20 +432,21 @@ def read_rows(cur, src: SourceFile, build: Callable[[str, dict], None],
     among the rows read, and reject_reason) from the file's rows as text (relation: a read_csv over
     c0..cN); structural errors become rejects.
 
+    The lines DuckDB cannot read (a footer, a wrong number of fields) are found first by a count over
+    the file that records them (read_csv's store_rejects, which reads on one thread: the rows
+    themselves are then parsed on every core by the build, whose read skips the same lines).
     A quote that opens a value and never closes makes DuckDB's reader swallow the lines after it
     (and stop): such a line is replaced by a stand-in row (rejected with its row number; the build
-    gives it the reject code STAND_IN_CODE) and the file read again, so the rows after the damage
-    load. Every data row ends up loaded or rejected: the count is checked against the file's own
-    lines (or Python's csv module where values span lines) and a file where they differ is refused
-    rather than loaded short."""
+    gives it the reject code STAND_IN_CODE) and the file counted again, so the rows after the
+    damage load. Every data row ends up loaded or rejected: the count is checked against the file's
+    own lines (or Python's csv module where values span lines) and a file where they differ is
+    refused rather than loaded short."""
     broken = 0
+    cur.execute("SET preserve_insertion_order = true")  # row numbers follow the file's order
     while True:
-        cur.execute("DROP TABLE IF EXISTS reject_errors")
-        cur.execute("DROP TABLE IF EXISTS reject_scans")
-        cur.execute("SET preserve_insertion_order = true")  # row numbers follow the file's order
-        build(*csv_relation(src))
+        counted = _count_and_keep_errors(cur, src)
         runaway = cur.execute(
-            "SELECT line, line_byte_position FROM reject_errors WHERE error_type = 'UNQUOTED VALUE' "
+            "SELECT line, line_byte_position FROM sightline_read_errors WHERE error_type = 'UNQUOTED VALUE' "
             "AND strpos(csv_line, chr(10)) > 0 ORDER BY line LIMIT 1").fetchone()
         if runaway is None:
             break
@@ -456,8 +457,15 @@ def read_rows(cur, src: SourceFile, build: Callable[[str, dict], None],
                 "fix the quotes (or export the file again) and import it again.")
         _stand_in_for_line(src, int(runaway[1]), len(src.headers))
         broken += 1
+    build(*csv_relation(src, rejects=False))
     # table is a generated name, never user text
     rows = cur.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    if rows != counted:   # the two reads disagree (never seen): one read that records its own errors
+        cur.execute("DROP TABLE IF EXISTS reject_errors")
+        cur.execute("DROP TABLE IF EXISTS reject_scans")
+        build(*csv_relation(src))
+        cur.execute("CREATE OR REPLACE TEMP TABLE sightline_read_errors AS SELECT * FROM reject_errors")
+        rows = cur.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
     row_rejects = []
     if broken:
         stand_ins = [r[0] for r in cur.execute(
@@ -469,7 +477,7 @@ def read_rows(cur, src: SourceFile, build: Callable[[str, dict], None],
     rejects, footer = [], 0
     for line, csv_line, message in cur.execute(
         "SELECT line, any_value(csv_line), string_agg(DISTINCT error_message, '; ') "
-        "FROM reject_errors GROUP BY line ORDER BY line"
+        "FROM sightline_read_errors GROUP BY line ORDER BY line"
     ).fetchall():
         text = (csv_line or "").strip().strip('"')
         if src.delimiter not in (csv_line or "") or FOOTER.search(text):
@@ -479,6 +487,17 @@ def read_rows(cur, src: SourceFile, build: Callable[[str, dict], None],
     raw = RawTable(table, rows, rejects, footer, row_rejects)
     _check_every_row_counted(src, raw)
     return raw
+
+
+def _count_and_keep_errors(cur, src: SourceFile) -> int:
+    """The rows DuckDB reads from the file; the lines it cannot read go to sightline_read_errors
+    (line, its byte position and text, the error)."""
+    cur.execute("DROP TABLE IF EXISTS reject_errors")
+    cur.execute("DROP TABLE IF EXISTS reject_scans")
+    relation, params = csv_relation(src)
+    counted = cur.execute(f"SELECT count(*) FROM {relation}", params).fetchone()[0]
+    cur.execute("CREATE OR REPLACE TEMP TABLE sightline_read_errors AS SELECT * FROM reject_errors")
+    return counted
 
 
 def _check_every_row_counted(src: SourceFile, raw: RawTable) -> None:
