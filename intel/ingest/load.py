@@ -354,19 +354,28 @@ def _load(cur, src: SourceFile, result: ImportResult, report, preview_rows, impo
         sample = f"(SELECT * FROM {relation} WHERE {NOT_STAND_IN})"
         counts = norm.sample_counts(cur, sample, columns, params)
         slash = [n for n, (_, t) in columns.items() if t in ("date", "timestamp") and counts[(n, "n/")]]
-        # the sample's own largest first parts first; the whole column's come with the read
+        # the sample's own largest first parts first; the whole column's are checked after the read
         profiles = norm.decide_profiles(columns, counts, {n: counts[(n, "max/")] for n in slash})
-        _stage(cur, kind, columns, profiles, relation, params, slash)
-        if slash:   # a day above 12 past the sample makes the column day-first: read it again so
-            maxima = dict(zip(slash, cur.execute(   # (rare: the sample's first rows usually tell)
-                f"SELECT {', '.join(f'max({n}__slash)' for n in slash)} FROM sightline_staged "
-                f"WHERE reject_reason IS DISTINCT FROM '{STAND_IN_CODE}'").fetchone()))
-            whole = norm.decide_profiles(columns, counts, maxima)
-            if any(whole[n].date_family != profiles[n].date_family for n in slash):
+        _stage(cur, kind, columns, profiles, relation, params)
+        # A day above 12 past the sample makes a month-first column day-first (rare: the sample's
+        # first rows usually tell), and only a month-first column can turn (a larger first part
+        # changes no other decision). Month-first, such a date did not parse, so its row is
+        # rejected and keeps its text: the largest first part among those rows says.
+        month_first = [n for n in slash if profiles[n].date_family in ("M/D/YYYY", "M/D/YY")]
+        if month_first:
+            # generated column ids and canonical names only
+            failed = cur.execute("SELECT " + ", ".join(
+                f"max({norm.slash_first_sql('r_' + columns[n][0])}) FILTER (WHERE {n} IS NULL)" for n in month_first)
+                + f" FROM sightline_staged WHERE reject_reason IS DISTINCT FROM '{STAND_IN_CODE}'").fetchone()
+            late = dict(zip(month_first, failed))
+            whole = norm.decide_profiles(columns, counts, {
+                n: max((v for v in (counts[(n, "max/")], late.get(n)) if v is not None), default=None)
+                for n in slash})
+            if any(whole[n].date_family != profiles[n].date_family for n in month_first):
                 profiles = whole
-                cur.execute("DROP TABLE IF EXISTS reject_errors")
-                cur.execute("DROP TABLE IF EXISTS reject_scans")
-                _stage(cur, kind, columns, profiles, relation, params, [])
+                cur.execute("DROP TABLE IF EXISTS reject_errors")   # a read that records its errors
+                cur.execute("DROP TABLE IF EXISTS reject_scans")    # (read_rows' fallback) starts afresh
+                _stage(cur, kind, columns, profiles, relation, params)
         state.update(columns=columns, profiles=profiles)
 
     report(0.1, f"{src.name}: reading and normalising")
@@ -489,10 +498,10 @@ def _parsed_expr(name: str, col: str, type_: str, profile: norm.ColumnProfile) -
     return norm.text_sql(col)  # text, stage, outcome
 
 
-def _stage(cur, kind, columns, profiles, relation: str, params: dict, slash: list[str]) -> None:
+def _stage(cur, kind, columns, profiles, relation: str, params: dict) -> None:
     """sightline_staged from the file's rows (`relation`, a read_csv of c0..cN): one row per data
     row, its number (row_no), its parsed values, a reject code, and the original text of a rejected
-    row (r_c0, r_c1, ...); `slash`: date columns whose largest first part is kept (name__slash).
+    row (r_c0, r_c1, ...).
 
     The code names the check a row failed ('type:amount', 'no:period', ...); `_rejects`
     turns it into a sentence with the row's original text. One CREATE over layered
@@ -507,8 +516,11 @@ def _stage(cur, kind, columns, profiles, relation: str, params: dict, slash: lis
     for name, (col, type_) in columns.items():
         parts.append(f"{_parsed_expr(name, col, type_, profiles[name])} AS {name}")
         parts.append(f"{norm.text_sql(col)} IS NULL AS {name}__empty")
-        if type_ == "amount":
-            parts.append(f"{norm.currency_in_value_sql(col)} AS {name}__currency")
+        if kind == "opportunities" and name == "amount":   # the deal's currency where no column says it
+            in_value = norm.currency_in_value_sql(col)
+            if "currency" in columns:
+                in_value = f"CASE WHEN {norm.text_sql(columns['currency'][0])} IS NULL THEN {in_value} END"
+            parts.append(f"{in_value} AS {name}__currency")
         if name in REQUIRED[kind]:
             checks.append(f"WHEN {name}__empty THEN 'no:{name}'")
         if type_ == "id":
@@ -523,8 +535,6 @@ def _stage(cur, kind, columns, profiles, relation: str, params: dict, slash: lis
                           f"AND DATE '{last.isoformat()}' THEN 'window:{name}'")
         if kind == "fx_rates" and name == "rate":
             checks.append("WHEN rate <= 0 THEN 'positive:rate'")
-    for name in slash:
-        parts.append(f"{norm.slash_first_sql(columns[name][0])} AS {name}__slash")
     if "period" in columns:
         parts.append(f"{norm.period_sql(columns['period'][0], fiscal_year_start())[1]} AS period_grain")
         if kind == "targets_forecasts":   # a yearly quota has no month or quarter to be compared in
