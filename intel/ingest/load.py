@@ -365,7 +365,7 @@ def _load(cur, src: SourceFile, result: ImportResult, report, preview_rows, impo
         if month_first:
             # generated column ids and canonical names only
             failed = cur.execute("SELECT " + ", ".join(
-                f"max({norm.slash_first_sql('r_' + columns[n][0])}) FILTER (WHERE {n} IS NULL)" for n in month_first)
+                f"max({norm.slash_first_sql(_raw(columns, columns[n][0]))}) FILTER (WHERE {n} IS NULL)" for n in month_first)
                 + f" FROM sightline_staged WHERE reject_reason IS DISTINCT FROM '{STAND_IN_CODE}'").fetchone()
             late = dict(zip(month_first, failed))
             whole = norm.decide_profiles(columns, counts, {
@@ -501,7 +501,7 @@ def _parsed_expr(name: str, col: str, type_: str, profile: norm.ColumnProfile) -
 def _stage(cur, kind, columns, profiles, relation: str, params: dict) -> None:
     """sightline_staged from the file's rows (`relation`, a read_csv of c0..cN): one row per data
     row, its number (row_no), its parsed values, a reject code, and the original text of a rejected
-    row (r_c0, r_c1, ...).
+    row (r_raw: a list of the carried columns' text, NULL on the rows loaded).
 
     The code names the check a row failed ('type:amount', 'no:period', ...); `_rejects`
     turns it into a sentence with the row's original text. One CREATE over layered
@@ -544,16 +544,16 @@ def _stage(cur, kind, columns, profiles, relation: str, params: dict) -> None:
         checks.insert(0, "WHEN currency IS NULL THEN 'no:currency'")
     blank = " AND ".join(f"{name}__empty" for name in columns) or "false"
     outcome_layer = "SELECT * FROM parsed"
-    keys = []   # the words a stage or status says, each worked out once (letters and digits only)
+    keys = []   # the text a stage or status is read as words from, worked out once per row
     if kind == "opportunities":
-        keys = [f"{n}__key" for n in ("stage", "status") if n in columns]
-        parts += [f"{norm.word_key(norm.text_sql(columns[k[:-5]][0]))} AS {k}" for k in keys]
+        keys = [f"{n}__words" for n in ("stage", "status") if n in columns]
+        parts += [f"{norm.word_text(norm.text_sql(columns[k[:-7]][0]))} AS {k}" for k in keys]
         outcome = [f"{n}__empty" for n in ("stage", "status", "is_won") if n in columns]
         checks.insert(0, f"WHEN {' AND '.join(outcome)} THEN 'no:outcome'")
         if "status" in columns:
             # Without a stage, the status must say open, won or lost (an address's State does not).
             no_stage = "stage__empty AND " if "stage" in columns else ""
-            checks.insert(1, f"WHEN {no_stage}NOT status__empty AND NOT {norm.key_is_word_sql('status__key', norm.OUTCOME_WORDS)} "
+            checks.insert(1, f"WHEN {no_stage}NOT status__empty AND NOT {norm.text_is_word_sql('status__words', norm.OUTCOME_WORDS)} "
                              "THEN 'outcome:status'")
         if "id" in columns:
             checks.insert(0, "WHEN id__empty THEN 'no:id'")
@@ -564,7 +564,7 @@ def _stage(cur, kind, columns, profiles, relation: str, params: dict) -> None:
             f"{' '.join(checks)} END")
     empties = ", ".join(f"{name}__empty" for name in columns)
     raw = _carried(columns)
-    kept = ", ".join(f"CASE WHEN reject_reason IS NOT NULL THEN {c} END AS r_{c}" for c in raw)
+    kept = f"CASE WHEN reject_reason IS NOT NULL THEN [{', '.join(raw)}] END AS r_raw"   # one column, not one each
 
     def select(number: str) -> str:
         # relation is read_csv over bound parameters; the rest is this module's SQL over c0..cN
@@ -610,6 +610,11 @@ def _number_by_rowid(cur) -> bool:
     return True
 
 
+def _raw(columns, col: str) -> str:
+    """SQL: a staged row's original text of column `col` (c3), kept when the row is rejected."""
+    return f"r_raw[{_carried(columns).index(col) + 1}]"
+
+
 def _carried(columns) -> list[str]:
     """The text columns a staged row keeps when rejected: the mapped ones and c0 (a file's other
     columns, up to thousands, are read again for its rejected rows only)."""
@@ -632,7 +637,7 @@ def _mark_duplicates(cur, kind, columns) -> None:
 
 def _reason_sql(kind: str, columns) -> str:
     """SQL turning a reject code into a sentence, quoting the row's original value."""
-    status_text = f"'status ''' || trim(s.r_{columns['status'][0]}) || ''''" if "status" in columns else "'status'"
+    status_text = f"'status ''' || trim(s.{_raw(columns, columns['status'][0])}) || ''''" if "status" in columns else "'status'"
     whens = ["WHEN 'blank' THEN '(blank row)'",
              f"WHEN 'outcome:status' THEN {status_text} || ' is not open, won or lost'",
              "WHEN 'no:currency' THEN 'no currency (or a country whose currency is known)'",
@@ -640,11 +645,11 @@ def _reason_sql(kind: str, columns) -> str:
              f"WHEN 'no:id' THEN 'no {'lead' if kind == 'leads' else 'opportunity'} id'"]
     for name, (col, type_) in columns.items():
         label = LABELS.get(name, name.replace("_", " "))
-        quoted = f"'{label} ''' || trim(s.r_{col}) || ''''"
+        quoted = f"'{label} ''' || trim(s.{_raw(columns, col)}) || ''''"
         whens.append(f"WHEN 'no:{name}' THEN 'no {label}'")
         whens.append(f"WHEN 'placeholder:{name}' THEN {quoted} || ' is a placeholder, not a real id'")
         if type_ == "amount":   # a number, but too large for an amount column (DECIMAL(18, 2))
-            big = " OR ".join(f"abs({norm.number_sql(f's.r_{col}', comma)}) >= 1e16" for comma in (False, True))
+            big = " OR ".join(f"abs({norm.number_sql('s.' + _raw(columns, col), comma)}) >= 1e16" for comma in (False, True))
             whens.append(f"WHEN 'type:{name}' THEN {quoted} || CASE WHEN {big} THEN "
                          f"' is too large for an amount (1e16 or more)' ELSE ' is not a number' END")
         elif type_ in TYPE_WORDS:
@@ -672,8 +677,8 @@ def _outcome_layer(columns) -> str:
     has = columns.keys()
     stage_text = "stage" if "stage" in has else "CAST(NULL AS VARCHAR)"
 
-    def said(words):   # stage__key, status__key: the parsed layer's word keys (_stage)
-        return "(" + (" OR ".join(norm.key_is_word_sql(f"{n}__key", words) for n in ("stage", "status") if n in has)
+    def said(words):   # stage__words, status__words: the parsed layer's word texts (_stage)
+        return "(" + (" OR ".join(norm.text_is_word_sql(f"{n}__words", words) for n in ("stage", "status") if n in has)
                       or "false") + ")"
 
     is_won = f"coalesce({'is_won' if 'is_won' in has else 'NULL'}, {said(norm.WON_WORDS)})"
@@ -804,7 +809,7 @@ def _rejects(cur, src: SourceFile, raw, reason_sql: str, columns) -> pd.DataFram
     """Rejected rows with their row number, reason and original values (blank rows skipped)."""
     n = len(src.headers)
     carried = set(_carried(columns))
-    values = ", ".join(f"CASE WHEN rr.row_no IS NULL THEN s.r_c{i} ELSE rr.c{i} END" if f"c{i}" in carried
+    values = ", ".join(f"CASE WHEN rr.row_no IS NULL THEN s.{_raw(columns, f'c{i}')} ELSE rr.c{i} END" if f"c{i}" in carried
                        else f"rr.c{i}" for i in range(n))
     df = cur.execute(
         f"""SELECT s.row_no AS "row", {reason_sql} AS reason, {values}
