@@ -354,19 +354,28 @@ def _load(cur, src: SourceFile, result: ImportResult, report, preview_rows, impo
         sample = f"(SELECT * FROM {relation} WHERE {NOT_STAND_IN})"
         counts = norm.sample_counts(cur, sample, columns, params)
         slash = [n for n, (_, t) in columns.items() if t in ("date", "timestamp") and counts[(n, "n/")]]
-        # the sample's own largest first parts first; the whole column's come with the read
+        # the sample's own largest first parts first; the whole column's are checked after the read
         profiles = norm.decide_profiles(columns, counts, {n: counts[(n, "max/")] for n in slash})
-        _stage(cur, kind, columns, profiles, relation, params, slash)
-        if slash:   # a day above 12 past the sample makes the column day-first: read it again so
-            maxima = dict(zip(slash, cur.execute(   # (rare: the sample's first rows usually tell)
-                f"SELECT {', '.join(f'max({n}__slash)' for n in slash)} FROM sightline_staged "
-                f"WHERE reject_reason IS DISTINCT FROM '{STAND_IN_CODE}'").fetchone()))
-            whole = norm.decide_profiles(columns, counts, maxima)
-            if any(whole[n].date_family != profiles[n].date_family for n in slash):
+        _stage(cur, kind, columns, profiles, relation, params)
+        # A day above 12 past the sample makes a month-first column day-first (rare: the sample's
+        # first rows usually tell), and only a month-first column can turn (a larger first part
+        # changes no other decision). Month-first, such a date did not parse, so its row is
+        # rejected and keeps its text: the largest first part among those rows says.
+        month_first = [n for n in slash if profiles[n].date_family in ("M/D/YYYY", "M/D/YY")]
+        if month_first:
+            # generated column ids and canonical names only
+            failed = cur.execute("SELECT " + ", ".join(
+                f"max({norm.slash_first_sql(_raw(columns, columns[n][0]))}) FILTER (WHERE {n} IS NULL)" for n in month_first)
+                + f" FROM sightline_staged WHERE reject_reason IS DISTINCT FROM '{STAND_IN_CODE}'").fetchone()
+            late = dict(zip(month_first, failed))
+            whole = norm.decide_profiles(columns, counts, {
+                n: max((v for v in (counts[(n, "max/")], late.get(n)) if v is not None), default=None)
+                for n in slash})
+            if any(whole[n].date_family != profiles[n].date_family for n in month_first):
                 profiles = whole
-                cur.execute("DROP TABLE IF EXISTS reject_errors")
-                cur.execute("DROP TABLE IF EXISTS reject_scans")
-                _stage(cur, kind, columns, profiles, relation, params, [])
+                cur.execute("DROP TABLE IF EXISTS reject_errors")   # a read that records its errors
+                cur.execute("DROP TABLE IF EXISTS reject_scans")    # (read_rows' fallback) starts afresh
+                _stage(cur, kind, columns, profiles, relation, params)
         state.update(columns=columns, profiles=profiles)
 
     report(0.1, f"{src.name}: reading and normalising")
@@ -489,22 +498,29 @@ def _parsed_expr(name: str, col: str, type_: str, profile: norm.ColumnProfile) -
     return norm.text_sql(col)  # text, stage, outcome
 
 
-def _stage(cur, kind, columns, profiles, relation: str, params: dict, slash: list[str]) -> None:
+def _stage(cur, kind, columns, profiles, relation: str, params: dict) -> None:
     """sightline_staged from the file's rows (`relation`, a read_csv of c0..cN): one row per data
     row, its number (row_no), its parsed values, a reject code, and the original text of a rejected
-    row (r_c0, r_c1, ...); `slash`: date columns whose largest first part is kept (name__slash).
+    row (r_raw: a list of the carried columns' text, NULL on the rows loaded).
 
     The code names the check a row failed ('type:amount', 'no:period', ...); `_rejects`
     turns it into a sentence with the row's original text. One CREATE over layered
     SELECTs: UPDATEs and text copies over a million rows cost several times more.
+
+    The rows are numbered after the CREATE, from the table's rowid (its insertion order, which is
+    the file's order when the SELECT only projects the read): row_number() OVER () in the SELECT
+    would run the whole read and parse on one thread (1.5-2 s of a million-row import).
     """
-    parts = ["row_number() OVER () AS row_no"]   # the file's order (insertion order is kept)
+    parts = []
     checks = []
     for name, (col, type_) in columns.items():
         parts.append(f"{_parsed_expr(name, col, type_, profiles[name])} AS {name}")
         parts.append(f"{norm.text_sql(col)} IS NULL AS {name}__empty")
-        if type_ == "amount":
-            parts.append(f"{norm.currency_in_value_sql(col)} AS {name}__currency")
+        if kind == "opportunities" and name == "amount":   # the deal's currency where no column says it
+            in_value = norm.currency_in_value_sql(col)
+            if "currency" in columns:
+                in_value = f"CASE WHEN {norm.text_sql(columns['currency'][0])} IS NULL THEN {in_value} END"
+            parts.append(f"{in_value} AS {name}__currency")
         if name in REQUIRED[kind]:
             checks.append(f"WHEN {name}__empty THEN 'no:{name}'")
         if type_ == "id":
@@ -519,8 +535,6 @@ def _stage(cur, kind, columns, profiles, relation: str, params: dict, slash: lis
                           f"AND DATE '{last.isoformat()}' THEN 'window:{name}'")
         if kind == "fx_rates" and name == "rate":
             checks.append("WHEN rate <= 0 THEN 'positive:rate'")
-    for name in slash:
-        parts.append(f"{norm.slash_first_sql(columns[name][0])} AS {name}__slash")
     if "period" in columns:
         parts.append(f"{norm.period_sql(columns['period'][0], fiscal_year_start())[1]} AS period_grain")
         if kind == "targets_forecasts":   # a yearly quota has no month or quarter to be compared in
@@ -530,13 +544,16 @@ def _stage(cur, kind, columns, profiles, relation: str, params: dict, slash: lis
         checks.insert(0, "WHEN currency IS NULL THEN 'no:currency'")
     blank = " AND ".join(f"{name}__empty" for name in columns) or "false"
     outcome_layer = "SELECT * FROM parsed"
+    keys = []   # the text a stage or status is read as words from, worked out once per row
     if kind == "opportunities":
+        keys = [f"{n}__words" for n in ("stage", "status") if n in columns]
+        parts += [f"{norm.word_text(norm.text_sql(columns[k[:-7]][0]))} AS {k}" for k in keys]
         outcome = [f"{n}__empty" for n in ("stage", "status", "is_won") if n in columns]
         checks.insert(0, f"WHEN {' AND '.join(outcome)} THEN 'no:outcome'")
         if "status" in columns:
             # Without a stage, the status must say open, won or lost (an address's State does not).
             no_stage = "stage__empty AND " if "stage" in columns else ""
-            checks.insert(1, f"WHEN {no_stage}NOT status__empty AND NOT {norm.is_word_sql('status', norm.OUTCOME_WORDS)} "
+            checks.insert(1, f"WHEN {no_stage}NOT status__empty AND NOT {norm.text_is_word_sql('status__words', norm.OUTCOME_WORDS)} "
                              "THEN 'outcome:status'")
         if "id" in columns:
             checks.insert(0, "WHEN id__empty THEN 'no:id'")
@@ -547,14 +564,55 @@ def _stage(cur, kind, columns, profiles, relation: str, params: dict, slash: lis
             f"{' '.join(checks)} END")
     empties = ", ".join(f"{name}__empty" for name in columns)
     raw = _carried(columns)
-    kept = ", ".join(f"CASE WHEN reject_reason IS NOT NULL THEN {c} END AS r_{c}" for c in raw)
-    cur.execute("DROP TABLE IF EXISTS sightline_staged")
-    # relation is read_csv over bound parameters; the rest is this module's SQL over c0..cN
-    cur.execute(f"""CREATE TEMP TABLE sightline_staged AS
-        WITH parsed AS (SELECT {', '.join(parts)}, {', '.join(raw)} FROM {relation}),
+    kept = f"CASE WHEN reject_reason IS NOT NULL THEN [{', '.join(raw)}] END AS r_raw"   # one column, not one each
+
+    def select(number: str) -> str:
+        # relation is read_csv over bound parameters; the rest is this module's SQL over c0..cN
+        return f"""WITH parsed AS (SELECT {number} AS row_no, {', '.join(parts)}, {', '.join(raw)} FROM {relation}),
              outcome AS ({outcome_layer}),
              checked AS (SELECT * EXCLUDE ({empties}), {code} AS reject_reason FROM outcome)
-        SELECT * EXCLUDE ({', '.join(raw)}), {kept} FROM checked""", params)
+        SELECT * EXCLUDE ({', '.join(raw + keys)}), {kept} FROM checked"""
+
+    cur.execute("DROP TABLE IF EXISTS sightline_staged")
+    # Without an id column the outcome layer keys rows by their number: numbered as they are read.
+    if "id" in columns or kind != "opportunities":
+        later = select("CAST(NULL AS BIGINT)")
+        if _keeps_order(cur, later, params):
+            cur.execute(f"CREATE TEMP TABLE sightline_staged AS {later}", params)
+            if _number_by_rowid(cur):
+                return
+            cur.execute("DROP TABLE sightline_staged")
+    cur.execute(f"CREATE TEMP TABLE sightline_staged AS {select('row_number() OVER ()')}", params)
+
+
+ORDER_KEEPING = {"PROJECTION", "READ_CSV", "TABLE_SCAN", "FILTER"}
+
+
+def _keeps_order(cur, select: str, params: dict) -> bool:
+    """Whether DuckDB's plan of `select` only reads and projects (a join, window or aggregate gives
+    up the file's order, which the rows are numbered by)."""
+    def operators(node):
+        yield node.get("name", "")
+        for child in node.get("children", []):
+            yield from operators(child)
+    plan = json.loads(cur.execute(f"EXPLAIN (FORMAT json) {select}", params).fetchall()[0][1])
+    return all(name in ORDER_KEEPING for node in plan for name in operators(node))
+
+
+def _number_by_rowid(cur) -> bool:
+    """row_no = each staged row's place in the table (rowid counts up from the first row inserted, in
+    the order inserted; inside a transaction from a large offset). False when the rowids are not one
+    run without gaps, which they are for a table just created."""
+    first, last, n = cur.execute("SELECT min(rowid), max(rowid), count(*) FROM sightline_staged").fetchone()
+    if n and last - first + 1 != n:
+        return False
+    cur.execute("UPDATE sightline_staged SET row_no = rowid - $first + 1", {"first": first or 0})
+    return True
+
+
+def _raw(columns, col: str) -> str:
+    """SQL: a staged row's original text of column `col` (c3), kept when the row is rejected."""
+    return f"r_raw[{_carried(columns).index(col) + 1}]"
 
 
 def _carried(columns) -> list[str]:
@@ -579,7 +637,7 @@ def _mark_duplicates(cur, kind, columns) -> None:
 
 def _reason_sql(kind: str, columns) -> str:
     """SQL turning a reject code into a sentence, quoting the row's original value."""
-    status_text = f"'status ''' || trim(s.r_{columns['status'][0]}) || ''''" if "status" in columns else "'status'"
+    status_text = f"'status ''' || trim(s.{_raw(columns, columns['status'][0])}) || ''''" if "status" in columns else "'status'"
     whens = ["WHEN 'blank' THEN '(blank row)'",
              f"WHEN 'outcome:status' THEN {status_text} || ' is not open, won or lost'",
              "WHEN 'no:currency' THEN 'no currency (or a country whose currency is known)'",
@@ -587,11 +645,11 @@ def _reason_sql(kind: str, columns) -> str:
              f"WHEN 'no:id' THEN 'no {'lead' if kind == 'leads' else 'opportunity'} id'"]
     for name, (col, type_) in columns.items():
         label = LABELS.get(name, name.replace("_", " "))
-        quoted = f"'{label} ''' || trim(s.r_{col}) || ''''"
+        quoted = f"'{label} ''' || trim(s.{_raw(columns, col)}) || ''''"
         whens.append(f"WHEN 'no:{name}' THEN 'no {label}'")
         whens.append(f"WHEN 'placeholder:{name}' THEN {quoted} || ' is a placeholder, not a real id'")
         if type_ == "amount":   # a number, but too large for an amount column (DECIMAL(18, 2))
-            big = " OR ".join(f"abs({norm.number_sql(f's.r_{col}', comma)}) >= 1e16" for comma in (False, True))
+            big = " OR ".join(f"abs({norm.number_sql('s.' + _raw(columns, col), comma)}) >= 1e16" for comma in (False, True))
             whens.append(f"WHEN 'type:{name}' THEN {quoted} || CASE WHEN {big} THEN "
                          f"' is too large for an amount (1e16 or more)' ELSE ' is not a number' END")
         elif type_ in TYPE_WORDS:
@@ -618,10 +676,10 @@ def _outcome_layer(columns) -> str:
     """is_won / is_closed / canonical stage from whatever the export says about the outcome."""
     has = columns.keys()
     stage_text = "stage" if "stage" in has else "CAST(NULL AS VARCHAR)"
-    status_text = "status" if "status" in has else "CAST(NULL AS VARCHAR)"
 
-    def said(words):
-        return f"({norm.is_word_sql(stage_text, words)} OR {norm.is_word_sql(status_text, words)})"
+    def said(words):   # stage__words, status__words: the parsed layer's word texts (_stage)
+        return "(" + (" OR ".join(norm.text_is_word_sql(f"{n}__words", words) for n in ("stage", "status") if n in has)
+                      or "false") + ")"
 
     is_won = f"coalesce({'is_won' if 'is_won' in has else 'NULL'}, {said(norm.WON_WORDS)})"
     is_closed = f"coalesce({'is_closed' if 'is_closed' in has else 'NULL'}, won_ OR {said(norm.LOST_WORDS)})"
@@ -751,7 +809,7 @@ def _rejects(cur, src: SourceFile, raw, reason_sql: str, columns) -> pd.DataFram
     """Rejected rows with their row number, reason and original values (blank rows skipped)."""
     n = len(src.headers)
     carried = set(_carried(columns))
-    values = ", ".join(f"CASE WHEN rr.row_no IS NULL THEN s.r_c{i} ELSE rr.c{i} END" if f"c{i}" in carried
+    values = ", ".join(f"CASE WHEN rr.row_no IS NULL THEN s.{_raw(columns, f'c{i}')} ELSE rr.c{i} END" if f"c{i}" in carried
                        else f"rr.c{i}" for i in range(n))
     df = cur.execute(
         f"""SELECT s.row_no AS "row", {reason_sql} AS reason, {values}

@@ -7,6 +7,7 @@ percentage column is 0-1 or 0-100) are made from the whole column by `profile_co
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 DATE_FAMILIES = {
@@ -49,9 +50,9 @@ def _list(words: list[str]) -> str:
     return "[" + ", ".join("'" + w.replace("'", "''") + "'" for w in words) + "]"
 
 
-def word_key(col: str) -> str:
-    """Lower-case letters and digits only: 'Closed - Won' -> 'closedwon', 'Gagné' -> 'gagne'."""
-    return f"regexp_replace(lower(strip_accents(coalesce({col}, ''))), '[^a-z0-9]', '', 'g')"
+def word_text(col: str) -> str:
+    """The text a word is read from: lower case, accents dropped ('Closed - Won', 'Gagné' -> 'gagne')."""
+    return f"lower(strip_accents(coalesce({col}, '')))"
 
 
 def text_sql(col: str) -> str:
@@ -65,14 +66,26 @@ def id_sql(col: str) -> str:
     return f"CASE WHEN regexp_matches({t}, '^0+(AAA)?$') THEN NULL ELSE {t} END"
 
 
+def text_is_word_sql(text: str, words: list[str]) -> str:
+    """Whether `text` (`word_text`) is one of `words` once everything but letters and digits is left
+    out ('closed - won' is 'closedwon'): a regular expression that skips those characters between
+    the word's letters, rather than a copy of every value without them (half the cost). Not
+    list_contains over a constant list: DuckDB turns that into a join, and a join gives up the
+    file's row order that the staged rows are numbered by (load._stage)."""
+    if not all(re.fullmatch("[a-z0-9]+", w) for w in words):
+        raise ValueError(f"word lists hold lower-case letters and digits only: {words}")
+    gap = "[^a-z0-9]*"
+    return f"regexp_full_match({text}, '{gap}(?:{'|'.join(gap.join(w) for w in words)}){gap}')"
+
+
 def bool_sql(col: str) -> str:
-    k = word_key(col)
-    return (f"CASE WHEN list_contains({_list(TRUE_WORDS)}, {k}) THEN true "
-            f"WHEN list_contains({_list(FALSE_WORDS)}, {k}) THEN false END")
+    t = word_text(col)
+    return (f"CASE WHEN {text_is_word_sql(t, TRUE_WORDS)} THEN true "
+            f"WHEN {text_is_word_sql(t, FALSE_WORDS)} THEN false END")
 
 
 def is_word_sql(col: str, words: list[str]) -> str:
-    return f"list_contains({_list(words)}, {word_key(col)})"
+    return text_is_word_sql(word_text(col), words)
 
 
 def date_sql(col: str, family: str | None, as_date: bool = True) -> str:
@@ -96,9 +109,21 @@ def _number_text(col: str) -> str:
             f"'[A-Z]{{3}}\\s*|\\s*[A-Z]{{3}}$|[$€£¥₹\\s''\\x{{00A0}}\\x{{202F}}]', '', 'g')")
 
 
+# Text that is its own number as it stands, for each decimal mark: read with a plain cast.
+PLAIN_NUMBER = {False: "-?[0-9][0-9.]*", True: "-?[0-9]+"}
+
+
 def number_sql(col: str, comma_decimal: bool) -> str:
     """Text -> DOUBLE, NULL when not a plain number ('$1.2k' is not)."""
-    n = _number_text(col)
+    t = text_sql(col)
+    # The rest go through the number text once (a lambda's argument: written out in each place it
+    # is used, inside a CASE branch it was worked out again in each).
+    rest = f"list_transform([{_number_text(col)}], lambda number_text: {_number_from_text('number_text', comma_decimal)})[1]"
+    return f"CASE WHEN regexp_full_match({t}, '{PLAIN_NUMBER[comma_decimal]}') THEN try_cast({t} AS DOUBLE) ELSE {rest} END"
+
+
+def _number_from_text(n: str, comma_decimal: bool) -> str:
+    """SQL reading the number text `n` (_number_text) as a DOUBLE."""
     # Where both marks appear, the last one is the decimal mark whatever the column says.
     last_comma = f"(length({n}) - strpos(reverse({n}), ','))"
     last_dot = f"(length({n}) - strpos(reverse({n}), '.'))"

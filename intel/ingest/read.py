@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
+
 DELIMITERS = [",", ";", "\t", "|"]
 SAMPLE_LINES = 500
 FOOTER = re.compile(
@@ -45,6 +47,7 @@ class SourceFile:
     cleanup: list[str] = field(default_factory=list)
     sample: list[list[str]] = field(default_factory=list)  # the first data rows, for detection
     lines: int = 0        # physical lines of `path`, header included (to check nothing was lost)
+    blank_lines: int | None = None   # empty lines of `path` (None: not counted yet)
     read_as: str = "UTF-8"   # the encoding the file was decoded from, in words
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -123,20 +126,50 @@ class _Scan:
     utf8: bool           # every byte of the file is valid UTF-8
     nul: bool
     lines: int           # physical lines ("\n"-separated)
+    blank_lines: int     # empty lines ("\n\n" or "\n\r\n"), the first line aside
+
+
+class _LineCounter:
+    """Counts the lines and the empty lines of bytes fed in order, chunk by chunk (an empty line
+    split between two chunks included), with numpy: one pass finds every newline at C speed."""
+
+    def __init__(self):
+        self.lines = self.blank = self._offset = 0
+        self._last_newline = -2   # position of the latest "\n" in the whole stream (-2: none yet)
+        self._last_byte = 0
+
+    def feed(self, chunk: bytes) -> None:
+        data = np.frombuffer(chunk, dtype=np.uint8)
+        at = np.flatnonzero(data == 10)
+        if len(at):
+            self.lines += len(at)
+            ends = np.concatenate(([self._last_newline - self._offset], at))
+            gaps = np.diff(ends)
+            self.blank += int(np.count_nonzero(gaps == 1))
+            before = ends[1:][gaps == 2] - 1   # the byte between two newlines two apart: "\r"?
+            self.blank += int(np.count_nonzero(data[before[before >= 0]] == 13))
+            if len(before) and before[0] < 0 and self._last_byte == 13:
+                self.blank += 1
+            self._last_newline = int(at[-1]) + self._offset
+        if chunk:
+            self._last_byte = chunk[-1]
+        self._offset += len(chunk)
 
 
 def _scan(fh) -> _Scan:
-    """One pass over the bytes: hash, size, line count, and whether the whole file is UTF-8."""
-    sha, size, lines, nul, head, last = hashlib.sha256(), 0, 0, False, b"", b""
+    """One pass over the bytes: hash, size, line and empty-line counts, and whether the whole file is
+    UTF-8 (an ASCII chunk is, without decoding it)."""
+    sha, size, nul, head, last = hashlib.sha256(), 0, False, b"", b""
     decoder, utf8 = codecs.getincrementaldecoder("utf-8")(), True
+    counter = _LineCounter()
     while chunk := fh.read(CHUNK):
         sha.update(chunk)
         size += len(chunk)
         if len(head) < 65536:
             head += chunk[:65536 - len(head)]
-        lines += chunk.count(b"\n")
+        counter.feed(chunk)
         nul = nul or b"\x00" in chunk
-        if utf8:
+        if utf8 and not (chunk.isascii() and not decoder.getstate()[0]):   # no character left open
             try:
                 decoder.decode(chunk)
             except UnicodeDecodeError:
@@ -147,7 +180,8 @@ def _scan(fh) -> _Scan:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             utf8 = False
-    return _Scan(sha.hexdigest(), size, head, utf8, nul, lines + (1 if last not in (b"", b"\n") else 0))
+    return _Scan(sha.hexdigest(), size, head, utf8, nul,
+                  counter.lines + (1 if last not in (b"", b"\n") else 0), counter.blank)
 
 
 def _legacy_encoding(fh) -> tuple[str, int, int]:
@@ -303,7 +337,7 @@ def open_source(source: str | Path | bytes, name: str | None = None) -> SourceFi
         crlf, lf = scan.head.count(b"\r\n"), scan.head.count(b"\n")
         copy = (is_bytes or codec != "utf-8" or scan.nul or 0 < crlf < lf   # mixed line endings
                 or scan.head[:1] in (b"\r", b"\n"))
-        cleanup, lines, path = [], scan.lines, None if is_bytes else str(source)
+        cleanup, lines, blank, path = [], scan.lines, scan.blank_lines, None if is_bytes else str(source)
         if copy:
             fd, path = tempfile.mkstemp(suffix=".csv", prefix="sightline-")
             cleanup.append(path)
@@ -311,6 +345,7 @@ def open_source(source: str | Path | bytes, name: str | None = None) -> SourceFi
             try:
                 with os.fdopen(fd, "wb") as out:
                     lines = _write_utf8(fh, out, codec, mixed)
+                blank = None   # counted on the copy when needed
             except UnicodeDecodeError:
                 os.unlink(path)
                 raise ImportRefused(f"{name} starts like UTF-16 text but is not readable as UTF-16.") from None
@@ -324,7 +359,7 @@ def open_source(source: str | Path | bytes, name: str | None = None) -> SourceFi
     headers = _unique(next(csv.reader([text_lines[0]], delimiter=delimiter)))
     sample = list(csv.reader(text_lines[1:SAMPLE_LINES + 1], delimiter=delimiter))
     return SourceFile(name, scan.sha256, "utf-8", delimiter, headers, path, scan.size, cleanup, sample,
-                      lines=lines, read_as=_label(codec) + (" and UTF-8, line by line" if mixed else ""),
+                      lines=lines, blank_lines=blank, read_as=_label(codec) + (" and UTF-8, line by line" if mixed else ""),
                       notes=notes, warnings=warnings)
 
 
@@ -405,15 +440,16 @@ def _stand_in_for_line(src: SourceFile, position: int, fields: int) -> None:
     src.path = path
 
 
-def _blank_lines(path: str) -> int:
-    """Empty lines (DuckDB skips them; a lone "" is a footer line, counted apart), counted on the
-    bytes at C speed; one split across two chunks is missed, which only sends the check on to
-    count_records."""
-    blank = 0
-    with open(path, "rb") as fh:
-        while chunk := fh.read(CHUNK):
-            blank += chunk.count(b"\n\n") + chunk.count(b"\n\r\n")
-    return blank
+def _blank_lines(src: SourceFile) -> int:
+    """Empty lines of the file DuckDB reads (DuckDB skips them; a lone "" is a footer line, counted
+    apart): from the first scan, or counted on the copy."""
+    if src.blank_lines is None:
+        counter = _LineCounter()
+        with open(src.path, "rb") as fh:
+            while chunk := fh.read(CHUNK):
+                counter.feed(chunk)
+        src.blank_lines = counter.blank
+    return src.blank_lines
 
 
 def count_records(src: SourceFile) -> int:
@@ -432,20 +468,21 @@ def read_rows(cur, src: SourceFile, build: Callable[[str, dict], None],
     among the rows read, and reject_reason) from the file's rows as text (relation: a read_csv over
     c0..cN); structural errors become rejects.
 
+    The lines DuckDB cannot read (a footer, a wrong number of fields) are found first by a count over
+    the file that records them (read_csv's store_rejects, which reads on one thread: the rows
+    themselves are then parsed on every core by the build, whose read skips the same lines).
     A quote that opens a value and never closes makes DuckDB's reader swallow the lines after it
     (and stop): such a line is replaced by a stand-in row (rejected with its row number; the build
-    gives it the reject code STAND_IN_CODE) and the file read again, so the rows after the damage
-    load. Every data row ends up loaded or rejected: the count is checked against the file's own
-    lines (or Python's csv module where values span lines) and a file where they differ is refused
-    rather than loaded short."""
+    gives it the reject code STAND_IN_CODE) and the file counted again, so the rows after the
+    damage load. Every data row ends up loaded or rejected: the count is checked against the file's
+    own lines (or Python's csv module where values span lines) and a file where they differ is
+    refused rather than loaded short."""
     broken = 0
+    cur.execute("SET preserve_insertion_order = true")  # row numbers follow the file's order
     while True:
-        cur.execute("DROP TABLE IF EXISTS reject_errors")
-        cur.execute("DROP TABLE IF EXISTS reject_scans")
-        cur.execute("SET preserve_insertion_order = true")  # row numbers follow the file's order
-        build(*csv_relation(src))
+        counted = _count_and_keep_errors(cur, src)
         runaway = cur.execute(
-            "SELECT line, line_byte_position FROM reject_errors WHERE error_type = 'UNQUOTED VALUE' "
+            "SELECT line, line_byte_position FROM sightline_read_errors WHERE error_type = 'UNQUOTED VALUE' "
             "AND strpos(csv_line, chr(10)) > 0 ORDER BY line LIMIT 1").fetchone()
         if runaway is None:
             break
@@ -456,8 +493,15 @@ def read_rows(cur, src: SourceFile, build: Callable[[str, dict], None],
                 "fix the quotes (or export the file again) and import it again.")
         _stand_in_for_line(src, int(runaway[1]), len(src.headers))
         broken += 1
+    build(*csv_relation(src, rejects=False))
     # table is a generated name, never user text
     rows = cur.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    if rows != counted:   # the two reads disagree (never seen): one read that records its own errors
+        cur.execute("DROP TABLE IF EXISTS reject_errors")
+        cur.execute("DROP TABLE IF EXISTS reject_scans")
+        build(*csv_relation(src))
+        cur.execute("CREATE OR REPLACE TEMP TABLE sightline_read_errors AS SELECT * FROM reject_errors")
+        rows = cur.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
     row_rejects = []
     if broken:
         stand_ins = [r[0] for r in cur.execute(
@@ -469,7 +513,7 @@ def read_rows(cur, src: SourceFile, build: Callable[[str, dict], None],
     rejects, footer = [], 0
     for line, csv_line, message in cur.execute(
         "SELECT line, any_value(csv_line), string_agg(DISTINCT error_message, '; ') "
-        "FROM reject_errors GROUP BY line ORDER BY line"
+        "FROM sightline_read_errors GROUP BY line ORDER BY line"
     ).fetchall():
         text = (csv_line or "").strip().strip('"')
         if src.delimiter not in (csv_line or "") or FOOTER.search(text):
@@ -481,12 +525,23 @@ def read_rows(cur, src: SourceFile, build: Callable[[str, dict], None],
     return raw
 
 
+def _count_and_keep_errors(cur, src: SourceFile) -> int:
+    """The rows DuckDB reads from the file; the lines it cannot read go to sightline_read_errors
+    (line, its byte position and text, the error)."""
+    cur.execute("DROP TABLE IF EXISTS reject_errors")
+    cur.execute("DROP TABLE IF EXISTS reject_scans")
+    relation, params = csv_relation(src)
+    counted = cur.execute(f"SELECT count(*) FROM {relation}", params).fetchone()[0]
+    cur.execute("CREATE OR REPLACE TEMP TABLE sightline_read_errors AS SELECT * FROM reject_errors")
+    return counted
+
+
 def _check_every_row_counted(src: SourceFile, raw: RawTable) -> None:
     """Loaded + rejected + footer lines must be the file's data rows; refuse the file otherwise."""
     accounted = raw.rows + len(raw.rejects) + len(raw.row_rejects) + raw.footer_lines
     if src.lines and accounted == src.lines - 1:   # one line per row: the cheap, usual case
         return
-    if src.lines and accounted == src.lines - 1 - _blank_lines(src.path):   # blank lines aside
+    if src.lines and accounted == src.lines - 1 - _blank_lines(src):   # blank lines aside
         return
     records = count_records(src)   # values spanning lines, blank lines: count records properly
     if records != accounted:

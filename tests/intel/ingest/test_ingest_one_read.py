@@ -67,3 +67,22 @@ def test_a_day_above_12_past_the_sample_makes_the_whole_column_day_first(db, tmp
     assert rows("SELECT id, close_date FROM opportunities ORDER BY id") == [
         ("1", dt.date(2026, 2, 1)), ("2", dt.date(2026, 4, 3)), ("3", dt.date(2026, 12, 25))]
     assert result.rows_rejected == 0
+
+
+def test_a_late_day_above_12_turns_the_column_even_on_a_row_rejected_for_something_else(db, tmp_path, monkeypatch):
+    # The sample (its first 2 rows) reads month-first; row 3's 25 is a day, on a row whose amount is
+    # not a number: the row is rejected for its amount, and the column is still read day-first
+    # (two-digit years: the D/M/YY family).
+    monkeypatch.setattr(norm, "SAMPLE_ROWS", 2)
+    path = tmp_path / "late-yy-2026-11-22.csv"
+    path.write_text("Opportunity ID,Stage,Amount,Close Date\n"
+                    "1,Closed Won,10,01/02/26\n"
+                    "2,Closed Won,20,03/04/26\n"
+                    "3,Closed Won,abc,25/12/26\n"
+                    "4,Closed Won,40,05/06/26\n")
+    result = import_file(path, by=ADMIN)
+    assert result.status == "loaded", result.message
+    assert rows("SELECT id, close_date FROM opportunities ORDER BY id") == [
+        ("1", dt.date(2026, 2, 1)), ("2", dt.date(2026, 4, 3)), ("4", dt.date(2026, 6, 5))]
+    assert [(int(r), why) for r, why in zip(result.rejects["row"], result.rejects["reason"])] == [
+        (3, "amount 'abc' is not a number")]
