@@ -2,7 +2,7 @@
 import streamlit as st
 
 from pages._components.auth import load_secrets, sign_in_gate
-from pages._components.data import db_path
+from pages._components.data import db_path, warm_up
 from pages._components.page import house_style, run_page
 from pages._components.sharing import share_controls, shared_view
 from pages._components.urlstate import filter_bar, scope_line, show_notes
@@ -14,6 +14,7 @@ st.set_page_config(page_title="Sightline", page_icon=":material/insights:", layo
 house_style()
 load_secrets()  # SIGHTLINE_* keys of .streamlit/secrets.toml become settings
 db_path()  # the store: migrated on first open; held while runs read it, so the command line gets turns
+warm_up()  # data new to this server: its landing worked out in the background
 
 OVERVIEW = st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True)
 FORECAST = st.Page("pages/forecast.py", title="Forecast vs actual", icon=":material/query_stats:",

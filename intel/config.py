@@ -31,6 +31,9 @@ SETTINGS = {
         Setting("fiscal_year_start", "1", "First month (1-12) of the fiscal year."),
         Setting("min_sample", "10", "Closed deals below which a win rate is greyed and fires no alert."),
         Setting("memory_limit", "2GB", "DuckDB memory limit for this process."),
+        Setting("warm_up", "on", "on: the app works out the landing in the background when it opens data new "
+                                 "to it, so the first Forecast visit finds it made (seconds at a million "
+                                 "deals); off: the first visit works it out."),
         Setting("store_wait", "60", "Seconds the app or the command line waits for the store file while "
                                     "the other one is using it, before saying it is busy."),
         Setting("auth", "none", "Sign-in: none (one local admin, no prompt), password (users kept in the "

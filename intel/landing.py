@@ -714,6 +714,40 @@ def shared_projector(db=None) -> Projector:
         return held[1]
 
 
+_WARMING: list[threading.Thread] = []   # warm-ups running in the background
+
+
+def warm_up(db=None) -> bool:
+    """Start working out the default landing (the quarter holding the data date, every deal, the
+    catalogue's runs) in the shared projector, in the background, unless the warm_up setting is off:
+    what the Forecast page's first visit on a freshly started server would otherwise wait for
+    (reading a million open deals' states and their chances). A visit meanwhile waits for it (the
+    projector's lock) and then finds it made. True when started."""
+    if config.get("warm_up").strip().lower() != "on":
+        return False
+
+    def work() -> None:
+        try:
+            label, day = default_period("quarter", db)
+            shared_projector(db).project(Filters(day, day), label, day)
+        except Exception:   # noqa: BLE001 - a head start only (no data yet, a store being replaced)
+            log.info("landing warm-up skipped", exc_info=True)
+
+    thread = threading.Thread(target=work, name="landing-warm-up", daemon=True)
+    with _SHARED_LOCK:
+        _WARMING[:] = [t for t in _WARMING if t.is_alive()] + [thread]
+    thread.start()
+    return True
+
+
+def wait_for_warm_up(timeout: float | None = None) -> None:
+    """Wait for the warm-ups running in the background (tests)."""
+    with _SHARED_LOCK:
+        running = list(_WARMING)
+    for thread in running:
+        thread.join(timeout)
+
+
 def previous_as_of(landing: Landing, db=None) -> dt.date | None:
     """The snapshot before the one the landing was read from (what 'since last week' compares
     with), if it falls in the same period."""

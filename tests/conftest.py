@@ -18,6 +18,10 @@ ARTIFACTS = ROOT / "tests" / "artifacts"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+# the app's background landing warm-up is tested on its own (tests/intel/test_landing.py); elsewhere a
+# projection started behind every AppTest run would only slow the suite and outlive its store
+os.environ.setdefault("SIGHTLINE_WARM_UP", "off")
+
 from intel import store  # noqa: E402
 from intel.access import LOCAL_ADMIN as ADMIN  # noqa: E402
 
@@ -51,9 +55,10 @@ def apptest_sees_exceptions_in_full():
 def close_stores() -> None:
     """Close every store, once the alert checks an import left running in the background are done
     (closing a connection a thread is using would crash the process)."""
-    from intel import alerts
+    from intel import alerts, landing
 
     alerts.wait_for_checks(120)
+    landing.wait_for_warm_up(120)
     store.close_all()
 
 

@@ -32,6 +32,19 @@ def db_path() -> str:
     return path
 
 
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _warmed(path: str, version: str) -> bool:
+    from intel import landing
+
+    return landing.warm_up(path)
+
+
+def warm_up() -> None:
+    """Once per data version in this server process: the landing worked out in the background
+    (intel.landing.warm_up), so the first Forecast visit does not read a million deals itself."""
+    _warmed(db_path(), data_version())
+
+
 def data_version() -> str:
     """Read from the store on every run: the command line may have imported since."""
     return store.data_version(db_path())

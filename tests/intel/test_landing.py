@@ -249,6 +249,29 @@ def test_the_landing_summary_is_kept_per_data_version_and_read_back_without_simu
     store.close_all()
 
 
+def test_the_warm_up_works_out_the_forecast_pages_landing_in_the_background(demo_db, tmp_path, monkeypatch):
+    """A freshly started server works out the default landing while nobody waits; the Forecast page's
+    first projection (the data date's quarter, every deal, the catalogue's runs) is then found made."""
+    import shutil
+
+    db = tmp_path / "warm.duckdb"
+    store.close_all()
+    shutil.copy(demo_db, db)
+    landing._SHARED.clear()
+    monkeypatch.setenv("SIGHTLINE_WARM_UP", "off")
+    assert not landing.warm_up(db)
+    monkeypatch.setenv("SIGHTLINE_WARM_UP", "on")
+    assert landing.warm_up(db)
+    landing.wait_for_warm_up(120)
+    label, day = landing.default_period("quarter", db)
+    made = landing.shared_projector(db).project(Filters(day, day), label, day)
+    monkeypatch.setattr(landing.Projector, "_project", lambda *a, **k: pytest.fail("worked out again"))
+    page = EVERYTHING.with_(region=())   # the page's filters: their dates never matter to the landing
+    assert landing.shared_projector(db).project(page, label, day, None, landing.SEED, ()) is made
+    landing._SHARED.clear()
+    store.close_all()
+
+
 # ---- the chance table: hierarchical empirical Bayes, by hand ----
 
 LEVELS = ("timing", "stage", "age_band", "segment", "region")
