@@ -14,7 +14,6 @@ st.set_page_config(page_title="Sightline", page_icon=":material/insights:", layo
 house_style()
 load_secrets()  # SIGHTLINE_* keys of .streamlit/secrets.toml become settings
 db_path()  # the store: migrated on first open; held while runs read it, so the command line gets turns
-warm_up()  # data new to this server: its landing worked out in the background
 
 OVERVIEW = st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True)
 FORECAST = st.Page("pages/forecast.py", title="Forecast vs actual", icon=":material/query_stats:",
@@ -58,3 +57,4 @@ if page.url_path in FILTERED:
 share_slot = st.sidebar.container()   # filled after the page ran: the link then holds its every choice
 run_page(page)
 share_controls(page.url_path, share_slot)
+warm_up()  # data new to this server: its landing worked out in the background, once this page is drawn
