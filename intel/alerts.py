@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from intel import background as background_work
 from intel import forecast, landing, metrics, periods, pipeline, store
 from intel.access import Actor, require
 from intel.filters import DIMENSIONS, Filters, data_date, default_range
@@ -514,10 +515,7 @@ def check_after_change(db=None, *, by: Actor, background: bool = False) -> list[
     (one evaluation at a time), and if the server stops first the next visit evaluates."""
     require(by, "evaluate alerts")
     if background:
-        thread = threading.Thread(target=_check_and_warm, args=(db, by), name="alert-check", daemon=True)
-        with _CHECKS_LOCK:
-            _CHECKS[:] = [t for t in _CHECKS if t.is_alive()] + [thread]
-        thread.start()
+        background_work.start(CHECK, _check_and_warm, db, by)
         return []
     return _check_quietly(db, by)
 
@@ -542,22 +540,12 @@ def _check_and_warm(db, by: Actor) -> None:
         log.warning("the landing was not worked out after the data change", exc_info=True)
 
 
-_CHECKS: list[threading.Thread] = []   # the checks running in the background
-_CHECKS_LOCK = threading.Lock()
+CHECK = "alert-check"   # the background work's name
 
 
 def checking() -> bool:
     """Whether a check after a data change is still running in the background."""
-    with _CHECKS_LOCK:
-        return any(t.is_alive() for t in _CHECKS)
-
-
-def wait_for_checks(timeout: float | None = None) -> None:
-    """Wait for the checks running in the background (the command line, tests)."""
-    with _CHECKS_LOCK:
-        running = list(_CHECKS)
-    for thread in running:
-        thread.join(timeout)
+    return background_work.running(CHECK)
 
 
 # ---- evaluation and life cycle ----

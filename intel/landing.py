@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from intel import config, metrics, models, periods, store
+from intel import background, config, metrics, models, periods, store
 from intel.filters import Filters, data_date
 
 log = logging.getLogger(__name__)
@@ -714,9 +714,6 @@ def shared_projector(db=None) -> Projector:
         return held[1]
 
 
-_WARMING: list[threading.Thread] = []   # warm-ups running in the background
-
-
 def warm_up(db=None) -> bool:
     """Start working out the default landing (the quarter holding the data date, every deal, the
     catalogue's runs) in the shared projector, in the background, unless the warm_up setting is off:
@@ -733,19 +730,8 @@ def warm_up(db=None) -> bool:
         except Exception:   # noqa: BLE001 - a head start only (no data yet, a store being replaced)
             log.info("landing warm-up skipped", exc_info=True)
 
-    thread = threading.Thread(target=work, name="landing-warm-up", daemon=True)
-    with _SHARED_LOCK:
-        _WARMING[:] = [t for t in _WARMING if t.is_alive()] + [thread]
-    thread.start()
+    background.start("landing-warm-up", work)
     return True
-
-
-def wait_for_warm_up(timeout: float | None = None) -> None:
-    """Wait for the warm-ups running in the background (tests)."""
-    with _SHARED_LOCK:
-        running = list(_WARMING)
-    for thread in running:
-        thread.join(timeout)
 
 
 def previous_as_of(landing: Landing, db=None) -> dt.date | None:
@@ -1032,15 +1018,9 @@ def landing_frame(filters: Filters, params: dict, db=None) -> pd.DataFrame:
     period = params.get("period") or label
     as_of = params.get("as_of") or day
     sims, seed, dim = params.get("sims"), params.get("seed") or SEED, params.get("dim") or "total"
-    version = store.data_version(db)
-    key = store.kept_key(_CODE, version, tuple(getattr(filters, d) for d in SCOPE_DIMS), period, as_of, sims,
-                         seed, dim, metrics.min_sample(), periods.fiscal_year_start())
-    kept = store.kept_frame(KEPT, key, db)
-    if kept is not None:
-        return kept
-    frame = _landing_frame(filters, period, as_of, sims, seed, dim, db)
-    store.keep_frame(KEPT, key, version, frame, db)
-    return frame
+    parts = (_CODE, tuple(getattr(filters, d) for d in SCOPE_DIMS), period, as_of, sims, seed, dim,
+             metrics.min_sample(), periods.fiscal_year_start())
+    return store.kept(KEPT, parts, lambda: _landing_frame(filters, period, as_of, sims, seed, dim, db), db)
 
 
 def _landing_frame(filters: Filters, period: str, as_of: dt.date, sims: int | None, seed: int, dim: str,

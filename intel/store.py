@@ -532,19 +532,27 @@ def keep_frame(kind: str, key: str, version: str, frame, path: str | Path | None
         log.warning("%s not kept", kind, exc_info=True)
 
 
-def kept_query(name: str, params: dict[str, Any] | None = None, path: str | Path | None = None):
-    """query(name, params), kept per data version (keep_frame): for what every first visit reads and
-    takes a noticeable time on a million deals (the currency coverage, the loaded summary). The key
-    holds the SQL text, so a changed query is not read from an older one's rows."""
+def kept(kind: str, parts: tuple, work: Callable[[], Any], path: str | Path | None = None):
+    """The frame kept under `kind` for `parts` (what it rests on besides the data version), else
+    work() worked out now and kept: a result read back by every later process and session until
+    the data changes. An empty frame is not kept (nothing to save)."""
     version = data_version(path)
-    sql = load_sql(name)
-    key = kept_key(sql, version, sorted((params or {}).items()))
-    found = kept_frame(name, key, path)
+    key = kept_key(*parts, version)
+    found = kept_frame(kind, key, path)
     if found is not None:
         return found
-    frame = query_sql(sql, params, path)
-    keep_frame(name, key, version, frame, path)
+    frame = work()
+    if len(frame):
+        keep_frame(kind, key, version, frame, path)
     return frame
+
+
+def kept_query(name: str, params: dict[str, Any] | None = None, path: str | Path | None = None):
+    """query(name, params), kept per data version (kept): for what every first visit reads and takes
+    a noticeable time on a million deals (the currency coverage, the loaded summary). The key holds
+    the SQL text, so a changed query is not read from an older one's rows."""
+    sql = load_sql(name)
+    return kept(name, (sql, sorted((params or {}).items())), lambda: query_sql(sql, params, path), path)
 
 
 def data_version(path: str | Path | None = None) -> str:

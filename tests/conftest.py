@@ -53,12 +53,11 @@ def apptest_sees_exceptions_in_full():
 
 
 def close_stores() -> None:
-    """Close every store, once the alert checks an import left running in the background are done
-    (closing a connection a thread is using would crash the process)."""
-    from intel import alerts, landing
+    """Close every store, once the work left running in the background (an upload's alert check, a
+    warm-up) is done: closing a connection a thread is using would crash the process."""
+    from intel import background
 
-    alerts.wait_for_checks(120)
-    landing.wait_for_warm_up(120)
+    background.wait(120)
     store.close_all()
 
 

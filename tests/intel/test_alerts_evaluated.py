@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from intel import alerts
+from intel import alerts, background
 from intel.access import LOCAL_ADMIN as ADMIN
 from intel.ingest import import_file, undo_import
 from tests.conftest import rows
@@ -93,7 +93,7 @@ def test_a_check_in_the_background_records_once_and_a_visit_meanwhile_waits_for_
     assert visit.is_alive()                    # waiting for the check, not evaluating beside it
     release.set()
     visit.join(30)
-    alerts.wait_for_checks(30)
+    background.wait(30)
     assert not alerts.checking() and len(ran) == 1            # the rules ran once
     assert rows("SELECT member FROM alerts") == [("Three",)]  # one alert, not two
     assert alerts.evaluated()
@@ -104,7 +104,7 @@ def test_a_check_in_the_background_that_fails_leaves_the_next_visit_to_evaluate(
     import_file(fixture_csv(), "winrates.csv", as_of="2026-05-01", by=ADMIN)
     monkeypatch.setattr(alerts, "ensure_default_rules", lambda db=None: 1 / 0)
     alerts.check_after_change(by=ADMIN, background=True)
-    alerts.wait_for_checks(30)
+    background.wait(30)
     assert not alerts.evaluated()
 
 
@@ -117,7 +117,7 @@ def test_a_check_in_the_background_leaves_the_overviews_landing_worked_out(db, m
 
     assert import_file(FIXTURES / "salesforce_report.csv", by=ADMIN).status == "loaded"   # a snapshot
     alerts.check_after_change(by=ADMIN, background=True)
-    alerts.wait_for_checks(60)
+    background.wait(60)
     assert rows("SELECT count(*) FROM kept_frames WHERE kind = 'landing_summary'")[0][0] >= 1
     landing._SHARED.clear()   # the page's process need not be the one that checked
     monkeypatch.setattr(landing.Projector, "project", lambda *a, **k: pytest.fail("worked out again"))

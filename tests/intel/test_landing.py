@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from intel import landing, metrics, store
+from intel import background, landing, metrics, store
 from intel.access import LOCAL_ADMIN as ADMIN
 from intel.filters import ALL_TIME, Filters
 from intel.ingest import import_file
@@ -262,7 +262,7 @@ def test_the_warm_up_works_out_the_forecast_pages_landing_in_the_background(demo
     assert not landing.warm_up(db)
     monkeypatch.setenv("SIGHTLINE_WARM_UP", "on")
     assert landing.warm_up(db)
-    landing.wait_for_warm_up(120)
+    background.wait(120)
     label, day = landing.default_period("quarter", db)
     made = landing.shared_projector(db).project(Filters(day, day), label, day)
     monkeypatch.setattr(landing.Projector, "_project", lambda *a, **k: pytest.fail("worked out again"))

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from intel import alerts
+from intel import alerts, background
 from intel.access import LOCAL_ADMIN as ADMIN, Actor
 from intel.models import money
 from tests.conftest import FIXTURES, ROOT, rows
@@ -147,11 +147,11 @@ def test_data_page_checks_the_alert_rules_after_an_import_and_an_undo(db):
     at.button(key="data_import").click().run()
     assert not at.exception, at.exception
     assert "checked on the new data in the background" in texts(at)   # the upload does not wait for it
-    alerts.wait_for_checks(60)
+    background.wait(60)
     assert rows("SELECT member, still_firing FROM alerts") == [("Three", True)]
     at.button(key="data_undo").click().run()
     assert not at.exception, at.exception
-    alerts.wait_for_checks(60)
+    background.wait(60)
     assert rows("SELECT still_firing FROM alerts") == [(False,)]
 
 
@@ -164,7 +164,7 @@ def test_data_page_checks_the_alert_rules_once_for_files_imported_together(db, m
         ("fx.csv", (FIXTURES / "fx_rates.csv").read_bytes(), "text/csv")]).run()
     at.button(key="data_import").click().run()
     assert not at.exception, at.exception
-    alerts.wait_for_checks(60)
+    background.wait(60)
     assert rows("SELECT count(*) FROM imports")[0][0] == 2 and len(checks) == 1
 
 
