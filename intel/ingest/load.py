@@ -394,7 +394,7 @@ def _load(cur, src: SourceFile, result: ImportResult, report, preview_rows, impo
     report(0.7, f"{src.name}: {raw.rows:,} rows read, checking rows")
     stage_orders = _order_stages(cur, result.snapshot_date) if kind == "opportunities" else {}
     if kind == "targets_forecasts":
-        result.warnings += _merge_repeated_quotas(cur, src, raw, columns)
+        result.warnings += _merge_repeated_quotas(cur, src, raw, columns) + _calls_made_together(cur, columns)
     params = _select_params(cur, src, result)
     if stage_orders:   # bound lists, not a join: a join of a million rows to a few stages cost 0.9 s
         params.update({"stage_names": list(stage_orders), "stage_orders": list(stage_orders.values())})
@@ -932,6 +932,35 @@ def _merge_repeated_quotas(cur, src: SourceFile, raw, columns) -> list[str]:
         cur.execute("DELETE FROM sightline_staged WHERE list_contains($rest, row_no)", {"rest": row_nos[1:]})
     return [_summed_sentence(g, amounts, keys, src.headers) for g in groups[:5]] + (
         [f"{len(groups) - 5:,} more groups of quota rows were summed the same way."] if len(groups) > 5 else [])
+
+
+def _calls_made_together(cur, columns) -> list[str]:
+    """Forecast calls of one file for the same key (period, scope) made at the same time (or both
+    undated): the later row is read as the call standing then (intel/sql/macros/forecast.sql), and
+    the user is told which rows. Returns the warnings."""
+    calls = [c for c in ("forecast_commit", "forecast_best_case") if c in columns]
+    if not calls:
+        return []
+    keys = [k for k in ("period", "period_grain", "region", "segment", "owner", "product", "submitted_at")
+            if k in columns or k == "period_grain"]
+    # keys and calls are canonical column names: no user text
+    groups = cur.execute(f"""
+        SELECT list(row_no ORDER BY row_no), {', '.join(f'any_value({k})' for k in keys)}
+        FROM sightline_staged
+        WHERE reject_reason IS NULL AND ({' OR '.join(f'{c} IS NOT NULL' for c in calls)})
+        GROUP BY {', '.join(keys)} HAVING count(*) > 1 ORDER BY min(row_no)""").fetchall()
+    said = []
+    for group in groups[:5]:
+        row_nos, scope = group[0], dict(zip(keys, group[1:]))
+        period, grain, when = scope.pop("period"), scope.pop("period_grain"), scope.pop("submitted_at", None)
+        who = ", ".join(f"{k} {v}" for k, v in scope.items() if v is not None)
+        rows = ", ".join(str(n) for n in row_nos[:-1]) + f" and {row_nos[-1]}"
+        said.append(f"Rows {rows} give forecast calls for the same {grain} starting {period:%Y-%m-%d}"
+                    f"{' (' + who + ')' if who else ''} made at the same time"
+                    f"{f' ({when:%Y-%m-%d %H:%M})' if when is not None else ' (no submission date)'}: the later "
+                    f"row, {row_nos[-1]}, is read as the call standing then.")
+    return said + ([f"{len(groups) - 5:,} more groups of calls made at the same time were read the same way."]
+                   if len(groups) > 5 else [])
 
 
 def _summed_sentence(group, amounts, keys, headers) -> str:

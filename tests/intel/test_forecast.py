@@ -70,6 +70,27 @@ def test_forecast_as_of_week_n_takes_the_call_standing_then(loaded, week, ann, b
     assert (got_bob != got_bob if bob is None else got_bob == bob)   # NaN: no call yet
 
 
+
+@pytest.mark.parametrize("week", [None, 2, 13])
+def test_two_calls_made_at_the_same_time_read_the_later_row_every_time(db, tmp_path, week):
+    """A calls file giving one owner's January commit twice at the same moment: the later row of the
+    file stands (the earlier row first, so a pick of the first one met fails), on every read."""
+    calls = tmp_path / "calls.csv"
+    calls.write_text("Period,Region,Segment,Owner,Commit,Best Case,Submitted At\n"
+                     "2026-01,EMEA,SMB,Ann,170,210,2026-01-05\n"
+                     "2026-01,EMEA,Enterprise,Bob,200,300,2026-01-05\n"
+                     "2026-01,EMEA,SMB,Ann,130,190,2026-01-05\n", encoding="utf-8")
+    assert import_file(FIXTURES / "forecast_deals.csv", as_of="2026-06-30", by=ADMIN).status == "loaded"
+    result = import_file(calls, by=ADMIN)
+    assert result.status == "loaded" and result.rows_loaded == 3
+    assert ("Rows 1 and 3 give forecast calls for the same month starting 2026-01-01 (region EMEA, segment SMB, "
+            "owner Ann) made at the same time (2026-01-05 00:00): the later row, 3, is read as the call standing "
+            "then.") in result.warnings
+    for _ in range(3):
+        t = forecast.forecast_vs_actual("owner", Q1, "month", as_of_week=week)
+        jan = rows_by(t[t["period"] == "2026-01"], "member")
+        assert (jan["Ann"]["forecast"], jan["Ann"]["best_case"], jan["Bob"]["forecast"]) == (130, 190, 200)
+
 def test_bias_sign_mape_with_a_zero_actual_period_and_wape(loaded):
     acc = rows_by(forecast.forecast_accuracy("owner", Q1, "month"), "member")
     ann, bob = acc["Ann"], acc["Bob"]

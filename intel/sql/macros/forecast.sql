@@ -18,7 +18,8 @@ CREATE OR REPLACE MACRO bookings(grain, fy_start, dim, date_from, date_to, regio
 --   target   = the uploaded quota for the period and scope (the latest import of each row)
 --   forecast = the uploaded commit / best-case call standing at the cutoff: the latest
 --              submission before its period ends, or, with as_of_week N, before the end of
---              week N of the report period (calls without a date stand from the start).
+--              week N of the report period (calls without a date stand from the start); of
+--              two made at the same time in one import, the file's later row.
 -- Uploaded months roll up into quarters; quarter-grain uploads show only at quarter grain.
 -- dim 'total' puts everything under one member, 'All'. Plan rows carry only region, segment,
 -- owner and product: any other dim puts them under '(none)'. Every side's member comes from
@@ -42,7 +43,7 @@ WITH planned AS (
            any_value(deal_member(dim, region, segment, owner, NULL, NULL, NULL, NULL, product,
                                  NULL, NULL, NULL, NULL, NULL)) AS member,
            arg_max({'forecast': forecast_commit, 'best_case': forecast_best_case, 'submitted_at': submitted_at},
-                   {'at': coalesce(submitted_at, period), 'import': import_id}) AS c
+                   {'at': coalesce(submitted_at, period), 'import': import_id, 'row': rowid}) AS c
     FROM targets_forecasts
     WHERE as_of_week IS NOT NULL
       AND (forecast_commit IS NOT NULL OR forecast_best_case IS NOT NULL)
