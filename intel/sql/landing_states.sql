@@ -14,7 +14,7 @@
 --                closed in the period; final_amount: the amount it closed at (reporting currency)
 --   has_amount   the export gave an amount (amount NULL with has_amount: no exchange rate)
 -- A snapshot's deal the final data shows closed by the as-of day is left out (it closed between
--- the snapshot and that day). Rows come ordered by point and deal id.
+-- the snapshot and that day). Rows come ordered by point, the priced deals first, and deal id.
 -- Scope (the global filters) is applied by the caller: training reads every deal.
 WITH pts AS (
     SELECT point_id, CAST(as_of AS DATE) AS as_of, CAST(p_start AS DATE) AS p_start,
@@ -34,22 +34,22 @@ WITH pts AS (
     JOIN snapshot_dates sd ON sd.snapshot_date = s.snapshot_date
     JOIN resolved_deals('opportunities') o ON o.import_id = sd.import_id
     WHERE NOT o.is_closed
+), history_points AS (   -- the points no snapshot reaches: read before the deals are, so a
+    SELECT * FROM pts WHERE point_id NOT IN (SELECT point_id FROM snap)   -- snapshot point skips them
 ), history_stage AS (   -- the stage a stage history (not the snapshots) gives at each point
     SELECT p.point_id, e.id, arg_max(e.stage, e.entered_at) AS stage,
            arg_max(e.stage_order, e.entered_at) AS stage_order
-    FROM pts p JOIN stage_events e ON e.entered_at <= p.as_of AND e.source = 'stage history'
-    WHERE p.point_id NOT IN (SELECT point_id FROM snap)
+    FROM history_points p JOIN stage_events e ON e.entered_at <= p.as_of AND e.source = 'stage history'
     GROUP BY p.point_id, e.id
 ), history_rows AS (
     SELECT p.point_id, f.id, f.name, f.account, f.owner, f.region, f.segment, f.product,
            h.stage, h.stage_order, f.amount, NULL::DOUBLE AS probability,
            r.amount IS NOT NULL AS has_amount,
            NULL::DATE AS expected_close, 'closed history' AS source, NULL::DATE AS snapshot_date
-    FROM pts p
+    FROM history_points p
     JOIN deal_facts f ON f.created_date <= p.as_of AND (NOT f.is_closed OR f.close_date > p.as_of)
     LEFT JOIN history_stage h ON h.point_id = p.point_id AND h.id = f.id
     LEFT JOIN opportunities_current r ON r.id = f.id
-    WHERE p.point_id NOT IN (SELECT point_id FROM snap)
 ), states AS (
     SELECT * FROM snap_rows UNION ALL BY NAME SELECT * FROM history_rows
 ), entered AS (   -- when each deal entered the stage it held at the point
@@ -82,4 +82,6 @@ LEFT JOIN deal_history h ON h.id = s.id
 -- a deal the data shows closed by the as-of day (between the snapshot and it) is no longer open:
 -- a won one counts in won to date already
 WHERE NOT coalesce(f.is_closed AND f.close_date <= p.as_of, false)
-ORDER BY s.point_id, s.id   -- a deal's random draws follow its row: the same order every time
+-- a deal's random draws follow its row: the same order every time. The priced deals (those simulated)
+-- come first, so the projection takes them as a slice of the rows, not a copy
+ORDER BY s.point_id, coalesce(s.amount > 0, false) DESC, s.id
