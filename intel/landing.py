@@ -509,9 +509,8 @@ class Projector:
             points = _points([same_day(label, day) for label, day in wanted])
             # through Arrow: a million open deals' rows in a third of the time, their days as dates
             found = store.query_sql(sql, {}, db=self.db, relations={"landing_points": points}, via_arrow=True)
-            for column in ("as_of", "p_start", "p_end", "expected_close", "snapshot_date"):
-                if column in found:   # dates, a missing one NaT (as the rest of the model expects)
-                    found[column] = found[column].where(found[column].notna(), pd.NaT)
+            if "expected_close" in found:   # dates, a missing one NaT (as the rest of the model expects)
+                found["expected_close"] = found["expected_close"].where(found["expected_close"].notna(), pd.NaT)
             groups = dict(tuple(found.groupby("point_id"))) if len(found) else {}
             for i, key in enumerate(wanted):
                 cache[key] = groups.get(i, found.iloc[0:0]).reset_index(drop=True)
@@ -678,7 +677,7 @@ class Projector:
         if left_out:
             notes.append(left_out)
         return Landing(label, as_of, day, (last - first).days + 1, source,
-                       snapshot.iloc[0] if len(snapshot) else None, totals["target"], totals["won_to_date"],
+                       snapshot.iloc[0].date() if len(snapshot) else None, totals["target"], totals["won_to_date"],
                        totals["commit"], totals["best_case"], weighted, draws, deals, rate,
                        float(pool.mean()) if len(pool) else 0.0, model, tuple(shocks), notes)
 
