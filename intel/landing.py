@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import logging
 import math
 import threading
@@ -362,8 +363,49 @@ def apply_shocks(deals: pd.DataFrame, model: Model, shocks: tuple[Shock, ...], a
 
 # ---- the projection ----
 
+class _Landed:
+    """The figures read from a landing's simulated runs (`sims`), its exact mean and its open deals'
+    count: the same for a Landing and for the Outline kept of it."""
+    sims: np.ndarray
+    period: str
+    as_of: dt.date
+    target: float | None
+    won_to_date: float
+    commit: float | None
+    best_case: float | None
+    weighted_pipeline: float | None
+
+    @property
+    def p10(self) -> float:
+        return float(np.quantile(self.sims, 0.1))
+
+    @property
+    def p50(self) -> float:
+        return float(np.quantile(self.sims, 0.5))
+
+    @property
+    def p90(self) -> float:
+        return float(np.quantile(self.sims, 0.9))
+
+    @property
+    def chance_of_target(self) -> float | None:
+        return None if self.target is None else float((self.sims >= self.target).mean())
+
+    def summary(self) -> dict:
+        """The figures a tile, a table row or the command line shows."""
+        return {"period": self.period, "as_of": self.as_of, "target": self.target,
+                "won_to_date": self.won_to_date, "p10": self.p10, "p50": self.p50, "p90": self.p90,
+                "expected": self.mean, "chance_of_target": self.chance_of_target, "commit": self.commit,
+                "best_case": self.best_case, "weighted_pipeline": self.weighted_pipeline,
+                "open_deals": self.open_deals, "sims": int(len(self.sims))}
+
+    def gap_to_target(self) -> float | None:
+        """How much more than the median the target needs."""
+        return None if self.target is None else max(self.target - self.p50, 0.0)
+
+
 @dataclass
-class Landing:
+class Landing(_Landed):
     period: str
     as_of: dt.date
     day: int
@@ -384,18 +426,6 @@ class Landing:
     notes: list[str] = field(default_factory=list)
 
     @property
-    def p10(self) -> float:
-        return float(np.quantile(self.sims, 0.1))
-
-    @property
-    def p50(self) -> float:
-        return float(np.quantile(self.sims, 0.5))
-
-    @property
-    def p90(self) -> float:
-        return float(np.quantile(self.sims, 0.9))
-
-    @property
     def mean(self) -> float:
         """The expected landing, exactly: won to date + Σ amount × ratio × chance + the new deals'
         expected count × their mean amount (the simulation's mean estimates it)."""
@@ -403,20 +433,8 @@ class Landing:
             if "expected" in self.deals else self.won_to_date + self.new_rate * self.new_mean
 
     @property
-    def chance_of_target(self) -> float | None:
-        return None if self.target is None else float((self.sims >= self.target).mean())
-
-    def summary(self) -> dict:
-        """The figures a tile, a table row or the command line shows."""
-        return {"period": self.period, "as_of": self.as_of, "target": self.target,
-                "won_to_date": self.won_to_date, "p10": self.p10, "p50": self.p50, "p90": self.p90,
-                "expected": self.mean, "chance_of_target": self.chance_of_target, "commit": self.commit,
-                "best_case": self.best_case, "weighted_pipeline": self.weighted_pipeline,
-                "open_deals": int(len(self.deals)), "sims": int(len(self.sims))}
-
-    def gap_to_target(self) -> float | None:
-        """How much more than the median the target needs."""
-        return None if self.target is None else max(self.target - self.p50, 0.0)
+    def open_deals(self) -> int:
+        return int(len(self.deals))
 
     def top_deals(self, n: int = TOP_DEALS) -> pd.DataFrame:
         """The deals that move the landing most (the largest shares of its variance), each with
@@ -440,6 +458,69 @@ class Landing:
         table = pd.concat([r for r in rows if len(r)], ignore_index=True)
         table["share"] = table["expected"] / table["expected"].sum() if table["expected"].sum() else np.nan
         return table
+
+
+@dataclass
+class Outline(_Landed):
+    """A landing without its open deals: what the tiles, the sentence and the distribution show, kept
+    in the store per data version and scope (`outline`), so a page reads it back in milliseconds
+    instead of simulating a million open deals again. The deals (the maths, the what-if) need the
+    Landing itself."""
+    period: str
+    as_of: dt.date
+    day: int
+    days: int
+    source: str
+    snapshot_date: dt.date | None
+    target: float | None
+    won_to_date: float
+    commit: float | None
+    best_case: float | None
+    weighted_pipeline: float | None
+    sims: np.ndarray
+    new_rate: float
+    new_mean: float
+    mean: float
+    open_deals: int
+    notes: list[str] = field(default_factory=list)
+
+    _SCALARS = ("period", "as_of", "day", "days", "source", "snapshot_date", "target", "won_to_date", "commit",
+                "best_case", "weighted_pipeline", "new_rate", "new_mean", "mean", "open_deals")
+
+    @classmethod
+    def of(cls, landing: Landing) -> "Outline":
+        return cls(**{name: getattr(landing, name) for name in cls._SCALARS},
+                   sims=landing.sims, notes=list(landing.notes))
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per run (`sims`), the scalars repeated beside it and the notes as JSON (what the
+        store keeps: a frame)."""
+        return pd.DataFrame({"sims": self.sims, **{name: getattr(self, name) for name in self._SCALARS},
+                             "notes": json.dumps(self.notes)})
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame) -> "Outline":
+        first = frame.iloc[0]
+
+        def value(name):
+            found = first[name]
+            return None if found is None or (not isinstance(found, str) and pd.isna(found)) else found
+
+        def day(name):
+            found = value(name)
+            return None if found is None else pd.Timestamp(found).date()
+
+        def number(name):
+            found = value(name)
+            return None if found is None else float(found)
+
+        return cls(period=str(first["period"]), as_of=day("as_of"), day=int(first["day"]), days=int(first["days"]),
+                   source=str(first["source"]), snapshot_date=day("snapshot_date"), target=number("target"),
+                   won_to_date=float(first["won_to_date"]), commit=number("commit"), best_case=number("best_case"),
+                   weighted_pipeline=number("weighted_pipeline"),
+                   sims=frame["sims"].to_numpy(dtype=np.float64), new_rate=float(first["new_rate"]),
+                   new_mean=float(first["new_mean"]), mean=float(first["mean"]),
+                   open_deals=int(first["open_deals"]), notes=list(json.loads(first["notes"])))
 
 
 def _scope_totals(filters: Filters, p_start: dt.date, p_end: dt.date, as_of: dt.date, db=None) -> dict:
@@ -743,7 +824,8 @@ def warm_up(db=None) -> bool:
     def work() -> None:
         try:
             label, day = default_period("quarter", db)
-            shared_projector(db).project(Filters(day, day), label, day)
+            outline(Filters(day, day), label, day, db=db)   # kept for the next server too
+            shared_projector(db).project(Filters(day, day), label, day)   # the deals, for the maths and what-if
         except Exception:   # noqa: BLE001 - a head start only (no data yet, a store being replaced)
             log.info("landing warm-up skipped", exc_info=True)
 
@@ -1024,17 +1106,35 @@ SUMMARY_COLUMNS = ("member", "period", "as_of", "target", "won_to_date", "p10", 
 _CODE = hashlib.sha1(Path(__file__).read_bytes() + store.load_sql("landing_states").encode()
                      + store.load_sql("landing_new_deals").encode()).hexdigest()
 KEPT = "landing_summary"
+OUTLINE = "landing_outline"
+
+
+def outline(filters: Filters, period: str, as_of: dt.date, sims: int | None = None, seed: int = SEED,
+            db=None) -> Outline:
+    """The Outline of the landing of `period` at `as_of` in the filters' scope, kept in the store per
+    data version, scope and what the model rests on: a freshly started server's Forecast page and
+    Overview tile read it back; the first reader (or the alert check after an import, or the warm-up)
+    works it out in the shared projector."""
+    parts = (_CODE, tuple(getattr(filters, d) for d in SCOPE_DIMS), period, as_of, sims, seed,
+             metrics.min_sample(), periods.fiscal_year_start())
+    return Outline.from_frame(store.kept(
+        OUTLINE, parts, lambda: Outline.of(shared_projector(db).project(filters, period, as_of, sims, seed)).to_frame(),
+        db))
 
 
 def landing_frame(filters: Filters, params: dict, db=None) -> pd.DataFrame:
     """The landing per member of the dimension (each member's own scope: those with open deals, won
-    deals or a target in the period), one row each; 'All' for the total. Kept in the store per data
-    version, scope and period (store.keep_frame): the Overview's tile on a freshly started server,
-    and every session after, reads the rows instead of simulating a million open deals again."""
+    deals or a target in the period), one row each; 'All' for the total (the kept Outline's figures).
+    Kept in the store per data version, scope and period (store.keep_frame): the Overview's tile on a
+    freshly started server, and every session after, reads the rows instead of simulating a million
+    open deals again."""
     label, day = default_period("quarter", db)
     period = params.get("period") or label
     as_of = params.get("as_of") or day
     sims, seed, dim = params.get("sims"), params.get("seed") or SEED, params.get("dim") or "total"
+    if dim == "total":
+        return pd.DataFrame([{"member": "All", **outline(filters, period, as_of, sims, seed, db).summary()}],
+                            columns=list(SUMMARY_COLUMNS))
     parts = (_CODE, tuple(getattr(filters, d) for d in SCOPE_DIMS), period, as_of, sims, seed, dim,
              metrics.min_sample(), periods.fiscal_year_start())
     return store.kept(KEPT, parts, lambda: _landing_frame(filters, period, as_of, sims, seed, dim, db), db)
@@ -1044,8 +1144,6 @@ def _landing_frame(filters: Filters, period: str, as_of: dt.date, sims: int | No
                    db=None) -> pd.DataFrame:
     projector = shared_projector(db)
     whole = projector.project(filters, period, as_of, sims, seed)
-    if dim == "total":
-        return pd.DataFrame([{"member": "All", **whole.summary()}], columns=list(SUMMARY_COLUMNS))
     first, last, grain = periods.bounds(period)
     planned = store.query_sql(
         """SELECT DISTINCT deal_member($dim, region, segment, owner, NULL, NULL, NULL, NULL, product,

@@ -29,6 +29,8 @@ ANCHOR = "landing"   # the section's anchor: the Overview's tile links to /forec
 
 # ---- the projection and the track record, cached by data version and scope ----
 
+Landed = landing.Outline | landing.Landing   # what the tiles, the sentence and the chart read
+
 def _projector(path: str, version: str) -> landing.Projector:
     """The process's projector for the store (intel.landing.shared_projector): the deals' states of
     each day are read once for every session, the plain landing, its what-ifs, the saved scenarios
@@ -61,6 +63,18 @@ def scoped(filters, period: str):
     period itself; the filter bar's close-date range does not move a projection."""
     first, last, _ = periods.bounds(period)
     return filters.with_(date_from=first, date_to=last)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _outline(path: str, version: str, filters, period: str) -> landing.Outline:
+    return landing.outline(filters, period, data_date(path), db=path)
+
+
+def outline(filters, period: str) -> landing.Outline:
+    """The landing's figures without its open deals (intel.landing.outline: the same projection as
+    `projection`, kept in the store), for what the section shows before the maths or the what-if
+    are opened: a freshly started server reads them back instead of simulating a million deals."""
+    return _outline(db_path(), data_version(), scoped(filters, period), period)
 
 
 def projection(filters, period: str, shocks: tuple[Shock, ...] = ()) -> landing.Landing:
@@ -105,7 +119,7 @@ def pct(value) -> str:
     return tile_value(value, "percent")
 
 
-def window(result: landing.Landing, filters) -> str:
+def window(result: Landed, filters) -> str:
     """Whose landing, which period and how far in, how fresh: for every tile's help."""
     return helper(scope_line, scoped(filters, result.period), period=f"{result.period}, day {result.day} of {result.days}")
 
@@ -115,8 +129,8 @@ def shocks_in_words(shocks, result: landing.Landing) -> str:
     return scenarios.describe(tuple(shocks), names)
 
 
-def _is_empty(result: landing.Landing) -> bool:
-    return result.deals.empty and not result.won_to_date and not result.new_rate
+def _is_empty(result: Landed) -> bool:
+    return not result.open_deals and not result.won_to_date and not result.new_rate
 
 
 # ---- the tiles and the chart ----
@@ -128,7 +142,7 @@ def _tile(column, label: str, value, fmt: str, help: str, note: str | None = Non
                   delta_arrow="off", help=plain(help))
 
 
-def tiles(result: landing.Landing, filters) -> None:
+def tiles(result: Landed, filters) -> None:
     where = window(result, filters)
     runs = f"{len(result.sims):,}"
     top = st.columns(4)
@@ -172,7 +186,7 @@ def tiles(result: landing.Landing, filters) -> None:
            f"No target is loaded for {result.period}: upload quotas on the Data page. {where}."))
 
 
-def sentence(result: landing.Landing) -> str:
+def sentence(result: Landed) -> str:
     said = (f"{result.period} lands between {money(result.p10)} and {money(result.p90)} 8 times in 10, "
             f"{money(result.p50)} at the median, with {money(result.won_to_date)} already won")
     if result.target is None:
@@ -195,7 +209,7 @@ def _marker(fig, x, top, name, colour, dash="solid", width=2, legend=True) -> No
                              hovertemplate=f"{name}<extra></extra>"))
 
 
-def distribution(result: landing.Landing, key: str, whatif: landing.Landing | None = None,
+def distribution(result: Landed, key: str, whatif: Landed | None = None,
                  title: str | None = None) -> None:
     """The simulated landings as a histogram (share of runs per bin), P10–P90 shaded, the P50, the target
     and the commit call marked and named in the legend; with `whatif`, both distributions."""
@@ -272,7 +286,7 @@ def section(filters) -> None:
     left, _ = st.columns([1, 2])
     with left:
         period = url_choice("Landing of", "fc_landing", choices, quarter, format_func=named)
-    result = projection(filters, period)
+    result = outline(filters, period)
     grain = periods.parse(period)[1]
     st.caption(plain(f"Where {period} will land, from the deals open on day {result.day} of {result.days} and the "
                      f"{landing.HISTORY_PERIODS} {grain}s before: {len(result.sims):,} simulated outcomes, each open "
@@ -288,7 +302,7 @@ def section(filters) -> None:
         for note in result.notes:
             say("info", note)
     distribution(result, "lp_distribution", title=f"Landing {period}: {len(result.sims):,} simulated outcomes")
-    maths(result, filters)
+    maths(filters, period)
     war_game(filters, period)
     track_record_section(filters, grain)
 
@@ -312,12 +326,13 @@ def moved(result: landing.Landing, filters) -> None:
               column_order=("name", "change", "what_happened", "expected_after", "expected_before"))
 
 
-def maths(result: landing.Landing, filters) -> None:
+def maths(filters, period: str) -> None:
     # computed when opened: what moved it reads a second projection (the snapshot before), and the
     # tables of a million open deals are seconds a reader who does not open it should not wait for
     box = st.expander("See the maths", key="lp_maths", on_change="rerun")
     if not box.open:
         return
+    result = projection(filters, period)
     with box:
         moved(result, filters)
         st.markdown("**What the expected landing is made of**")

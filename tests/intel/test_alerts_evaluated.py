@@ -118,7 +118,7 @@ def test_a_check_in_the_background_leaves_the_overviews_landing_worked_out(db, m
     assert import_file(FIXTURES / "salesforce_report.csv", by=ADMIN).status == "loaded"   # a snapshot
     alerts.check_after_change(by=ADMIN, background=True)
     background.wait(60)
-    assert rows("SELECT count(*) FROM kept_frames WHERE kind = 'landing_summary'")[0][0] >= 1
+    assert rows("SELECT count(*) FROM kept_frames WHERE kind = 'landing_outline'")[0][0] >= 1
     landing._SHARED.clear()   # the page's process need not be the one that checked
     monkeypatch.setattr(landing.Projector, "project", lambda *a, **k: pytest.fail("worked out again"))
     tile = metrics.run("landing", Filters(*default_range()), dim="total")

@@ -249,6 +249,40 @@ def test_the_landing_summary_is_kept_per_data_version_and_read_back_without_simu
     store.close_all()
 
 
+def test_the_outline_is_the_landings_own_figures_kept_and_read_back_by_a_fresh_server(demo_db, tmp_path,
+                                                                                       monkeypatch):
+    """The Outline (what the Forecast page shows before the maths or the what-if open) holds the
+    landing's own runs and figures; a fresh server reads it back from the store without projecting,
+    the tile's row is read from it, and another scope is projected."""
+    import shutil
+
+    db = tmp_path / "outline.duckdb"
+    store.close_all()
+    shutil.copy(demo_db, db)
+    with store.transaction(db) as cur:
+        cur.execute("DELETE FROM kept_frames")
+    landing._SHARED.clear()
+    label, day = landing.default_period("quarter", db)
+    whole = landing.shared_projector(db).project(EVERYTHING, label, day)
+    made = landing.outline(EVERYTHING, label, day, db=db)
+    assert np.array_equal(made.sims, whole.sims) and made.summary() == whole.summary()
+    assert (made.day, made.days, made.source, made.snapshot_date, made.notes, made.new_rate, made.new_mean) == (
+        whole.day, whole.days, whole.source, whole.snapshot_date, whole.notes, whole.new_rate, whole.new_mean)
+    assert made.open_deals == len(whole.deals) > 0 and made.mean == pytest.approx(whole.mean)
+    assert made.gap_to_target() == whole.gap_to_target()
+    landing._SHARED.clear()   # a new process: no projection in memory
+    with monkeypatch.context() as patch:
+        patch.setattr(landing.Projector, "project", lambda *a, **k: pytest.fail("simulated again"))
+        again = landing.outline(EVERYTHING, label, day, db=db)
+        assert np.array_equal(again.sims, whole.sims) and again.summary() == whole.summary()
+        row = landing.landing_frame(EVERYTHING, {}, db).iloc[0]
+        assert (row["member"], row["p50"], row["open_deals"]) == ("All", whole.p50, len(whole.deals))
+        with pytest.raises(pytest.fail.Exception):
+            landing.outline(EVERYTHING.with_(region=("EMEA",)), label, day, db=db)
+    landing._SHARED.clear()
+    store.close_all()
+
+
 def test_the_warm_up_works_out_the_forecast_pages_landing_in_the_background(demo_db, tmp_path, monkeypatch):
     """A freshly started server works out the default landing while nobody waits; the Forecast page's
     first projection (the data date's quarter, every deal, the catalogue's runs) is then found made."""

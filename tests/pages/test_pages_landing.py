@@ -91,6 +91,26 @@ def test_the_landing_follows_the_filter_bar_and_the_month_picker(use_demo_db):
     assert at.query_params["fc_landing"] == "2026-11"   # the link keeps it
 
 
+def test_a_fresh_server_shows_the_kept_landing_without_projecting_until_the_maths_open(use_demo_db, monkeypatch):
+    """What the alert check or the warm-up kept (the Outline) is what a freshly started server's Forecast
+    page shows: the tiles and the chart read it, and nothing is projected until the maths are opened."""
+    expected = landing.project(Filters(*default_range()))
+    landing.outline(Filters(*default_range()), expected.period, expected.as_of)   # kept, as the check after an import does
+    landing._SHARED.clear()   # a new process: no projection in memory
+    calls = []
+    real = landing.Projector.project
+    monkeypatch.setattr(landing.Projector, "project", lambda *a, **k: calls.append(a[2:4]) or real(*a, **k))
+    at = app(FORECAST)
+    assert calls == []
+    assert tiles(at)["Landing P50"].value == money(expected.p50)
+    assert tiles(at)["Expected landing"].value == money(expected.mean)
+    assert any(c.proto.id and "lp_distribution" in c.proto.id for c in at.get("plotly_chart"))
+    opened(at, "lp_maths")
+    assert ("2026-Q4", expected.as_of) in calls   # the deals, for the maths
+    grid = next(d.value for d in at.dataframe if "spread_share" in getattr(d.value, "columns", ()))
+    assert grid["name"].tolist() == expected.top_deals()["name"].tolist()
+
+
 def test_the_maths_lists_the_deals_that_move_the_landing_most_with_a_download(use_demo_db):
     at = app(FORECAST)
     assert not [d for d in at.dataframe if "spread_share" in getattr(d.value, "columns", ())]   # closed: not run
