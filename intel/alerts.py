@@ -515,9 +515,9 @@ def check_after_change(db=None, *, by: Actor, background: bool = False) -> list[
     (one evaluation at a time), and if the server stops first the next visit evaluates."""
     require(by, "evaluate alerts")
     if background:
-        background_work.start(CHECK, _check_and_warm, db, by)
+        background_work.start(CHECK, _check_and_keep, db, by)
         return []
-    return _check_quietly(db, by)
+    return _check_and_keep(db, by)
 
 
 def _check_quietly(db, by: Actor) -> list[str]:
@@ -530,14 +530,19 @@ def _check_quietly(db, by: Actor) -> list[str]:
     return []
 
 
-def _check_and_warm(db, by: Actor) -> None:
-    """The check, then the landing the Overview's tile reads by default, worked out and kept while
-    the states the landing rule read are in memory: the first visit after an upload reads it."""
-    _check_quietly(db, by)
+def _check_and_keep(db, by: Actor) -> list[str]:
+    """The check, then the landing the Overview's tile and the Forecast page read by default, worked
+    out and kept (its Outline) while the states the landing rule read are in memory: the first visit
+    after an upload, on this server or a fresh one, reads it. Then the projector is let go: the pages
+    read the kept Outlines, and a server need not hold a million deals' states for nobody."""
+    said = _check_quietly(db, by)
     try:
         landing.landing_frame(_filters(db), {}, db)
     except Exception:   # noqa: BLE001 - a head start only: the tile works it out itself otherwise
         log.warning("the landing was not worked out after the data change", exc_info=True)
+    finally:
+        landing.let_go(db)
+    return said
 
 
 CHECK = "alert-check"   # the background work's name

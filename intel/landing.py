@@ -812,20 +812,31 @@ def shared_projector(db=None) -> Projector:
         return held[1]
 
 
+def let_go(db=None) -> None:
+    """Drop the process's projector for this store (its deals' states, chances and projections: about
+    a gigabyte at a million open deals): work done in the background calls it once what the pages read
+    is kept (the Outlines), so a server does not hold it for nobody. The next projection reads again."""
+    with _SHARED_LOCK:
+        _SHARED.pop(store._key(db), None)
+
+
 def warm_up(db=None) -> bool:
-    """Start working out the default landing (the quarter holding the data date, every deal, the
-    catalogue's runs) in the shared projector, in the background, unless the warm_up setting is off:
-    what the Forecast page's first visit on a freshly started server would otherwise wait for
-    (reading a million open deals' states and their chances). A visit meanwhile waits for it (the
-    projector's lock) and then finds it made. True when started."""
+    """Start making sure, in the background, that the default landing's Outline (the quarter holding
+    the data date, every deal, the catalogue's runs) is kept, unless the warm_up setting is off: what
+    the Forecast page's and the Overview's first visit on a freshly started server read. Usually the
+    alert check after the import kept it and this only reads it back; otherwise it is worked out
+    (reading a million open deals' states and their chances) and the projector let go. True when
+    started."""
     if config.get("warm_up").strip().lower() != "on":
         return False
 
     def work() -> None:
         try:
             label, day = default_period("quarter", db)
-            outline(Filters(day, day), label, day, db=db)   # kept for the next server too
-            shared_projector(db).project(Filters(day, day), label, day)   # the deals, for the maths and what-if
+            parts = _outline_parts(Filters(day, day), label, day, None, SEED)
+            if store.kept_frame(OUTLINE, store.kept_key(*parts, store.data_version(db)), db) is None:
+                outline(Filters(day, day), label, day, db=db)
+                let_go(db)
         except Exception:   # noqa: BLE001 - a head start only (no data yet, a store being replaced)
             log.info("landing warm-up skipped", exc_info=True)
 
@@ -1109,16 +1120,20 @@ KEPT = "landing_summary"
 OUTLINE = "landing_outline"
 
 
+def _outline_parts(filters: Filters, period: str, as_of: dt.date, sims: int | None, seed: int) -> tuple:
+    # what an Outline rests on besides the data version: the model's code, the scope and the settings
+    return (_CODE, tuple(getattr(filters, d) for d in SCOPE_DIMS), period, as_of, sims, seed,
+            metrics.min_sample(), periods.fiscal_year_start())
+
+
 def outline(filters: Filters, period: str, as_of: dt.date, sims: int | None = None, seed: int = SEED,
             db=None) -> Outline:
     """The Outline of the landing of `period` at `as_of` in the filters' scope, kept in the store per
     data version, scope and what the model rests on: a freshly started server's Forecast page and
     Overview tile read it back; the first reader (or the alert check after an import, or the warm-up)
     works it out in the shared projector."""
-    parts = (_CODE, tuple(getattr(filters, d) for d in SCOPE_DIMS), period, as_of, sims, seed,
-             metrics.min_sample(), periods.fiscal_year_start())
     return Outline.from_frame(store.kept(
-        OUTLINE, parts, lambda: Outline.of(shared_projector(db).project(filters, period, as_of, sims, seed)).to_frame(),
+        OUTLINE, _outline_parts(filters, period, as_of, sims, seed), lambda: Outline.of(shared_projector(db).project(filters, period, as_of, sims, seed)).to_frame(),
         db))
 
 

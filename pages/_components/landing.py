@@ -77,6 +77,13 @@ def outline(filters, period: str) -> landing.Outline:
     return _outline(db_path(), data_version(), scoped(filters, period), period)
 
 
+def with_deals(filters, period: str) -> landing.Landing:
+    """The projection with its open deals, for the maths and the what-if: read when one is opened,
+    with a status meanwhile (on a freshly started server, a million deals take seconds)."""
+    with st.spinner("Reading the open deals and their chances…"):
+        return projection(filters, period)
+
+
 def projection(filters, period: str, shocks: tuple[Shock, ...] = ()) -> landing.Landing:
     """intel.landing's projection of `period` at the data date in the filters' scope (10,000 runs,
     fewer past a hundred thousand open deals, as the Overview's tile; the fixed seed), cached until
@@ -332,8 +339,8 @@ def maths(filters, period: str) -> None:
     box = st.expander("See the maths", key="lp_maths", on_change="rerun")
     if not box.open:
         return
-    result = projection(filters, period)
     with box:
+        result = with_deals(filters, period)
         moved(result, filters)
         st.markdown("**What the expected landing is made of**")
         table(result.inputs(), labels={"input": "Part", "deals": "Deals", "expected": "Expected",
@@ -429,8 +436,8 @@ def war_game(filters, period: str) -> None:
                       key="lp_war_game", on_change="rerun")
     if not box.open:
         return
-    result = projection(filters, period)
     with box:
+        result = with_deals(filters, period)
         if not shared():
             _form(result, filters, period)
         _saved(result, filters, period)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from intel import alerts, background
 from intel.access import LOCAL_ADMIN as ADMIN
 from intel.ingest import import_file, undo_import
@@ -108,18 +110,22 @@ def test_a_check_in_the_background_that_fails_leaves_the_next_visit_to_evaluate(
     assert not alerts.evaluated()
 
 
-def test_a_check_in_the_background_leaves_the_overviews_landing_worked_out(db, monkeypatch):
-    import pytest
-
-    from intel import landing, metrics
+@pytest.mark.parametrize("in_background", [True, False])
+def test_a_check_leaves_the_default_landing_kept_and_lets_the_deals_go(db, monkeypatch, in_background):
+    """After the check (the app's upload in the background, the command line waiting for it) the
+    default landing's Outline is kept, so the Overview's tile and the Forecast page read it without
+    projecting, and the process no longer holds the deals' states."""
+    from intel import landing, metrics, store
     from intel.filters import Filters, default_range
     from tests.conftest import FIXTURES
 
     assert import_file(FIXTURES / "salesforce_report.csv", by=ADMIN).status == "loaded"   # a snapshot
-    alerts.check_after_change(by=ADMIN, background=True)
+    alerts.check_after_change(by=ADMIN, background=in_background)
     background.wait(60)
     assert rows("SELECT count(*) FROM kept_frames WHERE kind = 'landing_outline'")[0][0] >= 1
-    landing._SHARED.clear()   # the page's process need not be the one that checked
+    assert store._key(None) not in landing._SHARED
     monkeypatch.setattr(landing.Projector, "project", lambda *a, **k: pytest.fail("worked out again"))
     tile = metrics.run("landing", Filters(*default_range()), dim="total")
     assert tile["member"].tolist() == ["All"]
+    label, day = landing.default_period("quarter")
+    assert landing.outline(Filters(*default_range()), label, day).p50 == tile["p50"].iloc[0]

@@ -283,25 +283,37 @@ def test_the_outline_is_the_landings_own_figures_kept_and_read_back_by_a_fresh_s
     store.close_all()
 
 
-def test_the_warm_up_works_out_the_forecast_pages_landing_in_the_background(demo_db, tmp_path, monkeypatch):
-    """A freshly started server works out the default landing while nobody waits; the Forecast page's
-    first projection (the data date's quarter, every deal, the catalogue's runs) is then found made."""
+def test_the_warm_up_keeps_the_default_outline_and_lets_the_deals_go(demo_db, tmp_path, monkeypatch):
+    """A freshly started server makes sure the default landing's Outline is kept while nobody waits: it
+    works it out when the store has none (then lets the projector go: nobody needs the deals yet), and
+    only reads it back when the check after the import kept it."""
     import shutil
 
     db = tmp_path / "warm.duckdb"
     store.close_all()
     shutil.copy(demo_db, db)
+    with store.transaction(db) as cur:
+        cur.execute("DELETE FROM kept_frames")
     landing._SHARED.clear()
     monkeypatch.setenv("SIGHTLINE_WARM_UP", "off")
     assert not landing.warm_up(db)
     monkeypatch.setenv("SIGHTLINE_WARM_UP", "on")
+    calls = []
+    real = landing.Projector.project
+    monkeypatch.setattr(landing.Projector, "project", lambda *a, **k: calls.append(a[2]) or real(*a, **k))
     assert landing.warm_up(db)
     background.wait(120)
     label, day = landing.default_period("quarter", db)
-    made = landing.shared_projector(db).project(Filters(day, day), label, day)
-    monkeypatch.setattr(landing.Projector, "_project", lambda *a, **k: pytest.fail("worked out again"))
-    page = EVERYTHING.with_(region=())   # the page's filters: their dates never matter to the landing
-    assert landing.shared_projector(db).project(page, label, day, None, landing.SEED, ()) is made
+    assert calls == [label] and store._key(db) not in landing._SHARED   # worked out, let go
+    kept = store.query_sql("SELECT count(*) AS n FROM kept_frames WHERE kind = $k", {"k": landing.OUTLINE}, db=db)
+    assert kept["n"].iloc[0] == 1
+    assert landing.warm_up(db)
+    background.wait(120)
+    assert calls == [label]   # kept: read back, nothing projected
+    made = landing.outline(Filters(day, day), label, day, db=db)
+    assert calls == [label]
+    whole = landing.Projector(db).project(Filters(day, day), label, day)
+    assert np.array_equal(made.sims, whole.sims) and made.summary() == whole.summary()
     landing._SHARED.clear()
     store.close_all()
 
