@@ -31,9 +31,10 @@ SETTINGS = {
         Setting("fiscal_year_start", "1", "First month (1-12) of the fiscal year."),
         Setting("min_sample", "10", "Closed deals below which a win rate is greyed and fires no alert."),
         Setting("memory_limit", "2GB", "DuckDB memory limit for this process."),
-        Setting("warm_up", "on", "on: the app works out the landing in the background when it opens data new "
-                                 "to it, so the first Forecast visit finds it made (seconds at a million "
-                                 "deals); off: the first visit works it out."),
+        Setting("warm_up", "on", "on: when the app opens data new to it, it makes sure the default landing's "
+                                 "Outline is kept, working it out in the background if the store has none "
+                                 "(seconds at a million deals); off: the first Forecast or Overview visit "
+                                 "works it out."),
         Setting("store_wait", "60", "Seconds the app or the command line waits for the store file while "
                                     "the other one is using it, before saying it is busy."),
         Setting("auth", "none", "Sign-in: none (one local admin, no prompt), password (users kept in the "
