@@ -219,18 +219,26 @@ def test_training_aggregates_are_kept_per_data_version_and_read_back_the_same(de
     store.close_all()
 
 
+def fresh_copy(demo_db, tmp_path):
+    """A copy of the demo store as a freshly started server finds it: nothing kept by other tests'
+    projections, no projector in memory."""
+    import shutil
+
+    db = tmp_path / "fresh.duckdb"
+    store.close_all()
+    shutil.copy(demo_db, db)
+    with store.transaction(db) as cur:
+        cur.execute("DELETE FROM kept_frames")
+    landing._SHARED.clear()
+    return db
+
+
 def test_the_landing_summary_is_kept_per_data_version_and_read_back_without_simulating(demo_db, tmp_path,
                                                                                         monkeypatch):
     """The catalogue's landing rows (the Overview's tile) are kept in the store: a freshly started
     server (a new projector) reads them back instead of simulating, the same rows; another scope
     or an import works them out again."""
-    import shutil
-
-    db = tmp_path / "kept.duckdb"
-    store.close_all()
-    shutil.copy(demo_db, db)
-    with store.transaction(db) as cur:   # what other tests kept in the demo store
-        cur.execute("DELETE FROM kept_frames")
+    db = fresh_copy(demo_db, tmp_path)
     first = metrics.run("landing", EVERYTHING, db=db, dim="total")
     by_region = metrics.run("landing", EVERYTHING, db=db, dim="region")
     landing._SHARED.clear()   # a new process: no projector, no projection in memory
@@ -254,14 +262,7 @@ def test_the_outline_is_the_landings_own_figures_kept_and_read_back_by_a_fresh_s
     """The Outline (what the Forecast page shows before the maths or the what-if open) holds the
     landing's own runs and figures; a fresh server reads it back from the store without projecting,
     the tile's row is read from it, and another scope is projected."""
-    import shutil
-
-    db = tmp_path / "outline.duckdb"
-    store.close_all()
-    shutil.copy(demo_db, db)
-    with store.transaction(db) as cur:
-        cur.execute("DELETE FROM kept_frames")
-    landing._SHARED.clear()
+    db = fresh_copy(demo_db, tmp_path)
     label, day = landing.default_period("quarter", db)
     whole = landing.shared_projector(db).project(EVERYTHING, label, day)
     made = landing.outline(EVERYTHING, label, day, db=db)
@@ -287,14 +288,7 @@ def test_the_warm_up_keeps_the_default_outline_and_lets_the_deals_go(demo_db, tm
     """A freshly started server makes sure the default landing's Outline is kept while nobody waits: it
     works it out when the store has none (then lets the projector go: nobody needs the deals yet), and
     only reads it back when the check after the import kept it."""
-    import shutil
-
-    db = tmp_path / "warm.duckdb"
-    store.close_all()
-    shutil.copy(demo_db, db)
-    with store.transaction(db) as cur:
-        cur.execute("DELETE FROM kept_frames")
-    landing._SHARED.clear()
+    db = fresh_copy(demo_db, tmp_path)
     monkeypatch.setenv("SIGHTLINE_WARM_UP", "off")
     assert not landing.warm_up(db)
     monkeypatch.setenv("SIGHTLINE_WARM_UP", "on")
