@@ -140,6 +140,26 @@ def test_stage_conversion_from_history_with_backward_moves(snapshots):
     assert conv.loc["Qualification", "median_days_in_stage"] == statistics.median([4, 11])
 
 
+@pytest.mark.parametrize("since, until, expected", [
+    # X entered Prospecting 09-01 and 09-15, Qualification 09-11 and 09-20, then Proposal and won;
+    # Y Prospecting 09-01 then lost; Z Prospecting 09-05, Qualification 09-25
+    ("2026-09-12", "2026-12-31", {"Prospecting": (1, 1), "Qualification": (2, 1), "Proposal/Price Quote": (1, 1)}),
+    ("2026-09-01", "2026-09-14", {"Prospecting": (3, 2), "Qualification": (1, 1)}),
+    ("2026-09-10", "2026-09-16", {"Prospecting": (1, 1), "Qualification": (1, 1)}),
+    ("2026-09-16", "2026-09-19", {}),
+])
+def test_stage_conversion_counts_a_deal_once_by_its_first_entry_in_the_range(snapshots, since, until, expected):
+    """A deal back in a stage it entered before the range counts in the range once (its earlier
+    entry lies outside it); twice in the range, once: the same as grouping the entries by deal."""
+    from intel import metrics
+    assert import_file(FIXTURES / "stage_history_backward.csv", by=ADMIN).status == "loaded"
+    scope = Filters(dt.date.fromisoformat(since), dt.date.fromisoformat(until))
+    conv = pipeline.stage_conversion(scope).set_index("stage")
+    assert {s: (r.entered, r.moved_on) for s, r in conv.iterrows()} == expected
+    check = metrics.check("stage_conversion", scope).set_index("stage")
+    assert {s: (r.entered, r.moved_on) for s, r in check.iterrows()} == expected
+
+
 def test_stage_conversion_from_snapshots_when_no_history(snapshots):
     conv = pipeline.stage_conversion(WIDE).set_index("stage")
     assert conv["source"].iloc[0] == "snapshots"
