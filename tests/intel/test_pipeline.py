@@ -85,6 +85,31 @@ def test_pipeline_by_stage_at_a_snapshot(snapshots):
     assert stages["deals"].sum() == 7                # C D E F G I K open at S1
 
 
+def test_a_snapshot_date_uploaded_twice_reads_the_later_upload(db):
+    """The snapshot queries read the import standing for the date (the later upload of it; the
+    earlier again once the later is undone), not every row of that date."""
+    from intel.ingest import undo_import
+    first = import_file(FIXTURES / "pipeline-2026-10-05.csv", as_of=S1, by=ADMIN)
+    later = import_file(FIXTURES / "pipeline-2026-10-12.csv", as_of=S1, by=ADMIN)
+    assert first.status == later.status == "loaded"
+    def open_deals():
+        stages = pipeline.pipeline_by_stage(WIDE, S1)
+        return int(stages["deals"].sum()), float(stages["amount"].sum())
+    def coverage_pipeline():
+        return float(pipeline.coverage(WIDE, "quarter", S1).set_index("period").loc["2026-Q4", "pipeline"])
+    def qualified():
+        return int(pipeline.velocity_by("total", WIDE, S1)["open_qualified"].iloc[0])
+    # the 10-12 export: C D E F G I K open (C 350 and K 111 outside Q4); D E F past the first stage
+    assert open_deals() == (7, 350 + 450 + 420 + 600 + 700 + 900 + 111)
+    assert coverage_pipeline() == 450 + 420 + 600 + 700 + 900
+    assert qualified() == 3
+    undo_import(later.import_id, by=ADMIN)
+    # the 10-05 export: A B C D E F G H K open (G and K close in 2027-Q1); A B D E F H qualified
+    assert open_deals() == (9, 100 + 200 + 300 + 400 + 500 + 600 + 700 + 800 + 111)
+    assert coverage_pipeline() == 100 + 200 + 300 + 400 + 500 + 600 + 800
+    assert qualified() == 6
+
+
 def test_slipped_overdue_and_stale(snapshots):
     watch = pipeline.watchlist(WIDE, S2, stale_snapshots=2).set_index("id")
     assert watch.loc["C", "pushes"] == 2 and watch.loc["C", "slipped"]   # Dec -> Jan -> Feb

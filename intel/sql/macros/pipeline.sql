@@ -1,13 +1,19 @@
 -- Pipeline snapshots and the movement between two of them (shared/METRICS.md, Pipeline).
 
--- The deals as exported on date snap (the import standing for that snapshot date), resolved
--- (resolved_deals), value in the reporting currency (NULL: no FX rate). Read from snapshot_deals,
--- the snapshot rows resolved once per import by intel.models.refresh (which every metric runs
--- first): resolving them here took a fifth to a half of each Pipeline query's time at 1M deals.
-CREATE OR REPLACE MACRO snapshot_at(snap) AS TABLE
+-- The deals of the snapshot import imp, resolved (resolved_deals), value in the reporting
+-- currency (NULL: no FX rate). Read from snapshot_deals, the snapshot rows resolved once per
+-- import by intel.models.refresh (which every metric runs first): resolving them here took a
+-- fifth to a half of each Pipeline query's time at 1M deals. Given the import as a constant
+-- (intel.pipeline.snapshot_params: $s_import), the scan skips the other imports' rows by the
+-- table's zone maps; snapshot_at looks it up from the date, a join over every row it reads.
+CREATE OR REPLACE MACRO snapshot_rows(imp) AS TABLE
 SELECT * EXCLUDE (amount_reporting), CAST(amount_reporting AS DOUBLE) AS value
 FROM snapshot_deals
-WHERE import_id = (SELECT import_id FROM snapshot_dates WHERE snapshot_date = snap);
+WHERE import_id = imp;
+
+-- The deals as exported on date snap (the import standing for that snapshot date).
+CREATE OR REPLACE MACRO snapshot_at(snap) AS TABLE
+SELECT * FROM snapshot_rows((SELECT import_id FROM snapshot_dates WHERE snapshot_date = snap));
 
 -- Pipeline movement of target period [p_start, p_end] between snapshots s0 and s1.
 -- The pipeline of P at a snapshot is its open deals closing in P.
