@@ -165,6 +165,18 @@ def test_stage_conversion_from_history_with_backward_moves(snapshots):
     assert conv.loc["Qualification", "median_days_in_stage"] == statistics.median([4, 11])
 
 
+def test_each_stage_entry_says_when_the_deal_last_entered_that_stage(snapshots):
+    from intel import models
+    from tests.conftest import rows
+    assert import_file(FIXTURES / "stage_history_backward.csv", by=ADMIN).status == "loaded"
+    models.refresh()
+    got = {(stage, f"{entered:%Y-%m-%d}"): prev and f"{prev:%Y-%m-%d}"
+           for stage, entered, prev in rows("SELECT stage, entered_at, prev_entered_at FROM stage_events WHERE id = 'X'")}
+    assert got == {("Prospecting", "2026-09-01"): None, ("Qualification", "2026-09-11"): None,
+                   ("Prospecting", "2026-09-15"): "2026-09-01", ("Qualification", "2026-09-20"): "2026-09-11",
+                   ("Proposal/Price Quote", "2026-10-01"): None, ("Closed Won", "2026-10-10"): None}
+
+
 @pytest.mark.parametrize("since, until, expected", [
     # X entered Prospecting 09-01 and 09-15, Qualification 09-11 and 09-20, then Proposal and won;
     # Y Prospecting 09-01 then lost; Z Prospecting 09-05, Qualification 09-25
