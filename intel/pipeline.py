@@ -31,16 +31,24 @@ MOVEMENT_LABELS = {"start": "Start", "won": "Won", "lost": "Lost", "pushed_out":
 
 def snapshots(db=None) -> list[dt.date]:
     """The snapshot dates held, oldest first."""
+    return list(_snapshot_imports(db))
+
+
+def _snapshot_imports(db=None) -> dict[dt.date, int]:
+    """Each snapshot date held, oldest first, and the import standing for it."""
     cur = store.cursor(db)
     try:
-        return [d for (d,) in cur.execute("SELECT snapshot_date FROM snapshot_dates ORDER BY 1").fetchall()]
+        return dict(cur.execute("SELECT snapshot_date, import_id FROM snapshot_dates ORDER BY 1").fetchall())
     finally:
         cur.close()
 
 
 def pick_snapshot(day: dt.date | str | None, db=None, *, before: dt.date | None = None) -> dt.date:
     """The snapshot taken on `day`, or the latest one before it (default: the latest of all)."""
-    held = snapshots(db)
+    return _pick(day, snapshots(db), before)
+
+
+def _pick(day, held: list[dt.date], before: dt.date | None = None) -> dt.date:
     if not held:
         raise ValueError("No opportunities export is loaded: upload one on the Data page.")
     if day is None:
@@ -245,8 +253,11 @@ def watchlist(filters: Filters, snapshot: dt.date | None = None, stale_snapshots
 # ---- the catalogue's hooks (intel.metrics) ----
 
 def snapshot_params(values: dict, filters: Filters, db=None) -> dict:
-    """The snapshot a figure is read at: the one on or before the asked day (default: the latest)."""
-    return {**values, "s": pick_snapshot(values.get("snapshot"), db)}
+    """The snapshot a figure is read at: the one on or before the asked day (default: the
+    latest), and the import standing for it (s_import: snapshot_rows reads it as a constant)."""
+    held = _snapshot_imports(db)
+    day = _pick(values.get("snapshot"), list(held))
+    return {**values, "s": day, "s_import": held[day]}
 
 
 def velocity_params(values: dict, filters: Filters, db=None) -> dict:

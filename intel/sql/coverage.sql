@@ -9,12 +9,16 @@ WITH periods AS (
     FROM range(CAST(period_start($s, $grain, $fy_start) AS TIMESTAMP),
                CAST(period_start($s, $grain, $fy_start) AS TIMESTAMP) + to_months(CAST($periods AS INTEGER) * CASE WHEN $grain = 'quarter' THEN 3 ELSE 1 END),
                INTERVAL 1 DAY) t(d)
-), pipe AS (
-    SELECT period_start(close_date, $grain, $fy_start) AS p, count(*) AS deals, sum(value) AS pipeline,
-           sum(value * probability) AS weighted
-    FROM snapshot_at($s)
+), by_day AS (   -- by close date first: period_start once a day, not once a deal (a third of the time)
+    SELECT close_date, count(*) AS deals, sum(value) AS pipeline, sum(value * probability) AS weighted
+    FROM snapshot_rows($s_import)   -- the rows of snapshot $s (its import)
     WHERE NOT is_closed
       AND in_scope(region, segment, owner, product, $region, $segment, $owner, $product)
+    GROUP BY close_date
+), pipe AS (
+    SELECT period_start(close_date, $grain, $fy_start) AS p, CAST(sum(deals) AS BIGINT) AS deals,
+           sum(pipeline) AS pipeline, sum(weighted) AS weighted
+    FROM by_day
     GROUP BY 1
 ), won AS (       -- bookings, from the first period shown (the earlier ones are not listed)
     SELECT period_start AS p, bookings AS actual

@@ -9,7 +9,7 @@ WITH open_deals AS (
                        product_family, competitor, lead_source, deal_type,
                        NULL) AS member,   -- snapshot rows carry no deal-size band (a deal fact)
            count(*) FILTER (WHERE stage_order > 1) AS open_qualified
-    FROM snapshot_at($s)
+    FROM snapshot_rows($s_import)   -- the rows of snapshot $s (its import)
     WHERE NOT is_closed
       AND in_scope(region, segment, owner, product, $region, $segment, $owner, $product)
     GROUP BY ALL

@@ -85,6 +85,31 @@ def test_pipeline_by_stage_at_a_snapshot(snapshots):
     assert stages["deals"].sum() == 7                # C D E F G I K open at S1
 
 
+def test_a_snapshot_date_uploaded_twice_reads_the_later_upload(db):
+    """The snapshot queries read the import standing for the date (the later upload of it; the
+    earlier again once the later is undone), not every row of that date."""
+    from intel.ingest import undo_import
+    first = import_file(FIXTURES / "pipeline-2026-10-05.csv", as_of=S1, by=ADMIN)
+    later = import_file(FIXTURES / "pipeline-2026-10-12.csv", as_of=S1, by=ADMIN)
+    assert first.status == later.status == "loaded"
+    def open_deals():
+        stages = pipeline.pipeline_by_stage(WIDE, S1)
+        return int(stages["deals"].sum()), float(stages["amount"].sum())
+    def coverage_pipeline():
+        return float(pipeline.coverage(WIDE, "quarter", S1).set_index("period").loc["2026-Q4", "pipeline"])
+    def qualified():
+        return int(pipeline.velocity_by("total", WIDE, S1)["open_qualified"].iloc[0])
+    # the 10-12 export: C D E F G I K open (C 350 and K 111 outside Q4); D E F past the first stage
+    assert open_deals() == (7, 350 + 450 + 420 + 600 + 700 + 900 + 111)
+    assert coverage_pipeline() == 450 + 420 + 600 + 700 + 900
+    assert qualified() == 3
+    undo_import(later.import_id, by=ADMIN)
+    # the 10-05 export: A B C D E F G H K open (G and K close in 2027-Q1); A B D E F H qualified
+    assert open_deals() == (9, 100 + 200 + 300 + 400 + 500 + 600 + 700 + 800 + 111)
+    assert coverage_pipeline() == 100 + 200 + 300 + 400 + 500 + 600 + 800
+    assert qualified() == 6
+
+
 def test_slipped_overdue_and_stale(snapshots):
     watch = pipeline.watchlist(WIDE, S2, stale_snapshots=2).set_index("id")
     assert watch.loc["C", "pushes"] == 2 and watch.loc["C", "slipped"]   # Dec -> Jan -> Feb
@@ -138,6 +163,38 @@ def test_stage_conversion_from_history_with_backward_moves(snapshots):
     assert conv.loc["Proposal/Price Quote", "conversion"] == 1.0
     assert conv.loc["Prospecting", "median_days_in_stage"] == statistics.median([10, 5, 20, 20])
     assert conv.loc["Qualification", "median_days_in_stage"] == statistics.median([4, 11])
+
+
+def test_each_stage_entry_says_when_the_deal_last_entered_that_stage(snapshots):
+    from intel import models
+    from tests.conftest import rows
+    assert import_file(FIXTURES / "stage_history_backward.csv", by=ADMIN).status == "loaded"
+    models.refresh()
+    got = {(stage, f"{entered:%Y-%m-%d}"): prev and f"{prev:%Y-%m-%d}"
+           for stage, entered, prev in rows("SELECT stage, entered_at, prev_entered_at FROM stage_events WHERE id = 'X'")}
+    assert got == {("Prospecting", "2026-09-01"): None, ("Qualification", "2026-09-11"): None,
+                   ("Prospecting", "2026-09-15"): "2026-09-01", ("Qualification", "2026-09-20"): "2026-09-11",
+                   ("Proposal/Price Quote", "2026-10-01"): None, ("Closed Won", "2026-10-10"): None}
+
+
+@pytest.mark.parametrize("since, until, expected", [
+    # X entered Prospecting 09-01 and 09-15, Qualification 09-11 and 09-20, then Proposal and won;
+    # Y Prospecting 09-01 then lost; Z Prospecting 09-05, Qualification 09-25
+    ("2026-09-12", "2026-12-31", {"Prospecting": (1, 1), "Qualification": (2, 1), "Proposal/Price Quote": (1, 1)}),
+    ("2026-09-01", "2026-09-14", {"Prospecting": (3, 2), "Qualification": (1, 1)}),
+    ("2026-09-10", "2026-09-16", {"Prospecting": (1, 1), "Qualification": (1, 1)}),
+    ("2026-09-16", "2026-09-19", {}),
+])
+def test_stage_conversion_counts_a_deal_once_by_its_first_entry_in_the_range(snapshots, since, until, expected):
+    """A deal back in a stage it entered before the range counts in the range once (its earlier
+    entry lies outside it); twice in the range, once: the same as grouping the entries by deal."""
+    from intel import metrics
+    assert import_file(FIXTURES / "stage_history_backward.csv", by=ADMIN).status == "loaded"
+    scope = Filters(dt.date.fromisoformat(since), dt.date.fromisoformat(until))
+    conv = pipeline.stage_conversion(scope).set_index("stage")
+    assert {s: (r.entered, r.moved_on) for s, r in conv.iterrows()} == expected
+    check = metrics.check("stage_conversion", scope).set_index("stage")
+    assert {s: (r.entered, r.moved_on) for s, r in check.iterrows()} == expected
 
 
 def test_stage_conversion_from_snapshots_when_no_history(snapshots):

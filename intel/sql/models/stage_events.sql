@@ -3,6 +3,7 @@
 -- successive snapshots (a deal "enters" a stage at the first snapshot showing it there, so
 -- times are to the week and a stage already held at the first snapshot starts there).
 -- best_later: the highest stage order the deal reached afterwards, Closed Lost aside.
+-- prev_entered_at: when the deal last entered the same stage before (NULL: the first time).
 -- region, segment, owner, product: the deal's, from deal_facts (NULL for a deal no snapshot
 -- holds), so filtering stage events needs no join. Changes with the same time follow the
 -- stage order, then the file's row order (stage_history.file_row).
@@ -25,6 +26,10 @@ WITH src AS (
 SELECT e.* EXCLUDE (n), max(CASE WHEN e.stage <> 'Closed Lost' THEN e.stage_order END)
               OVER (PARTITION BY e.id ORDER BY e.n
                     ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS best_later,
+       -- the entries before this one, latest first: when the first of them in this stage was entered
+       -- (lists over the deal's window, not a window by deal and stage: that sorted every entry again)
+       list_reverse(list(e.entered_at) OVER earlier)[
+           list_position(list_reverse(list(e.stage) OVER earlier), e.stage)] AS prev_entered_at,
        f.region, f.segment, f.owner, f.product
 FROM (
     SELECT id, stage, stage_order, seen_at AS entered_at, n,
@@ -34,3 +39,4 @@ FROM (
     WHERE prev IS NULL OR prev <> stage
     WINDOW w AS (PARTITION BY id ORDER BY n)) e
 LEFT JOIN deal_facts f ON f.id = e.id
+WINDOW earlier AS (PARTITION BY e.id ORDER BY e.n ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
