@@ -458,9 +458,13 @@ def query(name: str, params: dict[str, Any] | None = None, db: str | Path | None
     return query_sql(load_sql(name), params, db)
 
 
+_COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
+
+
 def used_params(sql: str, params: dict[str, Any] | None) -> dict[str, Any]:
-    """The parameters `sql` names ($name), out of a common set (DuckDB refuses unused ones)."""
-    used = set(re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)", sql))
+    """The parameters `sql` names ($name), out of a common set (DuckDB refuses unused ones); a name
+    in a comment (a definition's header saying what $s_import is) is not a use."""
+    used = set(re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)", _COMMENTS.sub(" ", sql)))
     return {k: v for k, v in (params or {}).items() if k in used}
 
 

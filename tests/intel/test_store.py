@@ -140,3 +140,13 @@ def test_a_chained_cursor_stays_open_until_its_rows_are_read(db):
     # the wrapper is dropped right after execute(); the rows must still be readable
     assert store.cursor().execute("SELECT 41 + 1").fetchone() == (42,)
     assert store.cursor().execute("SELECT 1 AS x UNION ALL SELECT 2").df()["x"].tolist() == [1, 2]
+
+
+def test_a_parameter_named_only_in_a_comment_is_not_bound(db):
+    """A query's header may name a parameter it does not use (DuckDB refuses an unused one): only the
+    names in the SQL itself are bound, and the query runs."""
+    sql = """-- the rows of import $s_import (a header naming a parameter)
+             /* and $other, in a block comment */
+             SELECT $n + 1 AS m"""
+    assert store.used_params(sql, {"s_import": 3, "other": 4, "n": 1}) == {"n": 1}
+    assert store.query_sql(sql, {"s_import": 3, "other": 4, "n": 1})["m"].tolist() == [2]
