@@ -58,7 +58,8 @@ class Conflict(ValueError):
 
 class _Held:
     def __init__(self, con: duckdb.DuckDBPyConnection):
-        self.con, self.refs, self.timer, self.pinned = con, 0, None, False
+        self.con, self.refs, self.pinned = con, 0, False
+        self.idle_since: float | None = None   # when the last user let go (the closer reads it)
 
 
 _held: dict[str, _Held] = {}
@@ -188,9 +189,7 @@ def _acquire(key: str, wait: float | None = None, told: Callable[[str], None] | 
                 held = _held.get(key)
                 if held is not None and (held.refs > 0 or linger is None or _waiter(key) is None):
                     held.refs += 1
-                    if held.timer is not None:
-                        held.timer.cancel()
-                        held.timer = None
+                    held.idle_since = None
                     return held.con
                 if held is not None:      # idle here, and someone else waits: their turn
                     _close(key, held)
@@ -239,15 +238,38 @@ def _release(key: str) -> None:
         if linger <= 0 or _waiter(key) is not None:    # someone waits for the file: let go now
             _close(key, held)
         else:
-            held.timer = threading.Timer(linger, _close_if_idle, (key, held))
-            held.timer.daemon = True
-            held.timer.start()
+            held.idle_since = time.monotonic()
+            _start_closer()
 
 
-def _close_if_idle(key: str, held: _Held) -> None:
-    with _lock:
-        if _held.get(key) is held and held.refs == 0 and not held.pinned:
-            _close(key, held)
+_closer: threading.Thread | None = None   # closes what stayed idle `linger` seconds
+
+
+def _start_closer() -> None:
+    # one thread while something is idle, not a timer per release: a page run lets go of the store
+    # a hundred times, and starting a thread each time cost about a millisecond under load
+    global _closer
+    if _closer is None:
+        _closer = threading.Thread(target=_close_idle, name="sightline-store-closer", daemon=True)
+        _closer.start()
+
+
+def _close_idle() -> None:
+    global _closer
+    while True:
+        with _lock:
+            now = time.monotonic()
+            idle = [(key, held) for key, held in _held.items()
+                    if held.refs == 0 and not held.pinned and held.idle_since is not None]
+            for key, held in idle:
+                if linger is not None and now - held.idle_since >= linger:
+                    _close(key, held)
+            waiting = [held.idle_since for key, held in idle if _held.get(key) is held]
+            if not waiting or linger is None:
+                _closer = None   # under the lock: the next release starts another
+                return
+            pause = max(0.01, min(waiting) + linger - now)
+        time.sleep(pause)
 
 
 def _close(key: str, held: _Held) -> None:
@@ -279,12 +301,10 @@ def close_all() -> None:
     """Close every connection this process holds (tests, and the CLI on exit)."""
     with _lock:
         for key, held in list(_held.items()):
-            if held.timer is not None:
-                held.timer.cancel()
             _close(key, held)
 
 
-# at exit, before the interpreter tears down: an idle connection's closing timer firing during the
+# at exit, before the interpreter tears down: an idle connection closed by the closer thread during the
 # teardown aborted the process ("terminate called... exception not rethrown") after all work was done
 def _close_at_exit() -> None:
     try:
