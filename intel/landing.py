@@ -364,8 +364,8 @@ def apply_shocks(deals: pd.DataFrame, model: Model, shocks: tuple[Shock, ...], a
 # ---- the projection ----
 
 class _Landed:
-    """The figures read from a landing's simulated runs (`sims`), its exact mean and its open deals'
-    count: the same for a Landing and for the Outline kept of it."""
+    """The figures read from a landing's simulated runs (`sims`), its exact mean (`mean`) and its open
+    deals' count (`open_deals`): the same for a Landing and for the Outline kept of it."""
     sims: np.ndarray
     period: str
     as_of: dt.date
@@ -1132,9 +1132,10 @@ def outline(filters: Filters, period: str, as_of: dt.date, sims: int | None = No
     data version, scope and what the model rests on: a freshly started server's Forecast page and
     Overview tile read it back; the first reader (or the alert check after an import, or the warm-up)
     works it out in the shared projector."""
-    return Outline.from_frame(store.kept(
-        OUTLINE, _outline_parts(filters, period, as_of, sims, seed), lambda: Outline.of(shared_projector(db).project(filters, period, as_of, sims, seed)).to_frame(),
-        db))
+    def work() -> pd.DataFrame:
+        return Outline.of(shared_projector(db).project(filters, period, as_of, sims, seed)).to_frame()
+
+    return Outline.from_frame(store.kept(OUTLINE, _outline_parts(filters, period, as_of, sims, seed), work, db))
 
 
 def landing_frame(filters: Filters, params: dict, db=None) -> pd.DataFrame:
@@ -1150,9 +1151,8 @@ def landing_frame(filters: Filters, params: dict, db=None) -> pd.DataFrame:
     if dim == "total":
         return pd.DataFrame([{"member": "All", **outline(filters, period, as_of, sims, seed, db).summary()}],
                             columns=list(SUMMARY_COLUMNS))
-    parts = (_CODE, tuple(getattr(filters, d) for d in SCOPE_DIMS), period, as_of, sims, seed, dim,
-             metrics.min_sample(), periods.fiscal_year_start())
-    return store.kept(KEPT, parts, lambda: _landing_frame(filters, period, as_of, sims, seed, dim, db), db)
+    return store.kept(KEPT, _outline_parts(filters, period, as_of, sims, seed) + (dim,),
+                      lambda: _landing_frame(filters, period, as_of, sims, seed, dim, db), db)
 
 
 def _landing_frame(filters: Filters, period: str, as_of: dt.date, sims: int | None, seed: int, dim: str,
