@@ -121,6 +121,12 @@ class Server:
                 return int(line.split()[1]) / 1024
         return float("nan")
 
+    def cpu_seconds(self) -> float:
+        """CPU time the server has used (user + system): against the wall time and the cores, how
+        much of a slow load was the server's and how much the browsers'."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait(timeout=20)
@@ -292,8 +298,9 @@ def concurrent_sessions(sessions: int = 10) -> dict:
             return wall
 
     try:
+        before = server.cpu_seconds()
         wall = asyncio.run(all_sessions())
-        memory = server.peak_mb()
+        memory, cpu = server.peak_mb(), server.cpu_seconds() - before
     finally:
         server.stop()
     ordered = sorted(seconds for _, seconds in times)
@@ -301,7 +308,7 @@ def concurrent_sessions(sessions: int = 10) -> dict:
     worst = {name: max(seconds for n, seconds in times if n == name) for name in REVIEW if any(n == name for n, _ in times)}
     return {"loads": len(times), "errors": errors, "failures": failures, "p50": statistics.median(ordered)
             if ordered else float("nan"), "p95": p95, "max": max(ordered, default=float("nan")), "wall": wall,
-            "memory": memory, "worst": worst}
+            "memory": memory, "worst": worst, "cpu": cpu}
 
 
 def report_pages(names: list[str]) -> None:
@@ -340,7 +347,9 @@ def main(names: list[str]) -> None:
               f"(Overview opened, the others from the sidebar): {c['loads']} loads, "
               f"{c['errors']} page errors, {len(c['failures'])} failures; p50 {c['p50']:.2f} s, "
               f"p95 {c['p95']:.2f} s (goal < {GOALS['p95']} s), max {c['max']:.2f} s, all done in "
-              f"{c['wall']:.1f} s; server peak memory {c['memory']:.0f} MB (goal < {GOALS['memory_mb']} MB)")
+              f"{c['wall']:.1f} s; server peak memory {c['memory']:.0f} MB (goal < {GOALS['memory_mb']} MB); "
+              f"server CPU {c['cpu']:.1f} s of the {c['wall'] * (os.cpu_count() or 1):.0f} core-seconds "
+              f"the run took on {os.cpu_count()} cores (the rest: the browsers)")
         print("   slowest per page: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in c["worst"].items()))
         for failure in c["failures"][:5]:
             print("  ", failure)
