@@ -44,13 +44,11 @@ WITH pts AS (
     GROUP BY p.point_id, e.id
 ), history_rows AS (
     SELECT p.point_id, f.id, f.name, f.account, f.owner, f.region, f.segment, f.product,
-           h.stage, h.stage_order, f.amount, NULL::DOUBLE AS probability,
-           r.amount IS NOT NULL AS has_amount,
+           h.stage, h.stage_order, f.amount, NULL::DOUBLE AS probability, f.has_amount,
            NULL::DATE AS expected_close, 'closed history' AS source, NULL::DATE AS snapshot_date
     FROM history_points p
     JOIN deal_facts f ON f.created_date <= p.as_of AND (NOT f.is_closed OR f.close_date > p.as_of)
     LEFT JOIN history_stage h ON h.point_id = p.point_id AND h.id = f.id
-    LEFT JOIN opportunities_current r ON r.id = f.id
 ), states AS (
     SELECT * FROM snap_rows UNION ALL BY NAME SELECT * FROM history_rows
 ), entered AS (   -- when each deal entered the stage it held at the point

@@ -877,6 +877,9 @@ def test_past_a_week_the_open_deals_come_from_the_closed_history_without_close_d
     assert set(seven_days_on.deals["timing"]) == {"unknown"}
     assert seven_days_on.weighted_pipeline is None
     assert "No pipeline snapshot within a week" in seven_days_on.notes[0]
+    # the deal facts say which export gave an amount: E2 gave none, E3's CHF has no rate
+    assert ("2 open deals left out of the landing: 1 without an amount; 1 whose currency has no exchange rate"
+            in " ".join(seven_days_on.notes))
 
 
 def test_open_amounts_are_in_the_reporting_currency_and_deals_without_one_are_left_out(small):
