@@ -882,6 +882,18 @@ def test_past_a_week_the_open_deals_come_from_the_closed_history_without_close_d
             in " ".join(seven_days_on.notes))
 
 
+def test_an_outline_kept_of_a_closed_history_landing_reads_back_its_missing_figures_and_notes(small):
+    """What the store keeps of a landing without a snapshot, a target or a commit call (None each, not
+    NaN or 0) and with its notes, read back as it was."""
+    seven_days_on = project_small(small, dt.date(2026, 10, 12))
+    assert seven_days_on.target is None and seven_days_on.weighted_pipeline is None and seven_days_on.notes
+    kept = landing.Outline.of(seven_days_on)
+    back = landing.Outline.from_frame(kept.to_frame())
+    assert (back.snapshot_date, back.target, back.commit, back.weighted_pipeline) == (None, None, None, None)
+    assert back.notes == seven_days_on.notes and back.source == "closed history"
+    assert back.summary() == seven_days_on.summary() and np.array_equal(back.sims, seven_days_on.sims)
+
+
 def test_open_amounts_are_in_the_reporting_currency_and_deals_without_one_are_left_out(small):
     now = project_small(small, dt.date(2026, 11, 16))
     amounts = dict(zip(now.deals["id"], now.deals["amount"]))
