@@ -31,6 +31,7 @@ ANCHOR = "landing"   # the section's anchor: the Overview's tile links to /forec
 
 Landed = landing.Outline | landing.Landing   # what the tiles, the sentence and the chart read
 
+
 def _projector(path: str, version: str) -> landing.Projector:
     """The process's projector for the store (intel.landing.shared_projector): the deals' states of
     each day are read once for every session, the plain landing, its what-ifs, the saved scenarios
