@@ -953,14 +953,23 @@ def _calls_made_together(cur, columns) -> list[str]:
     for group in groups[:5]:
         row_nos, scope = group[0], dict(zip(keys, group[1:]))
         period, grain, when = scope.pop("period"), scope.pop("period_grain"), scope.pop("submitted_at", None)
-        who = ", ".join(f"{k} {v}" for k, v in scope.items() if v is not None)
-        rows = ", ".join(str(n) for n in row_nos[:-1]) + f" and {row_nos[-1]}"
-        said.append(f"Rows {rows} give forecast calls for the same {grain} starting {period:%Y-%m-%d}"
+        who = _scope_words(scope)
+        said.append(f"Rows {_row_list(row_nos)} give forecast calls for the same {grain} starting {period:%Y-%m-%d}"
                     f"{' (' + who + ')' if who else ''} made at the same time"
                     f"{f' ({when:%Y-%m-%d %H:%M})' if when is not None else ' (no submission date)'}: the later "
                     f"row, {row_nos[-1]}, is read as the call standing then.")
     return said + ([f"{len(groups) - 5:,} more groups of calls made at the same time were read the same way."]
                    if len(groups) > 5 else [])
+
+
+def _row_list(row_nos) -> str:
+    """[1, 3, 7] -> '1, 3 and 7' (the rows a warning names)."""
+    return ", ".join(str(n) for n in row_nos[:-1]) + f" and {row_nos[-1]}"
+
+
+def _scope_words(scope: dict) -> str:
+    """{'region': 'EMEA', 'owner': None} -> 'region EMEA' (the scope a warning names)."""
+    return ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in scope.items() if v is not None)
 
 
 def _summed_sentence(group, amounts, keys, headers) -> str:
@@ -969,8 +978,7 @@ def _summed_sentence(group, amounts, keys, headers) -> str:
     scope = dict(zip(keys, group[2 + len(amounts):]))
     period = scope.pop("period")
     grain = scope.pop("period_grain")
-    said = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in scope.items() if v is not None)
-    rows = ", ".join(str(n) for n in row_nos[:-1]) + f" and {row_nos[-1]}"
-    return (f"Rows {rows} give quotas for the same {grain} starting {period:%Y-%m-%d}"
+    said = _scope_words(scope)
+    return (f"Rows {_row_list(row_nos)} give quotas for the same {grain} starting {period:%Y-%m-%d}"
             f"{' (' + said + ')' if said else ''} and differ in {', '.join(differs)}: they were summed "
             f"into one quota of {target:,.2f}.")
