@@ -348,6 +348,16 @@ def test_win_loss_page_shows_the_planted_signals(use_demo_db):
     assert any("Fabrikam" in i.value for i in at.info)
 
 
+def test_every_chart_is_drawn_on_the_white_template(use_demo_db):
+    """The look is set once per process (pio.templates.default), not per figure: every chart still
+    carries it, whichever page drew first."""
+    for page in ("pages/win-loss.py", "pages/forecast.py", "pages/pipeline.py"):
+        at = app(page)
+        specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+        assert specs, page
+        assert {s["layout"]["template"]["layout"]["plot_bgcolor"] for s in specs} == {"white"}, page
+
+
 def test_win_loss_switch_changes_the_numbers(use_demo_db):
     at = app("pages/win-loss.py")
     before = {m.label: m.value for m in at.metric}["Deals closed"]
