@@ -346,6 +346,18 @@ def _percent(value) -> str:
 def suggestions(db=None) -> list[Suggestion]:
     """What the data suggests for the boards, not yet accepted or dismissed, with its numbers and
     the figure it rests on, read in the exact view (page, filters, the two periods compared)."""
+    return undecided(suggested(db), db)
+
+
+def undecided(found: list[Suggestion], db=None) -> list[Suggestion]:
+    """Of `found`, those no one accepted or dismissed yet (read live: a click decides one)."""
+    decided = _decided(db)
+    return [s for s in found if s.key not in decided]
+
+
+def suggested(db=None) -> list[Suggestion]:
+    """Everything the data suggests, decided or not: it changes only with the data and the managers'
+    account decisions, so a page may keep it (half a second of queries) and sift it with undecided."""
     found: list[Suggestion] = []
     start, end = default_range(db)
     f = Filters(start, end)
@@ -387,9 +399,7 @@ def suggestions(db=None) -> list[Suggestion]:
                          f"Bookings {models.money(now)} · {dim.capitalize()}: {b.member} · {last} "
                          f"({models.money(before)} in {prev})", now)))
     found += _account_suggestions(f, db) + _lead_source_suggestions(f, db) + _discount_suggestions(f, db)
-    found += _market_suggestions(f, db)
-    decided = _decided(db)
-    return [s for s in found if s.key not in decided]
+    return found + _market_suggestions(f, db)
 
 
 # ---- from the accounts: stances no manager decided, the best lead source, rising discounts ----

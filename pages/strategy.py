@@ -12,7 +12,7 @@ from intel.views import View
 from pages._components.accounts import board_stance
 from pages._components.auth import actor
 from pages._components.charts import PRIMARY, chart
-from pages._components.data import account_stance, db_path, helper
+from pages._components.data import account_stance, db_path, helper, suggestions
 from pages._components.links import PAGES, stored_view, view_url
 from pages._components.page import on_phone
 from pages._components.urlstate import global_filters, url_choice
@@ -81,7 +81,7 @@ board = notes.notes(kind, value, db=DB)
 retired = notes.notes(kind, value, include_deleted=True, db=DB)
 CAN_EDIT = actor().can("edit notes")
 # the suggestions listed below: every scope's on the company's boards, else this scope's own
-found = [s for s in notes.suggestions(DB) if kind == "company" or (s.scope_kind == kind and s.scope_value == value)]
+found = [s for s in suggestions() if kind == "company" or (s.scope_kind == kind and s.scope_value == value)]
 
 
 def _card(row) -> None:

@@ -113,10 +113,31 @@ def _account_stance(path: str, version: str, decided: tuple, filters):
     return account_stance(filters, db=path)
 
 
-def account_stance(filters):
-    """intel.accounts.account_stance over `filters`, cached until the data changes or a manager
-    decides on an account (decisions are no import: their count and versions key the cache)."""
+def _account_decisions() -> tuple:
+    """The managers' account decisions as a cache key: they are no import, so the data version
+    does not move with them; their count and versions do."""
     from intel.accounts import decisions
 
     decided = decisions(db_path())
-    return _account_stance(db_path(), data_version(), (len(decided), int(decided["version"].sum())), filters)
+    return len(decided), int(decided["version"].sum())
+
+
+def account_stance(filters):
+    """intel.accounts.account_stance over `filters`, cached until the data changes or a manager
+    decides on an account."""
+    return _account_stance(db_path(), data_version(), _account_decisions(), filters)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _suggested(path: str, version: str, decided: tuple):
+    from intel import notes
+
+    return notes.suggested(path)
+
+
+def suggestions():
+    """intel.notes.suggestions: what the data suggests (cached until the data changes or a manager
+    decides on an account), less those accepted or dismissed, read live."""
+    from intel import notes
+
+    return notes.undecided(_suggested(db_path(), data_version(), _account_decisions()), db_path())

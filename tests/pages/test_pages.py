@@ -741,6 +741,25 @@ def test_strategy_page_accepts_a_suggestion(use_demo_db):
     assert rows("SELECT count(*) FROM notes_current")[0][0] == 1
 
 
+def test_strategy_page_keeps_its_suggestions_until_a_decision_changes_them(use_demo_db):
+    """The suggestions are cached per data version: a manager's stance on an account (no import)
+    and a suggestion dismissed elsewhere still show on the next run."""
+    from intel import accounts, notes
+
+    at = app("pages/strategy.py")
+    cards = [t.value for t in at.text]
+    stance = next(s for s in notes.suggestions() if s.key.split(":")[1] == "stance")
+    other = next(s for s in notes.suggestions() if s.key.split(":")[1] != "stance")
+    assert stance.text in cards and other.text in cards
+    accounts.set_stance(stance.scope_value, stance.numbers["stance"], "Agreed at the QBR", 0, by=ADMIN)
+    notes.dismiss_suggestion(other, by=ADMIN)
+    at.run()
+    assert not at.exception, at.exception
+    cards = [t.value for t in at.text]
+    assert stance.text not in cards and other.text not in cards
+    assert len([c for c in cards if c in {s.text for s in notes.suggestions()}]) == len(notes.suggestions())
+
+
 # ---- Share links ----
 
 def test_a_share_link_opens_its_view_read_only(use_demo_db):
