@@ -50,7 +50,12 @@ def share_controls(url_path: str, slot) -> None:
 
     page = next((p for p, path in PAGE_PATHS.items() if path == url_path), None)
     base = app_url(url_path)
-    with slot.expander("Share this view"):
+    # drawn only when opened: closed, its link box still loaded the browser's code highlighter
+    # (1.5 MB of JavaScript) on every page
+    box = slot.expander("Share this view", key="sh_open", on_change="rerun")
+    if not box.open:
+        return
+    with box:
         here = f"{base}/{url_path}" + ("?" + urlencode(_query(), doseq=True) if _query() else "")
         st.caption("This view's link, with its filters and choices (copy it with the button on the right):")
         st.code(here, language=None)

@@ -95,6 +95,9 @@ def test_a_viewer_reads_but_has_no_edit_controls(password_mode):
     at.switch_page("pages/alerts.py").run()
     assert not at.exception and at.title[0].value == "Alerts"
     assert not [b for b in at.button if b.label in ("Acknowledge", "Snooze", "Resolve", "Evaluate the rules now")]
+    at.session_state["sh_open"] = True                   # "Share this view" opened: the link, no button
+    at.run()
+    assert any("This view's link" in c.value for c in at.sidebar.caption)
     assert "Create a read-only link" not in [b.label for b in at.button]
 
 
@@ -108,6 +111,9 @@ def test_a_viewer_cannot_open_the_data_users_or_sharing_pages(password_mode):
 def test_a_manager_shares_and_revokes_but_does_not_manage_users(password_mode):
     at = sign_in(started(), "dana", PASSWORD)
     at.switch_page("pages/win-loss.py").run()
+    assert "Create a read-only link" not in [b.label for b in at.button]   # drawn once "Share this view" opens
+    at.session_state["sh_open"] = True
+    at.run()
     at.button(key="sh_create").click().run()
     assert not at.exception
     (link_id, created_by), = rows("SELECT id, created_by FROM share_links")
