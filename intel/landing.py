@@ -23,6 +23,7 @@ import hashlib
 import json
 import logging
 import math
+import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +52,8 @@ LEVEL_WORDS = {0: "all open deals", 1: "timing", 2: "stage", 3: "days in stage",
 DRAW_BUDGET = 1_000_000_000   # deal × run draws by default: 10,000 runs up to 100,000 open deals
 MIN_RUNS = 1_000
 _BLOCK = 250                # deals per simulation block: the random bits of a block stay in cache
+_WORKERS = 4                # threads a large simulation is shared out to, at most (one per core)
+_PARALLEL_DRAWS = 50_000_000   # draws below which one thread is quicker than starting others
 
 
 # ---- as-of points and what the store held at them ----
@@ -246,28 +249,52 @@ def runs_for(deals: int) -> int:
 
 
 def simulate(amounts: np.ndarray, chance: np.ndarray, sims: int = SIMS, seed: int = SEED,
-             new_rate: float = 0.0, new_amounts: np.ndarray | None = None) -> np.ndarray:
+             new_rate: float = 0.0, new_amounts: np.ndarray | None = None, workers: int | None = None) -> np.ndarray:
     """`sims` draws of Σ amount × Bernoulli(chance) (+ a Poisson(new_rate) number of amounts drawn
     from `new_amounts`). Vectorised in blocks of deals: 16 random bits per deal and run, compared
     with the chance (so chances count to 1/65,536), a block summed with one matrix product.
-    Deals keep their random bits when only chances change (what-if compares like with like)."""
+    Deals keep their random bits when only chances change (what-if compares like with like).
+    Large simulations share the blocks out to `workers` threads (default: the cores, at most
+    _WORKERS): each starts its stream where the blocks before it end, so the runs are the ones a
+    single thread draws (to the last bits of a float sum)."""
     amounts = np.nan_to_num(np.asarray(amounts, dtype=np.float64))
     chance = np.clip(np.nan_to_num(np.asarray(chance, dtype=np.float64)), 0.0, 1.0)
-    totals = np.full(sims, float(amounts[chance >= 1.0].sum()))
     threshold = np.where(chance >= 1.0, 0, np.minimum(np.round(chance * 65536), 65535)).astype(np.uint16)
     weights = amounts.astype(np.float32)
-    bits = np.random.PCG64(seed)
-    for first in range(0, len(amounts), _BLOCK):
-        last = min(first + _BLOCK, len(amounts))
-        width = last - first
-        raw = bits.random_raw(-(-sims * width // 4)).view(np.uint16)[:sims * width].reshape(sims, width)
-        # einsum, not a BLAS product: OpenBLAS's threads stall next to DuckDB's (10× slower, measured)
-        totals += np.einsum("ij,j->i", (raw < threshold[first:last]).astype(np.float32), weights[first:last])
+    firsts = list(range(0, len(amounts), _BLOCK))
+    # the 64-bit words of the stream each block takes (four 16-bit draws a word, rounded up)
+    words = [-(-sims * (min(first + _BLOCK, len(amounts)) - first) // 4) for first in firsts]
+    if workers is None:
+        workers = min(os.cpu_count() or 1, _WORKERS) if sims * len(amounts) >= _PARALLEL_DRAWS else 1
+    shares = np.array_split(np.arange(len(firsts)), max(min(workers, len(firsts)), 1))
+
+    def drawn(share: np.ndarray) -> np.ndarray:
+        bits = np.random.PCG64(seed)
+        if len(share):
+            bits.advance(sum(words[:share[0]]))   # where the blocks before this share end
+        part = np.zeros(sims)
+        for block in share:
+            first, width = firsts[block], min(_BLOCK, len(amounts) - firsts[block])
+            raw = bits.random_raw(words[block]).view(np.uint16)[:sims * width].reshape(sims, width)
+            # einsum, not a BLAS product: OpenBLAS's threads stall next to DuckDB's (10× slower, measured)
+            part += np.einsum("ij,j->i", (raw < threshold[first:first + width]).astype(np.float32),
+                              weights[first:first + width])
+        return part
+
+    totals = np.full(sims, float(amounts[chance >= 1.0].sum()))
+    if len(shares) > 1:   # numpy draws and sums without the GIL: the shares run side by side
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(len(shares)) as pool:
+            for part in pool.map(drawn, shares):
+                totals += part
+    elif firsts:
+        totals += drawn(shares[0])
     if new_rate > 0 and new_amounts is not None and len(new_amounts):
         rng = np.random.Generator(np.random.PCG64(seed + 1))
         counts = rng.poisson(new_rate, sims)
-        drawn = rng.choice(np.asarray(new_amounts, dtype=np.float64), int(counts.sum()))
-        totals += np.bincount(np.repeat(np.arange(sims), counts), weights=drawn, minlength=sims)
+        drawn_new = rng.choice(np.asarray(new_amounts, dtype=np.float64), int(counts.sum()))
+        totals += np.bincount(np.repeat(np.arange(sims), counts), weights=drawn_new, minlength=sims)
     return totals
 
 

@@ -128,6 +128,25 @@ def test_the_same_seed_gives_the_same_runs_and_another_seed_others():
     assert not np.array_equal(first, other)
 
 
+def test_a_simulation_shared_out_to_threads_draws_the_runs_of_one_thread(monkeypatch):
+    """Each thread starts its stream where the blocks before it end: the landing is the same on any
+    number of cores. 1,013 deals: five blocks of the stream, the last one short."""
+    rng = np.random.default_rng(3)
+    a, p = rng.lognormal(10, 1, 1_013), rng.random(1_013)
+    p[::9] = 1.0
+    one = landing.simulate(a, p, 777, workers=1)
+    for workers in (2, 3, 5, 8):
+        assert np.allclose(landing.simulate(a, p, 777, workers=workers), one, rtol=1e-12, atol=0), workers
+    monkeypatch.setattr(landing, "_PARALLEL_DRAWS", 0)   # the default shares out a simulation this large
+    assert np.allclose(landing.simulate(a, p, 777), one, rtol=1e-12, atol=0)
+    # and one thread is the stream block after block: deal k of run r reads 16-bit draw r × width + k
+    # of its block
+    bits = np.random.PCG64(landing.SEED).random_raw(-(-777 * 250 // 4)).view(np.uint16)[:777 * 250].reshape(777, 250)
+    first_block = (bits < np.minimum(np.round(p[:250] * 65536), 65535).astype(np.uint16)) | (p[:250] >= 1.0)
+    only_first = landing.simulate(a[:250], p[:250], 777, workers=1)
+    assert np.allclose(only_first, first_block.astype(np.float64) @ a[:250].astype(np.float32), rtol=1e-6)
+
+
 def test_crps_of_a_point_forecast_is_its_absolute_error_and_of_a_coin_a_quarter():
     assert landing.crps(np.full(100, 5.0), 8.0) == pytest.approx(3.0)
     # X ∈ {0, 1} equally: E|X − 0| = ½, E|X − X'| = ½, so CRPS = ½ − ¼
