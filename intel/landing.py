@@ -265,7 +265,8 @@ def simulate(amounts: np.ndarray, chance: np.ndarray, sims: int = SIMS, seed: in
     # the 64-bit words of the stream each block takes (four 16-bit draws a word, rounded up)
     words = [-(-sims * (min(first + _BLOCK, len(amounts)) - first) // 4) for first in firsts]
     if workers is None:
-        workers = min(os.cpu_count() or 1, _WORKERS) if sims * len(amounts) >= _PARALLEL_DRAWS else 1
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        workers = min(cores, _WORKERS) if sims * len(amounts) >= _PARALLEL_DRAWS else 1
     shares = np.array_split(np.arange(len(firsts)), max(min(workers, len(firsts)), 1))
 
     def drawn(share: np.ndarray) -> np.ndarray:
