@@ -531,18 +531,32 @@ def _check_quietly(db, by: Actor) -> list[str]:
 
 
 def _check_and_keep(db, by: Actor) -> list[str]:
-    """The check, then the landing the Overview's tile and the Forecast page read by default, worked
-    out and kept (its Outline) while the states the landing rule read are in memory: the first visit
-    after an upload, on this server or a fresh one, reads it. Then the projector is let go: the pages
-    read the kept Outlines, and a server need not hold a million deals' states for nobody."""
+    """The check, then what the first visits after an upload read, worked out and kept, so they
+    read it on this server or a fresh one: the landing the Overview's tile and the Forecast page read
+    by default (its Outline, while the states the landing rule read are in memory), the Overview's
+    currency coverage and loaded data, and the Accounts page's proposals. The projector is let go
+    once the landing is kept: the pages read the kept Outlines, and a server need not hold a million
+    deals' states for nobody."""
+    from intel import accounts, holdings
+
     said = _check_quietly(db, by)
     try:
-        landing.landing_frame(_filters(db), {}, db)
-    except Exception:   # noqa: BLE001 - a head start only: the tile works it out itself otherwise
-        log.warning("the landing was not worked out after the data change", exc_info=True)
+        _head_start("the landing", lambda: landing.landing_frame(_filters(db), {}, db))
     finally:
         landing.let_go(db)
+    _head_start("the currency coverage", lambda: holdings.currency_coverage(db))
+    _head_start("the loaded data", lambda: holdings.loaded_summary(db))
+    _head_start("the account proposals", lambda: accounts.account_stance(Filters(*default_range(db)), db))
     return said
+
+
+def _head_start(what: str, work) -> None:
+    """Work a page would do on its first visit, done now and kept; a failure is only logged: the
+    page works it out itself then."""
+    try:
+        work()
+    except Exception:   # noqa: BLE001 - a head start only
+        log.warning("%s was not worked out after the data change", what, exc_info=True)
 
 
 CHECK = "alert-check"   # the background work's name

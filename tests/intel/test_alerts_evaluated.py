@@ -129,3 +129,32 @@ def test_a_check_leaves_the_default_landing_kept_and_lets_the_deals_go(db, monke
     assert tile["member"].tolist() == ["All"]
     label, day = landing.default_period("quarter")
     assert landing.outline(Filters(*default_range()), label, day).p50 == tile["p50"].iloc[0]
+
+
+@pytest.mark.parametrize("in_background", [True, False])
+def test_a_check_keeps_what_the_first_visits_read(db, monkeypatch, in_background):
+    """The Overview's currency coverage and loaded data, and the Accounts page's proposals, kept by
+    the check after an import: a fresh server's first visit reads them instead of working them out."""
+    from intel import accounts, holdings, store
+    from intel.filters import Filters, default_range
+    from tests.conftest import FIXTURES
+
+    assert import_file(FIXTURES / "salesforce_report.csv", by=ADMIN).status == "loaded"
+    expected = {"coverage": holdings.currency_coverage(), "summary": holdings.loaded_summary(),
+                "stance": accounts.account_stance(Filters(*default_range()))}
+    assert len(expected["stance"]) and len(expected["coverage"])
+    rows("DELETE FROM kept_frames")                         # as a fresh import leaves them
+    accounts._cache.clear()                                  # and this process: new data, nothing held
+    alerts.check_after_change(by=ADMIN, background=in_background)
+    background.wait(60)
+    kinds = {k for (k,) in rows("SELECT DISTINCT kind FROM kept_frames")}
+    assert {"currency_coverage", "loaded_summary", accounts.KEPT} <= kinds
+    store.close_all()
+    accounts._cache.clear()                                  # a fresh server: read from the store
+    with monkeypatch.context() as m:   # read back, never worked out again
+        m.setattr(store, "query_sql", lambda *a, **k: pytest.fail("worked out again"))
+        m.setattr(accounts, "account_facts", lambda *a, **k: pytest.fail("worked out again"))
+        assert store.kept_query("currency_coverage").equals(expected["coverage"])
+        pd_equal = accounts.account_stance(Filters(*default_range()))
+    assert pd_equal[["account", "proposed"]].equals(expected["stance"][["account", "proposed"]])
+    assert holdings.loaded_summary()["kind"].tolist() == expected["summary"]["kind"].tolist()
