@@ -25,6 +25,7 @@ import logging
 import math
 import os
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -613,6 +614,7 @@ class Projector:
         self._landings: dict[tuple, Landing] = {}
         self._models: dict[tuple[str, int], Model] = {}             # kept only when keep > 0
         self._chanced: dict[tuple[str, int], pd.DataFrame] = {}     # every priced deal with its chance
+        self.used_at = time.monotonic()                              # the last projection (let_go_idle)
 
     def _read(self, keys, cache: dict, sql: str) -> None:
         with self._lock:
@@ -728,6 +730,7 @@ class Projector:
         """The landing of `label` seen at `as_of` in the filters' scope. `sims` runs (default SIMS,
         fewer for a pipeline so large that SIMS runs would pass DRAW_BUDGET draws). A projector
         that keeps projections hands the same Landing to every caller: read it, never change it."""
+        self.used_at = time.monotonic()
         if not self._keep:
             return self._project(filters, label, as_of, sims, seed, shocks)
         # the landing reads the filters' scope, never their dates (the period is its own)
@@ -737,6 +740,7 @@ class Projector:
             self._landings[key] = found   # the most recently used last
             while len(self._landings) > self._keep:
                 self._landings.pop(next(iter(self._landings)))
+            self.used_at = time.monotonic()
             return found
 
     def _project(self, filters: Filters, label: str, as_of: dt.date, sims: int | None, seed: int,
@@ -829,6 +833,7 @@ def _keep_training(fresh: dict, version: str, db=None) -> None:
 
 _SHARED: dict[str, tuple[str, Projector]] = {}   # store -> (its data version, its projector)
 _SHARED_LOCK = threading.Lock()
+_SHARED_CHANGED = threading.Condition(_SHARED_LOCK)   # a projector added: the releaser looks again
 SCOPE_DIMS = ("region", "segment", "owner", "product")
 SHARED_KEPT = 12   # projections a shared projector remembers (each holds its open deals: ~100 MB at 1M)
 
@@ -837,12 +842,40 @@ def shared_projector(db=None) -> Projector:
     """The process's projector for this store's current data: the Overview's tile, the Forecast
     page of every session, the alert rules and the QBR pack read each day's deals once between
     uploads and share the projections already run (an upload or undo starts a new one)."""
+    global _releaser
     key, version = store._key(db), store.data_version(db)
     with _SHARED_LOCK:
         held = _SHARED.get(key)
         if held is None or held[0] != version:
             held = _SHARED[key] = (version, Projector(db, keep=SHARED_KEPT))
+            _SHARED_CHANGED.notify_all()
+        if _releaser is None:
+            _releaser = threading.Thread(target=_let_go_idle, name="landing-let-go-idle", daemon=True)
+            _releaser.start()
         return held[1]
+
+
+HELD_IDLE = 300.0   # seconds a shared projector's deals stay held after its last projection
+_releaser: threading.Thread | None = None
+
+
+def _let_go_idle() -> None:
+    """Let go of the shared projectors no one projected with for HELD_IDLE seconds: a scope the check
+    did not keep (a segment, an owner, the maths) reads a million deals' states into the server,
+    which then need not hold them (about a gigabyte) for the rest of its days. One thread per
+    process, ended when nothing is held."""
+    global _releaser
+    with _SHARED_LOCK:
+        while True:
+            now = time.monotonic()
+            for key, (_, projector) in list(_SHARED.items()):
+                if now - projector.used_at >= HELD_IDLE:
+                    del _SHARED[key]
+            if not _SHARED:
+                _releaser = None
+                return
+            pause = min(projector.used_at for _, projector in _SHARED.values()) + HELD_IDLE - now
+            _SHARED_CHANGED.wait(max(pause, 0.05))   # the lock is free meanwhile
 
 
 def let_go(db=None) -> None:

@@ -331,6 +331,29 @@ def test_the_warm_up_keeps_the_default_outline_and_lets_the_deals_go(demo_db, tm
     store.close_all()
 
 
+def test_a_shared_projector_no_one_projects_with_is_let_go(demo_db, tmp_path, monkeypatch):
+    """A scope nobody kept reads the deals' states into the server: held while projections come, then
+    let go once none came for HELD_IDLE seconds (the next one reads them again, the same landing)."""
+    import time
+
+    db = fresh_copy(demo_db, tmp_path)
+    monkeypatch.setattr(landing, "HELD_IDLE", 0.5)
+    label, day = landing.default_period("quarter", db)
+    first = landing.shared_projector(db).project(EVERYTHING.with_(region=("EMEA",)), label, day)
+    for _ in range(3):   # kept busy: held
+        time.sleep(0.25)
+        landing.shared_projector(db).project(EVERYTHING.with_(region=("EMEA",)), label, day)
+        assert store._key(db) in landing._SHARED
+    deadline = time.monotonic() + 10
+    while store._key(db) in landing._SHARED and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert store._key(db) not in landing._SHARED   # idle: let go
+    again = landing.shared_projector(db).project(EVERYTHING.with_(region=("EMEA",)), label, day)
+    assert again is not first and np.array_equal(again.sims, first.sims)
+    landing._SHARED.clear()
+    store.close_all()
+
+
 # ---- the chance table: hierarchical empirical Bayes, by hand ----
 
 LEVELS = ("timing", "stage", "age_band", "segment", "region")
