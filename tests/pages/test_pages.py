@@ -801,7 +801,10 @@ def test_sharing_page_warns_that_sign_in_is_off(use_demo_db, monkeypatch):
         return any("Sign-in is off" in w.value.replace("\\", "") for w in at.warning)
 
     assert warned(app("pages/sharing.py"))
-    assert warned(app("pages/win-loss.py"))
+    at = app("pages/win-loss.py")
+    at.session_state["sh_open"] = True   # the share controls, drawn once "Share this view" is opened
+    at.run()
+    assert not at.exception and warned(at)
 
 
 def test_pipeline_coverage_draws_every_quarter_and_marks_those_without_a_target(use_demo_db):
